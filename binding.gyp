@@ -1,0 +1,37 @@
+{
+  "variables": {
+    "hardening_cflags": [
+      "-Wall", "-Wextra", "-Wshadow", "-Wformat-security",
+      "-D_FORTIFY_SOURCE=2", "-fstack-protector-strong", "-fvisibility=hidden"
+    ],
+    "werror%": "0"
+  },
+  "targets": [
+    {
+      "target_name": "privsep",
+      "sources": [
+        "native/addon.cc",
+        "native/errors.cc",
+        "native/socket.cc",
+        "native/fdpass.cc",
+        "native/poll.cc"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NAPI_DISABLE_CPP_EXCEPTIONS"
+      ],
+      "cflags": ["<@(hardening_cflags)", "-O2"],
+      "cflags_cc": [
+        "<@(hardening_cflags)", "-O2", "-std=c++17",
+        "-isystem", "<!(node -p \"require('path').resolve(require('node-addon-api').include_dir)\")"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "ldflags": ["-Wl,-z,relro,-z,now"],
+      "conditions": [
+        ["werror==1", { "cflags_cc": ["-Werror"], "cflags": ["-Werror"] }]
+      ]
+    }
+  ]
+}

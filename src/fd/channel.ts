@@ -1,0 +1,421 @@
+// Channel: messages of bytes plus fds over a unix socket, with boundaries
+// kept, driven by the event loop through one FdWatcher, with backpressure on
+// both sides. Each received fd is owned by the message that carries it.
+import { EventEmitter } from 'node:events';
+import { native, type NativeFdWatcher, type NativePeerCred } from '../native.js';
+import { ChannelClosedError, ProtocolError, checkInteger, errnoError, invalidArgType, isErrnoError, outOfRange } from '../errors.js';
+import { FdHandle } from './fd-handle.js';
+import { FrameReader, HEADER_BYTES, MAX_FDS_PER_MESSAGE, encodeHeader } from './frame-reader.js';
+import { type Sendable, closeSent, fdOf } from './sendable.js';
+
+/** A received message: the caller owns (and must close) every fd in it. */
+export interface Message {
+  data: Buffer;
+  fds: FdHandle[];
+}
+
+export interface ChannelOptions {
+  /** Largest payload accepted or sent, in bytes (default 64 MiB; 128 KiB on seqpacket sockets). */
+  maxMessageBytes?: number;
+  /** Received messages held for `receive()` before reading pauses (default 1024). */
+  highWaterMark?: number;
+}
+
+export interface SendOptions {
+  /** Close the sender's copies of the fds once the kernel took the message (default false: keep them). */
+  closeAfterSend?: boolean;
+}
+
+interface PendingSend {
+  chunks: Buffer[];
+  fds: number[] | null;
+  sendables: Sendable[] | null;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Waiter {
+  resolve: (message: Message) => void;
+  reject: (err: Error) => void;
+}
+
+const SEQPACKET_MAX_BYTES = 128 * 1024;
+const FDS_OUT_SLOTS = MAX_FDS_PER_MESSAGE * 4;
+const MAX_IOV_PER_SEND = 64;
+// Errors after which nothing more can be sent to the peer.
+const FATAL_SEND_CODES = new Set(['EPIPE', 'ECONNRESET', 'ENOTCONN']);
+
+export declare interface Channel {
+  on(event: 'message', listener: (message: Message) => void): this;
+  on(event: 'close', listener: (hadError: boolean) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  once(event: 'message', listener: (message: Message) => void): this;
+  once(event: 'close', listener: (hadError: boolean) => void): this;
+  once(event: 'error', listener: (err: Error) => void): this;
+}
+
+/**
+ * A message channel over a connected unix stream or seqpacket socket. Send
+ * with `send()`; receive with `receive()`, `for await`, or 'message' events
+ * (when a 'message' listener exists, messages go to it instead of the queue).
+ * Events: 'close' (hadError) once the socket is closed; 'error' only when
+ * something listens for it, so a dead peer never crashes the process.
+ */
+export class Channel extends EventEmitter {
+  readonly #fd: number;
+  readonly #seqpacket: boolean;
+  readonly #maxMessageBytes: number;
+  readonly #highWaterMark: number;
+  readonly #reader: FrameReader;
+  readonly #watcher: NativeFdWatcher;
+  readonly #fdsOut = new Int32Array(FDS_OUT_SLOTS);
+  readonly #recvInfo = new Int32Array(2);
+  readonly #pendingFds: number[] = [];
+  readonly #queue: Message[] = [];
+  readonly #waiters: Waiter[] = [];
+  readonly #sends: PendingSend[] = [];
+  #watching = 0;
+  #ended = false;
+  #destroyed = false;
+  #closeError: Error | null = null;
+
+  /**
+   * Takes ownership of a connected unix socket fd (for example fd 3 given by
+   * a parent) and makes it non-blocking and close-on-exec.
+   * @throws ENOTSOCK, EBADF; RangeError for a socket that is not stream or seqpacket
+   */
+  static fromFd(fd: number | FdHandle, options: ChannelOptions = {}): Channel {
+    const number = fd instanceof FdHandle ? fd.release() : checkInteger('fd', fd, 0, 0x7fffffff);
+    return new Channel(number, options);
+  }
+
+  /** Two connected channels on a fresh socketpair. */
+  static pair(type: 'stream' | 'seqpacket' = 'stream', options: ChannelOptions = {}): [Channel, Channel] {
+    const [a, b] = native.socketpair(type === 'seqpacket' ? native.SOCK_SEQPACKET : native.SOCK_STREAM);
+    return [new Channel(a, options), new Channel(b, options)];
+  }
+
+  private constructor(fd: number, options: ChannelOptions) {
+    super();
+    let type: number;
+    try {
+      type = native.getSocketType(fd);
+      if (type !== native.SOCK_STREAM && type !== native.SOCK_SEQPACKET) {
+        throw outOfRange('fd', 'a unix stream or seqpacket socket', `socket type ${type}`);
+      }
+      native.setNonBlocking(fd, true);
+      native.setCloexec(fd, true);
+    } catch (err) {
+      native.close(fd);
+      throw err;
+    }
+    this.#fd = fd;
+    this.#seqpacket = type === native.SOCK_SEQPACKET;
+    const limit = this.#seqpacket ? SEQPACKET_MAX_BYTES : 64 * 1024 * 1024;
+    this.#maxMessageBytes = checkInteger('maxMessageBytes', options.maxMessageBytes ?? limit, 0, limit);
+    this.#highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1, 2 ** 30);
+    this.#reader = new FrameReader(this.#maxMessageBytes, this.#seqpacket ? 4 * SEQPACKET_MAX_BYTES : 256 * 1024);
+    this.#watcher = new native.FdWatcher(fd, (err, events) => this.#onPoll(err, events));
+    this.#updateWatch();
+  }
+
+  /** The socket's fd number, while open. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#destroyed;
+  }
+
+  /** pid, uid and gid of the peer process, as the kernel recorded them at connect (SO_PEERCRED). */
+  peerCredentials(): NativePeerCred {
+    if (this.#destroyed) throw new ChannelClosedError();
+    return native.getPeerCred(this.#fd);
+  }
+
+  /**
+   * Sends one message: `data` bytes and `fds` (at most 253). Resolves when the
+   * kernel has taken the whole message; the fds then travel even if this
+   * process exits. The sender keeps its copies unless `closeAfterSend`.
+   * @throws ERR_PRIVSEP_CHANNEL_CLOSED; EBADF for a bad fd; EPIPE when the peer is gone;
+   *   ERR_OUT_OF_RANGE for too many fds or bytes
+   */
+  send(data: Uint8Array | string = Buffer.alloc(0), fds: readonly Sendable[] = [], options: SendOptions = {}): Promise<void> {
+    if (this.#destroyed) return Promise.reject(new ChannelClosedError('cannot send: channel is closed', { cause: this.#closeError ?? undefined }));
+    let payload: Buffer;
+    let fdNumbers: number[] | null;
+    try {
+      payload = toBuffer(data);
+      if (payload.length > this.#maxMessageBytes) throw outOfRange('data.length', `<= ${this.#maxMessageBytes}`, payload.length);
+      if (!Array.isArray(fds)) throw invalidArgType('fds', 'an array', fds);
+      if (fds.length > MAX_FDS_PER_MESSAGE) throw outOfRange('fds.length', `<= ${MAX_FDS_PER_MESSAGE}`, fds.length);
+      fdNumbers = fds.length === 0 ? null : fds.map((fd, i) => fdOf(fd, `fds[${i}]`));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const header = encodeHeader(payload.length, fds.length);
+    const chunks = payload.length > 0 ? [header, payload] : [header];
+    const sendables = options.closeAfterSend && fds.length > 0 ? [...fds] : null;
+    if (this.#sends.length === 0) {
+      let sent: number;
+      try {
+        sent = native.sendmsg(this.#fd, chunks, fdNumbers);
+      } catch (err) {
+        return Promise.reject(this.#sendFailed(err as Error));
+      }
+      const total = HEADER_BYTES + payload.length;
+      if (sent === total) return sendables ? closeAll(sendables) : Promise.resolve();
+      if (sent > 0) {
+        advance(chunks, sent);
+        fdNumbers = null;
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.#sends.push({ chunks, fds: fdNumbers, sendables, resolve, reject });
+      this.#updateWatch();
+    });
+  }
+
+  /**
+   * The next message. Once the peer has closed, resolves the messages still
+   * queued and then rejects.
+   * @throws ERR_PRIVSEP_CHANNEL_CLOSED when no message will come (cause: the close error, if any)
+   */
+  receive(): Promise<Message> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) {
+      this.#updateWatch();
+      return Promise.resolve(queued);
+    }
+    if (this.#ended) return Promise.reject(this.#endError());
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    for (;;) {
+      if (this.#ended && this.#queue.length === 0) {
+        if (this.#closeError) throw this.#closeError;
+        return;
+      }
+      try {
+        yield await this.receive();
+      } catch (err) {
+        if (err instanceof ChannelClosedError && !this.#closeError) return;
+        throw err;
+      }
+    }
+  }
+
+  /** Whether an open channel keeps the event loop alive (it does by default). */
+  ref(): this {
+    if (!this.#destroyed) this.#watcher.setRef(true);
+    return this;
+  }
+
+  unref(): this {
+    if (!this.#destroyed) this.#watcher.setRef(false);
+    return this;
+  }
+
+  /**
+   * Closes the socket at once. Unsent messages reject; queued received
+   * messages are dropped and their fds closed.
+   */
+  close(): void {
+    for (const message of this.#queue.splice(0)) closeFds(message.fds);
+    this.#destroy(null);
+  }
+
+  #onPoll(err: Error | null, events: number): void {
+    if (this.#destroyed) return;
+    if (err) {
+      this.#destroy(err);
+      return;
+    }
+    if ((events & native.UV_WRITABLE) !== 0) this.#flush();
+    if ((events & native.UV_READABLE) !== 0 && !this.#destroyed) this.#read();
+  }
+
+  #read(): void {
+    const minSpace = this.#seqpacket ? HEADER_BYTES + this.#maxMessageBytes : 1;
+    while (!this.#destroyed && !this.#ended && !this.#paused()) {
+      this.#reader.reserve(minSpace);
+      let bytes: number;
+      try {
+        bytes = native.recvmsg(this.#fd, this.#reader.buffer, this.#reader.end, minSpace, this.#fdsOut, this.#recvInfo);
+      } catch (err) {
+        this.#end(err as Error);
+        return;
+      }
+      this.#reader.commit(bytes);
+      for (let i = 0; i < this.#recvInfo[0]!; i++) this.#pendingFds.push(this.#fdsOut[i]!);
+      const status = this.#recvInfo[1]!;
+      try {
+        this.#deliverFrames();
+      } catch (err) {
+        this.#end(err as Error);
+        return;
+      }
+      if (status === 1) {
+        this.#end(this.#reader.pendingBytes > 0
+          ? new ProtocolError(`peer closed the channel in the middle of a message (${this.#reader.pendingBytes} bytes pending)`)
+          : null);
+        return;
+      }
+      if (status < 0) {
+        this.#end(errnoError(status, 'recvmsg'));
+        return;
+      }
+      if (status === 0) break;
+    }
+    this.#updateWatch();
+  }
+
+  #deliverFrames(): void {
+    for (let frame = this.#reader.next(); frame !== null; frame = this.#reader.next()) {
+      if (frame.fdCount > this.#pendingFds.length) {
+        throw new ProtocolError(`message announces ${frame.fdCount} fds but ${this.#pendingFds.length} arrived`);
+      }
+      const fds = this.#pendingFds.splice(0, frame.fdCount).map((fd) => new FdHandle(fd));
+      const message: Message = { data: frame.data, fds };
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter.resolve(message);
+      else if (this.listenerCount('message') > 0) this.emit('message', message);
+      else this.#queue.push(message);
+      if (this.#destroyed) return;
+    }
+    if (this.#reader.pendingBytes === 0 && this.#pendingFds.length > 0) {
+      throw new ProtocolError(`${this.#pendingFds.length} fds arrived without a message to carry them`);
+    }
+  }
+
+  #flush(): void {
+    while (this.#sends.length > 0 && !this.#destroyed) {
+      const batch = this.#gatherBatch();
+      const first = batch[0]!;
+      let sent: number;
+      try {
+        sent = native.sendmsg(this.#fd, batch.flatMap((s) => s.chunks), first.fds);
+      } catch (err) {
+        const error = this.#sendFailed(err as Error);
+        if (this.#destroyed) return;
+        this.#sends.shift();
+        first.reject(error);
+        continue;
+      }
+      if (sent < 0) break;
+      first.fds = null;
+      for (const entry of batch) {
+        const size = byteLength(entry.chunks);
+        if (sent < size) {
+          advance(entry.chunks, sent);
+          break;
+        }
+        sent -= size;
+        this.#sends.shift();
+        if (entry.sendables) closeAll(entry.sendables).then(entry.resolve, entry.reject);
+        else entry.resolve();
+      }
+    }
+    this.#updateWatch();
+  }
+
+  // Consecutive messages go out in one sendmsg on a stream socket, as long as
+  // only the first carries fds (the kernel attaches them to its first byte).
+  #gatherBatch(): PendingSend[] {
+    if (this.#seqpacket) return [this.#sends[0]!];
+    const batch: PendingSend[] = [];
+    let iov = 0;
+    for (const entry of this.#sends) {
+      if (batch.length > 0 && entry.fds !== null) break;
+      if (iov + entry.chunks.length > MAX_IOV_PER_SEND) break;
+      batch.push(entry);
+      iov += entry.chunks.length;
+    }
+    return batch;
+  }
+
+  // A send error either kills the channel (the peer is gone) or only that
+  // message (a bad fd, too many fds in flight).
+  #sendFailed(err: Error): Error {
+    if (isErrnoError(err) && FATAL_SEND_CODES.has(err.code)) this.#destroy(err);
+    return err;
+  }
+
+  #paused(): boolean {
+    return this.#queue.length >= this.#highWaterMark;
+  }
+
+  #updateWatch(): void {
+    if (this.#destroyed) return;
+    const events = (this.#ended || this.#paused() ? 0 : native.UV_READABLE) | (this.#sends.length > 0 ? native.UV_WRITABLE : 0);
+    if (events === this.#watching) return;
+    this.#watching = events;
+    this.#watcher.start(events);
+  }
+
+  // The peer is done (EOF) or the stream broke: no more messages will come,
+  // but those already queued can still be received.
+  #end(err: Error | null): void {
+    this.#ended = true;
+    this.#destroy(err);
+  }
+
+  #endError(): Error {
+    return new ChannelClosedError('channel is closed: no more messages', { cause: this.#closeError ?? undefined });
+  }
+
+  #destroy(err: Error | null): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#ended = true;
+    this.#closeError = err;
+    this.#watcher.close();
+    native.close(this.#fd);
+    closeFds(this.#pendingFds.splice(0).map((fd) => new FdHandle(fd)));
+    const sendError = err ?? new ChannelClosedError('channel closed before the message was sent');
+    for (const entry of this.#sends.splice(0)) entry.reject(sendError);
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#endError());
+    process.nextTick(() => {
+      if (err && this.listenerCount('error') > 0) this.emit('error', err);
+      this.emit('close', err !== null);
+    });
+  }
+}
+
+function toBuffer(data: Uint8Array | string): Buffer {
+  if (typeof data === 'string') return Buffer.from(data);
+  if (data instanceof Uint8Array) return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw invalidArgType('data', 'a string, Buffer or Uint8Array', data);
+}
+
+function byteLength(chunks: Buffer[]): number {
+  let n = 0;
+  for (const chunk of chunks) n += chunk.length;
+  return n;
+}
+
+// Drops the first `n` bytes from a list of chunks, in place.
+function advance(chunks: Buffer[], n: number): void {
+  while (n > 0 && chunks.length > 0) {
+    const first = chunks[0]!;
+    if (first.length <= n) {
+      n -= first.length;
+      chunks.shift();
+    } else {
+      chunks[0] = first.subarray(n);
+      n = 0;
+    }
+  }
+}
+
+function closeFds(fds: FdHandle[]): void {
+  for (const fd of fds) fd.close();
+}
+
+async function closeAll(sendables: Sendable[]): Promise<void> {
+  for (const sendable of sendables) await closeSent(sendable);
+}

@@ -1,0 +1,99 @@
+// Loads the native addon (the only module that does) and types its whole
+// surface. Nothing outside src/ sees the raw binding.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** { family, address, port } for inet sockets, { family: 'unix', path, abstract } for unix ones. */
+export type NativeSocketAddress =
+  | { family: 'IPv4' | 'IPv6'; address: string; port: number }
+  | { family: 'unix'; path: Buffer; abstract: boolean }
+  | { family: number };
+
+export interface NativePeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** One uv_poll_t watching one fd. */
+export interface NativeFdWatcher {
+  /** Watch for UV_READABLE | UV_WRITABLE; 0 stops. */
+  start(events: number): void;
+  stop(): void;
+  /** Stops for good; the fd stays open for its owner to close. */
+  close(): void;
+  setRef(on: boolean): void;
+}
+
+export interface NativeBinding {
+  // socket.cc
+  socketpair(type: number): [number, number];
+  unixSocket(type: number): number;
+  bindUnix(fd: number, path: Buffer, abstract: boolean): void;
+  listen(fd: number, backlog: number): void;
+  connectUnix(fd: number, path: Buffer, abstract: boolean): boolean;
+  accept(fd: number): number;
+  getPeerCred(fd: number): NativePeerCred;
+  getSocketType(fd: number): number;
+  getSocketDomain(fd: number): number;
+  getSocketError(fd: number): number;
+  getsockname(fd: number): NativeSocketAddress;
+  getpeername(fd: number): NativeSocketAddress;
+  setNonBlocking(fd: number, on: boolean): void;
+  setCloexec(fd: number, on: boolean): void;
+  dup(fd: number): number;
+  close(fd: number): void;
+  readonly SOCK_STREAM: number;
+  readonly SOCK_SEQPACKET: number;
+  readonly SOCK_DGRAM: number;
+  // fdpass.cc
+  sendmsg(fd: number, buffers: Buffer[], fds: Int32Array | number[] | null): number;
+  recvmsg(fd: number, buffer: Buffer, offset: number, minSpace: number, fdsOut: Int32Array, info: Int32Array): number;
+  readonly SCM_MAX_FD: number;
+  // poll.cc
+  FdWatcher: new (fd: number, callback: (err: Error | null, events: number) => void) => NativeFdWatcher;
+  readonly UV_READABLE: number;
+  readonly UV_WRITABLE: number;
+}
+
+const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
+  socketpair: 'function', unixSocket: 'function', bindUnix: 'function', listen: 'function',
+  connectUnix: 'function', accept: 'function', getPeerCred: 'function', getSocketType: 'function',
+  getSocketDomain: 'function', getSocketError: 'function', getsockname: 'function', getpeername: 'function',
+  setNonBlocking: 'function', setCloexec: 'function', dup: 'function', close: 'function',
+  SOCK_STREAM: 'number', SOCK_SEQPACKET: 'number', SOCK_DGRAM: 'number',
+  sendmsg: 'function', recvmsg: 'function', SCM_MAX_FD: 'number',
+  FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
+};
+
+function load(): NativeBinding {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // src/native.ts runs from the checkout; dist/src/native.js from the build.
+  const roots = [path.resolve(here, '..'), path.resolve(here, '..', '..')];
+  const candidates = roots.flatMap((root) => [
+    path.join(root, 'build', 'Release', 'privsep.node'),
+    path.join(root, 'build', 'Debug', 'privsep.node'),
+  ]);
+  const require = createRequire(import.meta.url);
+  const failures: string[] = [];
+  for (const file of candidates) {
+    let binding: Record<string, unknown>;
+    try {
+      binding = require(file) as Record<string, unknown>;
+    } catch (err) {
+      failures.push(`  ${file}: ${(err as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    const missing = Object.entries(required)
+      .filter(([name, kind]) => typeof binding[name] !== kind)
+      .map(([name]) => name);
+    if (missing.length > 0) {
+      throw new Error(`privsep: the native addon at ${file} lacks ${missing.join(', ')}; rebuild it with "npm run build"`);
+    }
+    return binding as unknown as NativeBinding;
+  }
+  throw new Error(`privsep: cannot load the native addon; run "npm install" (or "npm run build"). Tried:\n${failures.join('\n')}`);
+}
+
+export const native: NativeBinding = load();
