@@ -14,7 +14,8 @@
         "native/errors.cc",
         "native/socket.cc",
         "native/fdpass.cc",
-        "native/poll.cc"
+        "native/poll.cc",
+        "native/inet.cc"
       ],
       "defines": [
         "NAPI_VERSION=8",

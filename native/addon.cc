@@ -5,12 +5,14 @@ namespace privsep {
 void InitSocket(Napi::Env env, Napi::Object exports);
 void InitFdpass(Napi::Env env, Napi::Object exports);
 void InitPoll(Napi::Env env, Napi::Object exports);
+void InitInet(Napi::Env env, Napi::Object exports);
 }  // namespace privsep
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   privsep::InitSocket(env, exports);
   privsep::InitFdpass(env, exports);
   privsep::InitPoll(env, exports);
+  privsep::InitInet(env, exports);
   return exports;
 }
 

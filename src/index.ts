@@ -13,3 +13,8 @@ export { socketPair, type UnixSocketType } from './fd/socketpair.js';
 export { Channel, type Message, type ChannelOptions, type SendOptions } from './fd/channel.js';
 export { UnixServer, listenUnix, connectUnix, type UnixAddressOptions } from './fd/unix.js';
 export { type NativePeerCred as PeerCredentials } from './native.js';
+export { Acceptor, type ListenAddress, type AcceptedConnection } from './handoff/acceptor.js';
+export { HandoffMaster, type HandoffOptions, type HandoffPolicy, type WorkerInfo } from './handoff/master.js';
+export { HandoffWorker, handoffWorker, type HandedConnection, type HandoffWorkerOptions } from './handoff/worker.js';
+export { type WorkerCommand } from './handoff/launch.js';
+export { decodePeer, type PeerAddress } from './handoff/peer-address.js';

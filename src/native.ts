@@ -55,6 +55,10 @@ export interface NativeBinding {
   FdWatcher: new (fd: number, callback: (err: Error | null, events: number) => void) => NativeFdWatcher;
   readonly UV_READABLE: number;
   readonly UV_WRITABLE: number;
+  // inet.cc
+  inetListen(address: string, port: number, backlog: number, ipv6Only: boolean): number;
+  acceptBatch(fd: number, fdsOut: Int32Array, peersOut: Buffer): number;
+  readonly PEER_RECORD_BYTES: number;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -65,6 +69,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   SOCK_STREAM: 'number', SOCK_SEQPACKET: 'number', SOCK_DGRAM: 'number',
   sendmsg: 'function', recvmsg: 'function', SCM_MAX_FD: 'number',
   FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
+  inetListen: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
 };
 
 function load(): NativeBinding {

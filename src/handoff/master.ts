@@ -1,0 +1,302 @@
+// HandoffMaster: the privileged side of hand-off. It owns the listeners,
+// accepts, and hands each connection to one of its workers, keeping its own
+// copy until the worker confirms receipt so that a dying worker loses none.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { Channel } from '../fd/channel.js';
+import { socketPair } from '../fd/socketpair.js';
+import { native } from '../native.js';
+import { checkInteger } from '../errors.js';
+import { Acceptor, type AcceptedConnection, type ListenAddress } from './acceptor.js';
+import { launchWorker, type LaunchedWorker, type WorkerCommand } from './launch.js';
+import { DRAIN, READY, REPORT, decodeReport, encodeConnections, encodeHello } from './wire.js';
+
+export type HandoffPolicy = 'round-robin' | 'least-connections';
+
+export interface HandoffOptions {
+  listen: ListenAddress[];
+  /** How to start a worker, and with which credentials. */
+  worker: WorkerCommand;
+  /** Number of workers (default 2). */
+  workers?: number;
+  policy?: HandoffPolicy;
+  /** A worker with this many open connections is busy (default 10000). */
+  maxConnectionsPerWorker?: number;
+  /** Connections held while every worker is busy or starting (default 1024); past it they are refused. */
+  maxQueue?: number;
+  /** Bytes written to a refused connection before it is closed (default none). */
+  refusal?: string | Buffer;
+  /** How long draining workers may take before they are killed (default 30 s). */
+  drainTimeoutMs?: number;
+  /** Listen backlog (default 511). */
+  backlog?: number;
+}
+
+interface Pending extends AcceptedConnection {
+  id: number;
+}
+
+interface WorkerState {
+  launched: LaunchedWorker;
+  channel: Channel;
+  generation: number;
+  ready: boolean;
+  draining: boolean;
+  startedAt: number;
+  /** Sent but not confirmed: the master still holds these fds. */
+  unacked: Map<number, Pending>;
+  /** Confirmed and still open in the worker. */
+  open: number;
+  gone: boolean;
+}
+
+export interface WorkerInfo {
+  pid: number;
+  generation: number;
+  ready: boolean;
+  draining: boolean;
+  connections: number;
+}
+
+export declare interface HandoffMaster {
+  on(event: 'worker-ready', listener: (pid: number) => void): this;
+  on(event: 'worker-exit', listener: (pid: number, code: number | null, signal: string | null) => void): this;
+  on(event: 'refused', listener: (count: number) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
+
+/**
+ * Accepts on every listener and hands connections to workers it spawns with
+ * the credentials of `options.worker`. Replaces workers that die (with a
+ * growing delay if they keep dying), reloads them without closing the
+ * listeners, and shuts down gracefully.
+ * @throws the Acceptor's bind errors (EADDRINUSE, EACCES)
+ */
+export class HandoffMaster extends EventEmitter {
+  readonly acceptor: Acceptor;
+  readonly #options: Required<Omit<HandoffOptions, 'refusal' | 'listen'>> & { refusal: Buffer | null };
+  readonly #workers = new Set<WorkerState>();
+  readonly #queue: Pending[] = [];
+  #nextId = 1;
+  #generation = 0;
+  #cursor = 0;
+  #quickDeaths = 0;
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: HandoffOptions) {
+    super();
+    this.#options = {
+      worker: options.worker,
+      workers: checkInteger('workers', options.workers ?? 2, 1, 1024),
+      policy: options.policy ?? 'round-robin',
+      maxConnectionsPerWorker: checkInteger('maxConnectionsPerWorker', options.maxConnectionsPerWorker ?? 10_000, 1, 2 ** 31 - 1),
+      maxQueue: checkInteger('maxQueue', options.maxQueue ?? 1024, 0, 2 ** 31 - 1),
+      drainTimeoutMs: checkInteger('drainTimeoutMs', options.drainTimeoutMs ?? 30_000, 0, 2 ** 31 - 1),
+      backlog: options.backlog ?? 511,
+      refusal: options.refusal === undefined ? null : Buffer.from(options.refusal),
+    };
+    this.acceptor = new Acceptor(options.listen, { backlog: this.#options.backlog });
+    this.acceptor.on('connections', (batch) => this.#onConnections(batch));
+    this.acceptor.on('error', (err) => this.emit('error', err));
+    this.#startGeneration();
+  }
+
+  /** The workers now running. */
+  workers(): WorkerInfo[] {
+    return [...this.#workers].map((w) => ({
+      pid: w.launched.pid,
+      generation: w.generation,
+      ready: w.ready,
+      draining: w.draining,
+      connections: w.open + w.unacked.size,
+    }));
+  }
+
+  /** Connections waiting for a worker. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves when every worker of the current generation is ready. */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ([...this.#workers].filter((w) => w.generation === this.#generation && w.ready).length < this.#options.workers) {
+      if (Date.now() > deadline) throw new Error('workers did not become ready in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /**
+   * Starts a new generation of workers; once they are ready, the old ones
+   * drain and exit. The listeners stay open throughout.
+   */
+  async reload(): Promise<void> {
+    const old = [...this.#workers];
+    this.#startGeneration();
+    await this.ready();
+    for (const worker of old) this.#drain(worker);
+  }
+
+  /** Stops accepting, lets workers finish their connections, and resolves when all have exited. */
+  shutdown(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    this.acceptor.close();
+    for (const pending of this.#queue.splice(0)) native.close(pending.fd);
+    const exits = [...this.#workers].map((w) => w.launched.exited);
+    for (const worker of this.#workers) this.#drain(worker);
+    this.#stopping = Promise.all(exits).then(() => undefined);
+    return this.#stopping;
+  }
+
+  #startGeneration(): void {
+    this.#generation++;
+    for (let i = 0; i < this.#options.workers; i++) this.#spawn(this.#generation);
+  }
+
+  #spawn(generation: number): void {
+    const [mine, theirs] = socketPair();
+    let launched: LaunchedWorker;
+    try {
+      launched = launchWorker(this.#options.worker, theirs.fd);
+    } catch (err) {
+      mine.close();
+      theirs.close();
+      this.emit('error', err as Error);
+      this.#scheduleReplacement(generation);
+      return;
+    }
+    theirs.close();
+    const channel = Channel.fromFd(mine);
+    const worker: WorkerState = {
+      launched, channel, generation, ready: false, draining: false, startedAt: Date.now(),
+      unacked: new Map(), open: 0, gone: false,
+    };
+    this.#workers.add(worker);
+    channel.on('message', ({ data, fds }) => {
+      for (const fd of fds) fd.close();
+      if (data[0] === READY) {
+        worker.ready = true;
+        this.emit('worker-ready', launched.pid);
+        this.#pump();
+      } else if (data[0] === REPORT) {
+        this.#onReport(worker, data);
+      } else {
+        channel.close();
+      }
+    });
+    channel.on('close', () => this.#onWorkerGone(worker));
+    launched.exited.then(({ code, signal }) => {
+      this.#onWorkerGone(worker);
+      this.emit('worker-exit', launched.pid, code, signal);
+    });
+    void channel.send(encodeHello(this.acceptor.sockets.map((l) => l.name))).catch(() => {});
+  }
+
+  #onReport(worker: WorkerState, data: Buffer): void {
+    let report: { acked: number[]; closed: number[] };
+    try {
+      report = decodeReport(data);
+    } catch {
+      worker.channel.close();
+      return;
+    }
+    for (const id of report.acked) {
+      const pending = worker.unacked.get(id);
+      if (!pending) continue;
+      worker.unacked.delete(id);
+      worker.open++;
+      native.close(pending.fd);
+    }
+    worker.open = Math.max(0, worker.open - report.closed.length);
+    if (report.closed.length > 0) this.#pump();
+  }
+
+  #onWorkerGone(worker: WorkerState): void {
+    if (worker.gone) return;
+    worker.gone = true;
+    this.#workers.delete(worker);
+    worker.channel.close();
+    worker.launched.kill('SIGKILL');
+    // Connections the worker never confirmed go to another worker.
+    this.#queue.unshift(...worker.unacked.values());
+    worker.unacked.clear();
+    if (!worker.draining && !this.#stopping && worker.generation === this.#generation) {
+      this.#quickDeaths = Date.now() - worker.startedAt < 5_000 ? this.#quickDeaths + 1 : 0;
+      this.#scheduleReplacement(worker.generation);
+    }
+    this.#pump();
+  }
+
+  #scheduleReplacement(generation: number): void {
+    const delay = this.#quickDeaths === 0 ? 0 : Math.min(100 * 2 ** (this.#quickDeaths - 1), 10_000);
+    setTimeout(() => {
+      if (!this.#stopping && generation === this.#generation) this.#spawn(generation);
+    }, delay);
+  }
+
+  #drain(worker: WorkerState): void {
+    if (worker.draining || worker.gone) return;
+    worker.draining = true;
+    void worker.channel.send(Buffer.from([DRAIN])).catch(() => {});
+    const timer = setTimeout(() => worker.launched.kill('SIGKILL'), this.#options.drainTimeoutMs);
+    void worker.launched.exited.then(() => clearTimeout(timer));
+  }
+
+  #onConnections(batch: AcceptedConnection[]): void {
+    for (const connection of batch) {
+      this.#queue.push({ ...connection, id: this.#nextId });
+      this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
+    }
+    this.#pump();
+    let refused = 0;
+    // Whatever could not go to a worker now waits, up to maxQueue.
+    while (this.#queue.length > this.#options.maxQueue) {
+      this.#refuse(this.#queue.pop()!.fd);
+      refused++;
+    }
+    if (refused > 0) this.emit('refused', refused);
+  }
+
+  #refuse(fd: number): void {
+    if (this.#options.refusal) {
+      try {
+        fs.writeSync(fd, this.#options.refusal);
+      } catch {
+        // A refused peer that is already gone needs no message.
+      }
+    }
+    native.close(fd);
+  }
+
+  #pick(): WorkerState | null {
+    const candidates = [...this.#workers].filter(
+      (w) => w.ready && !w.draining && !w.gone && w.open + w.unacked.size < this.#options.maxConnectionsPerWorker,
+    );
+    if (candidates.length === 0) return null;
+    if (this.#options.policy === 'least-connections') {
+      return candidates.reduce((a, b) => (b.open + b.unacked.size < a.open + a.unacked.size ? b : a));
+    }
+    this.#cursor = (this.#cursor + 1) % candidates.length;
+    return candidates[this.#cursor]!;
+  }
+
+  #pump(): void {
+    if (this.#queue.length === 0) return;
+    const batches = new Map<WorkerState, Pending[]>();
+    while (this.#queue.length > 0) {
+      const worker = this.#pick();
+      if (!worker) break;
+      const pending = this.#queue.shift()!;
+      worker.unacked.set(pending.id, pending);
+      let batch = batches.get(worker);
+      if (!batch) batches.set(worker, (batch = []));
+      batch.push(pending);
+    }
+    for (const [worker, batch] of batches) {
+      for (let i = 0; i < batch.length; i += 253) {
+        const slice = batch.slice(i, i + 253);
+        worker.channel.send(encodeConnections(slice), slice.map((p) => p.fd)).catch(() => this.#onWorkerGone(worker));
+      }
+    }
+  }
+}
