@@ -11,6 +11,8 @@ export interface WorkerCommand {
   /** Run the worker as this uid and gid (supplementary groups are dropped). */
   uid?: number;
   gid?: number;
+  /** More fds for the worker, at 4, 5, ... in this order (e.g. a TLS key the worker may not open itself). */
+  fds?: number[];
 }
 
 export interface LaunchedWorker {
@@ -19,10 +21,10 @@ export interface LaunchedWorker {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** Spawns a worker with `channelFd` as its fd 3. @throws EACCES, ENOENT, EPERM */
+/** Spawns a worker with `channelFd` as its fd 3 and `command.fds` after it. @throws EACCES, ENOENT, EPERM */
 export function launchWorker(command: WorkerCommand, channelFd: number): LaunchedWorker {
   const child = spawn(command.file ?? process.execPath, command.args, {
-    stdio: ['ignore', 'inherit', 'inherit', channelFd],
+    stdio: ['ignore', 'inherit', 'inherit', channelFd, ...(command.fds ?? [])],
     env: command.env ?? process.env,
     cwd: command.cwd,
     uid: command.uid,

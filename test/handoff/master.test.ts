@@ -1,0 +1,142 @@
+// HandoffMaster with real worker processes: policies, limits, worker death,
+// reload and shutdown.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HandoffMaster, type HandoffOptions } from '../../src/index.js';
+import { fixture, isRoot, waitFor } from '../helpers/process.js';
+
+const masters: HandoffMaster[] = [];
+afterEach(async () => {
+  await Promise.all(masters.splice(0).map((m) => m.shutdown()));
+});
+
+async function startMaster(options: Partial<HandoffOptions> & { hold?: boolean } = {}): Promise<{ master: HandoffMaster; port: number }> {
+  const { hold, ...rest } = options;
+  const master = new HandoffMaster({
+    listen: [{ host: '127.0.0.1', port: 0, name: 'plain' }],
+    worker: { args: [fixture('handoff-worker.mjs'), ...(hold ? ['hold'] : [])] },
+    drainTimeoutMs: 5_000,
+    ...rest,
+  });
+  masters.push(master);
+  await master.ready();
+  return { master, port: master.acceptor.sockets[0]!.port };
+}
+
+/** Connects, reads everything until the server closes. */
+function request(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d) => (text += d));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+/** Connects and keeps the connection; `line` resolves with the first line received. */
+function hold(port: number): { socket: net.Socket; line: Promise<string> } {
+  const socket = net.connect(port, '127.0.0.1');
+  const line = new Promise<string>((resolve) => {
+    let text = '';
+    socket.on('data', (d) => {
+      text += d;
+      if (text.includes('\n')) resolve(text);
+    });
+    socket.on('end', () => resolve(text));
+  });
+  socket.on('error', () => {});
+  return { socket, line };
+}
+
+const pidOf = (line: string) => Number(/pid=(\d+)/.exec(line)?.[1]);
+
+describe('HandoffMaster', () => {
+  it('round-robin spreads connections evenly and reports listener and peer', async () => {
+    const { master, port } = await startMaster();
+    const lines: string[] = [];
+    for (let i = 0; i < 10; i++) lines.push(await request(port));
+    const pids = master.workers().map((w) => w.pid).sort();
+    const counts = pids.map((pid) => lines.filter((l) => pidOf(l) === pid).length);
+    expect(counts).toEqual([5, 5]);
+    expect(lines[0]).toMatch(/listener=plain peer=127\.0\.0\.1:\d+/);
+  });
+
+  it('least-connections sends new connections to the least loaded worker', async () => {
+    const { master, port } = await startMaster({ policy: 'least-connections', hold: true });
+    const held = Array.from({ length: 4 }, () => hold(port));
+    const lines = await Promise.all(held.map((h) => h.line));
+    expect(new Set(lines.map(pidOf)).size).toBe(2);
+    await waitFor(() => master.workers().every((w) => w.connections === 2), 5_000, 'two connections per worker');
+    // Free two on one worker: the next two go there.
+    const busy = pidOf(lines[0]!);
+    const onBusy = held.filter((_h, i) => pidOf(lines[i]!) === busy);
+    for (const h of onBusy) h.socket.destroy();
+    await waitFor(() => master.workers().some((w) => w.connections === 0), 5_000, 'a worker to become idle');
+    const next = [hold(port), hold(port)];
+    const nextLines = await Promise.all(next.map((h) => h.line));
+    expect(nextLines.map(pidOf)).toEqual([busy, busy]);
+    for (const h of [...held, ...next]) h.socket.destroy();
+  });
+
+  it('holds connections in a bounded queue when all workers are busy, and refuses past it', async () => {
+    const { master, port } = await startMaster({ hold: true, maxConnectionsPerWorker: 1, maxQueue: 1, refusal: 'busy\n' });
+    const refusedEvents: number[] = [];
+    master.on('refused', (n) => refusedEvents.push(n));
+    const first = [hold(port), hold(port)];
+    await Promise.all(first.map((h) => h.line));
+    const queued = hold(port);
+    await waitFor(() => master.queued === 1, 5_000, 'a queued connection');
+    const refused = hold(port);
+    expect(await refused.line).toBe('busy\n');
+    expect(refusedEvents).toEqual([1]);
+    first[0]!.socket.destroy();
+    expect(await queued.line).toMatch(/^pid=/);
+    for (const h of [...first, queued, refused]) h.socket.destroy();
+  });
+
+  it('replaces a worker killed with SIGKILL and serves every later connection', async () => {
+    const { master, port } = await startMaster();
+    const [victim, survivor] = master.workers().map((w) => w.pid);
+    const exited = new Promise<string | null>((resolve) => master.once('worker-exit', (_pid, _code, signal) => resolve(signal)));
+    process.kill(victim!, 'SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    await master.ready();
+    const pids = master.workers().map((w) => w.pid);
+    expect(pids).toContain(survivor);
+    expect(pids).not.toContain(victim);
+    const lines = await Promise.all(Array.from({ length: 20 }, () => request(port)));
+    expect(lines.every((l) => l.startsWith('pid='))).toBe(true);
+  });
+
+  it('reload replaces the workers, keeps the listener, and lets old connections finish', async () => {
+    const { master, port } = await startMaster({ hold: true });
+    const before = master.workers().map((w) => w.pid);
+    const old = hold(port);
+    const oldPid = pidOf(await old.line);
+    await master.reload();
+    const fresh = hold(port);
+    const freshPid = pidOf(await fresh.line);
+    expect(before).toContain(oldPid);
+    expect(before).not.toContain(freshPid);
+    // The old worker still serves its connection while it drains.
+    expect(master.workers().find((w) => w.pid === oldPid)?.draining).toBe(true);
+    old.socket.end();
+    await waitFor(() => !master.workers().some((w) => w.pid === oldPid), 10_000, 'the old worker to exit');
+    expect(master.workers().map((w) => w.pid)).not.toContain(before[0]);
+    fresh.socket.destroy();
+  });
+
+  it('shutdown closes the listener and waits for the workers', async () => {
+    const { master, port } = await startMaster();
+    await master.shutdown();
+    masters.splice(masters.indexOf(master), 1);
+    expect(master.workers()).toEqual([]);
+    await expect(request(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it.skipIf(!isRoot)('runs workers with the credentials it is given', async () => {
+    const { port } = await startMaster({ worker: { args: [fixture('handoff-worker.mjs')], uid: 65534, gid: 65534 } });
+    expect(await request(port)).toMatch(/uid=65534 /);
+  });
+});
