@@ -15,7 +15,8 @@
         "native/socket.cc",
         "native/fdpass.cc",
         "native/poll.cc",
-        "native/inet.cc"
+        "native/inet.cc",
+        "native/sendfile.cc"
       ],
       "defines": [
         "NAPI_VERSION=8",

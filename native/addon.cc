@@ -6,6 +6,7 @@ void InitSocket(Napi::Env env, Napi::Object exports);
 void InitFdpass(Napi::Env env, Napi::Object exports);
 void InitPoll(Napi::Env env, Napi::Object exports);
 void InitInet(Napi::Env env, Napi::Object exports);
+void InitSendfile(Napi::Env env, Napi::Object exports);
 }  // namespace privsep
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -13,6 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   privsep::InitFdpass(env, exports);
   privsep::InitPoll(env, exports);
   privsep::InitInet(env, exports);
+  privsep::InitSendfile(env, exports);
   return exports;
 }
 

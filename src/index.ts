@@ -18,3 +18,4 @@ export { HandoffMaster, type HandoffOptions, type HandoffPolicy, type WorkerInfo
 export { HandoffWorker, handoffWorker, type HandedConnection, type HandoffWorkerOptions } from './handoff/worker.js';
 export { type WorkerCommand } from './handoff/launch.js';
 export { decodePeer, type PeerAddress } from './handoff/peer-address.js';
+export { sendFile, type SendFileOptions } from './fd/send-file.js';

@@ -59,6 +59,8 @@ export interface NativeBinding {
   inetListen(address: string, port: number, backlog: number, ipv6Only: boolean): number;
   acceptBatch(fd: number, fdsOut: Int32Array, peersOut: Buffer): number;
   readonly PEER_RECORD_BYTES: number;
+  // sendfile.cc
+  sendfile(outFd: number, inFd: number, offset: number, count: number): number;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -70,6 +72,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   sendmsg: 'function', recvmsg: 'function', SCM_MAX_FD: 'number',
   FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
   inetListen: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
+  sendfile: 'function',
 };
 
 function load(): NativeBinding {
