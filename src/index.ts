@@ -19,3 +19,4 @@ export { HandoffWorker, handoffWorker, type HandedConnection, type HandoffWorker
 export { type WorkerCommand } from './handoff/launch.js';
 export { decodePeer, type PeerAddress } from './handoff/peer-address.js';
 export { sendFile, type SendFileOptions } from './fd/send-file.js';
+export { receiveRaw, sendRaw, type RawMessage } from './fd/raw.js';
