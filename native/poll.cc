@@ -84,6 +84,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
       ThrowErrnoError(info.Env(), -err, "uv_poll_start");
       return Napi::Value();
     }
+    events_ = events;
     // An active watcher keeps its JS object (and callback) alive.
     if (!active_) {
       Ref();
@@ -144,6 +145,16 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   void Dispatch(int status, int events) {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
+    if (status == UV_EBADF && handle_ != nullptr) {
+      // libuv reports POLLERR (a socket error such as a refused connect or a
+      // reset) as EBADF and stops the handle. The fd is fine: report it ready
+      // for what was asked, so that the next read, write or SO_ERROR call
+      // returns the real error, and keep watching.
+      if (uv_poll_start(&handle_->poll, events_, OnPoll) == 0) {
+        status = 0;
+        events = events_;
+      }
+    }
     Napi::Value err = status < 0 ? ErrnoError(env, -status, "uv_poll").Value() : env.Null();
     // MakeCallback runs queued microtasks and nextTicks afterwards, so
     // promises settled by the callback proceed in this same turn.
@@ -157,6 +168,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   PollHandle* handle_ = nullptr;
   Napi::FunctionReference callback_;
   Napi::AsyncContext* context_ = nullptr;
+  int events_ = 0;
   bool active_ = false;
   bool hooked_ = false;
 };

@@ -17,6 +17,7 @@ export { Acceptor, type ListenAddress, type AcceptedConnection } from './handoff
 export { HandoffMaster, type HandoffOptions, type HandoffPolicy, type WorkerInfo } from './handoff/master.js';
 export { HandoffWorker, handoffWorker, type HandedConnection, type HandoffWorkerOptions } from './handoff/worker.js';
 export { type WorkerCommand } from './handoff/launch.js';
-export { decodePeer, type PeerAddress } from './handoff/peer-address.js';
+export { decodePeer, type PeerAddress } from './fd/peer-address.js';
 export { sendFile, type SendFileOptions } from './fd/send-file.js';
 export { receiveRaw, sendRaw, type RawMessage } from './fd/raw.js';
+export { connectTcp, TcpListener, type ConnectTcpOptions, type TcpListenerOptions, type WaitOptions } from './fd/tcp.js';

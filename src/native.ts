@@ -57,6 +57,7 @@ export interface NativeBinding {
   readonly UV_WRITABLE: number;
   // inet.cc
   inetListen(address: string, port: number, backlog: number, ipv6Only: boolean): number;
+  inetConnect(address: string, port: number, bindAddress: string | null, bindPort: number): number;
   acceptBatch(fd: number, fdsOut: Int32Array, peersOut: Buffer): number;
   readonly PEER_RECORD_BYTES: number;
   // sendfile.cc
@@ -71,7 +72,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   SOCK_STREAM: 'number', SOCK_SEQPACKET: 'number', SOCK_DGRAM: 'number',
   sendmsg: 'function', recvmsg: 'function', SCM_MAX_FD: 'number',
   FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
-  inetListen: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
+  inetListen: 'function', inetConnect: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
   sendfile: 'function',
 };
 

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { native, type NativeFdWatcher } from '../native.js';
 import { checkInteger, invalidArgType } from '../errors.js';
-import { PEER_RECORD_BYTES } from './peer-address.js';
+import { PEER_RECORD_BYTES } from '../fd/peer-address.js';
 
 export interface ListenAddress {
   /** IPv4 or IPv6 literal, e.g. '127.0.0.1' or '::1'. */

@@ -8,7 +8,7 @@
 //   worker -> master  READY        [0x10]
 //                     REPORT       [0x11][u16 acked][u16 closed] (acked + closed) x [u32 id]
 import { ProtocolError } from '../errors.js';
-import { PEER_RECORD_BYTES } from './peer-address.js';
+import { PEER_RECORD_BYTES } from '../fd/peer-address.js';
 
 export const HELLO = 0x01;
 export const CONNECTIONS = 0x02;

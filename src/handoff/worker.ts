@@ -6,7 +6,7 @@ import net from 'node:net';
 import { Channel } from '../fd/channel.js';
 import type { Message } from '../fd/channel.js';
 import { ProtocolError } from '../errors.js';
-import { decodePeer } from './peer-address.js';
+import { decodePeer } from '../fd/peer-address.js';
 import { CONNECTIONS, DRAIN, HELLO, READY, decodeConnections, decodeHello, encodeReport } from './wire.js';
 
 /** A connection handed over by the master. */

@@ -1,6 +1,6 @@
 // Hand-off wire messages and peer records, on literal bytes.
 import { describe, expect, it } from 'vitest';
-import { decodePeer } from '../../src/handoff/peer-address.js';
+import { decodePeer } from '../../src/fd/peer-address.js';
 import { decodeConnections, decodeHello, decodeReport, encodeConnections, encodeHello, encodeReport } from '../../src/handoff/wire.js';
 import { ProtocolError } from '../../src/errors.js';
 

@@ -1,0 +1,133 @@
+// TCP sockets as raw fds, for a process that makes sockets for another one
+// (miniftp's nobody helper): connect (optionally from a chosen local port)
+// and listen/accept, event-loop driven, yielding FdHandles with peer addresses.
+import { native, type NativeFdWatcher } from '../native.js';
+import { checkInteger, errnoError, invalidArgType } from '../errors.js';
+import { FdHandle } from './fd-handle.js';
+import { PEER_RECORD_BYTES, decodePeer, type PeerAddress } from './peer-address.js';
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+function timeoutError(syscall: string): Error {
+  return Object.assign(new Error(`ETIMEDOUT: connection timed out, ${syscall}`), { code: 'ETIMEDOUT', errno: -110, syscall });
+}
+
+// Waits for one readiness event on fd; `attempt` returns a value when done
+// or undefined to keep waiting.
+function waitReady<T>(fd: number, events: number, attempt: () => T | undefined, syscall: string, options: WaitOptions): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let watcher: NativeFdWatcher | null = null;
+    const finish = (err: Error | null, value?: T): void => {
+      watcher?.close();
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const onAbort = (): void => finish(abortError());
+    const check = (err: Error | null): void => {
+      if (err) return finish(err);
+      try {
+        const value = attempt();
+        if (value !== undefined) finish(null, value);
+      } catch (error) {
+        finish(error as Error);
+      }
+    };
+    if (options.signal?.aborted) return finish(abortError());
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.timeoutMs !== undefined) timer = setTimeout(() => finish(timeoutError(syscall)), options.timeoutMs);
+    watcher = new native.FdWatcher(fd, check);
+    watcher.start(events);
+  });
+}
+
+export interface ConnectTcpOptions extends WaitOptions {
+  host: string;
+  port: number;
+  /** Connect from this local address (and port, e.g. 20 for active FTP). */
+  localAddress?: string;
+  localPort?: number;
+}
+
+/**
+ * Connects to host:port (an IP literal) and resolves with the socket's fd.
+ * @throws ECONNREFUSED, ETIMEDOUT, EACCES (a local port < 1024 without CAP_NET_BIND_SERVICE), EINVAL, AbortError
+ */
+export async function connectTcp(options: ConnectTcpOptions): Promise<FdHandle> {
+  if (typeof options?.host !== 'string') throw invalidArgType('host', 'an IP address string', options?.host);
+  checkInteger('port', options.port, 1, 65535);
+  const localPort = checkInteger('localPort', options.localPort ?? 0, 0, 65535);
+  const bindAddress = options.localAddress ?? (options.localPort ? (options.host.includes(':') ? '::' : '0.0.0.0') : null);
+  const handle = new FdHandle(native.inetConnect(options.host, options.port, bindAddress, localPort));
+  try {
+    await waitReady(handle.fd, native.UV_WRITABLE, () => {
+      const err = native.getSocketError(handle.fd);
+      if (err !== 0) throw errnoError(-err, 'connect');
+      return true;
+    }, 'connect', options);
+    return handle;
+  } catch (err) {
+    handle.close();
+    throw err;
+  }
+}
+
+export interface TcpListenerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  backlog?: number;
+  ipv6Only?: boolean;
+}
+
+/** A listening TCP socket that accepts one connection at a time, on request. */
+export class TcpListener {
+  readonly port: number;
+  readonly #fd: FdHandle;
+  readonly #fdOut = new Int32Array(1);
+  readonly #peerOut = Buffer.alloc(PEER_RECORD_BYTES);
+  // Aborts pending accepts before the fd closes under their watchers.
+  readonly #closing = new AbortController();
+
+  /** @throws EADDRINUSE, EACCES, EINVAL */
+  constructor(options: TcpListenerOptions) {
+    if (typeof options?.host !== 'string') throw invalidArgType('host', 'an IP address string', options?.host);
+    checkInteger('port', options.port, 0, 65535);
+    this.#fd = new FdHandle(native.inetListen(options.host, options.port, checkInteger('backlog', options.backlog ?? 16, 1, 65535), options.ipv6Only ?? true));
+    this.port = (native.getsockname(this.#fd.fd) as { port: number }).port;
+  }
+
+  get fd(): number {
+    return this.#fd.fd;
+  }
+
+  /**
+   * The next connection with its peer's address.
+   * @throws ETIMEDOUT, AbortError, EMFILE
+   */
+  accept(options: WaitOptions = {}): Promise<{ fd: FdHandle; peer: PeerAddress }> {
+    const take = (): { fd: FdHandle; peer: PeerAddress } | undefined => {
+      if (native.acceptBatch(this.#fd.fd, this.#fdOut, this.#peerOut) === 0) return undefined;
+      return { fd: new FdHandle(this.#fdOut[0]!), peer: decodePeer(this.#peerOut, 0) };
+    };
+    const ready = take();
+    if (ready) return Promise.resolve(ready);
+    const signal = options.signal ? AbortSignal.any([options.signal, this.#closing.signal]) : this.#closing.signal;
+    return waitReady(this.#fd.fd, native.UV_READABLE, take, 'accept', { ...options, signal });
+  }
+
+  /** Stops listening; a pending accept rejects with an AbortError. */
+  close(): void {
+    this.#closing.abort();
+    this.#fd.close();
+  }
+}
