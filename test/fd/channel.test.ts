@@ -109,6 +109,24 @@ describe('Channel', () => {
     b.close();
   });
 
+  it('sends a FileHandle; the received fd becomes read and write streams', async () => {
+    const [a, b] = Channel.pair();
+    const source = path.join(tmp, 'source');
+    const target = path.join(tmp, 'target');
+    fs.writeFileSync(source, 'streamed through a passed fd');
+    const readHandle = await fs.promises.open(source, 'r');
+    const writeHandle = await fs.promises.open(target, 'w');
+    await a.send('', [readHandle, writeHandle], { closeAfterSend: true });
+    const { fds } = await b.receive();
+    const input = fds[0]!.createReadStream();
+    const output = fds[1]!.createWriteStream();
+    expect(fds.every((fd) => fd.closed)).toBe(true);
+    await new Promise((resolve, reject) => input.pipe(output).on('finish', resolve).on('error', reject));
+    expect(fs.readFileSync(target, 'utf8')).toBe('streamed through a passed fd');
+    a.close();
+    b.close();
+  });
+
   it('sends resolve only once the kernel took them (backpressure), and all arrive', async () => {
     const [a, b] = Channel.pair();
     const chunk = Buffer.alloc(64 * 1024, 1);
