@@ -2,7 +2,7 @@
 // (RFC 959), EPRT and EPSV (RFC 2428), and the address comparison the server's
 // anti-bounce checks rest on. Server arguments are parsed strictly; reply texts
 // are parsed tolerantly, as real clients must. Pure: no I/O.
-import { FtpProtocolError, FtpSyntaxError, excerpt } from './errors.js';
+import { FtpProtocolError, FtpSyntaxError, excerpt, invalidArgValue, outOfRange } from './errors.js';
 
 /** An IP address and a TCP port. */
 export interface HostPort {
@@ -118,14 +118,14 @@ export function sameAddress(a: string, b: string): boolean {
 
 function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw Object.assign(new RangeError(`The value of "port" is out of range. It must be an integer >= 1 and <= 65535. Received ${port}`), { code: 'ERR_OUT_OF_RANGE' });
+    throw outOfRange('port', 'an integer >= 1 and <= 65535', port);
   }
 }
 
 function ipv4Of(host: string): string {
   const normal = normalizeAddress(host);
   if (normal === null || addressFamily(host) !== 'IPv4') {
-    throw Object.assign(new TypeError(`The argument 'host' must be an IPv4 address. Received ${excerpt(host)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue('host', 'must be an IPv4 address', host);
   }
   return normal;
 }
@@ -202,7 +202,7 @@ export function encodeEprt(host: string, port: number): string {
   const family = addressFamily(host);
   const normal = normalizeAddress(host);
   if (family === null || normal === null) {
-    throw Object.assign(new TypeError(`The argument 'host' must be an IP address. Received ${excerpt(host)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue('host', 'must be an IP address', host);
   }
   return `|${familyNumber[family]}|${normal}|${port}|`;
 }

@@ -2,7 +2,7 @@
 // into lines (4 KiB cap, Telnet sequences stripped) and parses each line into
 // a verb and an argument; the client formats commands and refuses any
 // argument that could inject a second command. Pure: no I/O.
-import { FtpSyntaxError, excerpt } from './errors.js';
+import { FtpSyntaxError, checkLimit, excerpt, invalidArgValue } from './errors.js';
 
 /** Longest command line accepted by default, without its line end (vsftpd's limit). */
 export const MAX_COMMAND_LINE_BYTES = 4096;
@@ -95,15 +95,19 @@ export class CommandLineSplitter {
   #interrupted = false;
   #mode = Mode.Data;
 
+  /**
+   * @throws RangeError (ERR_OUT_OF_RANGE) for a `maxLineBytes` that is not a positive integer;
+   *   TypeError (ERR_INVALID_ARG_VALUE) for a `state` whose partial bytes hold a whole line
+   */
   constructor(options: SplitterOptions = {}) {
-    this.#maxLineBytes = options.maxLineBytes ?? MAX_COMMAND_LINE_BYTES;
+    this.#maxLineBytes = checkLimit('maxLineBytes', options.maxLineBytes, MAX_COMMAND_LINE_BYTES);
     // One byte more than the cap, for the CR of a CRLF.
     this.#line = Buffer.allocUnsafe(this.#maxLineBytes + 1);
     if (options.state) {
       this.#discarding = options.state.discarding;
       this.#interrupted = options.state.interrupted;
       if (this.push(options.state.partial).length > 0) {
-        throw Object.assign(new RangeError('SplitterState.partial must not hold a complete line'), { code: 'ERR_INVALID_ARG_VALUE' });
+        throw invalidArgValue('state', 'must not hold a complete line', options.state.partial.length);
       }
     }
   }

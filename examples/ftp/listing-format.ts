@@ -1,6 +1,7 @@
 // The server's directory listings: LIST lines in vsftpd's `ls -l` layout,
 // NLST name lines, and MLSD/MLST fact lines (RFC 3659). The server stats the
 // files and looks up names; this file only lays the facts out. Pure.
+import { invalidArgValue } from './errors.js';
 import { formatTimeVal } from './timeval.js';
 
 /** What the server knows of one directory entry (an lstat, plus names it looked up). */
@@ -175,11 +176,11 @@ export function mlsxTypeOfMode(mode: number): MlsxType {
  * a single space as a middle line of its 250 reply.
  *
  * @param facts the facts to include (OPTS MLST selects them); default all
- * @throws RangeError (ERR_INVALID_ARG_VALUE) when `perm` holds a letter outside "acdeflmprw"
+ * @throws TypeError (ERR_INVALID_ARG_VALUE) when `perm` holds a letter outside "acdeflmprw"
  */
 export function formatMlsxLine(entry: MlsxEntry, facts: readonly MlsxFact[] = MLSX_FACTS): string {
   if (entry.perm !== undefined && !/^[acdeflmprw]*$/.test(entry.perm)) {
-    throw Object.assign(new RangeError(`The value of "perm" is invalid: ${JSON.stringify(entry.perm)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue('perm', 'must hold only the letters acdeflmprw', entry.perm);
   }
   const values: Record<MlsxFact, string | undefined> = {
     type: entry.type,

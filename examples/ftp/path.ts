@@ -3,7 +3,7 @@
 // that path onto a real directory (chroot emulation), and the quoting of
 // paths in 257 replies (RFC 959 appendix II). Pure: no file system access.
 import path from 'node:path';
-import { FtpProtocolError, FtpSyntaxError, excerpt } from './errors.js';
+import { FtpProtocolError, FtpSyntaxError, excerpt, invalidArgValue } from './errors.js';
 
 /**
  * Resolves a client's path argument against the current directory, in the
@@ -35,7 +35,7 @@ export function resolvePath(cwd: string, arg: string): string {
 
 function checkRoot(root: string): string {
   if (typeof root !== 'string' || !root.startsWith('/') || root.includes('\0')) {
-    throw Object.assign(new TypeError(`The argument 'root' must be an absolute path without NUL bytes. Received ${excerpt(String(root))}`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue('root', 'must be an absolute path without NUL bytes', root);
   }
   const normal = path.posix.normalize(root);
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;

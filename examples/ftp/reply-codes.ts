@@ -1,6 +1,7 @@
 // The FTP reply codes, declared once with a name and RFC 959's meaning, as
 // vsftpd's ftpcodes.h: server and client both speak of ReplyCode.LoggedIn,
 // never of a bare 230. Pure.
+import { outOfRange } from './errors.js';
 
 /**
  * Every reply code the server sends or the client must understand (RFC 959
@@ -90,7 +91,7 @@ export type ReplyKind = 'preliminary' | 'completion' | 'intermediate' | 'transie
  */
 export function replyKind(code: number): ReplyKind {
   if (!isReplyCode(code)) {
-    throw Object.assign(new RangeError(`The value of "code" is out of range. It must be an integer >= 100 and <= 599. Received ${code}`), { code: 'ERR_OUT_OF_RANGE' });
+    throw outOfRange('code', 'an integer >= 100 and <= 599', code);
   }
   return (['preliminary', 'completion', 'intermediate', 'transientFailure', 'permanentFailure'] as const)[Math.floor(code / 100) - 1]!;
 }

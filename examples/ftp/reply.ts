@@ -1,7 +1,7 @@
 // FTP replies on the control connection: the server formats them (single and
 // multi-line, RFC 959 4.2), the client parses them incrementally from the
 // byte stream with hard caps on line and reply size. Pure: no I/O.
-import { FtpError, FtpProtocolError, excerpt } from './errors.js';
+import { FtpError, FtpProtocolError, checkLimit, excerpt, outOfRange } from './errors.js';
 import { isReplyCode } from './reply-codes.js';
 
 /** One complete reply as the client receives it. */
@@ -35,7 +35,7 @@ export interface Reply {
  */
 export function formatReply(code: number, text: string | readonly string[]): string {
   if (!isReplyCode(code)) {
-    throw Object.assign(new RangeError(`The value of "code" is out of range. It must be an integer >= 100 and <= 599. Received ${code}`), { code: 'ERR_OUT_OF_RANGE' });
+    throw outOfRange('code', 'an integer >= 100 and <= 599', code);
   }
   const lines = (typeof text === 'string' ? [text] : text).flatMap((line) => line.replace(/\0/g, '').split(/\r\n|\r|\n/));
   if (lines.length === 0) lines.push('');
@@ -81,9 +81,10 @@ export class ReplyParser {
   #replyBytes = 0;
   #failure: FtpProtocolError | null = null;
 
+  /** @throws RangeError (ERR_OUT_OF_RANGE) for a limit that is not a positive integer */
   constructor(options: ReplyParserOptions = {}) {
-    this.#maxLineBytes = options.maxLineBytes ?? 8 * 1024;
-    this.#maxReplyBytes = options.maxReplyBytes ?? 64 * 1024;
+    this.#maxLineBytes = checkLimit('maxLineBytes', options.maxLineBytes, 8 * 1024);
+    this.#maxReplyBytes = checkLimit('maxReplyBytes', options.maxReplyBytes, 64 * 1024);
   }
 
   /** Bytes received that do not yet make a complete reply. */

@@ -1,5 +1,6 @@
 // RFC 3659's time-val, YYYYMMDDHHMMSS[.sss] in UTC: what MDTM replies carry and
 // MLSx's modify fact holds. Pure.
+import { outOfRange } from './errors.js';
 
 const timeValPattern = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?$/;
 
@@ -10,7 +11,7 @@ const timeValPattern = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}
 export function formatTimeVal(date: Date): string {
   const year = date.getUTCFullYear();
   if (Number.isNaN(date.getTime()) || year < 0 || year > 9999) {
-    throw Object.assign(new RangeError(`The value of "date" is out of range. It must be a valid date in years 0..9999. Received ${String(date)}`), { code: 'ERR_OUT_OF_RANGE' });
+    throw outOfRange('date', 'a valid date in years 0..9999', date);
   }
   const two = (n: number) => String(n).padStart(2, '0');
   return `${String(year).padStart(4, '0')}${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}` +

@@ -39,7 +39,7 @@ function parseValue(setting: Setting, text: string): { value: boolean | number |
     }
     case 'octal': {
       const range = `0..0${setting.max.toString(8)}`;
-      if (/^[1-9]\d*$/.test(text)) return { error: `must be octal, written with a leading 0 (as 0${text}); vsftpd would read ${text} as decimal` };
+      if (/^[1-7][0-7]*$/.test(text)) return { error: `must be octal, written with a leading 0 (as 0${text}); vsftpd would read ${text} as decimal` };
       if (!/^0[0-7]{0,6}$/.test(text)) return { error: `must be an octal number ${range}, as 022` };
       const value = parseInt(text, 8);
       if (value > setting.max) return { error: `must be an octal number ${range}` };

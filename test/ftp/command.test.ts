@@ -155,6 +155,12 @@ describe('CommandLineSplitter', () => {
     }
   });
 
+  test('refuses a cap that is not a positive integer', () => {
+    for (const maxLineBytes of [0, -1, 1.5, Number.NaN, Infinity]) {
+      expect(() => new CommandLineSplitter({ maxLineBytes })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    }
+  });
+
   test('a state holding a complete line is refused', () => {
     expect(() => new CommandLineSplitter({ state: { partial: Buffer.from('NOOP\n'), discarding: false, interrupted: false } }))
       .toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));

@@ -140,7 +140,7 @@ describe('MLSx facts (RFC 3659)', () => {
 
   test('refuses perm letters RFC 3659 does not define', () => {
     expect(() => formatMlsxLine({ name: 'f', perm: 'rwx' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => formatMlsxLine({ name: 'f', perm: 'r; x' })).toThrow(RangeError);
+    expect(() => formatMlsxLine({ name: 'f', perm: 'r; x' })).toThrow(TypeError);
   });
 
   test('type from st_mode', () => {

@@ -133,6 +133,11 @@ describe('ReplyParser', () => {
     }).toThrow(/reply longer than 65536 bytes/);
   });
 
+  test('refuses limits that are not positive integers', () => {
+    expect(() => new ReplyParser({ maxLineBytes: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new ReplyParser({ maxReplyBytes: Number.NaN })).toThrow(RangeError);
+  });
+
   test('end() reports a reply cut short by the connection closing', () => {
     const parser = new ReplyParser();
     parser.push('200 ok\r\n');

@@ -166,6 +166,7 @@ describe('parseConfig', () => {
       ['local_umask=22', 'bad value "22" for local_umask: must be octal, written with a leading 0 (as 022); vsftpd would read 22 as decimal'],
       ['local_umask=089', 'bad value "089" for local_umask: must be an octal number 0..0777, as 022'],
       ['local_umask=01777', 'bad value "01777" for local_umask: must be an octal number 0..0777'],
+      ['local_umask=8', 'bad value "8" for local_umask: must be an octal number 0..0777, as 022'],
       ['local_umask=-022', 'bad value "-022" for local_umask: must be an octal number 0..0777, as 022'],
       ['listen_address=localhost', 'bad value "localhost" for listen_address: must be an IPv4 or IPv6 address'],
       ['listen_address=1.2.3.256', 'bad value "1.2.3.256" for listen_address: must be an IPv4 or IPv6 address'],
