@@ -1,0 +1,194 @@
+// miniftp's settings, declared once: name -> type, default, limits, meaning,
+// as vsftpd's tunables.c and parseconf.c. The parser, the typed config object
+// and the documentation all follow this table. Read by the master; pure.
+import { addressFamily } from '../ftp/index.js';
+
+/** A YES/NO setting. */
+export interface BoolSetting {
+  readonly type: 'bool';
+  readonly default: boolean;
+  readonly doc: string;
+}
+
+/** A decimal integer setting within [min, max]. */
+export interface IntSetting {
+  readonly type: 'int';
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  readonly doc: string;
+}
+
+/** An octal setting (a umask or a mode), written with a leading 0, within [0, max]. */
+export interface OctalSetting {
+  readonly type: 'octal';
+  readonly default: number;
+  readonly max: number;
+  readonly doc: string;
+}
+
+/** A text setting; `validate` returns why a value is refused, or undefined. A null default means unset. */
+export interface StringSetting {
+  readonly type: 'string';
+  readonly default: string | null;
+  readonly validate?: (value: string) => string | undefined;
+  readonly doc: string;
+}
+
+/** One row of {@link CONFIG_TABLE}. */
+export type Setting = BoolSetting | IntSetting | OctalSetting | StringSetting;
+
+// setTimeout() holds at most 2^31-1 ms; a timeout in seconds stays below that.
+const MAX_TIMEOUT_SECONDS = 2_147_483;
+const MAX_RATE = 4_294_967_295;
+
+function ipAddress(value: string): string | undefined {
+  return addressFamily(value) === null ? 'must be an IPv4 or IPv6 address' : undefined;
+}
+
+function ipv4Address(value: string): string | undefined {
+  return addressFamily(value) === 'IPv4' && !value.includes(':') ? undefined : 'must be an IPv4 address (PASV replies carry only IPv4)';
+}
+
+function absolutePath(value: string): string | undefined {
+  if (!value.startsWith('/')) return 'must be an absolute path';
+  if (value.split('/').some((part) => part === '.' || part === '..')) return 'must not contain . or .. parts';
+  return undefined;
+}
+
+function logDestination(value: string): string | undefined {
+  return value === '-' ? undefined : absolutePath(value);
+}
+
+function userName(value: string): string | undefined {
+  return /^[a-z_][a-z0-9_-]{0,31}$/i.test(value) ? undefined : 'must be a user name (letters, digits, _ and -, at most 32)';
+}
+
+function bannerText(value: string): string | undefined {
+  return /[\x00-\x1f\x7f]/.test(value) ? 'must not contain control characters' : value.length > 512 ? 'must be at most 512 characters' : undefined;
+}
+
+/**
+ * Every setting miniftp reads. Defaults are vsftpd 3's, except
+ * listen_address (127.0.0.1: miniftp listens only locally until told
+ * otherwise).
+ */
+export const CONFIG_TABLE = {
+  listen_address: {
+    type: 'string', default: '127.0.0.1', validate: ipAddress,
+    doc: 'The address to listen on. Use 0.0.0.0 for every IPv4 address, :: for every address.',
+  },
+  listen_port: {
+    type: 'int', default: 21, min: 0, max: 65535,
+    doc: 'The control connection port. 0 takes any free port (for tests).',
+  },
+  listen_ipv6: {
+    type: 'bool', default: false,
+    doc: 'Listen on IPv6. Without a listen_address, it listens on ::1; listen_address=:: takes IPv4 clients too.',
+  },
+  pasv_enable: { type: 'bool', default: true, doc: 'Allow PASV and EPSV (the server listens, the client connects).' },
+  port_enable: { type: 'bool', default: true, doc: 'Allow PORT and EPRT (the server connects to the client).' },
+  pasv_min_port: {
+    type: 'int', default: 0, min: 0, max: 65535,
+    doc: 'Lowest port for passive data connections; 0 for no lower bound (1024). Else 1024..65535.',
+  },
+  pasv_max_port: {
+    type: 'int', default: 0, min: 0, max: 65535,
+    doc: 'Highest port for passive data connections; 0 for no upper bound (65535). Else 1024..65535, not below pasv_min_port.',
+  },
+  pasv_address: {
+    type: 'string', default: null, validate: ipv4Address,
+    doc: 'The IPv4 address PASV replies announce, for a server behind NAT. Unset: the control connection\'s local address.',
+  },
+  pasv_promiscuous: {
+    type: 'bool', default: false,
+    doc: 'Accept a passive data connection from any address, not only the control connection\'s client. Unsafe.',
+  },
+  port_promiscuous: {
+    type: 'bool', default: false,
+    doc: 'Let PORT/EPRT name any address and port, including a third party\'s or a port below 1024 (FTP bounce). Unsafe.',
+  },
+  connect_from_port_20: {
+    type: 'bool', default: false,
+    doc: 'Make active (PORT/EPRT) data connections from ftp_data_port, as RFC 959 says (needs CAP_NET_BIND_SERVICE in the helper).',
+  },
+  ftp_data_port: { type: 'int', default: 20, min: 1, max: 65535, doc: 'The source port of active data connections when connect_from_port_20 is set.' },
+  max_clients: { type: 'int', default: 2000, min: 0, max: 1_000_000, doc: 'Most control connections at once; more get 421 and are closed. 0: no limit.' },
+  max_per_ip: { type: 'int', default: 50, min: 0, max: 1_000_000, doc: 'Most control connections from one address; more get 421 and are closed. 0: no limit.' },
+  accept_timeout: {
+    type: 'int', default: 60, min: 0, max: MAX_TIMEOUT_SECONDS,
+    doc: 'Seconds to wait for the client to connect to a passive data port. 0: no timeout.',
+  },
+  connect_timeout: {
+    type: 'int', default: 60, min: 0, max: MAX_TIMEOUT_SECONDS,
+    doc: 'Seconds to wait for an active data connection to the client. 0: no timeout.',
+  },
+  idle_session_timeout: {
+    type: 'int', default: 300, min: 0, max: MAX_TIMEOUT_SECONDS,
+    doc: 'Seconds without a command before the session gets 421 and is closed (never during a transfer). 0: no timeout.',
+  },
+  data_connection_timeout: {
+    type: 'int', default: 300, min: 0, max: MAX_TIMEOUT_SECONDS,
+    doc: 'Seconds a data transfer may make no progress before it is aborted. 0: no timeout.',
+  },
+  local_umask: { type: 'octal', default: 0o077, max: 0o777, doc: 'The umask of files and directories local and virtual users create.' },
+  anon_umask: { type: 'octal', default: 0o077, max: 0o777, doc: 'The umask of files and directories anonymous users create.' },
+  file_open_mode: { type: 'octal', default: 0o666, max: 0o777, doc: 'The mode uploaded files are created with, before the umask.' },
+  upload_max_rate: { type: 'int', default: 0, min: 0, max: MAX_RATE, doc: 'Bytes per second one session may upload. 0: no limit.' },
+  download_max_rate: { type: 'int', default: 0, min: 0, max: MAX_RATE, doc: 'Bytes per second one session may download. 0: no limit.' },
+  local_max_rate: {
+    type: 'int', default: 0, min: 0, max: MAX_RATE,
+    doc: 'vsftpd\'s name: bytes per second one local or virtual user session may transfer, either way. 0: no limit.',
+  },
+  anon_max_rate: {
+    type: 'int', default: 0, min: 0, max: MAX_RATE,
+    doc: 'vsftpd\'s name: bytes per second one anonymous session may transfer, either way. 0: no limit.',
+  },
+  anonymous_enable: { type: 'bool', default: false, doc: 'Allow logins as anonymous or ftp, acting as ftp_username.' },
+  anon_root: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'The root directory of anonymous sessions. Unset: ftp_username\'s home directory.',
+  },
+  anon_upload_enable: { type: 'bool', default: false, doc: 'Let anonymous users upload files (write_enable must be set too).' },
+  anon_mkdir_write_enable: { type: 'bool', default: false, doc: 'Let anonymous users create directories (write_enable must be set too).' },
+  local_enable: { type: 'bool', default: true, doc: 'Allow local users (system accounts, shadow password) and user_db users to log in.' },
+  local_root: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'A directory local users start in (and are confined to with chroot_local_user). Unset: the home directory.',
+  },
+  write_enable: { type: 'bool', default: false, doc: 'Allow any command that changes the file system (STOR, DELE, MKD, RNTO, SITE CHMOD, ...).' },
+  chroot_local_user: { type: 'bool', default: false, doc: 'Confine local users to their root directory.' },
+  nopriv_user: { type: 'string', default: 'nobody', validate: userName, doc: 'The unprivileged user of the helper and the pre-login workers.' },
+  ftp_username: { type: 'string', default: 'ftp', validate: userName, doc: 'The system user anonymous sessions act as.' },
+  secure_chroot_dir: {
+    type: 'string', default: '/usr/share/empty', validate: absolutePath,
+    doc: 'An empty directory, not writable by nopriv_user, that pre-login workers are chrooted to. Debian\'s vsftpd uses /var/run/vsftpd/empty.',
+  },
+  ftpd_banner: { type: 'string', default: null, validate: bannerText, doc: 'The text of the 220 greeting. Unset: a banner naming miniftp.' },
+  hide_ids: { type: 'bool', default: false, doc: 'Show every owner and group as ftp in listings.' },
+  text_userdb_names: { type: 'bool', default: false, doc: 'Show owner and group names in listings, instead of numbers.' },
+  use_localtime: { type: 'bool', default: false, doc: 'Show listing times in the server\'s time zone, instead of UTC.' },
+  user_db: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'A file of virtual users (name:crypt-hash:system-user:root-directory), checked before system accounts.',
+  },
+  delay_failed_login: { type: 'int', default: 1, min: 0, max: 60, doc: 'Seconds to wait before answering a failed login.' },
+  max_login_fails: { type: 'int', default: 3, min: 1, max: 1000, doc: 'Failed logins after which the connection is closed.' },
+  xferlog_enable: { type: 'bool', default: false, doc: 'Log every session start, login, transfer and end, one line each.' },
+  vsftpd_log_file: {
+    type: 'string', default: '/var/log/vsftpd.log', validate: logDestination,
+    doc: 'Where xferlog_enable logs go; - for standard output.',
+  },
+  log_json: { type: 'bool', default: false, doc: 'Write log lines as JSON objects (JSON lines), instead of text.' },
+} as const satisfies Record<string, Setting>;
+
+/** The name of a setting. */
+export type ConfigKey = keyof typeof CONFIG_TABLE;
+
+type ValueOf<S extends Setting> = S extends BoolSetting ? boolean
+  : S extends IntSetting | OctalSetting ? number
+  : S extends { readonly default: null } ? string | null
+  : string;
+
+/** miniftp's settings as the server reads them: every key, typed, frozen. */
+export type MiniftpConfig = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_TABLE)[K]> };
