@@ -13,3 +13,22 @@ export { socketPair, type UnixSocketType } from './fd/socketpair.js';
 export { Channel, type Message, type ChannelOptions, type SendOptions } from './fd/channel.js';
 export { UnixServer, listenUnix, connectUnix, type UnixAddressOptions } from './fd/unix.js';
 export { type NativePeerCred as PeerCredentials } from './native.js';
+export { BrokerSocket, type BrokerSocketOptions } from './broker/wire.js';
+export { type BrokerResult, type ItemKind, DEFAULT_MAX_BUF_BYTES } from './broker/items.js';
+export {
+  defineProtocol,
+  type BrokerProtocol,
+  type RequestTable,
+  type RequestSpec,
+  type ValueKind,
+  type ClientStubs,
+  type ServerHandlers,
+  type RequestContext,
+  type RequestArgs,
+  type RequestReply,
+  type HandlerReply,
+  type PhaseOf,
+} from './broker/requests.js';
+export { BrokerClient, type Broker, type BrokerClientOptions, type CallOptions } from './broker/client.js';
+export { BrokerServer, type BrokerServerOptions } from './broker/server.js';
+export { BrokerError, BrokerTimeoutError } from './broker/errors.js';
