@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Channel, type Message } from '../fd/channel.js';
 import type { FdHandle } from '../fd/fd-handle.js';
 import { type Sendable, closeSent, fdOf } from '../fd/sendable.js';
-import { ChannelClosedError, ProtocolError, UnpermittedRequestError, checkInteger, invalidArgType } from '../errors.js';
+import { ChannelClosedError, ProtocolError, UnpermittedRequestError, checkInteger, invalidArgType, isErrnoError } from '../errors.js';
 import { DEFAULT_MAX_BUF_BYTES } from './items.js';
 import { badResultOf } from './codes.js';
 import { checkHello, encodeHello } from './hello.js';
@@ -61,6 +61,7 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
   readonly #used = new Set<number>();
   #phase: PhaseOf<T> | null;
   #helloDone = false;
+  #inHandler = false;
   #reason: Error | null = null;
   #channelError: Error | null = null;
   #finished = false;
@@ -85,7 +86,7 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
       : Channel.fromFd(channel, { maxMessageBytes: maxMessageBytes(this.#compiled, this.maxBufBytes) });
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.channel.on('error', (err) => (this.#channelError ??= err));
-    this.channel.on('close', () => this.#finish());
+    this.channel.on('close', () => this.#onChannelClose());
     void this.#serve();
   }
 
@@ -157,19 +158,34 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
         this.#fail(err as Error, message);
         return;
       }
+      // Requests still queued when the peer hung up are checked, not answered.
+      if (this.channel.closed) {
+        closeFds(message.fds);
+        continue;
+      }
+      this.#inHandler = true;
       await this.#answer(request, args, message.fds);
-      if (this.closed) return;
+      this.#inHandler = false;
+      if (this.#finished) return;
     }
   }
 
-  // The next message, or null once the channel is closed ('close' settles why).
+  // The next message, or null (and the server finished) once none will come.
   async #receive(): Promise<Message | null> {
     try {
       return await this.channel.receive();
     } catch (err) {
       if (!(err instanceof ChannelClosedError)) this.#channelError ??= err as Error;
+      this.#finish();
       return null;
     }
+  }
+
+  // The channel closed under a running handler: report now, not when (if
+  // ever) the handler settles. Otherwise the serve loop reports, once it has
+  // checked the messages that arrived before the close.
+  #onChannelClose(): void {
+    if (this.#inHandler) this.#finish();
   }
 
   #permit(request: CompiledRequest): void {
@@ -219,16 +235,20 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
     }
   }
 
-  #fail(err: Error, message: Message | null): void {
-    if (message) for (const fd of message.fds) fd.close();
+  #fail(err: Error, message: Message): void {
+    closeFds(message.fds);
     this.#reason ??= err;
-    this.channel.close();
+    this.#finish();
   }
 
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    const reason = this.#reason ?? this.#channelError ??
+    // Drops (and closes the fds of) anything still queued.
+    this.channel.close();
+    const error = this.#channelError !== null && !isErrnoError(this.#channelError, 'ECONNRESET') && !isErrnoError(this.#channelError, 'EPIPE')
+      ? this.#channelError : null;
+    const reason = this.#reason ?? error ??
       (this.#helloDone ? null : new ProtocolError('the peer closed the channel before its hello'));
     if (reason && this.listenerCount('error') > 0) this.emit('error', reason);
     this.emit('close', reason);
@@ -278,4 +298,8 @@ function releaseAll(argFds: readonly FdHandle[], returned: readonly Sendable[]):
       // Closed behind the handle's back by the handler: nothing left to close.
     }
   }
+}
+
+function closeFds(fds: readonly FdHandle[]): void {
+  for (const fd of fds) fd.close();
 }
