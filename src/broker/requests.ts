@@ -25,9 +25,11 @@ export interface RequestSpec {
   readonly once?: boolean;
 }
 
-/** Names the client object uses itself, so no request may take them. */
-export type ReservedName = 'call' | 'close' | 'closed' | 'channel' | 'protocol' | 'withTimeout' | 'then' | 'constructor' | '__proto__';
-const RESERVED_NAMES: ReadonlySet<string> = new Set<ReservedName>(['call', 'close', 'closed', 'channel', 'protocol', 'withTimeout', 'then', 'constructor', '__proto__']);
+/** Names the client object uses itself (and 'then', which would make it a thenable), so no request may take them. */
+export type ReservedName = 'call' | 'close' | 'closed' | 'channel' | 'protocol' | 'maxBufBytes' | 'withTimeout' | 'then';
+const RESERVED_NAMES: ReadonlySet<string> = new Set<string>(
+  ['call', 'close', 'closed', 'channel', 'protocol', 'maxBufBytes', 'withTimeout', 'then', 'constructor', '__proto__'] satisfies (ReservedName | 'constructor' | '__proto__')[],
+);
 
 export type RequestTable = { readonly [name: string]: RequestSpec };
 

@@ -74,7 +74,7 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
    * table).
    * @throws ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE for a bad protocol or a missing or unknown handler
    */
-  constructor(channel: Channel | FdHandle | number, protocol: BrokerProtocol<T>, handlers: ServerHandlers<T>, options: BrokerServerOptions<T> = {}) {
+  constructor(channel: Channel | FdHandle | number, protocol: BrokerProtocol<T>, handlers: NoInfer<ServerHandlers<T>>, options: NoInfer<BrokerServerOptions<T>> = {}) {
     super();
     this.#compiled = compileProtocol(protocol);
     this.protocol = protocol;

@@ -135,7 +135,7 @@ describe('a hostile peer against BrokerServer', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(wrong).toEqual([]);
       if (!withHello) expect(reason).toMatchObject({ code: 'ERR_PRIVSEP_PROTOCOL' });
-      else if (reason !== null) expect(ENDINGS).toContain((reason as { code: string }).code);
+      else if (reason !== null) expect(ENDINGS).toContain((reason as Error & { code: string }).code);
       expect(openFdCount()).toBe(before);
     }), { numRuns: 150 });
   });
@@ -174,7 +174,7 @@ describe('a hostile peer against BrokerServer', () => {
       if (reason === null) {
         expect(handled.length).toBe(messages.length);
       } else {
-        expect(ENDINGS).toContain((reason as { code: string }).code);
+        expect(ENDINGS).toContain((reason as Error & { code: string }).code);
         expect(handled.length).toBeLessThan(messages.length);
       }
       expect(openFdCount()).toBe(before);
@@ -205,7 +205,7 @@ describe('a hostile peer against BrokerServer', () => {
       raw.close();
       const reason = await server.done;
       expect(wrong).toEqual([]);
-      if (reason !== null) expect(ENDINGS).toContain((reason as { code: string }).code);
+      if (reason !== null) expect(ENDINGS).toContain((reason as Error & { code: string }).code);
       expect(openFdCount()).toBe(before);
     }), { numRuns: 150 });
   });
