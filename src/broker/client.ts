@@ -122,8 +122,14 @@ export class BrokerClient<T extends RequestTable = RequestTable> {
   #start(): Promise<void> {
     const channel = this.channel;
     channel.on('error', (err) => (this.#channelError ??= err));
-    channel.on('close', () => this.#fail(null));
+    // After the messages that arrived with the close: a hello resolved to the
+    // receive() below is still waiting in the microtask queue.
+    channel.on('close', () => queueMicrotask(() => this.#fail(null)));
     channel.on('message', (message) => this.#onMessage(message));
+    // The hello may already wait in the channel's queue, where no 'message'
+    // event will fetch it; a pending receive() also takes precedence over the
+    // listener for the next message. A closed channel reports through 'close'.
+    channel.receive().then((message) => this.#onMessage(message), () => {});
     return new Promise<void>((resolve, reject) => {
       const timer = this.#timeout === undefined ? null : setTimeout(() => {
         this.#fail(new BrokerTimeoutError('hello', this.#timeout!));

@@ -65,6 +65,7 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
   #reason: Error | null = null;
   #channelError: Error | null = null;
   #finished = false;
+  #closing = false;
   #resolveDone!: (reason: Error | null) => void;
 
   /**
@@ -87,7 +88,11 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.channel.on('error', (err) => (this.#channelError ??= err));
     this.channel.on('close', () => this.#onChannelClose());
-    void this.#serve();
+    this.#serve().catch((err: unknown) => {
+      // Only a listener that throws gets here; the channel ends, the process goes on.
+      this.#reason ??= err instanceof Error ? err : new Error(String(err));
+      this.#finish();
+    });
   }
 
   /** The current phase, or null before any. */
@@ -115,6 +120,7 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
 
   /** Closes the channel; a handler still running finds its reply dropped. */
   close(): void {
+    this.#closing = true;
     this.channel.close();
   }
 
@@ -249,7 +255,7 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
     const error = this.#channelError !== null && !isErrnoError(this.#channelError, 'ECONNRESET') && !isErrnoError(this.#channelError, 'EPIPE')
       ? this.#channelError : null;
     const reason = this.#reason ?? error ??
-      (this.#helloDone ? null : new ProtocolError('the peer closed the channel before its hello'));
+      (this.#helloDone || this.#closing ? null : new ProtocolError('the peer closed the channel before its hello'));
     if (reason && this.listenerCount('error') > 0) this.emit('error', reason);
     this.emit('close', reason);
     this.#resolveDone(reason);
@@ -261,7 +267,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 // The fds a handler returned, which the server owns from now on: every value
-// at an fd position that is a real Sendable.
+// at an fd position that is a real Sendable, each once.
 function returnedFds(request: CompiledRequest, value: unknown): Sendable[] {
   if (!request.reply.includes('fd')) return [];
   let values: readonly unknown[];
@@ -270,17 +276,17 @@ function returnedFds(request: CompiledRequest, value: unknown): Sendable[] {
   } catch {
     return [];
   }
-  const fds: Sendable[] = [];
+  const fds = new Set<Sendable>();
   request.reply.forEach((kind, i) => {
     if (kind !== 'fd') return;
     try {
       fdOf(values[i] as Sendable);
-      fds.push(values[i] as Sendable);
+      fds.add(values[i] as Sendable);
     } catch {
       // Not an fd: nothing to close.
     }
   });
-  return fds;
+  return [...fds];
 }
 
 // Closes what the server owns after a request: the fds the handler returned

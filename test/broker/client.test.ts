@@ -178,3 +178,16 @@ describe('a misbehaving server', () => {
     expect(await server.done).toMatchObject({ code: 'ERR_PRIVSEP_PROTOCOL', message: expect.stringMatching(/request table .* differs/) });
   });
 });
+
+test('a hello that arrived before connect() is still found', async () => {
+  const [a, b] = Channel.pair();
+  const server = new BrokerServer(b, protocol, {
+    answerAdd: (x, y) => x + y, answerWait: (ms) => ms, answerHang() {}, answerDupFd: (fd) => fd, answerPair: () => [0, ''],
+  });
+  // Let the server's hello reach the client channel's queue first.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const broker = await BrokerClient.connect(a, protocol);
+  expect(await broker.add(20, 22)).toBe(42);
+  broker.close();
+  expect(await server.done).toBe(null);
+});

@@ -166,6 +166,23 @@ describe('lifecycle', () => {
     expect(await server.done).toMatchObject({ code: 'ERR_PRIVSEP_PROTOCOL', message: 'the peer closed the channel before its hello' });
   });
 
+  test('closing the server itself ends it with null, even before the hello', async () => {
+    const [raw, end] = Channel.pair();
+    channels.push(raw);
+    const server = new BrokerServer(end, protocol, handlers);
+    server.close();
+    expect(await server.done).toBe(null);
+  });
+
+  test('a listener that throws ends the channel, not the process', async () => {
+    const { server, request } = await start();
+    server.on('handlerError', () => {
+      throw new Error('a broken logger');
+    });
+    await expect(request('add', [-1, 0])).rejects.toMatchObject({ code: 'ERR_PRIVSEP_CHANNEL_CLOSED' });
+    expect(await server.done).toMatchObject({ message: 'a broken logger' });
+  });
+
   test('a half-sent message is a ProtocolError', async () => {
     const [a, b] = socketPair();
     const server = new BrokerServer(b, protocol, handlers);

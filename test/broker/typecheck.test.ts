@@ -1,6 +1,6 @@
 // Runs the TypeScript compiler on the type-level tests and on a fixture of
 // deliberate misuse: types.test.ts must compile clean (so each of its
-// @ts-expect-error lines is a real error), and the fixture must give
+// expect-error directives marks a real error), and the fixture must give
 // exactly the errors its lines announce, so the check cannot pass by accident.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,7 +35,7 @@ beforeAll(() => {
   }));
 }, 60_000);
 
-test('the type-level tests compile with no error, so every @ts-expect-error is needed', () => {
+test('the type-level tests compile with no error, so every expect-error directive is needed', () => {
   expect(found.filter((d) => d.file !== path.relative(testDir, misuse))).toEqual([]);
 });
 
