@@ -155,15 +155,6 @@ export class ItemReader {
     this.context = context;
   }
 
-  /** The kind of the next item, or null at the end of the message. @throws ProtocolError for an unknown tag */
-  peek(): ItemKind | null {
-    if (this.#offset >= this.#data.length) return null;
-    const tag = this.#data[this.#offset]!;
-    const kind = KIND_OF_TAG.get(tag);
-    if (kind === undefined) throw this.#error(`unknown item tag 0x${hex(tag)}`);
-    return kind;
-  }
-
   cmd(): number {
     this.#open('cmd', 1);
     return this.#data[this.#offset++]!;
