@@ -8,7 +8,7 @@ import { ChannelClosedError, ProtocolError, checkInteger, invalidArgType } from 
 import { DEFAULT_MAX_BUF_BYTES } from './items.js';
 import { BrokerError, BrokerTimeoutError } from './errors.js';
 import { checkHello, encodeHello } from './hello.js';
-import { decodeReply, encodeRequest, maxMessageBytes } from './messages.js';
+import { closeFds, decodeReply, encodeRequest, maxMessageBytes } from './messages.js';
 import {
   type BrokerProtocol, type ClientStubs, type CompiledProtocol, type CompiledRequest, type RequestArgs,
   type RequestReply, type RequestTable, compileProtocol,
@@ -246,8 +246,4 @@ function defineStubs(target: object, protocol: CompiledProtocol, call: (request:
 function settle(call: PendingCall): void {
   if (call.timer) clearTimeout(call.timer);
   call.timer = null;
-}
-
-function closeFds(fds: readonly FdHandle[]): void {
-  for (const fd of fds) fd.close();
 }

@@ -2,11 +2,11 @@
 // usable one ('EACCES', 'ERR_...'), with the matching negative errno for
 // system errors. Runs on the privileged (server) side; never sends messages.
 import os from 'node:os';
+import { CODE_PATTERN } from './items.js';
 
 /** The code sent when a handler's error has no usable code of its own. */
 export const HANDLER_FAILED_CODE = 'ERR_PRIVSEP_HANDLER_FAILED';
 
-const CODE_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
 const ERRNO_OF_CODE = new Map<string, number>(Object.entries(os.constants.errno).map(([code, n]) => [code, -n]));
 
 /** The negative errno of a system error code, or 0 when `code` names none. */

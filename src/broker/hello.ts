@@ -5,12 +5,15 @@
 import type { Message } from '../fd/channel.js';
 import { ProtocolError } from '../errors.js';
 import { ITEM_BYTES, ItemReader, ItemWriter } from './items.js';
-import type { CompiledProtocol } from './requests.js';
+import { type CompiledProtocol, MAX_PROTOCOL_NAME_BYTES } from './requests.js';
 
 /** "PSBK" read as a little-endian u32: the first int of every hello. */
 export const HELLO_MAGIC = 0x4b425350;
 /** The version of the wire format (items and hello) this code speaks. */
 export const WIRE_VERSION = 1;
+
+/** The largest hello: five ints and the longest protocol name. */
+export const MAX_HELLO_BYTES = 5 * ITEM_BYTES.int + ITEM_BYTES.bufHeader + MAX_PROTOCOL_NAME_BYTES;
 
 export type BrokerRole = 'client' | 'server';
 const ROLE_CODES: Readonly<Record<BrokerRole, number>> = { client: 1, server: 2 };
@@ -34,7 +37,7 @@ export function encodeHello(role: BrokerRole, protocol: CompiledProtocol): Buffe
  * @throws ProtocolError saying what differs, or what is malformed
  */
 export function checkHello(message: Message, role: BrokerRole, protocol: CompiledProtocol): void {
-  const reader = new ItemReader(message.data, message.fds, 64, 'hello');
+  const reader = new ItemReader(message.data, message.fds, MAX_PROTOCOL_NAME_BYTES, 'hello');
   let magic: number;
   try {
     magic = reader.int();

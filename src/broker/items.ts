@@ -25,7 +25,8 @@ export const ITEM_BYTES = { cmd: 2, int: 5, fd: 1, bufHeader: 5, resultOk: 2, re
 /** The answer a result item carries: OK, or BAD with a code and an errno (0 for none). */
 export type BrokerResult = { ok: true } | { ok: false; code: string; errno: number };
 
-const CODE_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
+/** What a BAD result's code may be: 1 to 64 ASCII letters, digits or '_'. */
+export const CODE_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
 
 const KIND_OF_TAG = new Map<number, ItemKind>(Object.entries(ITEM_TAGS).map(([kind, tag]) => [tag, kind as ItemKind]));
 
@@ -172,7 +173,7 @@ export class ItemReader {
     this.#need('result', length);
     const code = this.#data.toString('latin1', this.#offset, this.#offset + length);
     this.#offset += length;
-    if (!CODE_PATTERN.test(code)) throw this.#error('BAD result code is not 1 to 64 ASCII letters, digits or "_"');
+    if (!CODE_PATTERN.test(code)) throw this.#error(`BAD result code is not 1 to ${MAX_CODE_BYTES} ASCII letters, digits or "_"`);
     return { ok: false, code, errno };
   }
 

@@ -6,7 +6,8 @@ import type { Message } from '../fd/channel.js';
 import type { FdHandle } from '../fd/fd-handle.js';
 import { type Sendable, fdOf } from '../fd/sendable.js';
 import { ProtocolError } from '../errors.js';
-import { type BrokerResult, ITEM_BYTES, ItemReader, ItemWriter, badResultBytes, checkCode, checkInt32, toBufBytes } from './items.js';
+import { type BrokerResult, ITEM_BYTES, ItemReader, ItemWriter, MAX_CODE_BYTES, badResultBytes, checkCode, checkInt32, toBufBytes } from './items.js';
+import { MAX_HELLO_BYTES } from './hello.js';
 import type { CompiledProtocol, CompiledRequest, ValueKind } from './requests.js';
 
 /** An encoded message: its payload and the fds to attach, in item order. */
@@ -147,9 +148,14 @@ function readValues(reader: ItemReader, kinds: readonly ValueKind[]): (number | 
 export function maxMessageBytes(protocol: CompiledProtocol, maxBufBytes: number): number {
   const sizeOf = (kinds: readonly ValueKind[]): number =>
     kinds.reduce((n, k) => n + (k === 'int' ? ITEM_BYTES.int : k === 'buf' ? ITEM_BYTES.bufHeader + maxBufBytes : ITEM_BYTES.fd), 0);
-  let max = Math.max(badResultBytes('X'.repeat(64)), 5 * ITEM_BYTES.int + ITEM_BYTES.bufHeader + 64);
+  let max = Math.max(ITEM_BYTES.resultBadHeader + MAX_CODE_BYTES, MAX_HELLO_BYTES);
   for (const request of protocol.requests) {
     max = Math.max(max, ITEM_BYTES.cmd + sizeOf(request.args), ITEM_BYTES.resultOk + sizeOf(request.reply));
   }
   return max;
+}
+
+/** Closes every fd a message brought (after a protocol error, or when nobody will answer it). */
+export function closeFds(fds: readonly FdHandle[]): void {
+  for (const fd of fds) fd.close();
 }

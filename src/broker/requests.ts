@@ -102,6 +102,8 @@ export type ServerHandlers<T extends RequestTable> = {
 
 const VALUE_KINDS: ReadonlySet<string> = new Set<ValueKind>(['int', 'buf', 'fd']);
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The longest protocol name, in bytes. */
+export const MAX_PROTOCOL_NAME_BYTES = 64;
 const PROTOCOL_NAME_PATTERN = /^[\x21-\x7e]{1,64}$/;
 
 /** One request, checked, in the form client and server use. */

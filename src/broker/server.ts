@@ -10,7 +10,7 @@ import { ChannelClosedError, ProtocolError, UnpermittedRequestError, checkIntege
 import { DEFAULT_MAX_BUF_BYTES } from './items.js';
 import { badResultOf } from './codes.js';
 import { checkHello, encodeHello } from './hello.js';
-import { decodeRequest, encodeBad, encodeReply, maxMessageBytes, replyValues } from './messages.js';
+import { closeFds, decodeRequest, encodeBad, encodeReply, maxMessageBytes, replyValues } from './messages.js';
 import {
   type BrokerProtocol, type BrokerServerLike, type CompiledProtocol, type CompiledRequest, type PhaseOf,
   type RequestContext, type RequestTable, type ServerHandlers, compileProtocol,
@@ -304,8 +304,4 @@ function releaseAll(argFds: readonly FdHandle[], returned: readonly Sendable[]):
       // Closed behind the handle's back by the handler: nothing left to close.
     }
   }
-}
-
-function closeFds(fds: readonly FdHandle[]): void {
-  for (const fd of fds) fd.close();
 }

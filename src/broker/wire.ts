@@ -11,6 +11,7 @@ import {
   badResultBytes, checkCmd, checkCode, checkInt32, toBufBytes,
 } from './items.js';
 import { errnoOfCode } from './codes.js';
+import { closeFds } from './messages.js';
 
 export interface BrokerSocketOptions {
   /** Largest buf accepted or sent (default 64 KiB). */
@@ -136,7 +137,7 @@ export class BrokerSocket {
       reader.end();
       return value;
     } catch (err) {
-      for (const fd of message.fds) fd.close();
+      closeFds(message.fds);
       this.channel.close();
       throw err;
     }
