@@ -10,8 +10,10 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BrokerClient, BrokerServer, Channel, FdHandle, defineProtocol, socketPair } from 'privsep';
 
-const ROUNDS = 3;
-const SECONDS_PER_RUN = 1;
+// Each round runs the bare and the typed round trip back to back, so that
+// both see the same machine; the median over rounds damps a noisy host.
+const ROUNDS = 7;
+const MS_PER_RUN = 500;
 const WARMUP_MS = 200;
 
 const protocol = defineProtocol({
@@ -87,25 +89,27 @@ async function main() {
     'broker fd': async () => (await broker.getFd()).close(),
   };
 
-  const best = Object.fromEntries(Object.keys(modes).map((m) => [m, 0]));
+  const rates = Object.fromEntries(Object.keys(modes).map((m) => [m, []]));
+  const ratios = { int: [], fd: [] };
   for (const roundTrip of Object.values(modes)) await timed(WARMUP_MS, roundTrip);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, roundTrip] of Object.entries(modes)) {
-      best[name] = Math.max(best[name], await timed(SECONDS_PER_RUN * 1000, roundTrip));
-    }
+    for (const [name, roundTrip] of Object.entries(modes)) rates[name].push(await timed(MS_PER_RUN, roundTrip));
+    ratios.int.push(rates['broker int'][round] / rates['channel int'][round]);
+    ratios.fd.push(rates['broker fd'][round] / rates['channel fd'][round]);
   }
   channel.close();
   broker.close();
   await Promise.all([bare.child, typed.child].map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve() : c.on('exit', resolve)))));
 
+  const median = (list) => [...list].sort((a, b) => a - b)[list.length >> 1];
   const fmt = (n) => Math.round(n).toLocaleString('en-US').padStart(12);
-  const intRatio = best['broker int'] / best['channel int'];
-  const fdRatio = best['broker fd'] / best['channel fd'];
-  console.log(`broker round trips per second, two processes, sequential calls (best of ${ROUNDS} x ${SECONDS_PER_RUN} s)`);
+  console.log(`broker round trips per second, two processes, sequential calls (median of ${ROUNDS} rounds of ${MS_PER_RUN} ms)`);
   console.log(`${'reply'.padEnd(10)}${'bare Channel'.padStart(12)}${'typed broker'.padStart(14)}${'ratio'.padStart(8)}`);
-  console.log(`${'int'.padEnd(10)}${fmt(best['channel int'])}${fmt(best['broker int']).padStart(14)}${intRatio.toFixed(2).padStart(8)}`);
-  console.log(`${'fd'.padEnd(10)}${fmt(best['channel fd'])}${fmt(best['broker fd']).padStart(14)}${fdRatio.toFixed(2).padStart(8)}`);
-  console.log(`broker ratio typed/channel=${intRatio.toFixed(2)}`);
+  for (const kind of ['int', 'fd']) {
+    const row = [fmt(median(rates[`channel ${kind}`])), fmt(median(rates[`broker ${kind}`])).padStart(14), median(ratios[kind]).toFixed(2).padStart(8)];
+    console.log(`${kind.padEnd(10)}${row.join('')}`);
+  }
+  console.log(`broker ratio typed/channel=${median(ratios.int).toFixed(2)}`);
 }
 
 if (process.argv[2] === 'serve') {
