@@ -21,3 +21,22 @@ export { decodePeer, type PeerAddress } from './fd/peer-address.js';
 export { sendFile, type SendFileOptions } from './fd/send-file.js';
 export { receiveRaw, sendRaw, type RawMessage } from './fd/raw.js';
 export { connectTcp, TcpListener, type ConnectTcpOptions, type TcpListenerOptions, type WaitOptions } from './fd/tcp.js';
+export { BrokerSocket, type BrokerSocketOptions } from './broker/wire.js';
+export { type BrokerResult, type ItemKind, DEFAULT_MAX_BUF_BYTES } from './broker/items.js';
+export {
+  defineProtocol,
+  type BrokerProtocol,
+  type RequestTable,
+  type RequestSpec,
+  type ValueKind,
+  type ClientStubs,
+  type ServerHandlers,
+  type RequestContext,
+  type RequestArgs,
+  type RequestReply,
+  type HandlerReply,
+  type PhaseOf,
+} from './broker/requests.js';
+export { BrokerClient, type Broker, type BrokerClientOptions, type CallOptions } from './broker/client.js';
+export { BrokerServer, type BrokerServerOptions } from './broker/server.js';
+export { BrokerError, BrokerTimeoutError } from './broker/errors.js';

@@ -232,6 +232,9 @@ export class Channel extends EventEmitter {
   #onPoll(err: Error | null, events: number): void {
     if (this.#destroyed) return;
     if (err) {
+      // libuv reports POLLERR (a peer that closed with data unread, say) as
+      // EBADF: first take what arrived before it, and the socket's own error.
+      if (!this.#ended && !this.#paused()) this.#read();
       this.#destroy(err);
       return;
     }
