@@ -4,6 +4,7 @@
 // with the stored hash is the caller's job (in constant time).
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <shadow.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,13 @@ class ShadowWorker : public PromiseWorker {
   ~ShadowWorker() override { explicit_bzero(&hash_[0], hash_.size()); }
 
   void Execute() override {
+    // When the files source cannot be read, glibc moves on to the next NSS
+    // source (nss-systemd makes up locked entries for root and nobody) and
+    // reports no error: check with the effective ids, as the lookup would.
+    if (faccessat(AT_FDCWD, "/etc/shadow", R_OK, AT_EACCESS) != 0 && errno != ENOENT) {
+      Fail(errno, "getspnam");
+      return;
+    }
     std::vector<char> buf(1024);
     for (;;) {
       spwd entry;
