@@ -2,7 +2,7 @@
 // no_new_privs) applied to EVERY thread of the process, and the per-thread
 // /proc status read back. The kernel keeps these per thread and only glibc's
 // set*id calls broadcast, so this file does for capabilities what glibc does
-// for uids (see docs/privilege.md, "How every thread gets the change").
+// for uids (docs/privilege.md, "Why every thread needs work", explains how).
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -195,13 +195,18 @@ bool ListThreads(int taskDir, std::vector<pid_t>* tids, int* err) {
   }
   dup.release();
   tids->clear();
-  errno = 0;
-  for (dirent* entry = ::readdir(dir); entry != nullptr; entry = ::readdir(dir)) {
+  *err = 0;
+  for (;;) {
+    errno = 0;
+    dirent* entry = ::readdir(dir);
+    if (entry == nullptr) {
+      *err = errno;
+      break;
+    }
     char* end = nullptr;
     long tid = strtol(entry->d_name, &end, 10);
     if (end != entry->d_name && *end == '\0' && tid > 0) tids->push_back(static_cast<pid_t>(tid));
   }
-  *err = errno;
   ::closedir(dir);
   return *err == 0;
 }
@@ -239,7 +244,11 @@ int Broadcast(const Plan& plan, int taskDir, std::vector<Failure>* failures, con
   KernelSigaction ours = old;
   ours.handler = OnSignal;
   ours.flags |= SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  if (RtSigaction(kSignal, &ours, nullptr) != 0) return errno;
+  if (RtSigaction(kSignal, &ours, nullptr) != 0) {
+    const int err = errno;
+    g_plan.store(nullptr, std::memory_order_release);
+    return err;
+  }
 
   int result = 0;
   std::vector<pid_t> tids;

@@ -37,11 +37,6 @@ export function lastCapability(): number {
   return lastCap;
 }
 
-/** Every capability the running kernel knows, as a mask. */
-export function allCapabilitiesMask(): bigint {
-  return (1n << BigInt(Math.min(lastCapability(), CAPABILITIES.length - 1) + 1)) - 1n;
-}
-
 /**
  * The bit mask of a list of capability names.
  * @throws ERR_INVALID_ARG_TYPE for a non-array, ERR_INVALID_ARG_VALUE for an unknown name,

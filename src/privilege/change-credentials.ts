@@ -9,7 +9,7 @@ import path from 'node:path';
 import { native, type NativeThreadStep } from '../native.js';
 import { PrivsepError, errnoError, invalidArgType, invalidArgValue, isErrnoError } from '../errors.js';
 import { capabilityMask, type CapabilityName } from './capabilities.js';
-import { onEveryThread, taskDirFd } from './every-thread.js';
+import { onEveryThread } from './every-thread.js';
 import { type ResourceLimit, type ResourceLimitName, checkResourceLimit } from './resource-limits.js';
 import { type RawThreadCredentials, type ThreadCredentials, readRawThreadCredentials, toThreadCredentials } from './thread-credentials.js';
 import { checkId, resolveIdentity, sortedUnique } from './users.js';
@@ -77,6 +77,7 @@ interface CredentialPlan {
  */
 export async function changeCredentials(options: ChangeCredentialsOptions): Promise<ThreadCredentials[]> {
   const plan = await planCredentials(options);
+  // Also opens /proc/self/task, which a chroot would hide.
   const before = readRawThreadCredentials();
   const bounding = native.boundingSet();
   applyCredentials(plan, before, bounding);
@@ -116,7 +117,6 @@ async function planCredentials(options: ChangeCredentialsOptions): Promise<Crede
 }
 
 function applyCredentials(plan: CredentialPlan, before: RawThreadCredentials[], bounding: bigint): void {
-  taskDirFd();
   const current = callingThread(before);
   if (plan.groups !== null) native.setgroups(plan.groups);
   if (plan.chroot !== null) {

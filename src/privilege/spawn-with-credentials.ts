@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { native, type NativeFdWatcher } from '../native.js';
 import { checkInteger, invalidArgType, invalidArgValue } from '../errors.js';
-import { allCapabilitiesMask, capabilityMask, type CapabilityName } from './capabilities.js';
+import { capabilityMask, type CapabilityName } from './capabilities.js';
 import { MAX_ID, checkId } from './users.js';
 
 /** An fd to give the child: a number, or an object that owns one (FdHandle, FileHandle). */
@@ -138,8 +138,9 @@ export class CredentialedProcess {
  * this order: the fds are put at their numbers (all others closed), chroot,
  * keep-caps and the bounding set, setgroups, setresgid, setresuid, the
  * capabilities (ambient), no_new_privs, chdir. `file` without a slash is
- * looked up in PATH (of `options.env`). Blocks only until the child has
- * called execve, like child_process.spawn.
+ * looked up in PATH (that of `options.env`, else this process's), as
+ * execvp does. Blocks only until the child has called execve, like
+ * child_process.spawn.
  * @throws a system error of the step that failed in the child, with `syscall`
  *   ('setgroups', 'setresuid', 'capset', 'chroot', 'chdir', 'execve', ...) and
  *   `path`: EPERM for an unprivileged caller, ENOENT/EACCES for the program;
@@ -184,7 +185,8 @@ export function spawnWithCredentials(file: string, args: readonly string[] = [],
       gid,
       groups,
       capabilities,
-      boundingDrop: capabilities === null ? 0n : native.boundingSet() & allCapabilitiesMask() & ~capabilities,
+      // Every capability the kernel knows, named here or not, leaves the bounding set.
+      boundingDrop: capabilities === null ? 0n : native.boundingSet() & ~capabilities,
     });
     return new CredentialedProcess(pid, pidfd);
   } catch (err) {
