@@ -5,9 +5,9 @@
 // suitable paranoia in this file.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { native, type NativeThreadStep } from '../native.js';
 import { PrivsepError, errnoError, invalidArgType, invalidArgValue, isErrnoError } from '../errors.js';
+import { checkGroups, checkOptionNames, optionalBoolean, optionalPath } from './options.js';
 import { capabilityMask, type CapabilityName } from './capabilities.js';
 import { onEveryThread } from './every-thread.js';
 import { type ResourceLimit, type ResourceLimitName, checkResourceLimit } from './resource-limits.js';
@@ -85,14 +85,10 @@ export async function changeCredentials(options: ChangeCredentialsOptions): Prom
 }
 
 async function planCredentials(options: ChangeCredentialsOptions): Promise<CredentialPlan> {
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    // A misspelt option must not silently leave a privilege in place.
-    if (!OPTION_NAMES.has(key)) throw invalidArgValue(`options.${key}`, key, 'is not an option of changeCredentials');
-  }
+  checkOptionNames(options, OPTION_NAMES, 'changeCredentials');
   const keep = capabilityMask(options.capabilities ?? [], 'options.capabilities');
-  const chroot = optionalPath('options.chroot', options.chroot);
-  const cwd = optionalPath('options.cwd', options.cwd);
+  const chroot = optionalPath('options.chroot', options.chroot, true);
+  const cwd = optionalPath('options.cwd', options.cwd, true);
   // Caught here, a missing directory leaves the process untouched.
   if (chroot !== null) checkDirectory(chroot);
   else if (cwd !== null) checkDirectory(cwd);
@@ -102,7 +98,7 @@ async function planCredentials(options: ChangeCredentialsOptions): Promise<Crede
   const dumpable = optionalBoolean('options.dumpable', options.dumpable) ?? null;
   let uid = options.uid === undefined ? null : checkId('options.uid', options.uid);
   let gid = options.gid === undefined ? null : checkId('options.gid', options.gid);
-  let groups = options.groups === undefined ? null : checkGroups(options.groups);
+  let groups = options.groups === undefined ? null : checkGroups('options.groups', options.groups);
   if (options.user !== undefined) {
     const identity = await resolveIdentity(options.user);
     uid ??= identity.uid;
@@ -207,26 +203,8 @@ function hex(mask: bigint): string {
   return mask.toString(16).padStart(16, '0');
 }
 
-function optionalBoolean(name: string, value: unknown): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
-  return value;
-}
-
-function optionalPath(name: string, value: unknown): string | null {
-  if (value === undefined) return null;
-  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
-  if (!path.isAbsolute(value) || value.includes('\0')) throw invalidArgValue(name, value, 'must be an absolute path');
-  return value;
-}
-
 function checkDirectory(dir: string): void {
   if (!fs.statSync(dir).isDirectory()) throw errnoError(-os.constants.errno.ENOTDIR, 'chdir');
-}
-
-function checkGroups(groups: unknown): number[] {
-  if (!Array.isArray(groups)) throw invalidArgType('options.groups', 'an array of gids', groups);
-  return groups.map((g, i) => checkId(`options.groups[${i}]`, g));
 }
 
 function planLimits(rlimits: ChangeCredentialsOptions['rlimits']): Array<[ResourceLimitName, number, number]> {

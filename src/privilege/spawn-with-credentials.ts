@@ -8,7 +8,8 @@ import path from 'node:path';
 import { native, type NativeFdWatcher } from '../native.js';
 import { checkInteger, invalidArgType, invalidArgValue } from '../errors.js';
 import { capabilityMask, type CapabilityName } from './capabilities.js';
-import { MAX_ID, checkId } from './users.js';
+import { checkGroups, checkOptionNames, optionalBoolean, optionalPath } from './options.js';
+import { checkId } from './users.js';
 
 /** An fd to give the child: a number, or an object that owns one (FdHandle, FileHandle). */
 export type ChildFd = number | { readonly fd: number } | 'inherit' | 'ignore';
@@ -153,16 +154,12 @@ export function spawnWithCredentials(file: string, args: readonly string[] = [],
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string' && !a.includes('\0'))) {
     throw invalidArgType('args', 'an array of strings without NUL', args);
   }
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) throw invalidArgValue(`options.${key}`, key, 'is not an option of spawnWithCredentials');
-  }
+  checkOptionNames(options, OPTION_NAMES, 'spawnWithCredentials');
   const uid = options.uid === undefined ? -1 : checkId('options.uid', options.uid);
   const gid = options.gid === undefined ? -1 : checkId('options.gid', options.gid);
   let groups: number[] | null = null;
   if (options.groups !== undefined) {
-    if (!Array.isArray(options.groups)) throw invalidArgType('options.groups', 'an array of gids', options.groups);
-    groups = options.groups.map((g, i) => checkInteger(`options.groups[${i}]`, g, 0, MAX_ID));
+    groups = checkGroups('options.groups', options.groups);
   } else if (uid !== -1 || gid !== -1) {
     // A new identity never inherits root's supplementary groups by default.
     groups = [];
@@ -260,23 +257,9 @@ function isOpen(fd: number): boolean {
   }
 }
 
-function optionalBoolean(name: string, value: unknown): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
-  return value;
-}
-
 function optionalString(name: string, value: unknown): string | null {
   if (value === undefined) return null;
   if (typeof value !== 'string' || value.includes('\0')) throw invalidArgType(name, 'a string without NUL', value);
   return value;
 }
 
-function optionalPath(name: string, value: unknown, absolute: boolean): string | null {
-  if (value === undefined) return null;
-  if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
-    throw invalidArgType(name, 'a non-empty path without NUL', value);
-  }
-  if (absolute && !path.isAbsolute(value)) throw invalidArgValue(name, value, 'must be an absolute path');
-  return value;
-}
