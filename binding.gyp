@@ -16,8 +16,16 @@
         "native/fdpass.cc",
         "native/poll.cc",
         "native/inet.cc",
-        "native/sendfile.cc"
+        "native/sendfile.cc",
+        "native/cred.cc",
+        "native/caps.cc",
+        "native/threads.cc",
+        "native/rlimit.cc",
+        "native/users.cc",
+        "native/crypt.cc",
+        "native/spawn.cc"
       ],
+      "libraries": ["-lcrypt"],
       "defines": [
         "NAPI_VERSION=8",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
@@ -33,6 +41,16 @@
       "ldflags": ["-Wl,-z,relro,-z,now"],
       "conditions": [
         ["werror==1", { "cflags_cc": ["-Werror"], "cflags": ["-Werror"] }]
+      ]
+    },
+    {
+      "target_name": "openfile",
+      "type": "executable",
+      "sources": ["native/openfile.c"],
+      "cflags": ["<@(hardening_cflags)", "-O2", "-std=c11", "-fPIE"],
+      "ldflags": ["-pie", "-Wl,-z,relro,-z,now"],
+      "conditions": [
+        ["werror==1", { "cflags": ["-Werror"] }]
       ]
     }
   ]

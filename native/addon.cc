@@ -7,6 +7,13 @@ void InitFdpass(Napi::Env env, Napi::Object exports);
 void InitPoll(Napi::Env env, Napi::Object exports);
 void InitInet(Napi::Env env, Napi::Object exports);
 void InitSendfile(Napi::Env env, Napi::Object exports);
+void InitCred(Napi::Env env, Napi::Object exports);
+void InitCaps(Napi::Env env, Napi::Object exports);
+void InitThreads(Napi::Env env, Napi::Object exports);
+void InitRlimit(Napi::Env env, Napi::Object exports);
+void InitUsers(Napi::Env env, Napi::Object exports);
+void InitCrypt(Napi::Env env, Napi::Object exports);
+void InitSpawn(Napi::Env env, Napi::Object exports);
 }  // namespace privsep
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -15,6 +22,13 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   privsep::InitPoll(env, exports);
   privsep::InitInet(env, exports);
   privsep::InitSendfile(env, exports);
+  privsep::InitCred(env, exports);
+  privsep::InitCaps(env, exports);
+  privsep::InitThreads(env, exports);
+  privsep::InitRlimit(env, exports);
+  privsep::InitUsers(env, exports);
+  privsep::InitCrypt(env, exports);
+  privsep::InitSpawn(env, exports);
   return exports;
 }
 

@@ -88,3 +88,11 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
 export function checkFd(name: string, value: unknown): number {
   return checkInteger(name, value, 0, 0x7fffffff);
 }
+
+/** TypeError with code ERR_INVALID_ARG_VALUE, worded as Node words it. */
+export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError {
+  const shown = typeof value === 'string' ? `'${value}'` : String(value);
+  const err = new TypeError(`The argument '${name}' ${reason}. Received ${shown}`);
+  (err as TypeError & { code: string }).code = 'ERR_INVALID_ARG_VALUE';
+  return err;
+}

@@ -26,6 +26,72 @@ export interface NativeFdWatcher {
   setRef(on: boolean): void;
 }
 
+/** getpwnam/getpwuid: one passwd entry. */
+export interface NativePasswd {
+  name: string;
+  uid: number;
+  gid: number;
+  gecos: string;
+  homedir: string;
+  shell: string;
+}
+
+/** getgrnam/getgrgid: one group entry. */
+export interface NativeGroup {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+/** capget: the calling thread's sets, as bit masks. */
+export interface NativeCapSets {
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+}
+
+/** One per-thread step for everyThread. */
+export type NativeThreadStep =
+  | { op: 'keepCaps'; on: boolean }
+  | { op: 'boundingDrop' | 'ambientRaise' | 'ambientLower'; mask: bigint }
+  | { op: 'capset'; effective: bigint; permitted: bigint; inheritable: bigint }
+  | { op: 'ambientClearAll' }
+  | { op: 'noNewPrivs' };
+
+/** A thread on which a step failed. */
+export interface NativeThreadFailure {
+  tid: number;
+  step: number;
+  errno: number;
+  syscall: string;
+  /** The thread that called everyThread (then no other thread was touched). */
+  calling: boolean;
+}
+
+/** What the child of spawn does between fork and execve. */
+export interface NativeSpawnSpec {
+  candidates: string[];
+  argv: string[];
+  env: string[];
+  /** target, source pairs */
+  fds: number[];
+  cwd: string | null;
+  chroot: string | null;
+  setsid: boolean;
+  noNewPrivs: boolean;
+  /** -1: unchanged */
+  uid: number;
+  gid: number;
+  groups: number[] | null;
+  capabilities: bigint | null;
+  boundingDrop: bigint;
+}
+
+export interface NativeExitStatus {
+  code: number | null;
+  signal: number | null;
+}
+
 export interface NativeBinding {
   // socket.cc
   socketpair(type: number): [number, number];
@@ -62,6 +128,43 @@ export interface NativeBinding {
   readonly PEER_RECORD_BYTES: number;
   // sendfile.cc
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
+  // cred.cc
+  getresuid(): [number, number, number];
+  getresgid(): [number, number, number];
+  getgroups(): number[];
+  setresuid(ruid: number, euid: number, suid: number): void;
+  setresgid(rgid: number, egid: number, sgid: number): void;
+  setgroups(gids: number[]): void;
+  chroot(path: string): void;
+  // caps.cc
+  capget(): NativeCapSets;
+  capLastCap(): number;
+  boundingSet(): bigint;
+  ambientSet(): bigint;
+  getKeepCaps(): boolean;
+  getNoNewPrivs(): boolean;
+  getDumpable(): boolean;
+  setDumpable(on: boolean): void;
+  // threads.cc
+  everyThread(taskDirFd: number, steps: NativeThreadStep[]): NativeThreadFailure[];
+  openTaskDir(): number;
+  readThreadStatus(taskDirFd: number): Array<{ tid: number; status: string }>;
+  // rlimit.cc
+  getrlimit(name: string): [number, number];
+  setrlimit(name: string, soft: number, hard: number): void;
+  // users.cc
+  getpwnam(name: string): Promise<NativePasswd | null>;
+  getpwuid(uid: number): Promise<NativePasswd | null>;
+  getgrnam(name: string): Promise<NativeGroup | null>;
+  getgrgid(gid: number): Promise<NativeGroup | null>;
+  getgrouplist(user: string, gid: number): Promise<number[]>;
+  // crypt.cc
+  getShadowHash(user: string): Promise<string | null>;
+  crypt(phrase: string, setting: string): Promise<string | null>;
+  // spawn.cc
+  spawn(spec: NativeSpawnSpec): { pid: number; pidfd: number };
+  waitPidfd(pidfd: number): NativeExitStatus | null;
+  pidfdSendSignal(pidfd: number, signal: number): boolean;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -74,6 +177,15 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
   inetListen: 'function', inetConnect: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
   sendfile: 'function',
+  getresuid: 'function', getresgid: 'function', getgroups: 'function', setresuid: 'function',
+  setresgid: 'function', setgroups: 'function', chroot: 'function',
+  capget: 'function', capLastCap: 'function', boundingSet: 'function', ambientSet: 'function',
+  getKeepCaps: 'function', getNoNewPrivs: 'function', getDumpable: 'function', setDumpable: 'function',
+  everyThread: 'function', openTaskDir: 'function', readThreadStatus: 'function',
+  getrlimit: 'function', setrlimit: 'function',
+  getpwnam: 'function', getpwuid: 'function', getgrnam: 'function', getgrgid: 'function', getgrouplist: 'function',
+  getShadowHash: 'function', crypt: 'function',
+  spawn: 'function', waitPidfd: 'function', pidfdSendSignal: 'function',
 };
 
 function load(): NativeBinding {

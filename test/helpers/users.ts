@@ -1,0 +1,73 @@
+// Temporary users and groups for root-only tests (useradd/groupadd, removed
+// in afterAll even when a test failed), and running node fixtures as
+// another user.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const created: Array<{ kind: 'user' | 'group'; name: string }> = [];
+let counter = 0;
+
+/** A name no other test run uses: prefix, pid, counter (well under 32 chars). */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}${process.pid}x${counter}`;
+}
+
+// useradd and friends take a lock on /etc/passwd and fail at once when
+// another test file holds it: retry a bounded number of times.
+function run(cmd: string, args: string[], input?: string): string {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const result = spawnSync(cmd, args, { input, encoding: 'utf8' });
+    if (result.status === 0) return result.stdout;
+    lastError = new Error(`${cmd} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+    if (!/lock|try again/i.test(result.stderr)) break;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+  throw lastError;
+}
+
+function idOf(database: 'passwd' | 'group', name: string): number {
+  return Number(execFileSync('getent', [database, name], { encoding: 'utf8' }).split(':')[2]);
+}
+
+/** Creates a group; returns its gid. */
+export function addGroup(name: string): number {
+  run('groupadd', [name]);
+  created.push({ kind: 'group', name });
+  return idOf('group', name);
+}
+
+/** Creates a user without home directory or login shell; returns its uid. */
+export function addUser(name: string, options: { gid?: number; groups?: string[] } = {}): number {
+  const args = ['-M', '-N', '-s', '/usr/sbin/nologin', '-g', String(options.gid ?? 65534)];
+  if (options.groups && options.groups.length > 0) args.push('-G', options.groups.join(','));
+  run('useradd', [...args, name]);
+  created.push({ kind: 'user', name });
+  return idOf('passwd', name);
+}
+
+/** Sets a password with chpasswd and the given crypt method (YESCRYPT, SHA512, ...). */
+export function setPassword(name: string, password: string, method: string): void {
+  run('chpasswd', ['-c', method], `${name}:${password}\n`);
+}
+
+/** The hash field of a user's shadow entry. */
+export function shadowHash(name: string): string {
+  return execFileSync('getent', ['shadow', name], { encoding: 'utf8' }).split(':')[1]!;
+}
+
+/** Runs a command as root (usermod -L, passwd -d, ...). */
+export function admin(cmd: string, ...args: string[]): void {
+  run(cmd, args);
+}
+
+/** Removes every user and group created here (users first). */
+export function removeCreated(): void {
+  for (const entry of created.splice(0).reverse()) {
+    try {
+      run(entry.kind === 'user' ? 'userdel' : 'groupdel', [entry.name]);
+    } catch {
+      // already gone
+    }
+  }
+}
