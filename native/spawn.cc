@@ -6,6 +6,7 @@
 // through a close-on-exec pipe, as posix_spawn reports it. The child is
 // watched through a pidfd, which leaves libuv's own children alone.
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -57,6 +58,7 @@ enum Step : int32_t {
   kStepNoNewPrivs,
   kStepChdir,
   kStepExecve,
+  kStepUnshareNet,
 };
 
 const char* SyscallOf(int32_t step) {
@@ -77,6 +79,7 @@ const char* SyscallOf(int32_t step) {
     case kStepNoNewPrivs: return "prctl";
     case kStepChdir: return "chdir";
     case kStepExecve: return "execve";
+    case kStepUnshareNet: return "unshare";
     default: return "spawn";
   }
 }
@@ -96,6 +99,7 @@ struct ChildPlan {
   bool hasRoot = false;
   std::string root;
   bool setsid = false;
+  bool newNetworkNamespace = false;
   bool hasGroups = false;
   std::vector<gid_t> groups;
   int64_t uid = -1;
@@ -157,6 +161,9 @@ long Prctl(long option, unsigned long a2, unsigned long a3 = 0) { return syscall
   }
   if (syscall(SYS_close_range, base, ~0U, CLOSE_RANGE_CLOEXEC) != 0) Report(errfd, kStepCloseRange, errno);
 
+  // A new, empty network namespace while still privileged (CAP_SYS_ADMIN):
+  // the program can then open no network connection at all.
+  if (p.newNetworkNamespace && syscall(SYS_unshare, CLONE_NEWNET) != 0) Report(errfd, kStepUnshareNet, errno);
   if (p.hasRoot) {
     if (::chdir(p.root.c_str()) != 0) Report(errfd, kStepChdirRoot, errno);
     if (syscall(SYS_chroot, ".") != 0) Report(errfd, kStepChroot, errno);
@@ -277,6 +284,9 @@ bool ParsePlan(Napi::Object spec, ChildPlan* p) {
   Napi::Value setsid = spec.Get("setsid");
   if (!setsid.IsBoolean()) return false;
   p->setsid = setsid.As<Napi::Boolean>().Value();
+  Napi::Value netns = spec.Get("newNetworkNamespace");
+  if (!netns.IsBoolean()) return false;
+  p->newNetworkNamespace = netns.As<Napi::Boolean>().Value();
   Napi::Value nnp = spec.Get("noNewPrivs");
   if (!nnp.IsBoolean()) return false;
   p->noNewPrivs = nnp.As<Napi::Boolean>().Value();
@@ -324,7 +334,7 @@ bool ParsePlan(Napi::Object spec, ChildPlan* p) {
 // the step that failed, before or in the child.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   const char* usage =
-      "spawn({ candidates, argv, env, fds, cwd, chroot, setsid, noNewPrivs, uid, gid, groups, capabilities, "
+      "spawn({ candidates, argv, env, fds, cwd, chroot, setsid, newNetworkNamespace, noNewPrivs, uid, gid, groups, capabilities, "
       "boundingDrop })";
   PRIVSEP_CHECK_ARGS(info, info.Length() > 0 && info[0].IsObject(), usage, Napi::Value());
   ChildPlan plan;

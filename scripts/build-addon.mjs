@@ -23,12 +23,11 @@ function nodeGypCommand() {
 const args = [];
 const localHeaders = path.resolve(path.dirname(process.execPath), '..', 'include', 'node', 'node_api.h');
 if (existsSync(localHeaders)) args.push(`--nodedir=${path.resolve(path.dirname(process.execPath), '..')}`);
-if (process.env.PRIVSEP_WERROR === '1') args.push('--', '-Dwerror=1');
-
 const configured = existsSync(path.join(root, 'build', 'Makefile'));
-const steps = configured && process.env.PRIVSEP_REBUILD !== '1'
-  ? [['build']]
-  : [['rebuild']];
+const rebuild = !configured || process.env.PRIVSEP_REBUILD === '1';
+// gyp variables only mean something when the build is configured.
+if (rebuild && process.env.PRIVSEP_WERROR === '1') args.push('--', '-Dwerror=1');
+const steps = rebuild ? [['rebuild']] : [['build']];
 const [cmd, ...pre] = nodeGypCommand();
 for (const step of steps) {
   const result = spawnSync(cmd, [...pre, ...step, '-j', '2', ...args], { cwd: root, stdio: 'inherit' });

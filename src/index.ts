@@ -20,7 +20,7 @@ export { type WorkerCommand } from './handoff/launch.js';
 export { decodePeer, type PeerAddress } from './fd/peer-address.js';
 export { sendFile, type SendFileOptions } from './fd/send-file.js';
 export { receiveRaw, sendRaw, type RawMessage } from './fd/raw.js';
-export { connectTcp, TcpListener, type ConnectTcpOptions, type TcpListenerOptions, type WaitOptions } from './fd/tcp.js';
+export { connectTcp, TcpListener, localAddress, remoteAddress, type ConnectTcpOptions, type TcpListenerOptions, type WaitOptions } from './fd/tcp.js';
 export { BrokerSocket, type BrokerSocketOptions } from './broker/wire.js';
 export { type BrokerResult, type ItemKind, DEFAULT_MAX_BUF_BYTES } from './broker/items.js';
 export {

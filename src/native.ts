@@ -78,6 +78,7 @@ export interface NativeSpawnSpec {
   cwd: string | null;
   chroot: string | null;
   setsid: boolean;
+  newNetworkNamespace: boolean;
   noNewPrivs: boolean;
   /** -1: unchanged */
   uid: number;

@@ -2,7 +2,7 @@
 // (miniftp's nobody helper): connect (optionally from a chosen local port)
 // and listen/accept, event-loop driven, yielding FdHandles with peer addresses.
 import { native, type NativeFdWatcher } from '../native.js';
-import { checkInteger, errnoError, invalidArgType } from '../errors.js';
+import { checkFd, checkInteger, errnoError, invalidArgType } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 import { PEER_RECORD_BYTES, decodePeer, type PeerAddress } from './peer-address.js';
 
@@ -130,4 +130,19 @@ export class TcpListener {
     this.#closing.abort();
     this.#fd.close();
   }
+}
+
+/** The local address and port of a connected or listening inet socket. @throws EBADF, ENOTSOCK, EINVAL for a non-inet socket */
+export function localAddress(fd: number | FdHandle): PeerAddress {
+  return inetAddress(native.getsockname(fd instanceof FdHandle ? fd.fd : checkFd('fd', fd)));
+}
+
+/** The peer's address and port of a connected inet socket. @throws EBADF, ENOTCONN, ENOTSOCK */
+export function remoteAddress(fd: number | FdHandle): PeerAddress {
+  return inetAddress(native.getpeername(fd instanceof FdHandle ? fd.fd : checkFd('fd', fd)));
+}
+
+function inetAddress(address: ReturnType<typeof native.getsockname>): PeerAddress {
+  if (address.family !== 'IPv4' && address.family !== 'IPv6') throw errnoError(-22, 'getsockname');
+  return { family: address.family, address: address.address, port: address.port };
 }

@@ -41,6 +41,12 @@ export interface SpawnWithCredentialsOptions {
   argv0?: string;
   /** Start a new session (setsid). Default false. */
   setsid?: boolean;
+  /**
+   * Start in a new, empty network namespace (only a loopback interface, down):
+   * the program cannot open any network connection; sockets passed to it
+   * still work. Needs CAP_SYS_ADMIN. Default false.
+   */
+  newNetworkNamespace?: boolean;
 }
 
 export interface ExitStatus {
@@ -49,7 +55,7 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
-const OPTION_NAMES = new Set(['uid', 'gid', 'groups', 'capabilities', 'noNewPrivs', 'chroot', 'cwd', 'env', 'fds', 'argv0', 'setsid']);
+const OPTION_NAMES = new Set(['uid', 'gid', 'groups', 'capabilities', 'noNewPrivs', 'chroot', 'cwd', 'env', 'fds', 'argv0', 'setsid', 'newNetworkNamespace']);
 const MAX_CHILD_FD = 4095;
 const signalNames = new Map<number, NodeJS.Signals>(
   Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
@@ -177,6 +183,7 @@ export function spawnWithCredentials(file: string, args: readonly string[] = [],
       cwd: optionalPath('options.cwd', options.cwd, false),
       chroot: optionalPath('options.chroot', options.chroot, true),
       setsid: optionalBoolean('options.setsid', options.setsid) ?? false,
+      newNetworkNamespace: optionalBoolean('options.newNetworkNamespace', options.newNetworkNamespace) ?? false,
       noNewPrivs: optionalBoolean('options.noNewPrivs', options.noNewPrivs) ?? true,
       uid,
       gid,

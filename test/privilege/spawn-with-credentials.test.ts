@@ -203,6 +203,17 @@ describe.skipIf(!isRoot)('spawnWithCredentials with a new identity (root)', () =
     }
   });
 
+  it('starts a program in an empty network namespace: it cannot connect anywhere', async () => {
+    const script = "const fs=require('fs');console.log(fs.readlinkSync('/proc/self/ns/net'));" +
+      "require('net').connect(9, '127.0.0.1').on('error', (e) => console.log(e.code))";
+    const { output, status } = await capture(process.execPath, ['-e', script], { uid: 65534, gid: 65534, newNetworkNamespace: true });
+    const [namespace, error] = output.trim().split('\n');
+    expect(status).toEqual({ code: 0, signal: null });
+    expect(namespace).toMatch(/^net:\[\d+\]$/);
+    expect(namespace).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
+    expect(error).toBe('ENETUNREACH');
+  });
+
   it('lets a program run as nobody bind a privileged port only with the ambient capability', async () => {
     const script = "require('net').createServer().once('error', (e) => { console.log(e.code); process.exit(0) }).listen(19, '127.0.0.1', function () { console.log('bound'); this.close() })";
     const withCap = await capture(process.execPath, ['-e', script], { uid: 65534, gid: 65534, capabilities: ['CAP_NET_BIND_SERVICE'] });
