@@ -78,7 +78,7 @@ describe.skipIf(!requireRoot('handoffd integration'))('handoffd', () => {
     let established = '';
     for (let i = 0; i < 100; i++) {
       established = (await run('ss', ['-Htnp', 'state', 'established', `( dport = :${local} or sport = :${local} )`])).stdout;
-      if (/pid=/.test(established) && !new RegExp(`pid=${child.pid},`).test(established)) break;
+      if (established.split('\n').some((l) => l.trim().split(/\s+/)[2]?.endsWith(`:${plainPort}`) && /pid=/.test(l))) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const listening = (await run('ss', ['-Htlnp', `( sport = :${plainPort} or sport = :${tlsPort} )`])).stdout;
@@ -86,7 +86,9 @@ describe.skipIf(!requireRoot('handoffd integration'))('handoffd', () => {
     expect(listening.trim().split('\n')).toHaveLength(2);
     expect(listening).toContain(`pid=${child.pid},`);
     for (const pid of workers) expect(listening).not.toContain(`pid=${pid},`);
-    const owner = Number(/:\d+\s.*?pid=(\d+),/.exec(established.split('\n').find((l) => l.includes(`:${plainPort} `))!)![1]);
+    // Columns: Recv-Q Send-Q Local:Port Peer:Port Process; the server side is the one local to the port.
+    const serverSide = established.split('\n').find((l) => l.trim().split(/\s+/)[2]?.endsWith(`:${plainPort}`));
+    const owner = Number(/pid=(\d+),/.exec(serverSide ?? '')?.[1]);
     expect(workers).toContain(owner);
     expect(established).not.toContain(`pid=${child.pid},`);
   });

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// handoffd: a root master that owns a plain and a TLS port, accepts every
+// connection, and hands it to an unprivileged worker process that serves it
+// (TLS ends in the worker). SIGHUP replaces the workers; SIGTERM drains.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HandoffMaster, getUser } from 'privsep';
+import { ensureSelfSigned } from './certificate.js';
+import { parseOptions, usage } from './options.js';
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error(`handoffd: ${(err as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+  if (process.getuid!() !== 0) {
+    console.error('handoffd: must be started as root (it binds the ports and starts workers as another user)');
+    process.exit(2);
+  }
+  const user = await getUser(options.user);
+  if (!user) {
+    console.error(`handoffd: no such user "${options.user}"`);
+    process.exit(2);
+  }
+  const files = options.cert && options.key ? { cert: options.cert, key: options.key } : ensureSelfSigned(options.stateDir);
+  const keyFd = fs.openSync(files.key, 'r');
+  const certFd = fs.openSync(files.cert, 'r');
+  const master = new HandoffMaster({
+    listen: [
+      { host: options.host, port: options.port, name: 'plain' },
+      { host: options.host, port: options.tlsPort, name: 'tls' },
+    ],
+    worker: {
+      args: [path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js')],
+      uid: user.uid,
+      gid: user.gid,
+      fds: [keyFd, certFd],
+      cwd: '/',
+    },
+    workers: options.workers,
+    policy: options.policy,
+  });
+  master.on('worker-exit', (pid, code, signal) => console.log(`handoffd: worker ${pid} exited (${signal ?? code})`));
+  master.on('error', (err) => console.error(`handoffd: ${err.message}`));
+  await master.ready();
+  const [plain, tls] = master.acceptor.sockets;
+  console.log(`handoffd: listening on http://${options.host}:${plain!.port} and https://${options.host}:${tls!.port}, ` +
+    `${options.workers} workers as ${options.user} (${master.workers().map((w) => w.pid).join(', ')})`);
+  process.on('SIGHUP', () => {
+    master.reload().then(
+      () => console.log(`handoffd: reloaded; workers ${master.workers().filter((w) => !w.draining).map((w) => w.pid).join(', ')}`),
+      (err: Error) => console.error(`handoffd: reload failed: ${err.message}`),
+    );
+  });
+  const stop = (): void => {
+    console.log('handoffd: shutting down');
+    master.shutdown().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+await main();

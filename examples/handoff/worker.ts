@@ -1,0 +1,37 @@
+// handoffd's worker: unprivileged; serves HTTP on connections from the
+// plain listener and HTTPS on those from the TLS listener. Its TLS key
+// arrives as an open fd (4, certificate at 5): it could not read the file.
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { handoffWorker } from 'privsep';
+
+// Every worker shares the master's open files, and with them one offset:
+// read from position 0 explicitly instead of from wherever another worker left it.
+function readShared(fd: number): Buffer {
+  const data = Buffer.alloc(fs.fstatSync(fd).size);
+  for (let done = 0; done < data.length; ) {
+    const n = fs.readSync(fd, data, done, data.length - done, done);
+    if (n === 0) break;
+    done += n;
+  }
+  fs.closeSync(fd);
+  return data;
+}
+
+const key = readShared(4);
+const cert = readShared(5);
+
+function answer(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  res.setHeader('content-type', 'text/plain');
+  res.end(`handoffd worker pid=${process.pid} uid=${process.getuid!()} ${scheme} for ${req.socket.remoteAddress}:${req.socket.remotePort}\n`);
+}
+
+const plain = http.createServer(answer);
+const secure = https.createServer({ key, cert }, answer);
+for (const server of [plain, secure]) server.on('clientError', (_err, socket) => socket.destroy());
+
+handoffWorker().on('connection', ({ socket, listener }) => {
+  (listener === 'tls' ? secure : plain).emit('connection', socket);
+});
