@@ -20,3 +20,5 @@ export { type WorkerCommand } from './handoff/launch.js';
 export { decodePeer, type PeerAddress } from './handoff/peer-address.js';
 export { sendFile, type SendFileOptions } from './fd/send-file.js';
 export { receiveRaw, sendRaw, type RawMessage } from './fd/raw.js';
+export { readNonBlocking, writeNonBlocking, setNonBlocking } from './fd/nonblocking.js';
+export { FdPoller, waitForFd, type PollEvents, type Readiness } from './fd/fd-poller.js';

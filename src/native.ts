@@ -61,6 +61,9 @@ export interface NativeBinding {
   readonly PEER_RECORD_BYTES: number;
   // sendfile.cc
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
+  // io.cc: -1 means EAGAIN
+  read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  write(fd: number, data: Uint8Array | readonly Uint8Array[]): number;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -73,6 +76,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
   inetListen: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
   sendfile: 'function',
+  read: 'function', write: 'function',
 };
 
 function load(): NativeBinding {
