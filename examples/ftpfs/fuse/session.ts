@@ -5,16 +5,17 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { FdHandle, FdPoller, readNonBlocking, setNonBlocking, writeNonBlocking } from 'privsep';
 import {
-  ATTR_OUT_SIZE, ENTRY_OUT_SIZE, FATTR, FOPEN, FUSE_GETATTR_FH, FUSE_FSYNC_FDATASYNC, FUSE_KERNEL_MINOR_VERSION,
+  ATTR_OUT_SIZE, ENTRY_OUT_SIZE, FATTR, FUSE_GETATTR_FH, FUSE_FSYNC_FDATASYNC, FUSE_KERNEL_MINOR_VERSION,
   FUSE_KERNEL_VERSION, FUSE_MIN_KERNEL_MINOR, FUSE_MIN_READ_BUFFER, FUSE_NAME_MAX, IN_HEADER_SIZE, INIT_OUT_COMPAT_22_SIZE,
   INIT_OUT_SIZE, InitFlag, OPEN_OUT_SIZE, OUT_HEADER_SIZE, Opcode, STATFS_OUT_SIZE, WRITE_OUT_SIZE,
   decodeAccessIn, decodeBatchForgetIn, decodeCreateIn, decodeFlushIn, decodeForgetIn, decodeFsyncIn, decodeGetattrIn, decodeInHeader,
   decodeInitIn, decodeInterruptIn, decodeMkdirIn, decodeOpenIn, decodeReadIn, decodeReleaseIn, decodeRenameIn,
   decodeSetattrIn, decodeWriteIn, encodeOutHeader, readName, writeAttrOut, writeDirent, writeEntryOut, writeInitOut,
   writeOpenOut, writeStatfsOut, writeWriteOut,
-  type EntryOut, type FuseAttr, type InHeader, type Validity,
+  type EntryOut, type InHeader,
 } from './abi.js';
-import { errnoOf, type Attr, type AttrChanges, type DirEntry, type Entry, type FuseOperations, type OpenResult, type RequestContext } from './operations.js';
+import { direntType, openFlags, toAttrChanges, toFuseAttr, validity } from './convert.js';
+import { errnoOf, type Attr, type DirEntry, type Entry, type FuseOperations, type OpenResult, type RequestContext } from './operations.js';
 
 export interface SessionOptions {
   /** Largest WRITE the kernel sends, in bytes: a multiple of 4096 from 4 KiB to 1 MiB. Default 128 KiB. */
@@ -67,43 +68,6 @@ function hasErrnoShape(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const { code, errno, name } = err as { code?: unknown; errno?: unknown; name?: unknown };
   return typeof code === 'string' || typeof errno === 'number' || name === 'AbortError';
-}
-
-function validity(seconds: number): Validity {
-  const s = Math.max(0, seconds);
-  const sec = Math.floor(s);
-  return { sec, nsec: Math.min(999_999_999, Math.round((s - sec) * 1e9)) };
-}
-
-function splitMs(ms: number): [number, number] {
-  let sec = Math.floor(ms / 1000);
-  let nsec = Math.round((ms - sec * 1000) * 1e6);
-  if (nsec >= 1e9) {
-    sec++;
-    nsec -= 1e9;
-  }
-  return [sec, nsec];
-}
-
-function joinMs(sec: number, nsec: number): number {
-  return sec * 1000 + nsec / 1e6;
-}
-
-export function toFuseAttr(a: Attr): FuseAttr {
-  const [atime, atimensec] = splitMs(a.atimeMs);
-  const [mtime, mtimensec] = splitMs(a.mtimeMs);
-  const [ctime, ctimensec] = splitMs(a.ctimeMs);
-  return {
-    ino: a.ino, size: a.size, blocks: a.blocks ?? Math.ceil(a.size / 512),
-    atime, mtime, ctime, atimensec, mtimensec, ctimensec,
-    mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev ?? 0, blksize: a.blksize ?? 4096,
-  };
-}
-
-function openFlags(r: OpenResult | undefined): number {
-  if (!r) return 0;
-  return (r.directIo ? FOPEN.DIRECT_IO : 0) | (r.keepCache ? FOPEN.KEEP_CACHE : 0) |
-    (r.nonSeekable ? FOPEN.NONSEEKABLE : 0) | (r.cacheDir ? FOPEN.CACHE_DIR : 0);
 }
 
 function checkOption(name: string, value: number, min: number, max: number, step = 1): number {
@@ -330,7 +294,9 @@ export class FuseSession extends EventEmitter {
       try {
         reply(value);
       } catch (err) {
-        this.#fail(h.unique, err);
+        // The operation returned something no reply can carry: a bug to report.
+        this.#report(err);
+        this.#replyError(h.unique, E.EIO);
       }
     };
     if (!isThenable(result)) return finish(result);
@@ -492,14 +458,7 @@ export class FuseSession extends EventEmitter {
     const arg = decodeSetattrIn(body);
     const setattr = this.#ops.setattr;
     if (!setattr) return this.#replyError(h.unique, E.ENOSYS);
-    const changes: AttrChanges = {};
-    if (arg.valid & FATTR.MODE) changes.mode = arg.mode;
-    if (arg.valid & FATTR.UID) changes.uid = arg.uid;
-    if (arg.valid & FATTR.GID) changes.gid = arg.gid;
-    if (arg.valid & FATTR.SIZE) changes.size = arg.size;
-    if (arg.valid & FATTR.ATIME) changes.atimeMs = arg.valid & FATTR.ATIME_NOW ? 'now' : joinMs(arg.atime, arg.atimensec);
-    if (arg.valid & FATTR.MTIME) changes.mtimeMs = arg.valid & FATTR.MTIME_NOW ? 'now' : joinMs(arg.mtime, arg.mtimensec);
-    if (arg.valid & FATTR.CTIME) changes.ctimeMs = joinMs(arg.ctime, arg.ctimensec);
+    const changes = toAttrChanges(arg);
     const fh = arg.valid & FATTR.FH ? arg.fh : undefined;
     this.#run(h, (ctx) => setattr.call(this.#ops, ctx, h.nodeid, changes, fh), (attr) => this.#replyAttr(h.unique, attr));
   }
@@ -623,7 +582,7 @@ export class FuseSession extends EventEmitter {
         }
         const dot = e.name === '.' || e.name === '..';
         const entry = plus && e.entry && !dot ? this.#entryOut(e.entry) : undefined;
-        const next = writeDirent(buf, at, limit, { ino: e.ino, off: index + 1, type: (e.mode >>> 12) & 0xf, name }, plus, entry);
+        const next = writeDirent(buf, at, limit, { ino: e.ino, off: index + 1, type: direntType(e.mode), name }, plus, entry);
         if (next < 0) break;
         if (entry) counted.push(entry.nodeid);
         at = next;

@@ -189,7 +189,7 @@ describe('FuseSession: INIT', () => {
 
 describe('FuseSession: dispatch and replies', () => {
   it('replies to lookup with fuse_entry_out: ids, timeouts, attributes with split times', async () => {
-    const lookup = vi.fn((ctx: RequestContext, parent: number, n: string) => ({ nodeid: 7, generation: 3, attr: attrOf(7, 0o100600, 12345), entryTimeout: 2.5 }));
+    const lookup = vi.fn((_ctx: RequestContext, _parent: number, _name: string) => ({ nodeid: 7, generation: 3, attr: attrOf(7, 0o100600, 12345), entryTimeout: 2.5 }));
     const k = kernel({ lookup }, { attrTimeout: 0 });
     await k.init();
     const reply = await k.call(Opcode.LOOKUP, 1, name('caf\u00e9'));
