@@ -29,7 +29,7 @@ export interface MountOptions extends SessionOptions {
   handleSignals?: boolean;
   /** The fusermount3 program. Default 'fusermount3' from PATH. */
   fusermount?: string;
-  /** Bound on mounting and on each unmount step, in ms. Default 10000. */
+  /** Bound on mounting and on each unmount step, in ms (not on the life of an auto_unmount fusermount3). Default 10000. */
   timeoutMs?: number;
 }
 
@@ -51,37 +51,52 @@ function checkOptionValue(name: string, value: string): string {
   return value;
 }
 
-function runFusermount(fusermount: string, args: string[], stdio: Array<'ignore' | 'pipe' | number>, timeoutMs: number): { child: ChildProcess; exited: Promise<Exit>; stderr: () => string } {
+interface Fusermount {
+  child: ChildProcess;
+  exited: Promise<Exit>;
+  stderr: () => string;
+}
+
+function runFusermount(fusermount: string, args: string[], stdio: Array<'ignore' | 'pipe' | number>): Fusermount {
   const child = spawn(fusermount, args, { stdio, env: { ...process.env, _FUSE_COMMFD: stdio.length > 3 ? '3' : undefined } });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
   const exited = new Promise<Exit>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: null, signal: null, error });
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
+    child.once('error', (error) => resolve({ code: null, signal: null, error }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
   });
   return { child, exited, stderr: () => stderr.trim() };
 }
 
+/** Waits for fusermount3 to exit, killing it after `ms`. */
+async function exitOf(helper: Fusermount, ms: number): Promise<Exit> {
+  const timer = setTimeout(() => helper.child.kill('SIGKILL'), ms);
+  try {
+    return await helper.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A mounted file system. Events: 'unmounted' (once, however the mount
+ * ended: unmount(), `fusermount3 -u` from outside, the session closed);
+ * 'error' (an unmount started by a signal failed; emitted only when
+ * listened to).
+ */
 export class FuseMount extends EventEmitter {
   readonly mountpoint: string;
   readonly session: FuseSession;
   readonly #fusermount: string;
   readonly #timeoutMs: number;
   #comm: FdHandle | null;
-  #helper: Promise<Exit> | null;
+  #helper: Fusermount | null;
   #unmounting: Promise<void> | null = null;
   #finished: Promise<void> | null = null;
   #onSignal: (() => void) | null = null;
 
   /** @internal made by mount() */
-  constructor(mountpoint: string, session: FuseSession, comm: FdHandle | null, helper: Promise<Exit> | null, options: MountOptions) {
+  constructor(mountpoint: string, session: FuseSession, comm: FdHandle | null, helper: Fusermount | null, options: MountOptions) {
     super();
     this.mountpoint = mountpoint;
     this.session = session;
@@ -116,8 +131,8 @@ export class FuseMount extends EventEmitter {
     if (this.#finished) return this.#finished;
     this.#unmounting ??= (async () => {
       const args = ['-u', ...(options.lazy === false ? [] : ['-z']), '--', this.mountpoint];
-      const run = runFusermount(this.#fusermount, args, ['ignore', 'ignore', 'pipe'], this.#timeoutMs);
-      const exit = await run.exited;
+      const run = runFusermount(this.#fusermount, args, ['ignore', 'ignore', 'pipe']);
+      const exit = await exitOf(run, this.#timeoutMs);
       // The kernel may have ended the session meanwhile (unmounted from outside).
       if (exit.code !== 0 && !this.session.closed) {
         const text = exit.error?.message ?? run.stderr();
@@ -144,7 +159,7 @@ export class FuseMount extends EventEmitter {
       // Closing our end tells an auto_unmount fusermount3 to unmount (a no-op now) and exit.
       this.#comm?.close();
       this.#comm = null;
-      if (this.#helper) await this.#helper;
+      if (this.#helper) await exitOf(this.#helper, this.#timeoutMs);
       this.emit('unmounted');
     })();
     return this.#finished;
@@ -180,9 +195,9 @@ export async function mount(mountpoint: string, operations: FuseOperations, opti
   const [mine, theirs] = socketPair('stream');
   // fusermount3 with auto_unmount waits in a blocking recv() for our end to close.
   setNonBlocking(theirs, false);
-  let helper: ReturnType<typeof runFusermount>;
+  let helper: Fusermount;
   try {
-    helper = runFusermount(fusermount, ['-o', mountOptions.join(','), '--', target], ['ignore', 'ignore', 'pipe', theirs.fd], timeoutMs);
+    helper = runFusermount(fusermount, ['-o', mountOptions.join(','), '--', target], ['ignore', 'ignore', 'pipe', theirs.fd]);
   } finally {
     theirs.close();
   }
@@ -200,7 +215,7 @@ export async function mount(mountpoint: string, operations: FuseOperations, opti
   }
   if (!fuse) {
     mine.close();
-    const exit = await helper.exited;
+    const exit = await exitOf(helper, timeoutMs);
     throw mountError(`${fusermount} could not mount ${target}: ${exit.error?.message ?? (helper.stderr() || `exit ${exit.code ?? exit.signal}`)}`, 'ERR_FUSE_MOUNT', exit.error);
   }
   const session = new FuseSession(fuse, operations, options);
@@ -217,11 +232,12 @@ export async function mount(mountpoint: string, operations: FuseOperations, opti
   });
   session.start();
   if (!autoUnmount) {
-    // Without auto_unmount, fusermount3 exits once it has passed the fd.
+    // Without auto_unmount, fusermount3 exits once it has passed the fd; with
+    // it, fusermount3 lives as long as the mount (no timeout applies).
     mine.close();
-    await helper.exited;
+    await exitOf(helper, timeoutMs);
   }
-  const handle = new FuseMount(target, session, autoUnmount ? mine : null, autoUnmount ? helper.exited : null, options);
+  const handle = new FuseMount(target, session, autoUnmount ? mine : null, autoUnmount ? helper : null, options);
   try {
     await initialized;
   } catch (err) {
