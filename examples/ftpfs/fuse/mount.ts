@@ -230,6 +230,8 @@ export async function mount(mountpoint: string, operations: FuseOperations, opti
       reject(mountError(`the FUSE connection for ${target} closed before INIT`, 'ERR_FUSE_MOUNT'));
     });
   });
+  // Awaited below; until then a rejection must not count as unhandled.
+  initialized.catch(() => {});
   session.start();
   if (!autoUnmount) {
     // Without auto_unmount, fusermount3 exits once it has passed the fd; with

@@ -138,7 +138,7 @@ export interface FuseOperations {
   write?(ctx: RequestContext, nodeid: number, fh: number, offset: number, data: Buffer): Maybe<number>;
   /** Called on each close(2) of a file descriptor (there may be several per open). */
   flush?(ctx: RequestContext, nodeid: number, fh: number): Maybe<void>;
-  /** The last reference to the open file is gone; the reply cannot reach the closer. */
+  /** The last reference to the open file is gone; the reply cannot reach the closer. Missing: success. */
   release?(ctx: RequestContext, nodeid: number, fh: number, flags: number): Maybe<void>;
   fsync?(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): Maybe<void>;
 
@@ -151,6 +151,7 @@ export interface FuseOperations {
    * stable per fh (snapshot it in opendir) so positions stay meaningful.
    */
   readdir(ctx: RequestContext, nodeid: number, fh: number, offset: number): Maybe<Iterable<DirEntry>>;
+  /** Missing: success. */
   releasedir?(ctx: RequestContext, nodeid: number, fh: number): Maybe<void>;
 
   /** Missing: a small default (no blocks, 255-byte names). */
