@@ -23,7 +23,8 @@
         "native/rlimit.cc",
         "native/users.cc",
         "native/crypt.cc",
-        "native/spawn.cc"
+        "native/spawn.cc",
+        "native/io.cc"
       ],
       "libraries": ["-lcrypt"],
       "defines": [

@@ -14,6 +14,7 @@ void InitRlimit(Napi::Env env, Napi::Object exports);
 void InitUsers(Napi::Env env, Napi::Object exports);
 void InitCrypt(Napi::Env env, Napi::Object exports);
 void InitSpawn(Napi::Env env, Napi::Object exports);
+void InitIo(Napi::Env env, Napi::Object exports);
 }  // namespace privsep
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -29,6 +30,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   privsep::InitUsers(env, exports);
   privsep::InitCrypt(env, exports);
   privsep::InitSpawn(env, exports);
+  privsep::InitIo(env, exports);
   return exports;
 }
 

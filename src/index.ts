@@ -89,3 +89,5 @@ export {
   type ExitStatus,
 } from './privilege/spawn-with-credentials.js';
 export { checkPassword, verifyCryptHash } from './privilege/password.js';
+export { readNonBlocking, writeNonBlocking, setNonBlocking } from './fd/nonblocking.js';
+export { FdPoller, waitForFd, type PollEvents, type Readiness } from './fd/fd-poller.js';

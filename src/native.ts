@@ -166,6 +166,9 @@ export interface NativeBinding {
   spawn(spec: NativeSpawnSpec): { pid: number; pidfd: number };
   waitPidfd(pidfd: number): NativeExitStatus | null;
   pidfdSendSignal(pidfd: number, signal: number): boolean;
+  // io.cc: -1 means EAGAIN
+  read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  write(fd: number, data: Uint8Array | readonly Uint8Array[]): number;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -187,6 +190,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   getpwnam: 'function', getpwuid: 'function', getgrnam: 'function', getgrgid: 'function', getgrouplist: 'function',
   getShadowHash: 'function', crypt: 'function',
   spawn: 'function', waitPidfd: 'function', pidfdSendSignal: 'function',
+  read: 'function', write: 'function',
 };
 
 function load(): NativeBinding {
