@@ -62,6 +62,8 @@ export interface NativeBinding {
   readonly PEER_RECORD_BYTES: number;
   // sendfile.cc
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
+  // socket.cc (socket options)
+  setOobInline(fd: number, on: boolean): void;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -74,6 +76,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
   inetListen: 'function', inetConnect: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
   sendfile: 'function',
+  setOobInline: 'function',
 };
 
 function load(): NativeBinding {
