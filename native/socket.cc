@@ -234,6 +234,22 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return Napi::Value();
 }
 
+// Sets a boolean SOL_SOCKET option.
+Napi::Value SetSockOptBool(const Napi::CallbackInfo& info, int option, const char* usage) {
+  PRIVSEP_CHECK_ARGS(info, IsFdArg(info, 0) && info.Length() > 1 && info[1].IsBoolean(), usage, Napi::Value());
+  const int value = info[1].As<Napi::Boolean>().Value() ? 1 : 0;
+  if (::setsockopt(IntArg(info, 0), SOL_SOCKET, option, &value, sizeof(value)) != 0) {
+    ThrowErrnoError(info.Env(), errno, "setsockopt");
+  }
+  return Napi::Value();
+}
+
+// SO_OOBINLINE: urgent data stays in the byte stream, where a reader that
+// knows nothing of TCP urgent mode still sees it (an FTP ABOR sent as urgent data).
+Napi::Value SetOobInline(const Napi::CallbackInfo& info) {
+  return SetSockOptBool(info, SO_OOBINLINE, "setOobInline(fd, on: boolean)");
+}
+
 }  // namespace
 
 void InitSocket(Napi::Env env, Napi::Object exports) {
@@ -256,6 +272,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("SOCK_STREAM", Napi::Number::New(env, SOCK_STREAM));
   exports.Set("SOCK_SEQPACKET", Napi::Number::New(env, SOCK_SEQPACKET));
   exports.Set("SOCK_DGRAM", Napi::Number::New(env, SOCK_DGRAM));
+  exports.Set("setOobInline", Napi::Function::New(env, SetOobInline, "setOobInline"));
 }
 
 }  // namespace privsep

@@ -169,6 +169,8 @@ export interface NativeBinding {
   // io.cc: -1 means EAGAIN
   read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   write(fd: number, data: Uint8Array | readonly Uint8Array[]): number;
+  // socket.cc (socket options)
+  setOobInline(fd: number, on: boolean): void;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -191,6 +193,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   getShadowHash: 'function', crypt: 'function',
   spawn: 'function', waitPidfd: 'function', pidfdSendSignal: 'function',
   read: 'function', write: 'function',
+  setOobInline: 'function',
 };
 
 function load(): NativeBinding {

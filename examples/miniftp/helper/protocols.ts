@@ -1,0 +1,51 @@
+// The broker tables of miniftp's nobody helper: what the master may tell it
+// (once per helper, then once per session) and what a worker may ask it on a
+// session's data channel. Both sides derive their types from these.
+import { defineProtocol } from 'privsep';
+
+/** master -> helper, on the helper's fd 3. */
+export const helperControlProtocol = defineProtocol({
+  name: 'miniftp-helper-control',
+  version: 1,
+  requests: {
+    /** The settings the helper needs, as JSON (HelperSettings); first and only once. */
+    configure: { id: 1, args: ['buf'], reply: ['result'], once: true },
+    /** A logged-in session: its data channel and, as JSON (SessionAddresses), where its client is. */
+    openSession: { id: 2, args: ['fd', 'buf'], reply: ['result'] },
+  },
+});
+
+/** worker -> helper, one channel per session. */
+export const dataProtocol = defineProtocol({
+  name: 'miniftp-data',
+  version: 1,
+  requests: {
+    /** Listens for a passive data connection; answers the port. */
+    pasvListen: { id: 1, args: [], reply: ['result', 'int'] },
+    /** Accepts the client's passive data connection, waiting at most the given ms (ETIMEDOUT after). */
+    pasvAccept: { id: 2, args: ['int'], reply: ['result', 'fd'] },
+    /** Connects to the client for an active data connection (address as text, port). */
+    portConnect: { id: 3, args: ['buf', 'int'], reply: ['result', 'fd'] },
+    /** Stops listening for a passive connection. */
+    pasvClose: { id: 4, args: [], reply: ['result'] },
+  },
+});
+
+/** The helper's settings, from the master's configuration. */
+export interface HelperSettings {
+  pasvMinPort: number;
+  pasvMaxPort: number;
+  pasvPromiscuous: boolean;
+  portPromiscuous: boolean;
+  connectFromPort20: boolean;
+  ftpDataPort: number;
+  acceptTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+/** Where a session's client is, as the master saw it when it accepted the control connection. */
+export interface SessionAddresses {
+  clientAddress: string;
+  /** The server's own address on the control connection: data sockets use it too. */
+  localAddress: string;
+}

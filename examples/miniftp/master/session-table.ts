@@ -1,0 +1,67 @@
+// The master's table of sessions: which client, which stage, which worker;
+// the max_clients and max_per_ip limits are counted here.
+
+export type SessionStage = 'prelogin' | 'approved' | 'moving' | 'postlogin';
+
+export interface SessionRecord {
+  sid: number;
+  client: string;
+  localAddress: string;
+  stage: SessionStage;
+  /** The worker process that holds the control connection now. */
+  workerPid: number | null;
+  user: string | null;
+  loginFails: number;
+}
+
+export type AdmitResult = { ok: true; record: SessionRecord } | { ok: false; reason: 'max_clients' | 'max_per_ip' };
+
+export class SessionTable {
+  readonly #sessions = new Map<number, SessionRecord>();
+  readonly #perIp = new Map<string, number>();
+  readonly #maxClients: number;
+  readonly #maxPerIp: number;
+  #nextSid = 1;
+
+  /** 0 means no limit. */
+  constructor(maxClients: number, maxPerIp: number) {
+    this.#maxClients = maxClients;
+    this.#maxPerIp = maxPerIp;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Admits a new connection, or says which limit it hit. */
+  admit(client: string, localAddress: string): AdmitResult {
+    if (this.#maxClients > 0 && this.#sessions.size >= this.#maxClients) return { ok: false, reason: 'max_clients' };
+    const fromIp = this.#perIp.get(client) ?? 0;
+    if (this.#maxPerIp > 0 && fromIp >= this.#maxPerIp) return { ok: false, reason: 'max_per_ip' };
+    const sid = this.#nextSid;
+    this.#nextSid = this.#nextSid >= 0x7fffffff ? 1 : this.#nextSid + 1;
+    const record: SessionRecord = { sid, client, localAddress, stage: 'prelogin', workerPid: null, user: null, loginFails: 0 };
+    this.#sessions.set(sid, record);
+    this.#perIp.set(client, fromIp + 1);
+    return { ok: true, record };
+  }
+
+  get(sid: number): SessionRecord | undefined {
+    return this.#sessions.get(sid);
+  }
+
+  /** Every session held by the worker `pid`. */
+  heldBy(pid: number): SessionRecord[] {
+    return [...this.#sessions.values()].filter((s) => s.workerPid === pid);
+  }
+
+  remove(sid: number): SessionRecord | undefined {
+    const record = this.#sessions.get(sid);
+    if (!record) return undefined;
+    this.#sessions.delete(sid);
+    const left = (this.#perIp.get(record.client) ?? 1) - 1;
+    if (left > 0) this.#perIp.set(record.client, left);
+    else this.#perIp.delete(record.client);
+    return record;
+  }
+}

@@ -1,0 +1,188 @@
+// Listings: LIST (ls -l, as vsftpd), NLST (names), MLSD and MLST (RFC 3659
+// facts), and STAT with a path (a listing on the control connection).
+// Runs in a worker, as the session's user.
+import fs from 'node:fs';
+import path from 'node:path';
+import { formatListLine, formatMlsxLine, type IdDisplay } from '../../../ftp/index.js';
+import { listEntry, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
+import type { SessionContext } from '../session-context.js';
+import { runTransfer } from '../run-transfer.js';
+import { sendText } from '../transfer-io.js';
+
+/** What a LIST, NLST or STAT argument asks for. */
+interface ListTarget {
+  /** The real directory whose entries are listed, or null when it could not be opened. */
+  realDir: string | null;
+  /** The directory in the session's view. */
+  viewDir: string;
+  /** The names to list; all of the directory's when null. */
+  names: string[] | null;
+  /** Dotfiles too (`-a`). */
+  all: boolean;
+  /** NLST's prefix for each name: the directory as the client named it. */
+  prefix: string;
+}
+
+// vsftpd's reading: options come first ("-la dir"); anything after a space is the path.
+function splitOptions(arg: string): { options: string; path: string } {
+  if (!arg.startsWith('-')) return { options: '', path: arg };
+  const space = arg.indexOf(' ');
+  return space === -1 ? { options: arg.slice(1), path: '' } : { options: arg.slice(1, space), path: arg.slice(space + 1) };
+}
+
+// "a/b/c" -> "a/b/", "c" -> "": what NLST puts before the names it found.
+function directoryPart(given: string): string {
+  return given.slice(0, given.lastIndexOf('/') + 1);
+}
+
+function globPattern(name: string): RegExp | null {
+  if (!/[*?]/.test(name)) return null;
+  const source = name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`, 's');
+}
+
+async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): Promise<ListTarget> {
+  const { options, path: given } = splitOptions(arg);
+  const all = forceAll || options.includes('a');
+  const view = ctx.fs.resolve(given);
+  const atRoot = (dir: string) => dir === '/';
+  try {
+    const real = await ctx.fs.follow(view);
+    const stats = await fs.promises.stat(real);
+    if (stats.isDirectory()) return { realDir: real, viewDir: view, names: null, all, prefix: given === '.' ? '' : given };
+    // A file: that entry alone, named as the client named it.
+    return { realDir: await ctx.fs.follow(path.posix.dirname(view)), viewDir: path.posix.dirname(view), names: [path.posix.basename(view)], all: true, prefix: directoryPart(given) };
+  } catch {
+    // Not there as such: perhaps a pattern ("*.txt") in an existing directory.
+  }
+  const pattern = given === '' ? null : globPattern(path.posix.basename(view));
+  const parent = path.posix.dirname(view);
+  if (pattern && !atRoot(view)) {
+    try {
+      const realDir = await ctx.fs.follow(parent);
+      const names = (await readNames(realDir, all)).filter((name) => name !== '.' && name !== '..' && pattern.test(name));
+      return { realDir, viewDir: parent, names, all, prefix: directoryPart(given) };
+    } catch {
+      // Falls through to the failure below.
+    }
+  }
+  return { realDir: null, viewDir: view, names: [], all, prefix: given };
+}
+
+async function* entriesOf(target: ListTarget): AsyncGenerator<StatedEntry[]> {
+  if (target.realDir === null) return;
+  const names = target.names ?? (await readNames(target.realDir, target.all));
+  yield* statEntries(target.realDir, names, target.viewDir === '/');
+}
+
+function idDisplay(ctx: SessionContext): IdDisplay {
+  return ctx.options.hideIds ? 'hidden' : ctx.options.idNames ? 'names' : 'numeric';
+}
+
+async function* listLines(ctx: SessionContext, target: ListTarget): AsyncGenerator<string> {
+  const format = { now: new Date(), ids: idDisplay(ctx), timeZone: ctx.options.useLocaltime ? 'local' as const : 'utc' as const };
+  for await (const batch of entriesOf(target)) {
+    let out = '';
+    for (const entry of batch) out += formatListLine(listEntry(entry, ctx.options.idNames), format) + '\r\n';
+    yield out;
+  }
+}
+
+async function* nameLines(_ctx: SessionContext, target: ListTarget): AsyncGenerator<string> {
+  if (target.realDir === null) return;
+  const prefix = target.prefix === '' || target.prefix.endsWith('/') ? target.prefix : `${target.prefix}/`;
+  // Names need no lstat: read them and go.
+  const names = target.names ?? (await readNames(target.realDir, target.all));
+  for (let i = 0; i < names.length; i += 1024) yield names.slice(i, i + 1024).map((name) => `${prefix}${name}\r\n`).join('');
+}
+
+async function directoryListing(ctx: SessionContext, arg: string, lines: (ctx: SessionContext, target: ListTarget) => AsyncGenerator<string>): Promise<void> {
+  if (!ctx.data.configured) {
+    ctx.reply(425, 'Use PORT or PASV first.');
+    return;
+  }
+  const target = await listTarget(ctx, arg, false);
+  await runTransfer(ctx, {
+    direction: 'listing',
+    path: target.viewDir,
+    mark: 'Here comes the directory listing.',
+    // vsftpd's answer for a path that is not there: an empty listing, and this.
+    done: target.realDir === null ? 'Transfer done (but failed to open directory).' : 'Directory send OK.',
+    move: (data, transfer) => sendText(data, lines(ctx, target), transfer),
+  });
+}
+
+/** LIST [-options] [path]: `ls -l` lines; `-a` shows dotfiles; a pattern in the last component filters. */
+export function handleList(ctx: SessionContext, arg: string): Promise<void> {
+  return directoryListing(ctx, arg, listLines);
+}
+
+/** NLST [-options] [path]: names only, prefixed by the directory as the client named it. */
+export function handleNlst(ctx: SessionContext, arg: string): Promise<void> {
+  return directoryListing(ctx, arg, nameLines);
+}
+
+/** STAT path: the `ls -la` listing of it on the control connection (213). */
+export async function handleStatPath(ctx: SessionContext, arg: string): Promise<void> {
+  const target = await listTarget(ctx, arg, true);
+  const lines = ['Status follows:'];
+  for await (const piece of listLines(ctx, target)) lines.push(...piece.split('\r\n').slice(0, -1));
+  lines.push('End of status');
+  ctx.reply(213, lines);
+}
+
+async function mlsxTarget(ctx: SessionContext, arg: string): Promise<{ view: string; real: string; stats: fs.Stats } | null> {
+  const view = ctx.fs.resolve(arg);
+  try {
+    const real = await ctx.fs.follow(view);
+    return { view, real, stats: await fs.promises.stat(real) };
+  } catch {
+    return null;
+  }
+}
+
+/** MLSD [dir] (RFC 3659 7): one fact line per entry of a directory, dotfiles included. */
+export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void> {
+  if (!ctx.data.configured) {
+    ctx.reply(425, 'Use PORT or PASV first.');
+    return;
+  }
+  const found = await mlsxTarget(ctx, arg);
+  if (!found) {
+    ctx.reply(550, 'Failed to open directory.');
+    return;
+  }
+  if (!found.stats.isDirectory()) {
+    ctx.reply(501, 'MLSD needs a directory; use MLST for a file.');
+    return;
+  }
+  const writable = ctx.options.writeEnable;
+  const facts = ctx.state.mlstFacts;
+  async function* lines(): AsyncGenerator<string> {
+    const ids = processIds();
+    const names = (await readNames(found!.real, true)).filter((name) => name !== '.' && name !== '..');
+    for await (const batch of statEntries(found!.real, names, false)) {
+      let out = '';
+      for (const entry of batch) out += formatMlsxLine(mlsxEntry(entry.name, entry.stats, writable, ids), facts) + '\r\n';
+      yield out;
+    }
+  }
+  await runTransfer(ctx, {
+    direction: 'listing',
+    path: found.view,
+    mark: 'Here comes the directory listing.',
+    done: 'Directory send OK.',
+    move: (data, transfer) => sendText(data, lines(), transfer),
+  });
+}
+
+/** MLST [path] (RFC 3659 7): the facts of one entry, on the control connection. */
+export async function handleMlst(ctx: SessionContext, arg: string): Promise<void> {
+  const found = await mlsxTarget(ctx, arg);
+  if (!found) {
+    ctx.reply(550, 'Could not get file status.');
+    return;
+  }
+  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, ctx.options.writeEnable, processIds()), ctx.state.mlstFacts);
+  ctx.reply(250, [`Listing ${found.view}`, ` ${line}`, 'End']);
+}

@@ -1,0 +1,144 @@
+// Commands about the session itself: USER, PASS, QUIT, NOOP, SYST, FEAT,
+// OPTS, HELP, STAT without a path, and the ones miniftp answers only with a
+// refusal (AUTH, PBSZ, PROT, REIN, ACCT, SMNT). Runs in a worker.
+import { featureReplyLines, mlstFeature, parseMlstOptions } from '../../../ftp/index.js';
+import type { SessionContext } from '../session-context.js';
+
+/** USER: remembers the name and asks for the password (331). */
+export function handleUser(ctx: SessionContext, arg: string): void {
+  if (ctx.state.loggedIn) {
+    ctx.reply(530, "Can't change to another user.");
+    return;
+  }
+  const anonymous = /^(ftp|anonymous)$/i.test(arg);
+  if (!anonymous && !ctx.options.localEnable) {
+    ctx.reply(530, 'This FTP server is anonymous only.');
+    return;
+  }
+  ctx.state.user = arg;
+  ctx.reply(331, 'Please specify the password.');
+}
+
+/**
+ * PASS: asks the host (the master) to check the password. A failure gets
+ * the same 530 for a wrong password and an unknown user, after the
+ * master's delay; max_login_fails closes the connection.
+ */
+export async function handlePass(ctx: SessionContext, arg: string): Promise<void> {
+  if (ctx.state.loggedIn) {
+    ctx.reply(230, 'Already logged in.');
+    return;
+  }
+  const user = ctx.state.user;
+  if (user === null) {
+    ctx.reply(503, 'Login with USER first.');
+    return;
+  }
+  ctx.state.user = null;
+  let answer = await ctx.host.login?.(user, arg).catch(() => null);
+  answer ??= { ok: false };
+  if (answer.ok) {
+    await ctx.loginSucceeded(answer);
+    return;
+  }
+  ctx.log({ type: 'login', ok: false, anonymous: /^(ftp|anonymous)$/i.test(user) }, user);
+  ctx.state.loginFails++;
+  if (answer.disconnect || ctx.state.loginFails >= ctx.options.maxLoginFails) {
+    await ctx.disconnect(530, 'Login incorrect.');
+    return;
+  }
+  ctx.reply(530, 'Login incorrect.');
+}
+
+/** QUIT: 221 and close (after the transfer in progress, RFC 959). */
+export function handleQuit(ctx: SessionContext): void {
+  ctx.quit();
+}
+
+/** NOOP. */
+export function handleNoop(ctx: SessionContext): void {
+  ctx.reply(200, 'NOOP ok.');
+}
+
+/** SYST: what every Unix server answers. */
+export function handleSyst(ctx: SessionContext): void {
+  ctx.reply(215, 'UNIX Type: L8');
+}
+
+/** The features FEAT lists (RFC 2389), as this session's settings allow. */
+export function features(ctx: SessionContext): string[] {
+  const list: string[] = [];
+  if (ctx.options.portEnable) list.push('EPRT');
+  if (ctx.options.pasvEnable) list.push('EPSV');
+  list.push('MDTM', `MLST ${mlstFeature(ctx.state.mlstFacts)}`);
+  if (ctx.options.pasvEnable) list.push('PASV');
+  list.push('REST STREAM', 'SIZE', 'TVFS', 'UTF8');
+  return list;
+}
+
+/** FEAT: 211 with one feature per line. */
+export function handleFeat(ctx: SessionContext): void {
+  ctx.reply(211, featureReplyLines(features(ctx)));
+}
+
+/** OPTS UTF8 ON (always on), OPTS MLST facts (RFC 3659 7.9). */
+export function handleOpts(ctx: SessionContext, arg: string): void {
+  const space = arg.indexOf(' ');
+  const name = (space === -1 ? arg : arg.slice(0, space)).toUpperCase();
+  const value = space === -1 ? '' : arg.slice(space + 1).trim();
+  if (name === 'UTF8' && (value === '' || value.toUpperCase() === 'ON')) {
+    ctx.reply(200, 'Always in UTF8 mode.');
+  } else if (name === 'MLST') {
+    ctx.state.mlstFacts = parseMlstOptions(value);
+    ctx.reply(200, `MLST OPTS ${ctx.state.mlstFacts.map((fact) => `${fact};`).join('')}`);
+  } else {
+    ctx.reply(501, 'Option not understood.');
+  }
+}
+
+/** HELP: the verbs this server knows, eight to a line. */
+export function handleHelp(ctx: SessionContext): void {
+  const verbs = ctx.commandNames();
+  const lines = ['The following commands are recognized.'];
+  for (let i = 0; i < verbs.length; i += 8) lines.push(' ' + verbs.slice(i, i + 8).map((verb) => verb.padEnd(4)).join(' '));
+  lines.push('Help OK.');
+  ctx.reply(214, lines);
+}
+
+/** STAT without a path: the session's status (211); during a transfer, the transfer's (213). */
+export function handleStatServer(ctx: SessionContext): void {
+  const transfer = ctx.transfer;
+  if (transfer) {
+    ctx.reply(213, `Status: ${transfer.direction} of ${transfer.path}, ${transfer.bytes} bytes so far.`);
+    return;
+  }
+  const { options, state } = ctx;
+  const rate = Math.max(options.downloadMaxRate, options.uploadMaxRate);
+  ctx.reply(211, [
+    'FTP server status:',
+    `     Connected to ${ctx.clientAddress}`,
+    `     Logged in as ${state.user ?? ''}`,
+    `     TYPE: ${state.type === 'ascii' ? 'ASCII' : 'BINARY'}`,
+    rate === 0 ? '     No session bandwidth limit' : `     Session bandwidth limit in byte/s is ${options.downloadMaxRate} down, ${options.uploadMaxRate} up`,
+    options.idleSessionTimeout === 0 ? '     No session timeout' : `     Session timeout in seconds is ${options.idleSessionTimeout}`,
+    '     Control connection is plain text',
+    '     Data connections will be plain text',
+    '     miniftp session engine',
+    'End of status',
+  ]);
+}
+
+/** AUTH: no TLS here (RFC 2228 lets a server refuse with 502); clients go on in plain text. */
+export function handleAuth(ctx: SessionContext): void {
+  ctx.reply(502, 'TLS is not available.');
+}
+
+/** PBSZ and PROT: meaningful only after AUTH, which is never accepted. */
+export function handleProtection(ctx: SessionContext): void {
+  ctx.reply(502, 'TLS is not available.');
+}
+
+/** REIN, ACCT, SMNT: RFC 959 commands vsftpd does not implement either. */
+export function notImplemented(verb: string): (ctx: SessionContext) => void {
+  return (ctx) => ctx.reply(502, `${verb} not implemented.`);
+}

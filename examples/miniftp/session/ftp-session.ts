@@ -1,0 +1,331 @@
+// FtpSession: one control connection's FTP session inside a worker. Reads
+// one command at a time, enforces the command table's policy, runs the
+// handler, keeps reading ABOR/STAT/NOOP/QUIT while a transfer runs, owns the
+// idle timeout, and ends in exactly one way: QUIT, timeout, error, the
+// client leaving, or a hand-over to the user's worker after login.
+import type net from 'node:net';
+import { parseCommand, type FramedLine, type FtpSyntaxError, type FtpSyntaxErrorCode } from '../../ftp/index.js';
+import { COMMANDS, lookupCommand } from './command-table.js';
+import { ControlConnection } from './control-connection.js';
+import { DataChannel } from './data-channel.js';
+import type { EngineOptions } from './engine-options.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { SessionContext, SessionLogDetail, SessionPhase, WriteKind } from './session-context.js';
+import { SessionFs } from './session-fs.js';
+import type { LoginAnswer, SessionHost, SessionLogEvent } from './session-host.js';
+import { newSessionState, type SessionState } from './session-state.js';
+import { Transfer, type TransferDirection } from './transfer.js';
+
+// Commands read ahead while a transfer runs; beyond this, reading waits.
+const MAX_QUEUED = 64;
+
+const SYNTAX_REPLIES: Readonly<Record<FtpSyntaxErrorCode, string>> = {
+  ERR_FTP_LINE_TOO_LONG: 'Command line too long.',
+  ERR_FTP_EMPTY_LINE: 'Empty command line.',
+  ERR_FTP_NUL_BYTE: 'NUL byte in command line.',
+  ERR_FTP_CONTROL_CHARACTER: 'CR inside a command line.',
+  ERR_FTP_INVALID_UTF8: 'Command line is not valid UTF-8.',
+  ERR_FTP_BAD_VERB: 'Unknown command.',
+  ERR_FTP_BAD_ARGUMENT: 'Syntax error in parameters or arguments.',
+  ERR_FTP_UNSUPPORTED_PROTOCOL: 'Network protocol not supported.',
+};
+
+/** One FTP session on one control connection. */
+export class FtpSession implements SessionContext {
+  /** Resolves once the session has ended and everything it opened is closed (or handed over). */
+  readonly done: Promise<void>;
+  readonly state: SessionState;
+  readonly options: EngineOptions;
+  readonly host: SessionHost;
+  readonly data: DataChannel;
+  readonly clientAddress: string;
+  readonly localAddress: string;
+  readonly #control: ControlConnection;
+  #phase: SessionPhase;
+  #fs: SessionFs | null = null;
+  #queue: FramedLine[] = [];
+  #busy = false;
+  #transfer: Transfer | null = null;
+  #idle: NodeJS.Timeout | null = null;
+  #handingOver = false;
+  #ending = false;
+  #ended = false;
+  #quitPending = false;
+  #resolveDone!: () => void;
+
+  /**
+   * Starts a session: 'prelogin' sends the banner; 'postlogin' goes on from
+   * a handed-over `state` (sending the 230 it owes first) and reads the
+   * `unread` bytes before anything else from the socket.
+   * @throws TypeError (ERR_INVALID_ARG_VALUE) for 'postlogin' without a logged-in state
+   */
+  constructor(control: net.Socket, host: SessionHost, phase: SessionPhase, state?: SessionState, unread?: Buffer) {
+    if (phase === 'postlogin' && !state?.loggedIn) {
+      throw Object.assign(new TypeError('a postlogin session needs the state of a logged-in session'), { code: 'ERR_INVALID_ARG_VALUE' });
+    }
+    this.host = host;
+    this.options = host.options;
+    this.state = state ?? newSessionState({ umask: host.options.localUmask });
+    this.#phase = phase;
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    this.#control = new ControlConnection(control, {
+      input: () => this.#pump(),
+      closed: (error) => void this.#end(error ? 'connection lost' : 'connection closed', null),
+    }, { maxLineBytes: this.options.maxCommandLineBytes, unread, splitter: this.state.splitter });
+    this.state.splitter = { discarding: false, interrupted: false };
+    this.clientAddress = this.#control.remoteAddress;
+    this.localAddress = this.#control.localAddress;
+    this.data = new DataChannel(host.data, { accept: this.options.acceptTimeout, connect: this.options.connectTimeout });
+    if (phase === 'prelogin') {
+      this.log({ type: 'connect' });
+      this.reply(220, this.options.banner ?? '(miniftp)');
+    } else {
+      this.#enterPostlogin();
+    }
+    queueMicrotask(() => this.#pump());
+  }
+
+  /**
+   * Ends the session from the server's side (the worker shuts down): 421,
+   * the transfer in progress stopped, the connection closed.
+   */
+  close(): Promise<void> {
+    void this.#end('server shutdown', { code: 421, text: 'Service not available, closing control connection.' });
+    return this.done;
+  }
+
+  get phase(): SessionPhase {
+    return this.#phase;
+  }
+
+  get fs(): SessionFs {
+    if (!this.#fs) throw new Error('no file system before login');
+    return this.#fs;
+  }
+
+  get transfer(): Transfer | null {
+    return this.#transfer;
+  }
+
+  reply(code: number, text: string | readonly string[]): void {
+    this.#control.reply(code, text);
+  }
+
+  log(detail: SessionLogDetail, user: string | null = this.state.user): void {
+    const event = { time: new Date(), session: this.state.id, client: this.clientAddress, user, ...detail } as SessionLogEvent;
+    try {
+      this.host.log(event);
+    } catch {
+      // A failing log sink must not take the session down.
+    }
+  }
+
+  mayWrite(kind: WriteKind): boolean {
+    const { options } = this;
+    if (!options.writeEnable) return false;
+    if (!this.state.anonymous) return true;
+    return kind === 'upload' ? options.anonUploadEnable : kind === 'mkdir' ? options.anonMkdirWriteEnable : options.anonOtherWriteEnable;
+  }
+
+  commandNames(): string[] {
+    return Object.keys(COMMANDS).sort();
+  }
+
+  quit(): void {
+    if (this.#transfer) this.#quitPending = true;
+    else void this.#end('quit', { code: 221, text: 'Goodbye.' });
+  }
+
+  disconnect(code: number, text: string): Promise<void> {
+    return this.#end(text, { code, text });
+  }
+
+  async loginSucceeded(answer: Extract<LoginAnswer, { ok: true }>): Promise<void> {
+    const home = answer.home ?? '/';
+    Object.assign(this.state, {
+      loggedIn: true,
+      loginReplyPending: true,
+      user: answer.user,
+      anonymous: answer.anonymous,
+      root: answer.root ?? null,
+      home,
+      cwd: home,
+      umask: answer.anonymous ? this.options.anonUmask : this.options.localUmask,
+      loginFails: 0,
+      restartOffset: 0,
+      renameFrom: null,
+    });
+    if (this.host.handover) await this.#handover();
+    else this.#enterPostlogin();
+  }
+
+  beginTransfer(direction: TransferDirection, path: string): Transfer {
+    const rate = direction === 'download' ? this.options.downloadMaxRate : direction === 'upload' ? this.options.uploadMaxRate : 0;
+    const transfer = new Transfer(direction, path, rate > 0 ? new RateLimiter(rate) : null);
+    this.#transfer = transfer;
+    if (this.#ending) transfer.stop('closed');
+    // ABOR may already be waiting in the input.
+    queueMicrotask(() => this.#pump());
+    return transfer;
+  }
+
+  endTransfer(transfer: Transfer): void {
+    if (this.#transfer !== transfer) return;
+    this.#transfer = null;
+    if (this.#quitPending) void this.#end('quit', { code: 221, text: 'Goodbye.' });
+  }
+
+  #enterPostlogin(): void {
+    this.#phase = 'postlogin';
+    this.#fs = new SessionFs(this.state.root ?? this.options.root, this.state);
+    if (this.state.loginReplyPending) {
+      this.state.loginReplyPending = false;
+      this.reply(230, 'Login successful.');
+      this.log({ type: 'login', ok: true, anonymous: this.state.anonymous });
+    }
+  }
+
+  // Gives the logged-in session to the host: no more reading, replies flushed,
+  // the connection detached unclosed with every unhandled byte.
+  async #handover(): Promise<void> {
+    this.#handingOver = true;
+    this.#stopIdle();
+    let detached;
+    try {
+      detached = await this.#control.detach();
+    } catch {
+      // The client left meanwhile: the session has ended through the close path.
+      return;
+    }
+    this.#ending = true;
+    this.state.splitter = detached.splitter;
+    await this.data.release();
+    try {
+      await this.host.handover!(detached.fd, this.state, detached.unread);
+    } catch {
+      if (!detached.fd.closed) detached.fd.close();
+    }
+    this.#ended = true;
+    this.#settle();
+  }
+
+  #pump(): void {
+    if (this.#ending || this.#handingOver) return;
+    if (this.#transfer) {
+      this.#readDuringTransfer();
+      return;
+    }
+    while (!this.#busy && !this.#transfer && !this.#ending && !this.#handingOver) {
+      if (this.#control.congested) {
+        this.#stopIdle();
+        void this.#control.writable().then(() => this.#pump());
+        return;
+      }
+      const line = this.#queue.shift() ?? this.#control.nextLine();
+      if (!line) break;
+      this.#execute(line);
+    }
+    if (this.#busy || this.#transfer || this.#ending || this.#handingOver) return;
+    if (this.#control.ended) void this.#end('client closed the connection', null);
+    else this.#armIdle();
+  }
+
+  // While a transfer runs: urgent commands now, the rest in line for later.
+  #readDuringTransfer(): void {
+    while (this.#queue.length < MAX_QUEUED) {
+      const line = this.#control.nextLine();
+      if (!line) return;
+      if (this.#isUrgent(line)) this.#execute(line);
+      else this.#queue.push(line);
+    }
+  }
+
+  #isUrgent(line: FramedLine): boolean {
+    if (!line.ok) return false;
+    try {
+      return lookupCommand(parseCommand(line.bytes, this.options.maxCommandLineBytes).verb)?.urgent === true;
+    } catch {
+      return false;
+    }
+  }
+
+  #execute(line: FramedLine): void {
+    this.#stopIdle();
+    if (!line.ok) {
+      this.reply(line.error.replyCode, SYNTAX_REPLIES[line.error.code]);
+      return;
+    }
+    let verb: string;
+    let arg: string;
+    try {
+      ({ verb, arg } = parseCommand(line.bytes, this.options.maxCommandLineBytes));
+    } catch (err) {
+      const { code } = err as FtpSyntaxError;
+      // Empty lines are ignored, as vsftpd does (some NAT devices send them).
+      if (code !== 'ERR_FTP_EMPTY_LINE') this.reply(500, SYNTAX_REPLIES[code] ?? 'Syntax error.');
+      return;
+    }
+    const spec = lookupCommand(verb);
+    if (!spec) return this.reply(500, 'Unknown command.');
+    if (spec.phase === 'postlogin' && this.#phase !== 'postlogin') return this.reply(530, 'Please login with USER and PASS.');
+    const hasArg = arg.trim() !== '';
+    if (spec.arg === 'required' && !hasArg) return this.reply(501, `${verb} needs an argument.`);
+    if (spec.arg === 'none' && hasArg) return this.reply(501, `${verb} takes no argument.`);
+    if ((spec.enabled && !spec.enabled(this.options)) || (spec.write && !this.mayWrite(spec.write))) {
+      return this.reply(550, 'Permission denied.');
+    }
+    // RNTO must follow RNFR at once (RFC 959 4.1.3).
+    if (verb !== 'RNTO') this.state.renameFrom = null;
+    let result: void | Promise<void>;
+    try {
+      result = spec.handler(this, arg);
+    } catch (err) {
+      this.#internalError(err);
+      return;
+    }
+    if (!result) return;
+    this.#busy = true;
+    result.catch((err: unknown) => this.#internalError(err)).finally(() => {
+      this.#busy = false;
+      this.#settle();
+      this.#pump();
+    });
+  }
+
+  #internalError(_err: unknown): void {
+    this.reply(451, 'Internal error; the command was not completed.');
+  }
+
+  #armIdle(): void {
+    const seconds = this.options.idleSessionTimeout;
+    if (seconds <= 0 || this.#idle) return;
+    this.#idle = setTimeout(() => void this.#end('idle timeout', { code: 421, text: 'Timeout.' }), seconds * 1000);
+  }
+
+  #stopIdle(): void {
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = null;
+  }
+
+  // The one way out (except the hand-over): stop the transfer, close the
+  // passive listener, close the connection (after `last`), log, settle.
+  async #end(reason: string, last: { code: number; text: string } | null): Promise<void> {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#stopIdle();
+    this.#transfer?.stop('closed');
+    this.#queue = [];
+    await this.data.release();
+    if (last) await this.#control.close(last);
+    else if (this.#control.ended) await this.#control.close();
+    else await this.#control.destroy();
+    this.log({ type: 'end', reason });
+    this.#ended = true;
+    this.#settle();
+  }
+
+  // `done` waits for the handler in progress too: its files and sockets close first.
+  #settle(): void {
+    if (this.#ended && !this.#busy) this.#resolveDone();
+  }
+}

@@ -1,0 +1,95 @@
+// The life of one transfer command (RETR, STOR, APPE, STOU, LIST, NLST,
+// MLSD): open the data connection, 150, move the bytes, close, then exactly
+// one final reply (226, 425, 426 or 451) and, after an ABOR, its 226; log
+// the transfer. A transfer that did not complete is never reported as
+// complete. Runs in a worker.
+import type { DataConnection } from './data-connection.js';
+import type { SessionContext } from './session-context.js';
+import type { Transfer, TransferDirection } from './transfer.js';
+import { TransferError } from './transfer-io.js';
+
+/** What a transfer command asks {@link runTransfer} to do. */
+export interface TransferPlan {
+  direction: TransferDirection;
+  /** The file or directory, in the session's view (for the log and STAT). */
+  path: string;
+  /** The text of the 150 reply. */
+  mark: string;
+  /** The text of the 226 reply. */
+  done: string;
+  /** Moves the bytes; rejects when the transfer fails. */
+  move(data: DataConnection, transfer: Transfer): Promise<void>;
+  /** Closes what the command opened (its file); runs whatever happened. */
+  cleanup?(): Promise<void>;
+}
+
+type Outcome = 'ok' | 'no-connection' | 'network' | 'local';
+
+const failureText: Record<Exclude<TransferDirection, 'listing'> | 'listing', { network: string; local: string }> = {
+  download: { network: 'Failure writing network stream.', local: 'Failure reading local file.' },
+  listing: { network: 'Failure writing network stream.', local: 'Failure reading directory.' },
+  upload: { network: 'Failure reading network stream.', local: 'Failure writing to local file.' },
+};
+
+/**
+ * Runs a transfer command from its data connection to its last reply.
+ * Never rejects: every failure becomes a reply and a log event.
+ */
+export async function runTransfer(ctx: SessionContext, plan: TransferPlan): Promise<void> {
+  const transfer = ctx.beginTransfer(plan.direction, plan.path);
+  let outcome: Outcome = 'ok';
+  try {
+    let data: DataConnection;
+    try {
+      data = await ctx.data.open(transfer.signal);
+    } catch {
+      outcome = 'no-connection';
+      return;
+    }
+    ctx.reply(150, plan.mark);
+    transfer.watch(ctx.options.dataConnectionTimeout);
+    // A stopped transfer must not wait on its socket; sendFile watches the signal itself.
+    const onStop = (): void => data.interrupt();
+    transfer.signal.addEventListener('abort', onStop, { once: true });
+    try {
+      await plan.move(data, transfer);
+      await data.finish();
+    } catch (err) {
+      outcome = err instanceof TransferError ? err.side : transfer.stopReason ? 'network' : 'local';
+    } finally {
+      transfer.signal.removeEventListener('abort', onStop);
+      data.destroy();
+    }
+  } finally {
+    transfer.dispose();
+    await ctx.data.release();
+    await plan.cleanup?.().catch(() => {});
+    finish(ctx, plan, transfer, outcome);
+    ctx.endTransfer(transfer);
+  }
+}
+
+function finish(ctx: SessionContext, plan: TransferPlan, transfer: Transfer, outcome: Outcome): void {
+  const stopped = transfer.stopReason;
+  const complete = outcome === 'ok';
+  if (stopped !== 'closed') {
+    if (complete) ctx.reply(226, plan.done);
+    else if (stopped === 'abor') ctx.reply(426, 'Transfer aborted.');
+    else if (stopped === 'timeout') ctx.reply(426, 'Data connection timed out.');
+    else if (outcome === 'no-connection') ctx.reply(425, 'Failed to establish connection.');
+    else ctx.reply(outcome === 'local' ? 451 : 426, failureText[plan.direction][outcome]);
+    if (stopped === 'abor') ctx.reply(226, 'ABOR successful.');
+  }
+  if (plan.direction !== 'listing') {
+    ctx.log({
+      type: 'transfer',
+      direction: plan.direction,
+      path: plan.path,
+      bytes: transfer.bytes,
+      seconds: transfer.seconds,
+      result: complete ? 'ok' : stopped === 'abor' ? 'aborted' : 'failed',
+      mode: ctx.state.type,
+      throttleWaits: transfer.limiter?.waits ?? 0,
+    });
+  }
+}

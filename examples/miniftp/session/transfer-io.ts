@@ -1,0 +1,222 @@
+// Moving bytes over a data connection: binary downloads with the library's
+// zero-copy sendFile, ASCII downloads and listings through a net.Socket,
+// uploads from the socket into the file; all paced by the transfer's rate
+// limiter and stoppable through its signal. Runs in a worker.
+import type { FileHandle } from 'node:fs/promises';
+import type net from 'node:net';
+import { sendFile } from 'privsep';
+import { AsciiDecoder, toNetworkAscii } from './ascii.js';
+import type { DataConnection } from './data-connection.js';
+import type { Transfer } from './transfer.js';
+
+/** Which end failed: the data connection ('network') or the file ('local'). */
+export type FailedSide = 'network' | 'local';
+
+/** A transfer that failed, with the side that failed. */
+export class TransferError extends Error {
+  readonly code = 'ERR_MINIFTP_TRANSFER';
+  readonly side: FailedSide;
+  constructor(side: FailedSide, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransferError';
+    this.side = side;
+  }
+}
+
+const NETWORK_CODES = new Set(['EPIPE', 'ECONNRESET', 'ENOTCONN', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_WRITE_AFTER_END']);
+
+function failure(side: FailedSide, err: unknown): Error {
+  if (err instanceof TransferError || (err as Error)?.name === 'AbortError') return err as Error;
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const actual: FailedSide = code && NETWORK_CODES.has(code) ? 'network' : side;
+  return new TransferError(actual, `${actual === 'network' ? 'data connection' : 'file'} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+// Waits until the socket can take more, it closes, or the transfer stops.
+function drained(socket: net.Socket, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortError());
+  if (socket.destroyed) return Promise.reject(new TransferError('network', 'the data connection closed'));
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => {
+      socket.off('drain', onDrain);
+      socket.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new TransferError('network', 'the data connection closed'));
+    const onAbort = (): void => done(abortError());
+    socket.on('drain', onDrain);
+    socket.on('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+// Writes a chunk in the pieces the rate limiter grants, waiting for drain.
+async function writePaced(socket: net.Socket, chunk: Buffer, transfer: Transfer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const granted = transfer.limiter ? await transfer.limiter.take(chunk.length - offset, transfer.signal) : chunk.length - offset;
+    const piece = chunk.subarray(offset, offset + granted);
+    offset += piece.length;
+    if (!socket.write(piece)) await drained(socket, transfer.signal);
+    transfer.progress(transfer.bytes + piece.length);
+  }
+}
+
+/**
+ * Sends `length` bytes of the file from `start`, zero-copy (sendfile(2)
+ * on the raw data socket fd), paced by the transfer's limiter.
+ * @throws TransferError ('network' or 'local'); AbortError when the transfer stops
+ */
+export async function sendFileBinary(data: DataConnection, file: FileHandle, start: number, length: number, transfer: Transfer): Promise<void> {
+  const limiter = transfer.limiter;
+  try {
+    await sendFile(data.fd, file.fd, {
+      start,
+      length,
+      signal: transfer.signal,
+      pace: limiter ? (wanted) => limiter.take(wanted, transfer.signal) : undefined,
+      onProgress: (sent) => transfer.progress(sent),
+    });
+  } catch (err) {
+    throw failure('local', err);
+  }
+}
+
+/**
+ * Sends the whole file in ASCII mode (LF as CRLF), paced.
+ * @throws TransferError ('network' or 'local'); AbortError when the transfer stops
+ */
+export async function sendFileAscii(data: DataConnection, file: FileHandle, transfer: Transfer): Promise<void> {
+  const socket = data.socket();
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  let position = 0;
+  for (;;) {
+    if (transfer.signal.aborted) throw abortError();
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await file.read(buffer, 0, buffer.length, position));
+    } catch (err) {
+      throw failure('local', err);
+    }
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    // A copy: the socket may still hold the chunk when the buffer is read into again.
+    await writePaced(socket, toNetworkAscii(Buffer.from(buffer.subarray(0, bytesRead))), transfer);
+  }
+}
+
+/**
+ * Sends text produced piece by piece (a directory listing), not paced.
+ * @throws TransferError ('network'); AbortError when the transfer stops
+ */
+export async function sendText(data: DataConnection, pieces: AsyncIterable<string>, transfer: Transfer): Promise<void> {
+  const socket = data.socket();
+  for await (const piece of pieces) {
+    if (transfer.signal.aborted) throw abortError();
+    if (socket.destroyed) throw new TransferError('network', 'the data connection closed');
+    const bytes = Buffer.from(piece);
+    const more = socket.write(bytes);
+    transfer.progress(transfer.bytes + bytes.length);
+    if (!more) await drained(socket, transfer.signal);
+  }
+}
+
+// Up to `max` bytes the socket holds, waiting for some; null at end of file.
+function readSome(socket: net.Socket, signal: AbortSignal, max: number): Promise<Buffer[] | null> {
+  const take = (): Buffer[] | null | undefined => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let chunk: Buffer | null;
+    while (total < max && (chunk = socket.read() as Buffer | null) !== null) {
+      chunks.push(chunk);
+      total += chunk.length;
+    }
+    if (chunks.length > 0) return chunks;
+    return socket.readableEnded ? null : undefined;
+  };
+  if (signal.aborted) return Promise.reject(abortError());
+  const ready = take();
+  if (ready !== undefined) return Promise.resolve(ready);
+  if (socket.destroyed) return Promise.reject(new TransferError('network', 'the data connection was reset'));
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, value?: Buffer[] | null): void => {
+      socket.off('readable', onReadable);
+      socket.off('end', onEnd);
+      socket.off('close', onClose);
+      socket.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(value ?? null);
+    };
+    const onReadable = (): void => {
+      const value = take();
+      if (value !== undefined) done(null, value);
+    };
+    const onEnd = (): void => done(null, null);
+    const onClose = (): void => (socket.readableEnded ? done(null, null) : done(new TransferError('network', 'the data connection was reset')));
+    const onError = (err: Error): void => done(failure('network', err));
+    const onAbort = (): void => done(abortError());
+    socket.on('readable', onReadable);
+    socket.on('end', onEnd);
+    socket.on('close', onClose);
+    socket.on('error', onError);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function writeFully(file: FileHandle, chunks: Buffer[], position: number | null): Promise<number> {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  let written = 0;
+  try {
+    written = (await file.writev(chunks, position ?? undefined)).bytesWritten;
+    // A short write is rare for files (a full disk reports ENOSPC on the next one): finish it piece by piece.
+    while (written < total) {
+      const rest = Buffer.concat(chunks).subarray(written);
+      const { bytesWritten } = await file.write(rest, 0, rest.length, position === null ? null : position + written);
+      if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      written += bytesWritten;
+    }
+  } catch (err) {
+    throw failure('local', err);
+  }
+  return total;
+}
+
+/**
+ * Receives an upload into `file`: at `position` onwards, or at its end
+ * when `position` is null (a file opened for appending); ASCII mode stores
+ * CRLF as LF. Paced: the client is held back by TCP flow control while
+ * the limiter waits.
+ * @throws TransferError ('network' when the connection breaks before end of
+ *   file, 'local' when writing fails); AbortError when the transfer stops
+ */
+export async function receiveFile(data: DataConnection, file: FileHandle, position: number | null, ascii: boolean, transfer: Transfer): Promise<void> {
+  const socket = data.socket();
+  const decoder = ascii ? new AsciiDecoder() : null;
+  const limiter = transfer.limiter;
+  let at = position;
+  let wire = 0;
+  for (;;) {
+    const chunks = await readSome(socket, transfer.signal, 1 << 20);
+    if (chunks === null) break;
+    let received = 0;
+    for (const chunk of chunks) received += chunk.length;
+    wire += received;
+    if (limiter) {
+      for (let owed = received; owed > 0;) owed -= await limiter.take(owed, transfer.signal);
+    }
+    const written = await writeFully(file, decoder ? chunks.map((chunk) => decoder.push(chunk)) : chunks, at);
+    if (at !== null) at += written;
+    transfer.progress(wire);
+  }
+  const tail = decoder?.end();
+  if (tail && tail.length > 0) await writeFully(file, [tail], at);
+}

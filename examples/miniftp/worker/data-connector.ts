@@ -1,0 +1,66 @@
+// A session's DataConnector in a worker: every data socket comes from the
+// nobody helper over the session's own broker channel. The worker itself can
+// open no network connection (it runs in an empty network namespace).
+import { BrokerClient, type Broker, type FdHandle } from 'privsep';
+import { dataProtocol } from '../helper/protocols.js';
+import type { DataConnector } from '../session/index.js';
+
+// pasvAccept asks in slices this long, so that an ABOR is never stuck
+// behind a long accept in the helper (which answers one request at a time).
+const ACCEPT_SLICE_MS = 500;
+
+function aborted(): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+export class HelperDataConnector implements DataConnector {
+  readonly #broker: Broker<typeof dataProtocol.requests>;
+  readonly #acceptTimeoutMs: number;
+
+  private constructor(broker: Broker<typeof dataProtocol.requests>, acceptTimeoutMs: number) {
+    this.#broker = broker;
+    this.#acceptTimeoutMs = acceptTimeoutMs;
+  }
+
+  /** Connects to the helper over `channel` (the session's data channel). */
+  static async connect(channel: FdHandle, acceptTimeoutMs: number): Promise<HelperDataConnector> {
+    return new HelperDataConnector(await BrokerClient.connect(channel, dataProtocol, { timeout: 120_000 }), acceptTimeoutMs);
+  }
+
+  async pasvListen(): Promise<{ port: number }> {
+    return { port: await this.#broker.pasvListen() };
+  }
+
+  async pasvAccept(signal: AbortSignal): Promise<FdHandle> {
+    const deadline = Date.now() + this.#acceptTimeoutMs;
+    for (;;) {
+      if (signal.aborted) throw aborted();
+      try {
+        return await this.#broker.pasvAccept(Math.min(ACCEPT_SLICE_MS, Math.max(1, deadline - Date.now())));
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ETIMEDOUT' || Date.now() >= deadline) throw err;
+      }
+    }
+  }
+
+  async portConnect(address: string, port: number, signal: AbortSignal): Promise<FdHandle> {
+    if (signal.aborted) throw aborted();
+    return this.#broker.portConnect(address, port);
+  }
+
+  async pasvClose(): Promise<void> {
+    await this.#broker.pasvClose();
+  }
+
+  close(): void {
+    this.#broker.close();
+  }
+}
+
+/** The pre-login phase has no data connections. */
+export const noDataConnections: DataConnector = {
+  pasvListen: () => Promise.reject(Object.assign(new Error('not logged in'), { code: 'EACCES' })),
+  pasvAccept: () => Promise.reject(Object.assign(new Error('not logged in'), { code: 'EACCES' })),
+  portConnect: () => Promise.reject(Object.assign(new Error('not logged in'), { code: 'EACCES' })),
+  pasvClose: () => Promise.resolve(),
+};

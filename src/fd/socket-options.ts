@@ -1,0 +1,18 @@
+// Socket options that Node's net module does not expose.
+import type net from 'node:net';
+import { native } from '../native.js';
+import { checkFd } from '../errors.js';
+import { socketFd } from './socket-fd.js';
+
+/**
+ * Turns SO_OOBINLINE on or off: with it on, TCP urgent data stays in the
+ * ordinary byte stream instead of being pulled out of it. An FTP server
+ * needs it on the control connection, where clients send ABOR (or the
+ * Telnet Synch before it) as urgent data; Node never reads urgent data.
+ * @param socket a net.Socket or a socket fd
+ * @throws ENOTSOCK, EBADF; ERR_INVALID_ARG_TYPE; ERR_PRIVSEP_CHANNEL_CLOSED for a closed net.Socket
+ */
+export function setOobInline(socket: net.Socket | number, on = true): void {
+  const fd = typeof socket === 'number' ? checkFd('socket', socket) : socketFd(socket);
+  native.setOobInline(fd, on);
+}
