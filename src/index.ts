@@ -91,6 +91,5 @@ export {
 export { checkPassword, verifyCryptHash } from './privilege/password.js';
 export { readNonBlocking, writeNonBlocking, setNonBlocking } from './fd/nonblocking.js';
 export { FdPoller, waitForFd, type PollEvents, type Readiness } from './fd/fd-poller.js';
-export { connectTcp, TcpListener, type ConnectTcpOptions, type TcpListenerOptions, type WaitOptions } from './fd/tcp.js';
 export { setOobInline } from './fd/socket-options.js';
 export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';

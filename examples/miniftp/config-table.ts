@@ -151,6 +151,7 @@ export const CONFIG_TABLE = {
   },
   anon_upload_enable: { type: 'bool', default: false, doc: 'Let anonymous users upload files (write_enable must be set too).' },
   anon_mkdir_write_enable: { type: 'bool', default: false, doc: 'Let anonymous users create directories (write_enable must be set too).' },
+  anon_other_write_enable: { type: 'bool', default: false, doc: 'Let anonymous users delete, rename, append and chmod (write_enable must be set too).' },
   local_enable: { type: 'bool', default: true, doc: 'Allow local users (system accounts, shadow password) and user_db users to log in.' },
   local_root: {
     type: 'string', default: null, validate: absolutePath,

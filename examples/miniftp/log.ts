@@ -1,15 +1,19 @@
-// miniftp's log: one line per session start, login, transfer and end, as
-// text in vsftpd's style or as JSON lines. Every process writes to the same
-// O_APPEND fd (the master opens it and passes it to the workers), so lines
-// from many processes never interleave.
+// miniftp's log: one line per session start, login, transfer, file action
+// and end (the session engine's events), plus the master's refusals; text in
+// vsftpd's style or JSON lines. Every process writes to the same O_APPEND fd
+// (the master opens it and passes it to the workers as fd 5), one write per
+// line, so lines from many processes never interleave.
 import fs from 'node:fs';
+import type { SessionLogEvent } from './session/index.js';
 
-export type LogEvent =
-  | { type: 'connect'; client: string; sid: number }
-  | { type: 'login'; client: string; sid: number; user: string; ok: boolean }
-  | { type: 'transfer'; client: string; sid: number; user: string; direction: 'upload' | 'download'; path: string; bytes: number; seconds: number; ok: boolean }
-  | { type: 'disconnect'; client: string; sid: number; user?: string }
-  | { type: 'refused'; client: string; reason: string };
+export interface RefusedEvent {
+  type: 'refused';
+  time: Date;
+  client: string;
+  reason: string;
+}
+
+export type LogEvent = SessionLogEvent | RefusedEvent;
 
 export class Logger {
   readonly #fd: number | null;
@@ -27,7 +31,7 @@ export class Logger {
 
   write(event: LogEvent): void {
     if (this.#fd === null) return;
-    const line = this.#json ? JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...event }) : textLine(event);
+    const line = this.#json ? JSON.stringify({ ...event, pid: process.pid }) : textLine(event);
     try {
       fs.writeSync(this.#fd, `${line}\n`);
     } catch {
@@ -37,21 +41,24 @@ export class Logger {
 }
 
 function textLine(event: LogEvent): string {
-  const stamp = `${new Date().toUTCString()} [pid ${process.pid}]`;
-  const who = 'user' in event && event.user ? ` [${event.user}]` : '';
+  const stamp = `${event.time.toUTCString()} [pid ${process.pid}]`;
+  if (event.type === 'refused') return `${stamp} REFUSED: Client "${event.client}": ${event.reason}`;
+  const who = event.user ? ` [${event.user}]` : '';
+  const client = `Client "${event.client}"`;
   switch (event.type) {
     case 'connect':
-      return `${stamp} CONNECT: Client "${event.client}", session ${event.sid}`;
+      return `${stamp} CONNECT: ${client}, session ${event.session}`;
     case 'login':
-      return `${stamp}${who} ${event.ok ? 'OK' : 'FAIL'} LOGIN: Client "${event.client}"`;
+      return `${stamp}${who} ${event.ok ? 'OK' : 'FAIL'} LOGIN: ${client}${event.anonymous ? ', anon' : ''}`;
     case 'transfer': {
       const rate = event.seconds > 0 ? (event.bytes / 1024 / event.seconds).toFixed(2) : '0.00';
-      return `${stamp}${who} ${event.ok ? 'OK' : 'FAIL'} ${event.direction.toUpperCase()}: Client "${event.client}", ` +
-        `${JSON.stringify(event.path)}, ${event.bytes} bytes, ${event.seconds.toFixed(3)} seconds, ${rate}Kbyte/sec`;
+      const result = event.result === 'ok' ? 'OK' : event.result === 'aborted' ? 'ABORTED' : 'FAIL';
+      return `${stamp}${who} ${result} ${event.direction.toUpperCase()}: ${client}, ${JSON.stringify(event.path)}, ` +
+        `${event.bytes} bytes, ${event.seconds.toFixed(3)} seconds, ${rate}Kbyte/sec, ${event.mode}`;
     }
-    case 'disconnect':
-      return `${stamp}${who} DISCONNECT: Client "${event.client}", session ${event.sid}`;
-    case 'refused':
-      return `${stamp} REFUSED: Client "${event.client}": ${event.reason}`;
+    case 'action':
+      return `${stamp}${who} ${event.ok ? 'OK' : 'FAIL'} ${event.action.toUpperCase()}: ${client}, ${JSON.stringify(event.path)}`;
+    case 'end':
+      return `${stamp}${who} DISCONNECT: ${client}, session ${event.session}: ${event.reason}`;
   }
 }

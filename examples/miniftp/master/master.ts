@@ -164,7 +164,6 @@ export class Master {
 
   #endSession(record: SessionRecord): void {
     if (!this.#sessions.remove(record.sid)) return;
-    this.log.write({ type: 'disconnect', client: record.client, sid: record.sid, user: record.user ?? undefined });
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
     if (!worker) return;
     worker.sessions.delete(record.sid);
@@ -184,14 +183,13 @@ export class Master {
     const client = decodePeer(connection.peer, 0).address;
     const admitted = this.#sessions.admit(client, localAddress(connection.fd).address);
     if (!admitted.ok) {
-      this.log.write({ type: 'refused', client, reason: admitted.reason });
+      this.log.write({ type: 'refused', time: new Date(), client, reason: admitted.reason });
       refuse(connection.fd, admitted.reason === 'max_clients'
         ? '421 There are too many connected users, please try later.\r\n'
         : '421 There are too many connections from your internet address.\r\n');
       return;
     }
     const record = admitted.record;
-    this.log.write({ type: 'connect', client, sid: record.sid });
     const control = new FdHandle(connection.fd);
     const prelogin = this.#prelogin;
     try {
@@ -222,7 +220,6 @@ export class Master {
         if (record.loginFails >= this.config.max_login_fails) throw failure('ECONNABORTED', 'too many failed logins');
         const name = user.toString();
         const identity = await authenticate(this.config, this.#userDb, name, password.toString()).catch(() => null);
-        this.log.write({ type: 'login', client: record.client, sid, user: name, ok: identity !== null });
         if (!identity) {
           record.loginFails++;
           await new Promise((r) => setTimeout(r, this.config.delay_failed_login * 1000));
