@@ -1,0 +1,135 @@
+// A real miniftp (master, helper, workers) for integration tests: a
+// temporary configuration, root directory, log and users; stopped and
+// cleaned up afterwards.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { waitFor } from './process.js';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+export const miniftpMain = path.join(root, 'dist', 'examples', 'miniftp', 'main.js');
+
+export interface RunningMiniftp {
+  port: number;
+  pid: number;
+  dir: string;
+  logFile: string;
+  output: () => string;
+  child: ChildProcess;
+  /** pids of the master's children, by the script they run. */
+  processes(): { helper: number[]; workers: number[] };
+  stop(): Promise<void>;
+}
+
+/** Starts miniftp with `settings` (key -> value) on a free port of 127.0.0.1. */
+export async function startMiniftp(settings: Record<string, string | number> = {}): Promise<RunningMiniftp> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-it-'));
+  fs.chmodSync(dir, 0o755);
+  const logFile = path.join(dir, 'miniftp.log');
+  const empty = path.join(dir, 'empty');
+  const lines = Object.entries({
+    listen_address: '127.0.0.1',
+    listen_port: 0,
+    secure_chroot_dir: empty,
+    xferlog_enable: 'YES',
+    vsftpd_log_file: logFile,
+    delay_failed_login: 0,
+    ...settings,
+  }).map(([k, v]) => `${k}=${v}`);
+  const configFile = path.join(dir, 'miniftp.conf');
+  fs.writeFileSync(configFile, `# test configuration\n${lines.join('\n')}\n`);
+  const child = spawn(process.execPath, [miniftpMain, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  await waitFor(() => /listening on/.test(out) || child.exitCode !== null, 30_000, 'miniftp to listen');
+  const match = /listening on [^ ]+:(\d+)/.exec(out);
+  if (!match) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(`miniftp did not start:\n${out}`);
+  }
+  const children = (): Array<{ pid: number; cmd: string }> => {
+    const found: Array<{ pid: number; cmd: string }> = [];
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === child.pid) found.push({ pid: Number(entry), cmd: fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8') });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return found;
+  };
+  return {
+    port: Number(match[1]),
+    pid: child.pid!,
+    dir,
+    logFile,
+    output: () => out,
+    child,
+    processes() {
+      const list = children();
+      return {
+        helper: list.filter((p) => p.cmd.includes('nobody-helper')).map((p) => p.pid),
+        workers: list.filter((p) => p.cmd.includes('worker-main')).map((p) => p.pid),
+      };
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      await waitFor(() => children().length === 0, 10_000, 'miniftp processes to exit').catch(() => {
+        for (const p of children()) process.kill(p.pid, 'SIGKILL');
+      });
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  remove(): void;
+}
+
+/** A temporary system user with a password (useradd + chpasswd), removed by remove(). */
+export function createUser(prefix: string, password: string): TestUser {
+  const name = `${prefix}${process.pid % 100000}${Math.floor(Math.random() * 1000)}`.slice(0, 30);
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), `home-${name}-`));
+  execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/usr/sbin/nologin', name]);
+  execFileSync('chpasswd', [], { input: `${name}:${password}\n` });
+  const uid = Number(execFileSync('id', ['-u', name]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', name]).toString().trim());
+  fs.chownSync(home, uid, gid);
+  fs.chmodSync(home, 0o755);
+  return {
+    name, uid, gid, home,
+    remove() {
+      try {
+        execFileSync('userdel', [name], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The fields of /proc/PID/status that say who a process is. */
+export function processIdentity(pid: number): Record<string, string> {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const fields: Record<string, string> = {};
+  for (const line of status.split('\n')) {
+    const [key, value] = line.split(':\t');
+    if (key && value !== undefined && /^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)$/.test(key)) fields[key] = value.trim();
+  }
+  fields.root = fs.readlinkSync(`/proc/${pid}/root`);
+  fields.net = fs.readlinkSync(`/proc/${pid}/ns/net`);
+  return fields;
+}
