@@ -17,6 +17,7 @@
         "native/poll.cc",
         "native/inet.cc",
         "native/sendfile.cc",
+        "native/splice.cc",
         "native/cred.cc",
         "native/caps.cc",
         "native/threads.cc",

@@ -7,6 +7,7 @@ void InitFdpass(Napi::Env env, Napi::Object exports);
 void InitPoll(Napi::Env env, Napi::Object exports);
 void InitInet(Napi::Env env, Napi::Object exports);
 void InitSendfile(Napi::Env env, Napi::Object exports);
+void InitSplice(Napi::Env env, Napi::Object exports);
 void InitCred(Napi::Env env, Napi::Object exports);
 void InitCaps(Napi::Env env, Napi::Object exports);
 void InitThreads(Napi::Env env, Napi::Object exports);
@@ -23,6 +24,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   privsep::InitPoll(env, exports);
   privsep::InitInet(env, exports);
   privsep::InitSendfile(env, exports);
+  privsep::InitSplice(env, exports);
   privsep::InitCred(env, exports);
   privsep::InitCaps(env, exports);
   privsep::InitThreads(env, exports);

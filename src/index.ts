@@ -93,3 +93,4 @@ export { readNonBlocking, writeNonBlocking, setNonBlocking } from './fd/nonblock
 export { FdPoller, waitForFd, type PollEvents, type Readiness } from './fd/fd-poller.js';
 export { setOobInline } from './fd/socket-options.js';
 export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';
+export { receiveFile, type ReceiveFileOptions } from './fd/receive-file.js';

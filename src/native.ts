@@ -129,6 +129,9 @@ export interface NativeBinding {
   readonly PEER_RECORD_BYTES: number;
   // sendfile.cc
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
+  // splice.cc
+  pipe2(capacity: number): [number, number];
+  splice(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number): number;
   // cred.cc
   getresuid(): [number, number, number];
   getresgid(): [number, number, number];
@@ -182,7 +185,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   sendmsg: 'function', recvmsg: 'function', SCM_MAX_FD: 'number',
   FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
   inetListen: 'function', inetConnect: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
-  sendfile: 'function',
+  sendfile: 'function', pipe2: 'function', splice: 'function',
   getresuid: 'function', getresgid: 'function', getgroups: 'function', setresuid: 'function',
   setresgid: 'function', setgroups: 'function', chroot: 'function',
   capget: 'function', capLastCap: 'function', boundingSet: 'function', ambientSet: 'function',

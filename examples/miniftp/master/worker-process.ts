@@ -23,6 +23,9 @@ export interface WorkerSpec {
 
 const workerMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'worker', 'worker-main.js');
 
+/** Node flags for miniftp's child processes (from MINIFTP_NODE_FLAGS, space-separated). */
+export const NODE_FLAGS = (process.env.MINIFTP_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 export type MonitorHandlers = ServerHandlers<typeof monitorProtocol.requests>;
 
 export class WorkerProcess {
@@ -41,7 +44,7 @@ export class WorkerProcess {
     const fds: Record<number, FdHandle | number> = { 3: monitorTheirs, 4: controlTheirs };
     if (logFd !== null) fds[5] = logFd;
     try {
-      this.process = spawnWithCredentials(process.execPath, [workerMain], {
+      this.process = spawnWithCredentials(process.execPath, [...NODE_FLAGS, workerMain], {
         fds,
         env: { MINIFTP_WORKER: JSON.stringify(spec), PATH: '/usr/bin:/bin', TZ: 'UTC' },
         cwd: '/',
