@@ -194,7 +194,8 @@ export class FtpSession implements SessionContext {
     try {
       detached = await this.#control.detach();
     } catch {
-      // The client left meanwhile: the session has ended through the close path.
+      // The client left meanwhile (or no fd was left for the copy).
+      await this.#end('connection lost during login', null);
       return;
     }
     this.#ending = true;
