@@ -16,7 +16,8 @@
         "native/fdpass.cc",
         "native/poll.cc",
         "native/inet.cc",
-        "native/sendfile.cc"
+        "native/sendfile.cc",
+        "native/stat.cc"
       ],
       "defines": [
         "NAPI_VERSION=8",

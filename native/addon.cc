@@ -7,6 +7,7 @@ void InitFdpass(Napi::Env env, Napi::Object exports);
 void InitPoll(Napi::Env env, Napi::Object exports);
 void InitInet(Napi::Env env, Napi::Object exports);
 void InitSendfile(Napi::Env env, Napi::Object exports);
+void InitStat(Napi::Env env, Napi::Object exports);
 }  // namespace privsep
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -15,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   privsep::InitPoll(env, exports);
   privsep::InitInet(env, exports);
   privsep::InitSendfile(env, exports);
+  privsep::InitStat(env, exports);
   return exports;
 }
 

@@ -23,3 +23,4 @@ export { receiveRaw, sendRaw, type RawMessage } from './fd/raw.js';
 export { connectTcp, TcpListener, type ConnectTcpOptions, type TcpListenerOptions, type WaitOptions } from './fd/tcp.js';
 export { setOobInline } from './fd/socket-options.js';
 export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';
+export { lstatBatch, type LstatRecord } from './fs/lstat-batch.js';

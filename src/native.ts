@@ -64,6 +64,9 @@ export interface NativeBinding {
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
   // socket.cc (socket options)
   setOobInline(fd: number, on: boolean): void;
+  // stat.cc
+  lstatBatch(dir: string, names: string, count: number, out: Float64Array): Promise<void>;
+  readonly LSTAT_FIELDS: number;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -77,6 +80,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   inetListen: 'function', inetConnect: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
   sendfile: 'function',
   setOobInline: 'function',
+  lstatBatch: 'function', LSTAT_FIELDS: 'number',
 };
 
 function load(): NativeBinding {

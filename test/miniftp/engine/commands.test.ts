@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/ftp-harness.js';
-import { ftplibSteps, type StepResult } from '../../helpers/ftp-clients.js';
+import { ftplibSteps, rawLogin, type StepResult } from '../../helpers/ftp-clients.js';
 
 const cmd = (line: string) => ({ op: 'cmd', line });
 // The reply (or error reply) of each step after the welcome and the login.
@@ -236,5 +236,40 @@ describe('engine commands (ftplib)', () => {
       steps: [cmd('MKD dir'), cmd('DELE readme'), cmd('RNFR readme'), cmd('APPE readme')],
     });
     expect(replies(results)).toEqual(['550 Permission denied.', '550 Permission denied.', '550 Permission denied.', '550 Permission denied.']);
+  });
+});
+
+describe('engine commands with other settings', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ options: { hideIds: true, pasvAddress: '192.0.2.7', anonUploadEnable: true, pasvEnable: true, portEnable: false } });
+    fs.writeFileSync(h.file('alice', 'f'), 'x');
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('hide_ids shows ftp as owner and group; pasv_address goes in 227; PORT disabled', async () => {
+    const client = await rawLogin(h.port);
+    expect((await client.command('STAT f')).lines[1]).toMatch(/^-\S+ +1 ftp +ftp +1 /);
+    expect((await client.command('PASV')).text).toMatch(/^Entering Passive Mode \(192,0,2,7,\d+,\d+\)\.$/);
+    expect(await client.command('PORT 127,0,0,1,200,1')).toMatchObject({ code: 550, text: 'Permission denied.' });
+    const feat = await client.command('FEAT');
+    expect(feat.lines).not.toContain(' EPRT');
+    client.destroy();
+  });
+
+  it('anonymous uploads add files but never overwrite one', async () => {
+    fs.writeFileSync(h.file('anonymous', 'mine.txt'), 'first');
+    const source = h.file('alice', 'f');
+    const results = await ftplibSteps(h.port, {
+      user: 'anonymous',
+      password: 'x',
+      // EPSV: the 227 of this server names a NAT address nobody listens on.
+      steps: [{ op: 'stor', path: 'new.txt', src: source, mode: 'epsv' }, { op: 'stor', path: 'mine.txt', src: source, mode: 'epsv' }],
+    });
+    expect(results.slice(2).map((r) => r.reply ?? r.error)).toEqual(['226 Transfer complete.', '553 Could not create file.']);
+    expect(fs.readFileSync(h.file('anonymous', 'mine.txt'), 'utf8')).toBe('first');
+    expect(fs.statSync(h.file('anonymous', 'new.txt')).mode & 0o777).toBe(0o600);
   });
 });

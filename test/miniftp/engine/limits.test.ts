@@ -44,7 +44,7 @@ describe('engine limits', () => {
     const results = await ftplibSteps(h.port, {
       steps: [{ op: 'retr', path: 'slow.bin' }, { op: 'stor', path: 'up.bin', src: h.file('alice', 'up-src.bin') }],
     });
-    expect(results.slice(2).map((r) => r.reply)).toEqual(['226 Transfer complete.', '226 Transfer complete.']);
+    expect(results.slice(2).map((r) => r.reply ?? r.error)).toEqual(['226 Transfer complete.', '226 Transfer complete.']);
     const logged = h.events.filter((e) => e.type === 'transfer' && (e.path === '/slow.bin' || e.path === '/up.bin'));
     for (const event of logged) {
       expect(event).toMatchObject({ result: 'ok' });

@@ -3,7 +3,7 @@
 // Runs in a worker, as the session's user.
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatListLine, formatMlsxLine, type IdDisplay } from '../../../ftp/index.js';
+import { ListFormatter, formatMlsxLine, type IdDisplay } from '../../../ftp/index.js';
 import { listEntry, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
 import type { SessionContext } from '../session-context.js';
 import { runTransfer } from '../run-transfer.js';
@@ -80,10 +80,10 @@ function idDisplay(ctx: SessionContext): IdDisplay {
 }
 
 async function* listLines(ctx: SessionContext, target: ListTarget): AsyncGenerator<string> {
-  const format = { now: new Date(), ids: idDisplay(ctx), timeZone: ctx.options.useLocaltime ? 'local' as const : 'utc' as const };
+  const formatter = new ListFormatter({ now: new Date(), ids: idDisplay(ctx), timeZone: ctx.options.useLocaltime ? 'local' : 'utc' });
   for await (const batch of entriesOf(target)) {
     let out = '';
-    for (const entry of batch) out += formatListLine(listEntry(entry, ctx.options.idNames), format) + '\r\n';
+    for (const entry of batch) out += formatter.format(listEntry(entry, ctx.options.idNames)) + '\r\n';
     yield out;
   }
 }
