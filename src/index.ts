@@ -21,6 +21,6 @@ export { decodePeer, type PeerAddress } from './fd/peer-address.js';
 export { sendFile, type SendFileOptions } from './fd/send-file.js';
 export { receiveRaw, sendRaw, type RawMessage } from './fd/raw.js';
 export { connectTcp, TcpListener, type ConnectTcpOptions, type TcpListenerOptions, type WaitOptions } from './fd/tcp.js';
-export { setOobInline } from './fd/socket-options.js';
+export { setOobInline, setTcpNoDelay } from './fd/socket-options.js';
 export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';
 export { lstatBatch, type LstatRecord } from './fs/lstat-batch.js';

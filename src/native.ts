@@ -64,6 +64,7 @@ export interface NativeBinding {
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
   // socket.cc (socket options)
   setOobInline(fd: number, on: boolean): void;
+  setTcpNoDelay(fd: number, on: boolean): void;
   // stat.cc
   lstatBatch(dir: string, names: string, count: number, out: Float64Array): Promise<void>;
   readonly LSTAT_FIELDS: number;
@@ -79,7 +80,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
   inetListen: 'function', inetConnect: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
   sendfile: 'function',
-  setOobInline: 'function',
+  setOobInline: 'function', setTcpNoDelay: 'function',
   lstatBatch: 'function', LSTAT_FIELDS: 'number',
 };
 

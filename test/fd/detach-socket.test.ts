@@ -1,19 +1,9 @@
-// detachSocket and setOobInline: a connection taken out of a net.Socket
-// keeps every byte both ways, and the socket option wrapper's error shapes.
-import fs from 'node:fs';
+// detachSocket: a connection taken out of a net.Socket keeps every byte
+// both ways, and nothing but an open net.Socket is accepted.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detachSocket, setOobInline } from '../../src/index.js';
-
-async function connectedPair(): Promise<{ client: net.Socket; server: net.Socket; close: () => void }> {
-  const listener = net.createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const accepted = new Promise<net.Socket>((resolve) => listener.once('connection', resolve));
-  const client = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
-  const server = await accepted;
-  await new Promise<void>((resolve) => (client.connecting ? client.once('connect', () => resolve()) : resolve()));
-  return { client, server, close: () => { client.destroy(); server.destroy(); listener.close(); } };
-}
+import { detachSocket } from '../../src/index.js';
+import { connectedPair } from '../helpers/tcp-pair.js';
 
 function collect(socket: net.Socket, bytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -64,24 +54,5 @@ describe('detachSocket', () => {
     server.destroy();
     await expect(detachSocket(server)).rejects.toMatchObject({ code: 'ERR_PRIVSEP_CHANNEL_CLOSED' });
     await expect(detachSocket({} as net.Socket)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
-  });
-});
-
-describe('setOobInline', () => {
-  it('sets SO_OOBINLINE on a socket; a file fd gets ENOTSOCK', async () => {
-    const { server, close } = await connectedPair();
-    try {
-      expect(() => setOobInline(server)).not.toThrow();
-      expect(() => setOobInline(server, false)).not.toThrow();
-    } finally {
-      close();
-    }
-    const fd = fs.openSync('/dev/null', 'r');
-    try {
-      expect(() => setOobInline(fd)).toThrow(expect.objectContaining({ code: 'ENOTSOCK', syscall: 'setsockopt' }));
-    } finally {
-      fs.closeSync(fd);
-    }
-    expect(() => setOobInline('x' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 });

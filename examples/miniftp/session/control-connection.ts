@@ -88,6 +88,8 @@ export class ControlConnection {
     }
     // The client may send its last commands and close its side at once: replies still go out.
     socket.allowHalfOpen = true;
+    // Each reply is one small write the client waits for: never hold it back for an ACK (Nagle).
+    socket.setNoDelay(true);
     try {
       setOobInline(socket);
     } catch {
