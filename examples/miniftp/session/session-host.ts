@@ -75,7 +75,8 @@ export type SessionLogEvent = SessionLogBase & (
 /** What a process gives each session it runs. */
 export interface SessionHost {
   options: EngineOptions;
-  data: DataConnector;
+  /** The session's data sockets; after login only (a pre-login worker has none to give). */
+  data?: DataConnector;
   log(event: SessionLogEvent): void;
   /** Pre-login only: asks the master; a failure comes back after delay_failed_login. */
   login?(user: string, password: string): Promise<LoginAnswer>;

@@ -54,7 +54,7 @@ describe.each([true, false])('engine hand-over (to a second session: %s)', (hand
     client.send('QUIT\r\n');
     await client.closedByServer();
     const ids = new Set(h.events.filter((e) => e.type === 'connect').map((e) => e.session));
-    const login = h.events.findLast((e) => e.type === 'login' && e.ok);
+    const login = h.events.filter((e) => e.type === 'login' && e.ok).at(-1);
     expect(ids.has(login!.session)).toBe(true);
   });
 
