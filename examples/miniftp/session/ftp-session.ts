@@ -280,20 +280,21 @@ export class FtpSession implements SessionContext {
     let result: void | Promise<void>;
     try {
       result = spec.handler(this, arg);
-    } catch (err) {
-      this.#internalError(err);
+    } catch {
+      this.#internalError();
       return;
     }
     if (!result) return;
     this.#busy = true;
-    result.catch((err: unknown) => this.#internalError(err)).finally(() => {
+    result.catch(() => this.#internalError()).finally(() => {
       this.#busy = false;
       this.#settle();
       this.#pump();
     });
   }
 
-  #internalError(_err: unknown): void {
+  // A handler that throws is a bug; the client learns the command failed, and the session goes on.
+  #internalError(): void {
     this.reply(451, 'Internal error; the command was not completed.');
   }
 

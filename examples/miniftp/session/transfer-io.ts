@@ -143,9 +143,11 @@ class UploadQueue {
   #ended = false;
   #failure: Error | null = null;
   #wake: (() => void) | null = null;
+  readonly #signal: AbortSignal;
 
   constructor(socket: net.Socket, transfer: Transfer) {
     this.#socket = socket;
+    this.#signal = transfer.signal;
     socket.on('data', (chunk: Buffer) => {
       transfer.touch();
       this.#chunks.push(chunk);
@@ -165,15 +167,14 @@ class UploadQueue {
       this.#failure ??= failure('network', err);
       this.#wake?.();
     });
-    transfer.signal.addEventListener('abort', () => {
-      this.#failure = abortError();
-      this.#wake?.();
-    }, { once: true });
+    transfer.signal.addEventListener('abort', () => this.#wake?.(), { once: true });
   }
 
   /** Up to WRITE_BATCH bytes of chunks, waiting for some; null at end of file. */
   async next(): Promise<Buffer[] | null> {
     for (;;) {
+      // A stopped transfer writes nothing more, even what already arrived.
+      if (this.#signal.aborted) throw abortError();
       if (this.#chunks.length > 0) {
         const batch: Buffer[] = [];
         let size = 0;

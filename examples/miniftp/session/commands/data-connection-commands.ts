@@ -93,7 +93,8 @@ export async function handleEpsv(ctx: SessionContext, arg: string): Promise<void
   try {
     request = parseEpsvArgument(arg.trim());
   } catch (err) {
-    ctx.reply((err as FtpSyntaxError).replyCode === 522 ? 522 : 501, (err as FtpSyntaxError).replyCode === 522 ? 'Network protocol not supported, use (1,2)' : 'Bad EPSV argument.');
+    const unsupported = err instanceof FtpSyntaxError && err.replyCode === 522;
+    ctx.reply(unsupported ? 522 : 501, unsupported ? 'Network protocol not supported, use (1,2)' : 'Bad EPSV argument.');
     return;
   }
   if (request.kind === 'all') {

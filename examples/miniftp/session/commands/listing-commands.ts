@@ -45,7 +45,6 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
   const { options, path: given } = splitOptions(arg);
   const all = forceAll || options.includes('a');
   const view = ctx.fs.resolve(given);
-  const atRoot = (dir: string) => dir === '/';
   try {
     const real = await ctx.fs.follow(view);
     const stats = await fs.promises.stat(real);
@@ -57,7 +56,7 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
   }
   const pattern = given === '' ? null : globPattern(path.posix.basename(view));
   const parent = path.posix.dirname(view);
-  if (pattern && !atRoot(view)) {
+  if (pattern && view !== '/') {
     try {
       const realDir = await ctx.fs.follow(parent);
       const names = (await readNames(realDir, all)).filter((name) => name !== '.' && name !== '..' && pattern.test(name));
