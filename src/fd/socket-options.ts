@@ -1,4 +1,5 @@
-// Socket options that Node's net module does not expose.
+// Socket options that Node's net module does not expose: SO_OOBINLINE for
+// any socket, TCP_NODELAY for a raw socket fd.
 import type net from 'node:net';
 import { native } from '../native.js';
 import { checkFd } from '../errors.js';

@@ -1,8 +1,7 @@
-// A single-process miniftp for the engine's tests: a TCP listener on
-// 127.0.0.1 whose connections become FtpSessions, the in-process
-// LocalDataConnector (the helper's peer checks, on the library's
-// TcpListener/connectTcp), emulated roots in a temp dir, logins from a
-// table, and hand-overs to a second FtpSession built from the detached fd.
+// A single-process miniftp for the engine's tests: FtpSessions on a TCP
+// listener on 127.0.0.1, LocalDataConnector for data sockets, emulated roots
+// in a temp dir, logins from a table, and hand-overs to a second FtpSession
+// built from the detached fd, as a user worker would.
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';

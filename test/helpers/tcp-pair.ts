@@ -1,4 +1,5 @@
-// A connected pair of TCP sockets on 127.0.0.1, for tests of socket-level functions.
+// A connected pair of TCP sockets on 127.0.0.1, for tests of functions that
+// work on one socket (options, detaching).
 import net from 'node:net';
 
 /** A client and the server side of its connection; `close` ends both and the listener. */

@@ -1,8 +1,7 @@
-// The data connection strategies of one session: passive (PASV/EPSV: the
-// helper listens, the client connects) and active (PORT/EPRT: the helper
-// connects to the client), set up by one command and used by the next
-// transfer, with accept_timeout and connect_timeout. Runs in a worker; the
-// sockets themselves come from the DataConnector.
+// The data connection strategies of one session: passive (PASV/EPSV) and
+// active (PORT/EPRT), set up by one command and used by the next transfer,
+// with accept_timeout and connect_timeout. Runs in a worker; the sockets
+// themselves come from the DataConnector.
 import type { DataConnector } from './session-host.js';
 import { DataConnection } from './data-connection.js';
 

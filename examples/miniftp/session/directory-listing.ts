@@ -1,8 +1,7 @@
 // Reading what a listing shows: a directory's names (sorted, dotfiles only
-// when asked), their lstat in batches (each a thread-pool task of a few
-// hundred fstatat calls, several at once, so 10,000 files take
-// milliseconds and the event loop never waits), and the MLSx permission
-// facts. Runs in a worker.
+// when asked), their lstat in batches (thread-pool tasks of a few hundred
+// fstatat calls, several at once: the event loop never waits on the disk),
+// and the MLSx permission facts. Runs in a worker.
 import fs from 'node:fs';
 import path from 'node:path';
 import { lstatBatch } from 'privsep';

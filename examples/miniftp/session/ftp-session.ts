@@ -1,8 +1,7 @@
-// FtpSession: one control connection's FTP session inside a worker. Reads
-// one command at a time, enforces the command table's policy, runs the
-// handler, keeps reading ABOR/STAT/NOOP/QUIT while a transfer runs, owns the
-// idle timeout, and ends in exactly one way: QUIT, timeout, error, the
-// client leaving, or a hand-over to the user's worker after login.
+// FtpSession: one control connection's FTP session inside a worker: one
+// command at a time under the command table's policy, ABOR/STAT/NOOP/QUIT
+// read during transfers, the idle timeout, and one way out (QUIT, timeout,
+// error, the client leaving, or the hand-over after login).
 import type net from 'node:net';
 import { parseCommand, type FramedLine, type FtpSyntaxError, type FtpSyntaxErrorCode } from '../../ftp/index.js';
 import { COMMANDS, lookupCommand } from './command-table.js';
@@ -218,7 +217,8 @@ export class FtpSession implements SessionContext {
     }
     while (!this.#busy && !this.#transfer && !this.#ending && !this.#handingOver) {
       if (this.#control.congested) {
-        this.#stopIdle();
+        // A client that stops reading its replies is idle too.
+        this.#armIdle();
         void this.#control.writable().then(() => this.#pump());
         return;
       }

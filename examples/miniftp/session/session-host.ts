@@ -1,8 +1,7 @@
-// The boundary between the session engine and the process it runs in: what
-// the engine asks of its host (data sockets from the nobody helper, password
-// checks from the master, the hand-over of a logged-in session) and the log
-// events it reports. Production hosts speak the broker protocol; tests use
-// an in-process host.
+// The boundary between the session engine and its process: what the engine
+// asks of its host (data sockets from the nobody helper, password checks
+// from the master, the hand-over after login) and the log events it
+// reports. Production hosts speak the broker protocol; tests use one in-process.
 import type { FdHandle } from 'privsep';
 import type { EngineOptions } from './engine-options.js';
 import type { SessionState } from './session-state.js';

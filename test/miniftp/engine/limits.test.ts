@@ -8,6 +8,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/ftp-harness.js';
 import { RawClient, ftplibSteps, passiveData, rawLogin } from '../../helpers/ftp-clients.js';
+import { waitFor } from '../../helpers/process.js';
 
 describe('engine limits', () => {
   let h: Harness;
@@ -29,6 +30,15 @@ describe('engine limits', () => {
     expect(reply).toMatchObject({ code: 421, text: 'Timeout.' });
     await client.closedByServer();
     expect(h.events.some((e) => e.type === 'end' && e.reason === 'idle timeout')).toBe(true);
+  });
+
+  it('a client that sends commands but never reads the replies is idle too', async () => {
+    const client = await rawLogin(h.port);
+    const before = h.events.filter((e) => e.type === 'end' && e.reason === 'idle timeout').length;
+    client.socket.pause();
+    client.socket.write('HELP\r\n'.repeat(50_000));
+    await waitFor(() => h.events.filter((e) => e.type === 'end' && e.reason === 'idle timeout').length > before, 20_000, 'the idle timeout');
+    client.destroy();
   });
 
   it('the idle timeout never fires while a transfer runs longer than it', async () => {

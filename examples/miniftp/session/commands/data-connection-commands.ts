@@ -1,8 +1,7 @@
-// Data connection setup: PORT and EPRT (active: the helper will connect to
-// the client) and PASV and EPSV (passive: the helper listens). The anti-
-// bounce rule is checked here and again by the helper: an active data
-// connection goes only to the client's own address and to a port >= 1024,
-// unless port_promiscuous. Runs in a worker.
+// Data connection setup: PORT/EPRT (the helper will connect to the client)
+// and PASV/EPSV (the helper listens). No FTP bounce: an active connection
+// goes only to the client's own address and a port >= 1024 unless
+// port_promiscuous, checked here and again by the helper. Runs in a worker.
 import {
   FtpSyntaxError,
   addressFamily,
