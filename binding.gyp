@@ -25,7 +25,8 @@
         "native/users.cc",
         "native/crypt.cc",
         "native/spawn.cc",
-        "native/io.cc"
+        "native/io.cc",
+        "native/stat.cc"
       ],
       "libraries": ["-lcrypt"],
       "defines": [

@@ -16,6 +16,7 @@ void InitUsers(Napi::Env env, Napi::Object exports);
 void InitCrypt(Napi::Env env, Napi::Object exports);
 void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitIo(Napi::Env env, Napi::Object exports);
+void InitStat(Napi::Env env, Napi::Object exports);
 }  // namespace privsep
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -33,6 +34,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   privsep::InitCrypt(env, exports);
   privsep::InitSpawn(env, exports);
   privsep::InitIo(env, exports);
+  privsep::InitStat(env, exports);
   return exports;
 }
 

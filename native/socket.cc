@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -234,11 +235,11 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return Napi::Value();
 }
 
-// Sets a boolean SOL_SOCKET option.
-Napi::Value SetSockOptBool(const Napi::CallbackInfo& info, int option, const char* usage) {
+// Sets a boolean socket option.
+Napi::Value SetSockOptBool(const Napi::CallbackInfo& info, int level, int option, const char* usage) {
   PRIVSEP_CHECK_ARGS(info, IsFdArg(info, 0) && info.Length() > 1 && info[1].IsBoolean(), usage, Napi::Value());
   const int value = info[1].As<Napi::Boolean>().Value() ? 1 : 0;
-  if (::setsockopt(IntArg(info, 0), SOL_SOCKET, option, &value, sizeof(value)) != 0) {
+  if (::setsockopt(IntArg(info, 0), level, option, &value, sizeof(value)) != 0) {
     ThrowErrnoError(info.Env(), errno, "setsockopt");
   }
   return Napi::Value();
@@ -247,7 +248,13 @@ Napi::Value SetSockOptBool(const Napi::CallbackInfo& info, int option, const cha
 // SO_OOBINLINE: urgent data stays in the byte stream, where a reader that
 // knows nothing of TCP urgent mode still sees it (an FTP ABOR sent as urgent data).
 Napi::Value SetOobInline(const Napi::CallbackInfo& info) {
-  return SetSockOptBool(info, SO_OOBINLINE, "setOobInline(fd, on: boolean)");
+  return SetSockOptBool(info, SOL_SOCKET, SO_OOBINLINE, "setOobInline(fd, on: boolean)");
+}
+
+// TCP_NODELAY: small writes go out at once instead of waiting for an ACK
+// (Nagle), which the peer may delay by tens of milliseconds.
+Napi::Value SetTcpNoDelay(const Napi::CallbackInfo& info) {
+  return SetSockOptBool(info, IPPROTO_TCP, TCP_NODELAY, "setTcpNoDelay(fd, on: boolean)");
 }
 
 }  // namespace
@@ -273,6 +280,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("SOCK_SEQPACKET", Napi::Number::New(env, SOCK_SEQPACKET));
   exports.Set("SOCK_DGRAM", Napi::Number::New(env, SOCK_DGRAM));
   exports.Set("setOobInline", Napi::Function::New(env, SetOobInline, "setOobInline"));
+  exports.Set("setTcpNoDelay", Napi::Function::New(env, SetTcpNoDelay, "setTcpNoDelay"));
 }
 
 }  // namespace privsep

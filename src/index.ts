@@ -91,6 +91,7 @@ export {
 export { checkPassword, verifyCryptHash } from './privilege/password.js';
 export { readNonBlocking, writeNonBlocking, setNonBlocking } from './fd/nonblocking.js';
 export { FdPoller, waitForFd, type PollEvents, type Readiness } from './fd/fd-poller.js';
-export { setOobInline } from './fd/socket-options.js';
+export { setOobInline, setTcpNoDelay } from './fd/socket-options.js';
 export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';
 export { receiveFile, type ReceiveFileOptions } from './fd/receive-file.js';
+export { lstatBatch, type LstatRecord } from './fs/lstat-batch.js';

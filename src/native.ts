@@ -174,6 +174,10 @@ export interface NativeBinding {
   write(fd: number, data: Uint8Array | readonly Uint8Array[]): number;
   // socket.cc (socket options)
   setOobInline(fd: number, on: boolean): void;
+  setTcpNoDelay(fd: number, on: boolean): void;
+  // stat.cc
+  lstatBatch(dir: string, names: string, count: number, out: Float64Array): Promise<void>;
+  readonly LSTAT_FIELDS: number;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -197,6 +201,8 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   spawn: 'function', waitPidfd: 'function', pidfdSendSignal: 'function',
   read: 'function', write: 'function',
   setOobInline: 'function',
+  setTcpNoDelay: 'function',
+  lstatBatch: 'function', LSTAT_FIELDS: 'number',
 };
 
 function load(): NativeBinding {

@@ -53,6 +53,7 @@ export {
   listDate,
   formatListLine,
   formatList,
+  ListFormatter,
   formatNameList,
   MLSX_FACTS,
   mlsxTypeOfMode,

@@ -127,6 +127,70 @@ export function formatList(entries: readonly ListEntry[], options: ListFormatOpt
   return out;
 }
 
+// Distinct values a ListFormatter remembers before it starts over.
+const FORMATTER_CACHE_LIMIT = 4096;
+
+/**
+ * Lays out the LIST lines of one listing, exactly as {@link formatListLine}
+ * does, but faster for large directories: each distinct mode, owner, group
+ * and modification second is laid out once, not once per entry.
+ */
+export class ListFormatter {
+  readonly #options: ListFormatOptions;
+  readonly #ids: IdDisplay;
+  readonly #permissions = new Map<number, string>();
+  readonly #owners = new Map<string, string>();
+  readonly #dates = new Map<number, string>();
+
+  constructor(options: ListFormatOptions) {
+    this.#options = options;
+    this.#ids = options.ids ?? 'numeric';
+  }
+
+  /** The entry's line, without its line end. */
+  format(entry: ListEntry): string {
+    let name = entry.name;
+    if (isSymlinkMode(entry.mode) && entry.target) name += ` -> ${entry.target}`;
+    return `${this.#permission(entry.mode)} ${String(entry.nlink).padStart(4)} ${this.#column('u', entry.uid, entry.ownerName)} ` +
+      `${this.#column('g', entry.gid, entry.groupName)} ${String(entry.size).padStart(8)} ${this.#date(entry.mtime)} ${name}`;
+  }
+
+  #permission(mode: number): string {
+    let text = this.#permissions.get(mode);
+    if (text === undefined) {
+      if (this.#permissions.size >= FORMATTER_CACHE_LIMIT) this.#permissions.clear();
+      text = permissionString(mode);
+      this.#permissions.set(mode, text);
+    }
+    return text;
+  }
+
+  // The owner or group column, padded: "ftp" when hidden, else the name or the number.
+  #column(kind: 'u' | 'g', id: number, name: string | undefined): string {
+    const shown = this.#ids === 'hidden' ? 'ftp' : this.#ids === 'names' ? name ?? String(id) : String(id);
+    const key = kind + shown;
+    let text = this.#owners.get(key);
+    if (text === undefined) {
+      if (this.#owners.size >= FORMATTER_CACHE_LIMIT) this.#owners.clear();
+      text = shown.padEnd(8);
+      this.#owners.set(key, text);
+    }
+    return text;
+  }
+
+  #date(mtime: Date): string {
+    // listDate looks at whole seconds only.
+    const second = Math.floor(mtime.getTime() / 1000);
+    let text = this.#dates.get(second);
+    if (text === undefined) {
+      if (this.#dates.size >= FORMATTER_CACHE_LIMIT) this.#dates.clear();
+      text = listDate(mtime, this.#options.now, this.#options.timeZone);
+      this.#dates.set(second, text);
+    }
+    return text;
+  }
+}
+
 /**
  * A whole NLST body: one name per line, each ended by CRLF. With `dir`, each
  * name is prefixed by it and a '/', as vsftpd does for `NLST dir`.

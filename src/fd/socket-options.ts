@@ -1,4 +1,5 @@
-// Socket options that Node's net module does not expose.
+// Socket options that Node's net module does not expose: SO_OOBINLINE for
+// any socket, TCP_NODELAY for a raw socket fd.
 import type net from 'node:net';
 import { native } from '../native.js';
 import { checkFd } from '../errors.js';
@@ -15,4 +16,16 @@ import { socketFd } from './socket-fd.js';
 export function setOobInline(socket: net.Socket | number, on = true): void {
   const fd = typeof socket === 'number' ? checkFd('socket', socket) : socketFd(socket);
   native.setOobInline(fd, on);
+}
+
+/**
+ * Turns TCP_NODELAY on or off for a raw socket fd (a net.Socket has
+ * setNoDelay): with it on, a short last write goes out at once instead of
+ * waiting for the peer's ACK, which a delayed ACK can hold back for tens
+ * of milliseconds.
+ * @param socket a TCP socket fd
+ * @throws ENOTSOCK, EOPNOTSUPP (not TCP), EBADF; ERR_INVALID_ARG_TYPE
+ */
+export function setTcpNoDelay(socket: number, on = true): void {
+  native.setTcpNoDelay(checkFd('socket', socket), on);
 }

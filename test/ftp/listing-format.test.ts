@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
+  ListFormatter,
   MLSX_FACTS,
   formatList,
   formatListLine,
@@ -104,6 +105,30 @@ describe('formatListLine, as vsftpd ls.c', () => {
       '-rw-r--r--    1 1000     100          1234 Jun 01 08:30 readme.txt\r\n-rw-r--r--    1 1000     100          1234 Jun 01 08:30 b\r\n',
     );
     expect(formatList([], { now })).toBe('');
+  });
+});
+
+describe('ListFormatter', () => {
+  test('lays out exactly what formatListLine does, for every id display and repeated values', () => {
+    const entries: ListEntry[] = [];
+    for (let i = 0; i < 300; i++) {
+      entries.push({
+        name: `f${i}`,
+        mode: [0o100644, 0o040755, 0o120777, 0o104755, 0o010600][i % 5]!,
+        nlink: 1 + (i % 3),
+        uid: 1000 + (i % 4),
+        gid: 100 + (i % 2),
+        size: i * 1000,
+        mtime: new Date(now.getTime() - (i % 7) * 100 * DAY - (i % 3) * 1000),
+        ownerName: i % 4 === 0 ? undefined : `user${i % 4}`,
+        groupName: `group${i % 2}`,
+        target: i % 5 === 2 ? `target${i}` : undefined,
+      });
+    }
+    for (const ids of ['numeric', 'names', 'hidden'] as const) {
+      const formatter = new ListFormatter({ now, ids });
+      for (const entry of entries) expect(formatter.format(entry)).toBe(formatListLine(entry, { now, ids }));
+    }
   });
 });
 

@@ -126,3 +126,27 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/** PASV on a raw client, then a connection to the port it gives. */
+export async function passiveData(client: RawClient): Promise<net.Socket> {
+  const reply = await client.command('PASV');
+  const m = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(reply.text);
+  if (reply.code !== 227 || !m) throw new Error(`PASV failed: ${reply.code} ${reply.text}`);
+  const socket = net.connect(Number(m[5]) * 256 + Number(m[6]), `${m[1]}.${m[2]}.${m[3]}.${m[4]}`);
+  socket.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+/** Logs a raw client in as alice (the greeting is read first). */
+export async function rawLogin(port: number, user = 'alice', password = 'secret'): Promise<RawClient> {
+  const client = await RawClient.connect(port);
+  await client.replies(1);
+  client.send(`USER ${user}\r\nPASS ${password}\r\n`);
+  const [, login] = await client.replies(2);
+  if (login?.code !== 230) throw new Error(`login failed: ${login?.code} ${login?.text}`);
+  return client;
+}

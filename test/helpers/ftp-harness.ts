@@ -1,19 +1,17 @@
-// A single-process miniftp for the engine's tests: a TCP listener on
-// 127.0.0.1 whose connections become FtpSessions, an in-process
-// DataConnector on the library's TcpListener/connectTcp with the same peer
-// checks as the nobody helper, emulated roots in a temp dir, logins from a
-// table, and hand-overs to a second FtpSession built from the detached fd.
+// A single-process miniftp for the engine's tests: FtpSessions on a TCP
+// listener on 127.0.0.1, LocalDataConnector for data sockets, emulated roots
+// in a temp dir, logins from a table, and hand-overs to a second FtpSession
+// built from the detached fd, as a user worker would.
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { TcpListener, connectTcp, type FdHandle } from 'privsep';
-import { sameAddress } from '../../examples/ftp/index.js';
+import type { FdHandle } from 'privsep';
 import {
   FtpSession,
+  LocalDataConnector,
   engineOptions,
   parseSessionState,
-  type DataConnector,
   type EngineOptions,
   type LoginAnswer,
   type SessionHost,
@@ -59,52 +57,6 @@ export interface Harness {
   /** Resolves when no session is left (bounded). */
   settled(ms?: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-function refused(why: string): Error {
-  return Object.assign(new Error(`EACCES: ${why}`), { code: 'EACCES' });
-}
-
-/** The nobody helper's job, in process: data sockets with its peer checks. */
-export class LocalDataConnector implements DataConnector {
-  readonly #client: string;
-  readonly #local: string;
-  readonly #options: EngineOptions;
-  #listener: TcpListener | null = null;
-
-  constructor(client: string, local: string, options: EngineOptions) {
-    this.#client = client;
-    this.#local = local;
-    this.#options = options;
-  }
-
-  async pasvListen(): Promise<{ port: number }> {
-    await this.pasvClose();
-    this.#listener = new TcpListener({ host: this.#local, port: 0, backlog: 1 });
-    return { port: this.#listener.port };
-  }
-
-  async pasvAccept(signal: AbortSignal): Promise<FdHandle> {
-    if (!this.#listener) throw refused('not listening');
-    const { fd, peer } = await this.#listener.accept({ signal });
-    if (!this.#options.pasvPromiscuous && !sameAddress(peer.address, this.#client)) {
-      fd.close();
-      throw refused(`passive data connection from ${peer.address}, not the client`);
-    }
-    return fd;
-  }
-
-  async portConnect(address: string, port: number, signal: AbortSignal): Promise<FdHandle> {
-    if (!this.#options.portPromiscuous && (!sameAddress(address, this.#client) || port < 1024)) {
-      throw refused(`active data connection to ${address}:${port}`);
-    }
-    return connectTcp({ host: address, port, signal });
-  }
-
-  async pasvClose(): Promise<void> {
-    this.#listener?.close();
-    this.#listener = null;
-  }
 }
 
 /** Starts the harness on 127.0.0.1 with a fresh base directory holding each user's root. */

@@ -88,6 +88,8 @@ export class ControlConnection {
     }
     // The client may send its last commands and close its side at once: replies still go out.
     socket.allowHalfOpen = true;
+    // Each reply is one small write the client waits for: never hold it back for an ACK (Nagle).
+    socket.setNoDelay(true);
     try {
       setOobInline(socket);
     } catch {
@@ -197,12 +199,13 @@ export class ControlConnection {
    * sent so far are flushed, and the fd comes out of the socket without
    * closing the connection, together with every byte received and not yet
    * handled (the splitter's line in progress first).
-   * @throws ERR_PRIVSEP_CHANNEL_CLOSED when the connection is already gone; EMFILE
+   * @throws Error when the connection closed meanwhile; EMFILE
    */
   async detach(): Promise<DetachedControl> {
     this.#detached = true;
     this.socket.pause();
     await this.flushed();
+    if (this.#closed || this.socket.destroyed) throw new Error('the connection closed before the hand-over');
     this.socket.off('data', this.#onData);
     this.socket.off('end', this.#onEnd);
     this.socket.off('close', this.#onClose);

@@ -1,8 +1,7 @@
-// The data connection strategies of one session: passive (PASV/EPSV: the
-// helper listens, the client connects) and active (PORT/EPRT: the helper
-// connects to the client), set up by one command and used by the next
-// transfer, with accept_timeout and connect_timeout. Runs in a worker; the
-// sockets themselves come from the DataConnector.
+// The data connection strategies of one session: passive (PASV/EPSV) and
+// active (PORT/EPRT), set up by one command and used by the next transfer,
+// with accept_timeout and connect_timeout. Runs in a worker; the sockets
+// themselves come from the DataConnector.
 import type { DataConnector } from './session-host.js';
 import { DataConnection } from './data-connection.js';
 
@@ -19,14 +18,15 @@ export class DataConnectionError extends Error {
 
 /** The session's data connection setup, as the last PORT/PASV/EPRT/EPSV left it. */
 export class DataChannel {
-  readonly #connector: DataConnector;
+  readonly #connector: DataConnector | null;
   readonly #timeouts: { accept: number; connect: number };
   #mode: Mode | null = null;
 
   /**
+   * @param connector null before login: every setup then fails
    * @param timeouts seconds; 0 waits without limit
    */
-  constructor(connector: DataConnector, timeouts: { accept: number; connect: number }) {
+  constructor(connector: DataConnector | null, timeouts: { accept: number; connect: number }) {
     this.#connector = connector;
     this.#timeouts = timeouts;
   }
@@ -42,6 +42,7 @@ export class DataChannel {
    */
   async passive(): Promise<number> {
     await this.release();
+    if (!this.#connector) throw new DataConnectionError('no data connections here');
     const { port } = await this.#connector.pasvListen();
     this.#mode = { kind: 'passive', port };
     return port;
@@ -60,7 +61,8 @@ export class DataChannel {
    */
   async open(signal: AbortSignal): Promise<DataConnection> {
     const mode = this.#mode;
-    if (!mode) throw new DataConnectionError('no PORT or PASV first');
+    const connector = this.#connector;
+    if (!mode || !connector) throw new DataConnectionError('no PORT or PASV first');
     const seconds = mode.kind === 'passive' ? this.#timeouts.accept : this.#timeouts.connect;
     const limit = new AbortController();
     const onAbort = (): void => limit.abort(signal.reason);
@@ -68,8 +70,8 @@ export class DataChannel {
     const timer = seconds > 0 ? setTimeout(() => limit.abort(new DataConnectionError(`no data connection within ${seconds} s`)), seconds * 1000) : null;
     try {
       const fd = mode.kind === 'passive'
-        ? await this.#connector.pasvAccept(limit.signal)
-        : await this.#connector.portConnect(mode.host, mode.port, limit.signal);
+        ? await connector.pasvAccept(limit.signal)
+        : await connector.portConnect(mode.host, mode.port, limit.signal);
       return new DataConnection(fd);
     } catch (err) {
       if (signal.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
@@ -84,6 +86,6 @@ export class DataChannel {
   async release(): Promise<void> {
     const mode = this.#mode;
     this.#mode = null;
-    if (mode?.kind === 'passive') await this.#connector.pasvClose().catch(() => {});
+    if (mode?.kind === 'passive') await this.#connector?.pasvClose().catch(() => {});
   }
 }

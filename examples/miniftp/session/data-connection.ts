@@ -2,7 +2,7 @@
 // become a net.Socket (for listings, ASCII mode and uploads), with one
 // close path for both. Runs in a worker.
 import type net from 'node:net';
-import type { FdHandle } from 'privsep';
+import { setTcpNoDelay, type FdHandle } from 'privsep';
 
 // How long a finished download waits for the client to take the last bytes.
 const LINGER_MS = 10_000;
@@ -14,6 +14,12 @@ export class DataConnection {
 
   constructor(fd: FdHandle) {
     this.#fd = fd;
+    try {
+      // The last partial segment of a transfer must not wait for the client's delayed ACK (Nagle).
+      setTcpNoDelay(fd.fd);
+    } catch {
+      // Not TCP (a test's socketpair): no Nagle to switch off.
+    }
   }
 
   /** The raw fd, for sendfile. @throws Error once {@link socket} has taken it */

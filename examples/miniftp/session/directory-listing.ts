@@ -1,21 +1,33 @@
 // Reading what a listing shows: a directory's names (sorted, dotfiles only
-// when asked), their lstat in batches (synchronous calls, a few hundred per
-// turn of the event loop, so 10,000 files take milliseconds and no other
-// session waits long), and the MLSx permission facts. Runs in a worker.
+// when asked), their lstat in batches (thread-pool tasks of a few hundred
+// fstatat calls, several at once: the event loop never waits on the disk),
+// and the MLSx permission facts. Runs in a worker.
 import fs from 'node:fs';
 import path from 'node:path';
+import { lstatBatch } from 'privsep';
 import type { ListEntry, MlsxEntry } from '../../ftp/index.js';
-import { isDirectoryMode, isFileMode, mlsxTypeOfMode } from '../../ftp/index.js';
+import { isDirectoryMode, isFileMode, isSymlinkMode, mlsxTypeOfMode } from '../../ftp/index.js';
+
+/** The facts of an entry a listing shows (fs.Stats has them all, and so has the library's LstatRecord). */
+export interface EntryStats {
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+}
 
 /** One listed name with its lstat (and link target). */
 export interface StatedEntry {
   name: string;
-  stats: fs.Stats;
+  stats: EntryStats;
   target?: string;
 }
 
-// lstat calls per turn of the event loop.
-const BATCH = 256;
+// Names per lstat task, and tasks in flight (the thread pool has four threads).
+const BATCH = 512;
+const IN_FLIGHT = 4;
 
 /**
  * The names in a real directory, sorted by code unit as `ls` sorts in the C
@@ -25,32 +37,52 @@ const BATCH = 256;
 export async function readNames(realDir: string, all: boolean): Promise<string[]> {
   const names = await fs.promises.readdir(realDir);
   const shown = all ? ['.', '..', ...names] : names.filter((name) => !name.startsWith('.'));
-  return shown.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // The default order is by UTF-16 code unit, as `ls` sorts in the C locale for all but rare scripts.
+  return shown.sort();
+}
+
+// One batch, in order; entries that vanished (or a directory that did) are left out.
+async function statSlice(realDir: string, names: readonly string[], isRoot: boolean): Promise<StatedEntry[]> {
+  // `..` of the root shows the root itself, so nothing is learned about what lies above it.
+  const asked = isRoot ? names.map((name) => (name === '..' ? '.' : name)) : names;
+  let records;
+  try {
+    records = await lstatBatch(realDir, asked);
+  } catch {
+    return [];
+  }
+  const batch: StatedEntry[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const stats = records[i];
+    if (!stats) continue;
+    const entry: StatedEntry = { name: names[i]!, stats };
+    if (isSymlinkMode(stats.mode)) {
+      try {
+        entry.target = fs.readlinkSync(path.join(realDir, entry.name));
+      } catch {
+        // Replaced meanwhile: shown without its target.
+      }
+    }
+    batch.push(entry);
+  }
+  return batch;
 }
 
 /**
- * lstat of each name in `realDir`, in batches, in the order given; names
- * that vanished meanwhile are left out. `..` of the root directory shows the
- * root itself, so nothing is learned about what lies above it.
+ * lstat of each name in `realDir`, in batches yielded in the order given;
+ * names that vanished meanwhile are left out.
  */
 export async function* statEntries(realDir: string, names: readonly string[], isRoot: boolean): AsyncGenerator<StatedEntry[]> {
-  for (let i = 0; i < names.length; i += BATCH) {
-    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-    const batch: StatedEntry[] = [];
-    for (const name of names.slice(i, i + BATCH)) {
-      const full = name === '..' && isRoot ? realDir : path.join(realDir, name);
-      const stats = fs.lstatSync(full, { throwIfNoEntry: false });
-      if (!stats) continue;
-      const entry: StatedEntry = { name, stats };
-      if (stats.isSymbolicLink()) {
-        try {
-          entry.target = fs.readlinkSync(full);
-        } catch {
-          // Replaced meanwhile: shown without its target.
-        }
-      }
-      batch.push(entry);
-    }
+  const pending: Array<Promise<StatedEntry[]>> = [];
+  let next = 0;
+  const launch = (): void => {
+    pending.push(statSlice(realDir, names.slice(next, next + BATCH), isRoot));
+    next += BATCH;
+  };
+  while (next < names.length && pending.length < IN_FLIGHT) launch();
+  while (pending.length > 0) {
+    const batch = await pending.shift()!;
+    if (next < names.length) launch();
     yield batch;
   }
 }
@@ -65,7 +97,7 @@ export function listEntry(entry: StatedEntry, names: { user(uid: number): string
     uid: stats.uid,
     gid: stats.gid,
     size: stats.size,
-    mtime: stats.mtime,
+    mtime: new Date(stats.mtimeMs),
     ownerName: names?.user(stats.uid),
     groupName: names?.group(stats.gid),
     target: entry.target,
@@ -87,7 +119,7 @@ export function processIds(): ProcessIds {
 }
 
 // The rwx bits of `stats` that apply to `ids` (root: all, x only where someone has it).
-function access(stats: fs.Stats, ids: ProcessIds): { r: boolean; w: boolean; x: boolean } {
+function access(stats: EntryStats, ids: ProcessIds): { r: boolean; w: boolean; x: boolean } {
   if (ids.uid === 0) return { r: true, w: true, x: (stats.mode & 0o111) !== 0 || isDirectoryMode(stats.mode) };
   const shift = stats.uid === ids.uid ? 6 : ids.gids.has(stats.gid) ? 3 : 0;
   const bits = (stats.mode >> shift) & 7;
@@ -100,7 +132,7 @@ function access(stats: fs.Stats, ids: ProcessIds): { r: boolean; w: boolean; x: 
  * (write_enable). Deleting and renaming really depend on the directory
  * holding the entry; the fact is a hint, as the RFC allows.
  */
-export function permFact(stats: fs.Stats, writable: boolean, ids: ProcessIds): string {
+export function permFact(stats: EntryStats, writable: boolean, ids: ProcessIds): string {
   const { r, w, x } = access(stats, ids);
   let perm = '';
   if (isDirectoryMode(stats.mode)) {
@@ -116,12 +148,12 @@ export function permFact(stats: fs.Stats, writable: boolean, ids: ProcessIds): s
 }
 
 /** The MLSx facts of an entry. */
-export function mlsxEntry(name: string, stats: fs.Stats, writable: boolean, ids: ProcessIds): MlsxEntry {
+export function mlsxEntry(name: string, stats: EntryStats, writable: boolean, ids: ProcessIds): MlsxEntry {
   return {
     name,
     type: mlsxTypeOfMode(stats.mode),
     size: isFileMode(stats.mode) || isDirectoryMode(stats.mode) ? stats.size : undefined,
-    mtime: stats.mtime,
+    mtime: new Date(stats.mtimeMs),
     perm: permFact(stats, writable, ids),
     mode: stats.mode,
     uid: stats.uid,

@@ -1,8 +1,7 @@
-// FtpSession: one control connection's FTP session inside a worker. Reads
-// one command at a time, enforces the command table's policy, runs the
-// handler, keeps reading ABOR/STAT/NOOP/QUIT while a transfer runs, owns the
-// idle timeout, and ends in exactly one way: QUIT, timeout, error, the
-// client leaving, or a hand-over to the user's worker after login.
+// FtpSession: one control connection's FTP session inside a worker: one
+// command at a time under the command table's policy, ABOR/STAT/NOOP/QUIT
+// read during transfers, the idle timeout, and one way out (QUIT, timeout,
+// error, the client leaving, or the hand-over after login).
 import type net from 'node:net';
 import { parseCommand, type FramedLine, type FtpSyntaxError, type FtpSyntaxErrorCode } from '../../ftp/index.js';
 import { COMMANDS, lookupCommand } from './command-table.js';
@@ -75,7 +74,7 @@ export class FtpSession implements SessionContext {
     this.state.splitter = { discarding: false, interrupted: false };
     this.clientAddress = this.#control.remoteAddress;
     this.localAddress = this.#control.localAddress;
-    this.data = new DataChannel(host.data, { accept: this.options.acceptTimeout, connect: this.options.connectTimeout });
+    this.data = new DataChannel(host.data ?? null, { accept: this.options.acceptTimeout, connect: this.options.connectTimeout });
     if (phase === 'prelogin') {
       this.log({ type: 'connect' });
       this.reply(220, this.options.banner ?? '(miniftp)');
@@ -194,7 +193,8 @@ export class FtpSession implements SessionContext {
     try {
       detached = await this.#control.detach();
     } catch {
-      // The client left meanwhile: the session has ended through the close path.
+      // The client left meanwhile (or no fd was left for the copy).
+      await this.#end('connection lost during login', null);
       return;
     }
     this.#ending = true;
@@ -217,7 +217,8 @@ export class FtpSession implements SessionContext {
     }
     while (!this.#busy && !this.#transfer && !this.#ending && !this.#handingOver) {
       if (this.#control.congested) {
-        this.#stopIdle();
+        // A client that stops reading its replies is idle too.
+        this.#armIdle();
         void this.#control.writable().then(() => this.#pump());
         return;
       }
@@ -279,20 +280,21 @@ export class FtpSession implements SessionContext {
     let result: void | Promise<void>;
     try {
       result = spec.handler(this, arg);
-    } catch (err) {
-      this.#internalError(err);
+    } catch {
+      this.#internalError();
       return;
     }
     if (!result) return;
     this.#busy = true;
-    result.catch((err: unknown) => this.#internalError(err)).finally(() => {
+    result.catch(() => this.#internalError()).finally(() => {
       this.#busy = false;
       this.#settle();
       this.#pump();
     });
   }
 
-  #internalError(_err: unknown): void {
+  // A handler that throws is a bug; the client learns the command failed, and the session goes on.
+  #internalError(): void {
     this.reply(451, 'Internal error; the command was not completed.');
   }
 

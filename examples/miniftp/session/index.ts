@@ -8,3 +8,4 @@ export { newSessionState, parseSessionState, type SessionState } from './session
 export type { SessionPhase } from './session-context.js';
 export { COMMANDS, lookupCommand, type CommandSpec } from './command-table.js';
 export { RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
+export { LocalDataConnector, type LocalDataPolicy } from './local-data-connector.js';

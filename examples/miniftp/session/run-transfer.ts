@@ -1,8 +1,7 @@
 // The life of one transfer command (RETR, STOR, APPE, STOU, LIST, NLST,
-// MLSD): open the data connection, 150, move the bytes, close, then exactly
-// one final reply (226, 425, 426 or 451) and, after an ABOR, its 226; log
-// the transfer. A transfer that did not complete is never reported as
-// complete. Runs in a worker.
+// MLSD): data connection, 150, the bytes, close, then exactly one final
+// reply (226, 425, 426 or 451; after ABOR, its 226) and the log event. An
+// incomplete transfer is never reported as complete. Runs in a worker.
 import type { DataConnection } from './data-connection.js';
 import type { SessionContext } from './session-context.js';
 import type { Transfer, TransferDirection } from './transfer.js';

@@ -1,8 +1,7 @@
-// The boundary between the session engine and the process it runs in: what
-// the engine asks of its host (data sockets from the nobody helper, password
-// checks from the master, the hand-over of a logged-in session) and the log
-// events it reports. Production hosts speak the broker protocol; tests use
-// an in-process host.
+// The boundary between the session engine and its process: what the engine
+// asks of its host (data sockets from the nobody helper, password checks
+// from the master, the hand-over after login) and the log events it
+// reports. Production hosts speak the broker protocol; tests use one in-process.
 import type { FdHandle } from 'privsep';
 import type { EngineOptions } from './engine-options.js';
 import type { SessionState } from './session-state.js';
@@ -75,7 +74,8 @@ export type SessionLogEvent = SessionLogBase & (
 /** What a process gives each session it runs. */
 export interface SessionHost {
   options: EngineOptions;
-  data: DataConnector;
+  /** The session's data sockets; after login only (a pre-login worker has none to give). */
+  data?: DataConnector;
   log(event: SessionLogEvent): void;
   /** Pre-login only: asks the master; a failure comes back after delay_failed_login. */
   login?(user: string, password: string): Promise<LoginAnswer>;

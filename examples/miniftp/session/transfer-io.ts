@@ -121,54 +121,79 @@ export async function sendText(data: DataConnection, pieces: AsyncIterable<strin
   for await (const piece of pieces) {
     if (transfer.signal.aborted) throw abortError();
     if (socket.destroyed) throw new TransferError('network', 'the data connection closed');
-    const bytes = Buffer.from(piece);
-    const more = socket.write(bytes);
-    transfer.progress(transfer.bytes + bytes.length);
+    const more = socket.write(piece);
+    transfer.progress(transfer.bytes + Buffer.byteLength(piece));
     if (!more) await drained(socket, transfer.signal);
   }
 }
 
-// Up to `max` bytes the socket holds, waiting for some; null at end of file.
-function readSome(socket: net.Socket, signal: AbortSignal, max: number): Promise<Buffer[] | null> {
-  const take = (): Buffer[] | null | undefined => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let chunk: Buffer | null;
-    while (total < max && (chunk = socket.read() as Buffer | null) !== null) {
-      chunks.push(chunk);
-      total += chunk.length;
+// Bytes an upload may have arrived and not yet be written before reading pauses,
+// and bytes per file write: small enough that they are still in the CPU cache.
+const UPLOAD_QUEUE = 4 << 20;
+const WRITE_BATCH = 256 * 1024;
+
+/**
+ * The chunks of an upload as they arrive (no copies), with back-pressure:
+ * reading pauses while too much waits to be written.
+ */
+class UploadQueue {
+  readonly #socket: net.Socket;
+  readonly #chunks: Buffer[] = [];
+  #bytes = 0;
+  #ended = false;
+  #failure: Error | null = null;
+  #wake: (() => void) | null = null;
+  readonly #signal: AbortSignal;
+
+  constructor(socket: net.Socket, transfer: Transfer) {
+    this.#socket = socket;
+    this.#signal = transfer.signal;
+    socket.on('data', (chunk: Buffer) => {
+      transfer.touch();
+      this.#chunks.push(chunk);
+      this.#bytes += chunk.length;
+      if (this.#bytes >= UPLOAD_QUEUE) socket.pause();
+      this.#wake?.();
+    });
+    socket.on('end', () => {
+      this.#ended = true;
+      this.#wake?.();
+    });
+    socket.on('close', () => {
+      this.#failure ??= new TransferError('network', 'the data connection was reset');
+      this.#wake?.();
+    });
+    socket.on('error', (err) => {
+      this.#failure ??= failure('network', err);
+      this.#wake?.();
+    });
+    transfer.signal.addEventListener('abort', () => this.#wake?.(), { once: true });
+  }
+
+  /** Up to WRITE_BATCH bytes of chunks, waiting for some; null at end of file. */
+  async next(): Promise<Buffer[] | null> {
+    for (;;) {
+      // A stopped transfer writes nothing more, even what already arrived.
+      if (this.#signal.aborted) throw abortError();
+      if (this.#chunks.length > 0) {
+        const batch: Buffer[] = [];
+        let size = 0;
+        while (this.#chunks.length > 0 && size < WRITE_BATCH) {
+          const chunk = this.#chunks.shift()!;
+          batch.push(chunk);
+          size += chunk.length;
+        }
+        this.#bytes -= size;
+        if (this.#socket.isPaused() && this.#bytes < UPLOAD_QUEUE / 2) this.#socket.resume();
+        return batch;
+      }
+      // End of file counts only when it came before any failure: a reset is not an end.
+      if (this.#ended) return null;
+      if (this.#failure) throw this.#failure;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = null;
     }
-    if (chunks.length > 0) return chunks;
-    return socket.readableEnded ? null : undefined;
-  };
-  if (signal.aborted) return Promise.reject(abortError());
-  const ready = take();
-  if (ready !== undefined) return Promise.resolve(ready);
-  if (socket.destroyed) return Promise.reject(new TransferError('network', 'the data connection was reset'));
-  return new Promise((resolve, reject) => {
-    const done = (err: Error | null, value?: Buffer[] | null): void => {
-      socket.off('readable', onReadable);
-      socket.off('end', onEnd);
-      socket.off('close', onClose);
-      socket.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve(value ?? null);
-    };
-    const onReadable = (): void => {
-      const value = take();
-      if (value !== undefined) done(null, value);
-    };
-    const onEnd = (): void => done(null, null);
-    const onClose = (): void => (socket.readableEnded ? done(null, null) : done(new TransferError('network', 'the data connection was reset')));
-    const onError = (err: Error): void => done(failure('network', err));
-    const onAbort = (): void => done(abortError());
-    socket.on('readable', onReadable);
-    socket.on('end', onEnd);
-    socket.on('close', onClose);
-    socket.on('error', onError);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  }
 }
 
 async function writeFully(file: FileHandle, chunks: Buffer[], position: number | null): Promise<number> {
@@ -199,19 +224,19 @@ async function writeFully(file: FileHandle, chunks: Buffer[], position: number |
  *   file, 'local' when writing fails); AbortError when the transfer stops
  */
 export async function receiveFile(data: DataConnection, file: FileHandle, position: number | null, ascii: boolean, transfer: Transfer): Promise<void> {
-  const socket = data.socket();
+  const queue = new UploadQueue(data.socket(), transfer);
   const decoder = ascii ? new AsciiDecoder() : null;
   const limiter = transfer.limiter;
   let at = position;
   let wire = 0;
   for (;;) {
-    const chunks = await readSome(socket, transfer.signal, 1 << 20);
+    const chunks = await queue.next();
     if (chunks === null) break;
     let received = 0;
     for (const chunk of chunks) received += chunk.length;
     wire += received;
     if (limiter) {
-      for (let owed = received; owed > 0;) owed -= await limiter.take(owed, transfer.signal);
+      for (let owed = received; owed > 0; transfer.touch()) owed -= await limiter.take(owed, transfer.signal);
     }
     const written = await writeFully(file, decoder ? chunks.map((chunk) => decoder.push(chunk)) : chunks, at);
     if (at !== null) at += written;

@@ -66,6 +66,11 @@ export class Transfer {
     this.#watchdog?.refresh();
   }
 
+  /** Restarts the no-progress clock: bytes moved that are not counted yet (arrived, or let through by the rate limit). */
+  touch(): void {
+    this.#watchdog?.refresh();
+  }
+
   /** Clears the timer; the transfer is over. */
   dispose(): void {
     this.#clearWatchdog();

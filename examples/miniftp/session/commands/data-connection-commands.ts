@@ -1,8 +1,7 @@
-// Data connection setup: PORT and EPRT (active: the helper will connect to
-// the client) and PASV and EPSV (passive: the helper listens). The anti-
-// bounce rule is checked here and again by the helper: an active data
-// connection goes only to the client's own address and to a port >= 1024,
-// unless port_promiscuous. Runs in a worker.
+// Data connection setup: PORT/EPRT (the helper will connect to the client)
+// and PASV/EPSV (the helper listens). No FTP bounce: an active connection
+// goes only to the client's own address and a port >= 1024 unless
+// port_promiscuous, checked here and again by the helper. Runs in a worker.
 import {
   FtpSyntaxError,
   addressFamily,
@@ -93,7 +92,8 @@ export async function handleEpsv(ctx: SessionContext, arg: string): Promise<void
   try {
     request = parseEpsvArgument(arg.trim());
   } catch (err) {
-    ctx.reply((err as FtpSyntaxError).replyCode === 522 ? 522 : 501, (err as FtpSyntaxError).replyCode === 522 ? 'Network protocol not supported, use (1,2)' : 'Bad EPSV argument.');
+    const unsupported = err instanceof FtpSyntaxError && err.replyCode === 522;
+    ctx.reply(unsupported ? 522 : 501, unsupported ? 'Network protocol not supported, use (1,2)' : 'Bad EPSV argument.');
     return;
   }
   if (request.kind === 'all') {

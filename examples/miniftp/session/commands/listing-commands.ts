@@ -3,7 +3,7 @@
 // Runs in a worker, as the session's user.
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatListLine, formatMlsxLine, type IdDisplay } from '../../../ftp/index.js';
+import { ListFormatter, formatMlsxLine, type IdDisplay } from '../../../ftp/index.js';
 import { listEntry, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
 import type { SessionContext } from '../session-context.js';
 import { runTransfer } from '../run-transfer.js';
@@ -45,7 +45,6 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
   const { options, path: given } = splitOptions(arg);
   const all = forceAll || options.includes('a');
   const view = ctx.fs.resolve(given);
-  const atRoot = (dir: string) => dir === '/';
   try {
     const real = await ctx.fs.follow(view);
     const stats = await fs.promises.stat(real);
@@ -57,7 +56,7 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
   }
   const pattern = given === '' ? null : globPattern(path.posix.basename(view));
   const parent = path.posix.dirname(view);
-  if (pattern && !atRoot(view)) {
+  if (pattern && view !== '/') {
     try {
       const realDir = await ctx.fs.follow(parent);
       const names = (await readNames(realDir, all)).filter((name) => name !== '.' && name !== '..' && pattern.test(name));
@@ -80,10 +79,10 @@ function idDisplay(ctx: SessionContext): IdDisplay {
 }
 
 async function* listLines(ctx: SessionContext, target: ListTarget): AsyncGenerator<string> {
-  const format = { now: new Date(), ids: idDisplay(ctx), timeZone: ctx.options.useLocaltime ? 'local' as const : 'utc' as const };
+  const formatter = new ListFormatter({ now: new Date(), ids: idDisplay(ctx), timeZone: ctx.options.useLocaltime ? 'local' : 'utc' });
   for await (const batch of entriesOf(target)) {
     let out = '';
-    for (const entry of batch) out += formatListLine(listEntry(entry, ctx.options.idNames), format) + '\r\n';
+    for (const entry of batch) out += formatter.format(listEntry(entry, ctx.options.idNames)) + '\r\n';
     yield out;
   }
 }

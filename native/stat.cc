@@ -1,0 +1,124 @@
+// Batch lstat for directory listings: fstatat(2) without following links,
+// for many names of one directory, in a thread-pool task so that neither
+// the event loop nor a per-entry round trip pays for it.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "args.h"
+#include "errors.h"
+#include "unique_fd.h"
+
+namespace privsep {
+namespace {
+
+// Numbers each name gets in the output array: errno (0 when the entry was
+// found), st_mode, st_nlink, st_uid, st_gid, st_size, mtime in milliseconds.
+constexpr uint32_t kLstatFields = 7;
+
+class LstatWorker : public Napi::AsyncWorker {
+ public:
+  LstatWorker(Napi::Env env, std::string dir, std::vector<std::string> names, Napi::Float64Array out)
+      : Napi::AsyncWorker(env, "privsep.lstatBatch"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        dir_(std::move(dir)),
+        names_(std::move(names)),
+        records_(names_.size() * kLstatFields, 0.0) {
+    out_ = Napi::Persistent(out);
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  // Runs on a thread-pool thread: no JavaScript values here.
+  void Execute() override {
+    UniqueFd dirfd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dirfd.valid()) {
+      openErrno_ = errno;
+      return;
+    }
+    double* record = records_.data();
+    for (const std::string& name : names_) {
+      struct stat st;
+      if (name.empty() || name.find('/') != std::string::npos) {
+        record[0] = EINVAL;
+      } else if (::fstatat(dirfd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        record[0] = errno;
+      } else {
+        record[1] = st.st_mode;
+        record[2] = static_cast<double>(st.st_nlink);
+        record[3] = st.st_uid;
+        record[4] = st.st_gid;
+        record[5] = static_cast<double>(st.st_size);
+        record[6] = static_cast<double>(st.st_mtim.tv_sec) * 1e3 + static_cast<double>(st.st_mtim.tv_nsec / 1000000);
+      }
+      record += kLstatFields;
+    }
+  }
+
+  void OnOK() override {
+    if (openErrno_ != 0) {
+      deferred_.Reject(ErrnoError(Env(), openErrno_, "open").Value());
+      return;
+    }
+    Napi::Float64Array out = out_.Value();
+    std::copy(records_.begin(), records_.end(), out.Data());
+    deferred_.Resolve(Env().Undefined());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::Float64Array> out_;
+  std::string dir_;
+  std::vector<std::string> names_;
+  std::vector<double> records_;
+  int openErrno_ = 0;
+};
+
+// lstatBatch(dir: string, names: string, count, out: Float64Array) -> Promise<void>.
+// `names` holds `count` names, each ended by a NUL byte (one string crosses
+// into C++ instead of thousands). A name must be one path component: one
+// with a '/' gets EINVAL, so no entry outside `dir` is ever looked at.
+Napi::Value LstatBatch(const Napi::CallbackInfo& info) {
+  const char* usage = "lstatBatch(dir: string, names: string, count: integer, out: Float64Array)";
+  PRIVSEP_CHECK_ARGS(info,
+                     info.Length() > 3 && info[0].IsString() && info[1].IsString() && IsIntArg(info, 2) && IntArg(info, 2) >= 0 &&
+                         info[3].IsTypedArray() && info[3].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array,
+                     usage, Napi::Value());
+  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  const std::string joined = info[1].As<Napi::String>().Utf8Value();
+  const size_t count = static_cast<size_t>(IntArg(info, 2));
+  Napi::Float64Array out = info[3].As<Napi::Float64Array>();
+  PRIVSEP_CHECK_ARGS(info, out.ElementLength() >= count * kLstatFields, usage, Napi::Value());
+  if (dir.find('\0') != std::string::npos) {
+    ThrowErrnoError(info.Env(), EINVAL, "open");
+    return Napi::Value();
+  }
+  std::vector<std::string> names;
+  names.reserve(count);
+  size_t start = 0;
+  while (names.size() < count) {
+    const size_t end = joined.find('\0', start);
+    PRIVSEP_CHECK_ARGS(info, end != std::string::npos, usage, Napi::Value());
+    names.emplace_back(joined, start, end - start);
+    start = end + 1;
+  }
+  LstatWorker* worker = new LstatWorker(info.Env(), std::move(dir), std::move(names), out);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace
+
+void InitStat(Napi::Env env, Napi::Object exports) {
+  exports.Set("lstatBatch", Napi::Function::New(env, LstatBatch, "lstatBatch"));
+  exports.Set("LSTAT_FIELDS", Napi::Number::New(env, kLstatFields));
+}
+
+}  // namespace privsep
