@@ -4,7 +4,7 @@
 // limiter and stoppable through its signal. Runs in a worker.
 import type { FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
-import { sendFile } from 'privsep';
+import { receiveFile as spliceIntoFile, sendFile } from 'privsep';
 import { AsciiDecoder, toNetworkAscii } from './ascii.js';
 import type { DataConnection } from './data-connection.js';
 import type { Transfer } from './transfer.js';
@@ -213,6 +213,26 @@ async function writeFully(file: FileHandle, chunks: Buffer[], position: number |
     throw failure('local', err);
   }
   return total;
+}
+
+/**
+ * Receives a binary upload into `file` at `position` onwards, zero-copy
+ * (splice(2) from the raw data socket fd through a pipe), paced by the
+ * transfer's limiter. The file must not be open for appending.
+ * @throws TransferError ('network' or 'local'); AbortError when the transfer stops
+ */
+export async function receiveFileBinary(data: DataConnection, file: FileHandle, position: number, transfer: Transfer): Promise<void> {
+  const limiter = transfer.limiter;
+  try {
+    await spliceIntoFile(data.fd, file.fd, {
+      start: position,
+      signal: transfer.signal,
+      pace: limiter ? (wanted) => limiter.take(wanted, transfer.signal) : undefined,
+      onProgress: (received) => transfer.progress(received),
+    });
+  } catch (err) {
+    throw failure('local', err);
+  }
 }
 
 /**

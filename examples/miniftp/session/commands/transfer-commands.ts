@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { SessionContext } from '../session-context.js';
 import { runTransfer } from '../run-transfer.js';
-import { receiveFile, sendFileAscii, sendFileBinary } from '../transfer-io.js';
+import { receiveFile, receiveFileBinary, sendFileAscii, sendFileBinary } from '../transfer-io.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
 
@@ -131,7 +131,11 @@ async function upload(ctx: SessionContext, arg: string, kind: UploadKind): Promi
     path: ctx.fs.resolve(opened.name),
     mark: kind === 'unique' ? `FILE: ${path.posix.basename(opened.name)}` : 'Ok to send data.',
     done: 'Transfer complete.',
-    move: (data, transfer) => receiveFile(data, opened.file, opened.position, ascii, transfer),
+    // Binary uploads at a known offset go zero-copy; ASCII needs the bytes,
+    // and APPE keeps O_APPEND (which splice refuses).
+    move: (data, transfer) => (!ascii && opened.position !== null
+      ? receiveFileBinary(data, opened.file, opened.position, transfer)
+      : receiveFile(data, opened.file, opened.position, ascii, transfer)),
     cleanup: () => opened.file.close(),
   });
 }
