@@ -33,6 +33,7 @@ export async function receiveFile(socketFd: number, fileFd: number, options: Rec
   const [pipeRead, pipeWrite] = native.pipe2(CHUNK);
   let watcher: NativeFdWatcher | null = null;
   let wake: (() => void) | null = null;
+  let armed = false;
   let failure: Error | null = null;
   const onAbort = (): void => {
     failure = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
@@ -43,21 +44,32 @@ export async function receiveFile(socketFd: number, fileFd: number, options: Rec
     if (options.signal?.aborted) onAbort();
     while (!failure) {
       let want = CHUNK;
-      if (options.pace) want = Math.max(1, Math.min(want, await options.pace(want)));
+      if (options.pace) {
+        if (armed) {
+          watcher!.stop();
+          armed = false;
+        }
+        want = Math.max(1, Math.min(want, await options.pace(want)));
+      }
       if (failure) break;
       const n = native.splice(socketFd, -1, pipeWrite, -1, want);
       if (n === 0) break;
       if (n < 0) {
-        watcher ??= new native.FdWatcher(socketFd, (err) => {
-          if (err) failure = err;
-          wake?.();
-        });
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          watcher!.start(native.UV_READABLE);
-        });
-        wake = null;
-        watcher.stop();
+        // The watcher stays armed between waits (starting and stopping it
+      // around each would cost two epoll_ctl calls), except while a pacer
+      // holds the transfer back: readiness would then fire in a loop.
+      watcher ??= new native.FdWatcher(socketFd, (err) => {
+        if (err) failure = err;
+        wake?.();
+      });
+      if (!armed) {
+        watcher.start(native.UV_READABLE);
+        armed = true;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = null;
         continue;
       }
       // The pipe now holds n bytes: all of them go to the file.

@@ -36,6 +36,7 @@ export async function sendFile(socketFd: number, fileFd: number, options: SendFi
   native.setNonBlocking(socketFd, true);
   let watcher: InstanceType<typeof native.FdWatcher> | null = null;
   let wake: (() => void) | null = null;
+  let armed = false;
   let failure: Error | null = null;
   const onAbort = (): void => {
     failure = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
@@ -46,7 +47,13 @@ export async function sendFile(socketFd: number, fileFd: number, options: SendFi
     if (options.signal?.aborted) onAbort();
     while (offset < end && !failure) {
       let want = Math.min(CHUNK, end - offset);
-      if (options.pace) want = Math.max(1, Math.min(want, await options.pace(want)));
+      if (options.pace) {
+        if (armed) {
+          watcher!.stop();
+          armed = false;
+        }
+        want = Math.max(1, Math.min(want, await options.pace(want)));
+      }
       if (failure) break;
       const n = native.sendfile(socketFd, fileFd, offset, want);
       if (n === 0) break;
@@ -56,16 +63,21 @@ export async function sendFile(socketFd: number, fileFd: number, options: SendFi
         continue;
       }
       // Socket buffer full: wait until it is writable again.
+      // The watcher stays armed between waits (starting and stopping it
+      // around each would cost two epoll_ctl calls), except while a pacer
+      // holds the transfer back: readiness would then fire in a loop.
       watcher ??= new native.FdWatcher(socketFd, (err) => {
         if (err) failure = err;
         wake?.();
       });
+      if (!armed) {
+        watcher.start(native.UV_WRITABLE);
+        armed = true;
+      }
       await new Promise<void>((resolve) => {
         wake = resolve;
-        watcher!.start(native.UV_WRITABLE);
       });
       wake = null;
-      watcher.stop();
     }
     if (failure) throw failure;
     return offset - start;

@@ -259,11 +259,17 @@ export class Master {
         worker.idleTimer = null;
       }
       const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
-      await (await this.#helper!.broker).openSession(helperEnd, JSON.stringify(addresses));
       record.workerPid = worker.pid;
       worker.sessions.add(record.sid);
       record.stage = 'postlogin';
-      await (await worker.control).adoptSession(record.sid, control, workerEnd, state, unread);
+      // Both at once: a data request the worker makes before the helper knows
+      // the session just waits in the channel.
+      const helper = await this.#helper!.broker;
+      const userWorker = await worker.control;
+      await Promise.all([
+        helper.openSession(helperEnd, JSON.stringify(addresses)),
+        userWorker.adoptSession(record.sid, control, workerEnd, state, unread),
+      ]);
     } catch {
       refuse(control.release(), '421 Service not available, closing control connection.\r\n');
       this.#endSession(record);

@@ -14,29 +14,33 @@ function aborted(): Error {
 }
 
 export class HelperDataConnector implements DataConnector {
-  readonly #broker: Broker<typeof dataProtocol.requests>;
+  readonly #channel: FdHandle;
   readonly #acceptTimeoutMs: number;
+  #broker: Promise<Broker<typeof dataProtocol.requests>> | null = null;
+  #closed = false;
 
-  private constructor(broker: Broker<typeof dataProtocol.requests>, acceptTimeoutMs: number) {
-    this.#broker = broker;
+  /** Takes `channel` (the session's data channel); the hello waits for the first data command. */
+  constructor(channel: FdHandle, acceptTimeoutMs: number) {
+    this.#channel = channel;
     this.#acceptTimeoutMs = acceptTimeoutMs;
   }
 
-  /** Connects to the helper over `channel` (the session's data channel). */
-  static async connect(channel: FdHandle, acceptTimeoutMs: number): Promise<HelperDataConnector> {
-    return new HelperDataConnector(await BrokerClient.connect(channel, dataProtocol, { timeout: 120_000 }), acceptTimeoutMs);
+  #connect(): Promise<Broker<typeof dataProtocol.requests>> {
+    this.#broker ??= BrokerClient.connect(this.#channel, dataProtocol, { timeout: 120_000 });
+    return this.#broker;
   }
 
   async pasvListen(): Promise<{ port: number }> {
-    return { port: await this.#broker.pasvListen() };
+    return { port: await (await this.#connect()).pasvListen() };
   }
 
   async pasvAccept(signal: AbortSignal): Promise<FdHandle> {
+    const broker = await this.#connect();
     const deadline = Date.now() + this.#acceptTimeoutMs;
     for (;;) {
       if (signal.aborted) throw aborted();
       try {
-        return await this.#broker.pasvAccept(Math.min(ACCEPT_SLICE_MS, Math.max(1, deadline - Date.now())));
+        return await broker.pasvAccept(Math.min(ACCEPT_SLICE_MS, Math.max(1, deadline - Date.now())));
       } catch (err) {
         if ((err as { code?: string }).code !== 'ETIMEDOUT' || Date.now() >= deadline) throw err;
       }
@@ -44,16 +48,20 @@ export class HelperDataConnector implements DataConnector {
   }
 
   async portConnect(address: string, port: number, signal: AbortSignal): Promise<FdHandle> {
+    const broker = await this.#connect();
     if (signal.aborted) throw aborted();
-    return this.#broker.portConnect(address, port);
+    return broker.portConnect(address, port);
   }
 
   async pasvClose(): Promise<void> {
-    await this.#broker.pasvClose();
+    if (this.#broker) await (await this.#broker).pasvClose();
   }
 
   close(): void {
-    this.#broker.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#broker) void this.#broker.then((b) => b.close(), () => {});
+    else this.#channel.close();
   }
 }
 

@@ -5,7 +5,7 @@
 // client, then runs FTP sessions handed to it on the control channel (fd 4),
 // asking the master on the monitor channel (fd 3).
 import fs from 'node:fs';
-import { BrokerClient, BrokerServer, changeCredentials, type FdHandle } from 'privsep';
+import { BrokerClient, BrokerServer, FdHandle, changeCredentials } from 'privsep';
 import { controlProtocol, monitorProtocol } from '../protocols.js';
 import type { WorkerSpec } from '../master/worker-process.js';
 import { Logger } from '../log.js';
@@ -94,7 +94,7 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
     cwd: identity.home,
     umask: identity.anonymous ? options.anonUmask : options.localUmask,
   });
-  const data = await HelperDataConnector.connect(dataChannel, options.acceptTimeout * 1000);
+  const data = new HelperDataConnector(new FdHandle(dataChannel.release()), options.acceptTimeout * 1000);
   const host: SessionHost = { options, data, log: (event) => logger.write(event) };
   const session = new FtpSession(control.toSocket(), host, 'postlogin', state, Buffer.from(unread));
   void session.done.then(() => {
