@@ -18,6 +18,9 @@ export interface ReceiveFileOptions {
 }
 
 const CHUNK = 1 << 20;
+// A fast peer could keep the loop busy for a whole file: let the event loop
+// (other sessions of the same process) run after this many bytes.
+const YIELD_EVERY = 16 << 20;
 
 /**
  * Moves everything the peer sends, until it closes its side, into the file
@@ -34,6 +37,7 @@ export async function receiveFile(socketFd: number, fileFd: number, options: Rec
   let watcher: NativeFdWatcher | null = null;
   let wake: (() => void) | null = null;
   let armed = false;
+  let sinceYield = 0;
   let failure: Error | null = null;
   const onAbort = (): void => {
     failure = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
@@ -80,6 +84,11 @@ export async function receiveFile(socketFd: number, fileFd: number, options: Rec
         left -= m;
       }
       options.onProgress?.(offset - start);
+      sinceYield += n;
+      if (sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
     if (failure) throw failure;
     return offset - start;

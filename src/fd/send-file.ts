@@ -21,6 +21,9 @@ export interface SendFileOptions {
 }
 
 const CHUNK = 1 << 20;
+// A fast peer could keep the loop busy for a whole file: let the event loop
+// (other sessions of the same process) run after this many bytes.
+const YIELD_EVERY = 16 << 20;
 
 /**
  * Sends a file range to a non-blocking socket fd; resolves to the number of
@@ -37,6 +40,7 @@ export async function sendFile(socketFd: number, fileFd: number, options: SendFi
   let watcher: InstanceType<typeof native.FdWatcher> | null = null;
   let wake: (() => void) | null = null;
   let armed = false;
+  let sinceYield = 0;
   let failure: Error | null = null;
   const onAbort = (): void => {
     failure = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
@@ -60,6 +64,11 @@ export async function sendFile(socketFd: number, fileFd: number, options: SendFi
       if (n > 0) {
         offset += n;
         options.onProgress?.(offset - start);
+        sinceYield += n;
+        if (sinceYield >= YIELD_EVERY) {
+          sinceYield = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         continue;
       }
       // Socket buffer full: wait until it is writable again.
