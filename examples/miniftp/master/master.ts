@@ -18,7 +18,7 @@ import { helperControlProtocol, type HelperSettings, type SessionAddresses } fro
 import type { WorkerIdentity } from '../protocols.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
 import { SessionTable, type SessionRecord } from './session-table.js';
-import { NODE_FLAGS, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
+import { LIGHT_NODE_FLAGS, NODE_FLAGS, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 // A user worker with no session left lingers this long for the next login.
@@ -119,7 +119,7 @@ export class Master {
     const c = this.config;
     const [mine, theirs] = socketPair();
     const nopriv = this.#nopriv!;
-    const proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, helperMain], {
+    const proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...LIGHT_NODE_FLAGS, helperMain], {
       uid: nopriv.uid, gid: nopriv.gid, groups: [],
       capabilities: ['CAP_NET_BIND_SERVICE'],
       fds: { 3: theirs },
