@@ -31,9 +31,8 @@ const workerMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..',
 export const NODE_FLAGS = (process.env.MINIFTP_NODE_FLAGS ?? '--optimize-for-size --max-semi-space-size=1').split(' ').filter(Boolean);
 
 /**
- * Extra flags for the processes that run little JavaScript, the helper and
- * the pre-login worker: no JIT (its code space is the larger part of their
- * memory). MINIFTP_LIGHT_NODE_FLAGS replaces them.
+ * Extra flags for the helper, which runs little JavaScript: no JIT (its code
+ * space is the larger part of its memory). MINIFTP_LIGHT_NODE_FLAGS replaces them.
  */
 export const LIGHT_NODE_FLAGS = (process.env.MINIFTP_LIGHT_NODE_FLAGS ?? '--jitless --no-expose-wasm').split(' ').filter(Boolean);
 
@@ -55,7 +54,7 @@ export class WorkerProcess {
     const fds: Record<number, FdHandle | number> = { 3: monitorTheirs, 4: controlTheirs };
     if (logFd !== null) fds[5] = logFd;
     try {
-      this.process = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...(spec.kind === 'prelogin' ? LIGHT_NODE_FLAGS : []), workerMain], {
+      this.process = spawnWithCredentials(process.execPath, [...NODE_FLAGS, workerMain], {
         fds,
         env: { MINIFTP_WORKER: JSON.stringify(spec), PATH: '/usr/bin:/bin', TZ: 'UTC' },
         cwd: '/',
