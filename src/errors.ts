@@ -47,6 +47,11 @@ export function errnoError(errno: number, syscall: string): ErrnoError {
   return Object.assign(new Error(`${code}: ${text}, ${syscall}`), { code, errno, syscall });
 }
 
+/** The error an aborted operation rejects with, as Node's own APIs shape it (name AbortError, code ABORT_ERR). */
+export function abortError(): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
 /** True when `err` carries the shape of a Node system error, optionally with `code`. */
 export function isErrnoError(err: unknown, code?: string): err is ErrnoError {
   if (typeof err !== 'object' || err === null) return false;

@@ -5,6 +5,7 @@ export {
   UnpermittedRequestError,
   ChannelClosedError,
   isErrnoError,
+  abortError,
   type ErrnoError,
 } from './errors.js';
 export { FdHandle, type FdKind } from './fd/fd-handle.js';

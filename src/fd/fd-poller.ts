@@ -2,7 +2,7 @@
 // for code that drives a non-blocking fd itself with readNonBlocking /
 // writeNonBlocking; and waitForFd, the one-shot promise form.
 import { native, type NativeFdWatcher } from '../native.js';
-import { checkFd, errnoError, invalidArgType } from '../errors.js';
+import { abortError, checkFd, errnoError, invalidArgType } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 
 export type PollEvents = 'readable' | 'writable' | 'both';
@@ -25,7 +25,6 @@ export class FdPoller {
   readonly #fd: number;
   readonly #onReady: (err: Error | null, ready: Readiness) => void;
   #watcher: NativeFdWatcher | null;
-  #mask = 0;
 
   /**
    * Watches `fd` (which stays owned by the caller: close the poller before
@@ -56,14 +55,12 @@ export class FdPoller {
     const mask = eventMask(events);
     if (!this.#watcher) throw errnoError(-9, 'uv_poll_start');
     this.#watcher.start(mask);
-    this.#mask = mask;
     return this;
   }
 
   /** Stops reporting until start() is called again. */
   stop(): this {
     this.#watcher?.stop();
-    this.#mask = 0;
     return this;
   }
 
@@ -82,19 +79,60 @@ export class FdPoller {
   close(): void {
     this.#watcher?.close();
     this.#watcher = null;
-    this.#mask = 0;
   }
 
+  // POLLERR comes here as readiness for the watched events (the addon
+  // reports it so), and the next I/O call returns the real error.
   #dispatch(err: Error | null, events: number): void {
-    if (err && (err as Error & { syscall?: string }).syscall === 'uv_poll' && (err as Error & { code?: string }).code === 'EBADF' && this.#watcher && this.#mask) {
-      // libuv reports POLLERR as EBADF and stops the handle; the fd itself
-      // is fine, so keep watching and let the next I/O call surface the error.
-      this.#watcher.start(this.#mask);
-      err = null;
-      events = this.#mask;
-    }
     this.#onReady(err, { readable: (events & native.UV_READABLE) !== 0, writable: (events & native.UV_WRITABLE) !== 0 });
   }
+}
+
+export interface WhenReadyOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** The syscall an ETIMEDOUT error names (default 'poll'). */
+  syscall?: string;
+}
+
+/**
+ * Calls `attempt` now, and again at each readiness of `fd` for `events`,
+ * until it returns something other than undefined; resolves with that. An
+ * error `attempt` throws rejects.
+ * @throws AbortError (ABORT_ERR) when `signal` aborts; ETIMEDOUT after `timeoutMs`; the errors of FdPoller
+ */
+export function whenReady<T>(fd: number | FdHandle, events: PollEvents, attempt: (ready: Readiness | null) => T | undefined, options: WhenReadyOptions = {}): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let poller: FdPoller | null = null;
+    const finish = (err: Error | null, value?: T): void => {
+      poller?.close();
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const onAbort = (): void => finish(abortError());
+    const check = (ready: Readiness | null): boolean => {
+      try {
+        const value = attempt(ready);
+        if (value === undefined) return false;
+        finish(null, value);
+      } catch (err) {
+        finish(err as Error);
+      }
+      return true;
+    };
+    if (options.signal?.aborted) return onAbort();
+    if (check(null)) return;
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.timeoutMs !== undefined) {
+      const syscall = options.syscall ?? 'poll';
+      timer = setTimeout(() => finish(Object.assign(new Error(`ETIMEDOUT: connection timed out, ${syscall}`), { code: 'ETIMEDOUT', errno: -110, syscall })), options.timeoutMs);
+    }
+    poller = new FdPoller(fd, (err, ready) => (err ? finish(err) : check(ready)));
+    poller.start(events);
+  });
 }
 
 /**
@@ -102,22 +140,5 @@ export class FdPoller {
  * @throws AbortError (ABORT_ERR) when `signal` aborts; ETIMEDOUT after `timeoutMs`; the errors of FdPoller
  */
 export function waitForFd(fd: number | FdHandle, events: PollEvents = 'readable', options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Readiness> {
-  return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (err: Error | null, ready?: Readiness): void => {
-      poller.close();
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve(ready!);
-    };
-    const onAbort = (): void => finish(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
-    const poller = new FdPoller(fd, finish);
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.timeoutMs !== undefined) {
-      timer = setTimeout(() => finish(Object.assign(new Error('ETIMEDOUT: connection timed out, poll'), { code: 'ETIMEDOUT', errno: -110, syscall: 'poll' })), options.timeoutMs);
-    }
-    poller.start(events);
-  });
+  return whenReady(fd, events, (ready) => ready ?? undefined, options);
 }

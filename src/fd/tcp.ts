@@ -1,53 +1,15 @@
 // TCP sockets as raw fds, for a process that makes sockets for another one
 // (miniftp's nobody helper): connect (optionally from a chosen local port)
 // and listen/accept, event-loop driven, yielding FdHandles with peer addresses.
-import { native, type NativeFdWatcher } from '../native.js';
+import { native } from '../native.js';
 import { checkFd, checkInteger, errnoError, invalidArgType } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 import { PEER_RECORD_BYTES, decodePeer, type PeerAddress } from './peer-address.js';
+import { whenReady } from './fd-poller.js';
 
 export interface WaitOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
-}
-
-function abortError(): Error {
-  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
-}
-
-function timeoutError(syscall: string): Error {
-  return Object.assign(new Error(`ETIMEDOUT: connection timed out, ${syscall}`), { code: 'ETIMEDOUT', errno: -110, syscall });
-}
-
-// Waits for one readiness event on fd; `attempt` returns a value when done
-// or undefined to keep waiting.
-function waitReady<T>(fd: number, events: number, attempt: () => T | undefined, syscall: string, options: WaitOptions): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    let watcher: NativeFdWatcher | null = null;
-    const finish = (err: Error | null, value?: T): void => {
-      watcher?.close();
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve(value as T);
-    };
-    const onAbort = (): void => finish(abortError());
-    const check = (err: Error | null): void => {
-      if (err) return finish(err);
-      try {
-        const value = attempt();
-        if (value !== undefined) finish(null, value);
-      } catch (error) {
-        finish(error as Error);
-      }
-    };
-    if (options.signal?.aborted) return finish(abortError());
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.timeoutMs !== undefined) timer = setTimeout(() => finish(timeoutError(syscall)), options.timeoutMs);
-    watcher = new native.FdWatcher(fd, check);
-    watcher.start(events);
-  });
 }
 
 export interface ConnectTcpOptions extends WaitOptions {
@@ -69,11 +31,12 @@ export async function connectTcp(options: ConnectTcpOptions): Promise<FdHandle> 
   const bindAddress = options.localAddress ?? (options.localPort ? (options.host.includes(':') ? '::' : '0.0.0.0') : null);
   const handle = new FdHandle(native.inetConnect(options.host, options.port, bindAddress, localPort));
   try {
-    await waitReady(handle.fd, native.UV_WRITABLE, () => {
+    await whenReady(handle, 'writable', (ready) => {
+      if (!ready) return undefined;
       const err = native.getSocketError(handle.fd);
       if (err !== 0) throw errnoError(-err, 'connect');
       return true;
-    }, 'connect', options);
+    }, { ...options, syscall: 'connect' });
     return handle;
   } catch (err) {
     handle.close();
@@ -119,10 +82,8 @@ export class TcpListener {
       if (native.acceptBatch(this.#fd.fd, this.#fdOut, this.#peerOut) === 0) return undefined;
       return { fd: new FdHandle(this.#fdOut[0]!), peer: decodePeer(this.#peerOut, 0) };
     };
-    const ready = take();
-    if (ready) return Promise.resolve(ready);
     const signal = options.signal ? AbortSignal.any([options.signal, this.#closing.signal]) : this.#closing.signal;
-    return waitReady(this.#fd.fd, native.UV_READABLE, take, 'accept', { ...options, signal });
+    return whenReady(this.#fd, 'readable', take, { ...options, signal, syscall: 'accept' });
   }
 
   /** Stops listening; a pending accept rejects with an AbortError. */

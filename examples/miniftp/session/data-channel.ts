@@ -2,6 +2,7 @@
 // active (PORT/EPRT), set up by one command and used by the next transfer,
 // with accept_timeout and connect_timeout. Runs in a worker; the sockets
 // themselves come from the DataConnector.
+import { abortError } from 'privsep';
 import type { DataConnector } from './session-host.js';
 import { DataConnection } from './data-connection.js';
 
@@ -74,7 +75,7 @@ export class DataChannel {
         : await connector.portConnect(mode.host, mode.port, limit.signal);
       return new DataConnection(fd);
     } catch (err) {
-      if (signal.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+      if (signal.aborted) throw abortError();
       throw err instanceof DataConnectionError ? err : new DataConnectionError(`cannot open the data connection: ${(err as Error).message}`, { cause: err });
     } finally {
       if (timer) clearTimeout(timer);

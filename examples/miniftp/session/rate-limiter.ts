@@ -1,5 +1,6 @@
 // The per-session bandwidth limit (download_max_rate, upload_max_rate): a
 // token bucket that transfers ask before moving each chunk. Runs in a worker.
+import { abortError } from 'privsep';
 
 /** Options of a {@link RateLimiter}. */
 export interface RateLimiterOptions {
@@ -7,10 +8,6 @@ export interface RateLimiterOptions {
   burst?: number;
   /** The clock, in milliseconds. Default performance.now. */
   now?: () => number;
-}
-
-function abortError(): Error {
-  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 /**

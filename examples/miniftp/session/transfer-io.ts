@@ -4,7 +4,7 @@
 // limiter and stoppable through its signal. Runs in a worker.
 import type { FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
-import { receiveFile as spliceIntoFile, sendFile } from 'privsep';
+import { abortError, receiveFile as spliceIntoFile, sendFile } from 'privsep';
 import { AsciiDecoder, toNetworkAscii } from './ascii.js';
 import type { DataConnection } from './data-connection.js';
 import type { Transfer } from './transfer.js';
@@ -30,10 +30,6 @@ function failure(side: FailedSide, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException)?.code;
   const actual: FailedSide = code && NETWORK_CODES.has(code) ? 'network' : side;
   return new TransferError(actual, `${actual === 'network' ? 'data connection' : 'file'} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-}
-
-function abortError(): Error {
-  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 // Waits until the socket can take more, it closes, or the transfer stops.

@@ -1,17 +1,13 @@
 // A session's DataConnector in a worker: every data socket comes from the
 // nobody helper over the session's own broker channel. The worker itself can
 // open no network connection (it runs in an empty network namespace).
-import { BrokerClient, type Broker, type FdHandle } from 'privsep';
+import { BrokerClient, abortError, type Broker, type FdHandle } from 'privsep';
 import { dataProtocol } from '../helper/protocols.js';
 import type { DataConnector } from '../session/index.js';
 
 // pasvAccept asks in slices this long, so that an ABOR is never stuck
 // behind a long accept in the helper (which answers one request at a time).
 const ACCEPT_SLICE_MS = 500;
-
-function aborted(): Error {
-  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
-}
 
 export class HelperDataConnector implements DataConnector {
   readonly #channel: FdHandle;
@@ -38,7 +34,7 @@ export class HelperDataConnector implements DataConnector {
     const broker = await this.#connect();
     const deadline = Date.now() + this.#acceptTimeoutMs;
     for (;;) {
-      if (signal.aborted) throw aborted();
+      if (signal.aborted) throw abortError();
       try {
         return await broker.pasvAccept(Math.min(ACCEPT_SLICE_MS, Math.max(1, deadline - Date.now())));
       } catch (err) {
@@ -49,7 +45,7 @@ export class HelperDataConnector implements DataConnector {
 
   async portConnect(address: string, port: number, signal: AbortSignal): Promise<FdHandle> {
     const broker = await this.#connect();
-    if (signal.aborted) throw aborted();
+    if (signal.aborted) throw abortError();
     return broker.portConnect(address, port);
   }
 
