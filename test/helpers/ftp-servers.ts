@@ -21,8 +21,8 @@ export interface FtpTestServer {
   readonly root: string;
   /** Makes `relative` (inside root) belong to the FTP user, as if uploaded. */
   own(relative: string): void;
-  /** Commands the server received with this verb (from its log). */
-  commandCount(verb: string): number;
+  /** The arguments of the commands the server received with this verb (from its log). */
+  commands(verb: string): string[];
   /** Kills the server and every session process at once (a crash, not a shutdown). */
   kill(): Promise<void>;
   /** Stops the server and removes its files and user. */
@@ -188,10 +188,13 @@ export const vsftpd: ServerKind = {
         const target = path.join(root, relative);
         spawnSync('chown', ['-R', `${uid}:65534`, target]);
       },
-      commandCount(verb) {
-        if (!fs.existsSync(log)) return 0;
-        const pattern = new RegExp(`FTP command: Client "[^"]*", "${verb}( |")`, 'i');
-        return fs.readFileSync(log, 'utf8').split('\n').filter((line) => pattern.test(line)).length;
+      commands(verb) {
+        if (!fs.existsSync(log)) return [];
+        const pattern = new RegExp(`FTP command: Client "[^"]*", "${verb}(?: (.*))?"$`, 'i');
+        return fs.readFileSync(log, 'utf8').split('\n').flatMap((line) => {
+          const m = pattern.exec(line);
+          return m ? [m[1] ?? ''] : [];
+        });
       },
       kill: () => killTree(running),
       async stop() {
