@@ -42,6 +42,12 @@ class CopyWriter extends Writable {
     this.#position = file.available;
   }
 
+  // Readers get the bytes as they arrive, before they reach the disk.
+  override write(chunk: Buffer, encoding?: BufferEncoding | ((error: Error | null | undefined) => void), callback?: (error: Error | null | undefined) => void): boolean {
+    this.#file.receive(chunk);
+    return super.write(chunk, encoding as BufferEncoding, callback);
+  }
+
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
     const buffers = chunks.map((c) => c.chunk);
     fs.writev(this.#fd, buffers, this.#position, (err, written) => {
@@ -158,7 +164,7 @@ export class FileCache {
     }
     file.version = listed ? { ...listed } : file.version;
     file.size = listed?.size ?? file.size;
-    file.failure = null;
+    file.begin();
     if (listed && file.available > 0 && file.available === listed.size) {
       file.setContent(listed.size);
       return;
@@ -184,7 +190,14 @@ export class FileCache {
    * @throws the download's error (FtpError, FtpClosedError, ...); local read errors
    */
   async read(file: CachedFile, offset: number, size: number): Promise<Buffer> {
-    await file.until(Math.min(offset + size, file.size));
+    const end = Math.min(offset + size, file.size);
+    await file.until(end);
+    if (!file.complete) {
+      const recent = file.fromMemory(offset, Math.max(0, Math.min(size, file.received - offset)));
+      if (recent) return recent;
+      // Older bytes than memory holds: from the copy, once written.
+      await file.until(end, true);
+    }
     const fd = file.fd;
     if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
     // Past `available` a download may be writing this very moment.
