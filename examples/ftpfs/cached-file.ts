@@ -1,6 +1,7 @@
 // CachedFile: the local copy of one remote file, as ftpfs keeps it in its
 // cache directory: how much of it has arrived, whether it holds changes not
 // yet uploaded, and waiting for bytes still on their way.
+import { abortError } from './client/errors.js';
 
 /**
  * The remote file a copy was taken from, as a listing shows it. After an
@@ -80,12 +81,33 @@ export class CachedFile {
   /**
    * Resolves once bytes up to `end` (exclusive) have arrived (`onDisk`: are
    * in the copy), or the whole file has (it may be shorter than expected).
-   * @throws the download's error (a new open starts it again)
+   * @throws the download's error (a new open starts it again); AbortError
+   *   when `signal` aborts (the caller was interrupted)
    */
-  until(end: number, onDisk = false): Promise<void> {
+  until(end: number, onDisk = false, signal?: AbortSignal): Promise<void> {
     if (this.complete || (onDisk ? this.available : this.received) >= end) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.#waiters.push({ until: end, onDisk, resolve, reject }));
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i !== -1) this.#waiters.splice(i, 1);
+        reject(abortError(signal?.reason));
+      };
+      const waiter: Waiter = {
+        until: end, onDisk,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
   }
 
   /** A download begins (or resumes) at `available`. */

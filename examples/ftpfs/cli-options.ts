@@ -16,6 +16,8 @@ export interface FtpfsOptions {
   remotePath: string;
   mountpoint: string;
   cacheDir: string | null;
+  /** MiB of copies kept of files nobody has open. */
+  cacheSizeMiB: number;
   dirTtlSeconds: number;
   readOnly: boolean;
   allowOther: boolean;
@@ -28,6 +30,8 @@ export interface FtpfsOptions {
 export const usage = `usage: ftpfs ftp://[user[:password]@]host[:port][/path] MOUNTPOINT [options]
   --cache-dir DIR      where copies of opened files are kept, in a directory
                        of this mount removed at unmount (default: $TMPDIR/ftpfs-UID)
+  --cache-size MIB     copies of files nobody has open are removed, oldest first,
+                       beyond this size (default 2048)
   --dir-ttl SECONDS    how long a directory listing stays fresh (default 10; 0: always list)
   --read-only          mount read-only
   --foreground         stay in the foreground (the default; ftpfs does not daemonize)
@@ -69,6 +73,7 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
     strict: true,
     options: {
       'cache-dir': { type: 'string' },
+      'cache-size': { type: 'string' },
       'dir-ttl': { type: 'string' },
       'read-only': { type: 'boolean' },
       foreground: { type: 'boolean', short: 'f' },
@@ -81,6 +86,7 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
   });
   const base = {
     cacheDir: values['cache-dir'] ?? null,
+    cacheSizeMiB: number('cache-size', values['cache-size'], 2048, 0, 2 ** 30, true),
     dirTtlSeconds: number('dir-ttl', values['dir-ttl'], 10, 0, 86_400, false),
     readOnly: values['read-only'] ?? false,
     allowOther: values['allow-other'] ?? false,

@@ -70,6 +70,11 @@ export class DirCache {
     return pending;
   }
 
+  /** Records the listing of a directory we just made: empty, and fresh now. */
+  seedEmpty(dir: string): void {
+    this.#listings.set(dir, { entries: new Map(), fetchedAt: Date.now() });
+  }
+
   /** An entry as last listed, without going to the server; undefined when not cached. */
   peek(dir: string, name: string): FileInfo | undefined {
     return this.#listings.get(dir)?.entries.get(name);

@@ -79,13 +79,29 @@ export class FileCache {
   readonly stats: CacheStats = { downloads: 0, uploads: 0, hits: 0 };
   readonly #dir: string;
   readonly #pool: FtpClientPool;
+  /** Copies by remote path, least recently opened first. */
   readonly #files = new Map<string, CachedFile>();
+  readonly #maxBytes: number;
+  /** Bytes on disk per copy, as last counted, and their sum. */
+  readonly #counted = new Map<CachedFile, number>();
+  #bytes = 0;
+  #evicting = false;
   #counter = 0;
 
-  /** @param dir a directory of this cache alone (its files are named by number) */
-  constructor(dir: string, pool: FtpClientPool) {
+  /**
+   * @param dir a directory of this cache alone (its files are named by number)
+   * @param maxBytes copies nobody uses are removed, oldest first, while the
+   *   cache holds more (copies in use or with changes stay, whatever their size)
+   */
+  constructor(dir: string, pool: FtpClientPool, maxBytes = Infinity) {
     this.#dir = dir;
     this.#pool = pool;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes the copies take on disk, as counted when each was last left alone. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** The copy of a remote file, if there is one. */
@@ -117,10 +133,10 @@ export class FileCache {
       file = undefined;
     }
     const cached = file !== undefined && how === 'keep' && file.complete;
-    if (!file) {
-      file = new CachedFile(remote, path.join(this.#dir, String(++this.#counter)), how !== 'create');
-      this.#files.set(remote, file);
-    }
+    if (!file) file = new CachedFile(remote, path.join(this.#dir, String(++this.#counter)), how !== 'create');
+    // Most recently opened last: eviction takes from the front.
+    this.#files.delete(remote);
+    this.#files.set(remote, file);
     file.opens++;
     try {
       const fd = await this.#openCopy(file);
@@ -187,16 +203,17 @@ export class FileCache {
 
   /**
    * Bytes of the file, from the copy, once they have arrived.
-   * @throws the download's error (FtpError, FtpClosedError, ...); local read errors
+   * @throws the download's error (FtpError, FtpClosedError, ...); local read
+   *   errors; AbortError when `signal` aborts the wait
    */
-  async read(file: CachedFile, offset: number, size: number): Promise<Buffer> {
+  async read(file: CachedFile, offset: number, size: number, signal?: AbortSignal): Promise<Buffer> {
     const end = Math.min(offset + size, file.size);
-    await file.until(end);
+    await file.until(end, false, signal);
     if (!file.complete) {
       const recent = file.fromMemory(offset, Math.max(0, Math.min(size, file.received - offset)));
       if (recent) return recent;
       // Older bytes than memory holds: from the copy, once written.
-      await file.until(end, true);
+      await file.until(end, true, signal);
     }
     const fd = file.fd;
     if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
@@ -320,15 +337,39 @@ export class FileCache {
     this.#idle(file);
   }
 
-  /** Closes the copy's descriptor when nothing uses it; removes a copy nobody can reach. */
+  /**
+   * Closes the copy's descriptor when nothing uses it; removes a copy nobody
+   * can reach; then removes old unused copies while the cache is too big.
+   */
   #idle(file: CachedFile): void {
     if (file.busy || file.opening) return;
     const fd = file.fd;
     file.fd = null;
     const gone = file.unlinked;
+    this.#count(file, gone ? 0 : Math.max(file.available, file.complete ? file.size : 0));
     void (async () => {
       if (fd !== null) await fsClose(fd).catch(() => {});
       if (gone) await fs.promises.rm(file.local, { force: true });
     })();
+    if (this.#bytes > this.#maxBytes && !this.#evicting) this.#evict();
+  }
+
+  #count(file: CachedFile, bytes: number): void {
+    this.#bytes += bytes - (this.#counted.get(file) ?? 0);
+    if (bytes === 0) this.#counted.delete(file);
+    else this.#counted.set(file, bytes);
+  }
+
+  #evict(): void {
+    this.#evicting = true;
+    try {
+      for (const file of [...this.#files.values()]) {
+        if (this.#bytes <= this.#maxBytes) return;
+        if (file.busy || file.opening || file.dirty || !file.onServer) continue;
+        this.#discard(file);
+      }
+    } finally {
+      this.#evicting = false;
+    }
   }
 }

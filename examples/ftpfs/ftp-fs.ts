@@ -34,6 +34,10 @@ export interface FtpFsOptions {
   gid?: number;
   /** st_blksize: the I/O size programs such as cp use. Default 1 MiB. */
   blksize?: number;
+  /** Copies nobody uses are removed, oldest first, while the cache holds more bytes. Default: no limit. */
+  cacheBytes?: number;
+  /** Told of failures no caller can be told of (an upload at release). */
+  report?: (message: string) => void;
 }
 
 interface Handle {
@@ -59,6 +63,7 @@ export class FtpFs implements FuseOperations {
   readonly #uid: number;
   readonly #gid: number;
   readonly #blksize: number;
+  readonly #report: (message: string) => void;
   readonly #startedAt = Date.now();
   readonly #handles = new Map<number, Handle>();
   readonly #listings = new Map<number, DirEntry[]>();
@@ -73,7 +78,8 @@ export class FtpFs implements FuseOperations {
     this.#uid = options.uid ?? process.getuid?.() ?? 0;
     this.#gid = options.gid ?? process.getgid?.() ?? 0;
     this.#blksize = options.blksize ?? 1024 * 1024;
-    this.files = new FileCache(options.cacheDir, options.pool);
+    this.#report = options.report ?? (() => {});
+    this.files = new FileCache(options.cacheDir, options.pool, options.cacheBytes);
     this.dirs = new DirCache(
       (dir) => this.#pool.use('command', (client) => client.list(this.#remote(dir))),
       (dir, entries) => this.#addPending(dir, entries),
@@ -307,6 +313,7 @@ export class FtpFs implements FuseOperations {
       await this.#pool.use('command', (client) => client.mkdir(this.#remote(path)));
       const info = this.#ourInfo({ name, type: 'directory', size: 0, modifiedAt: new Date(), mode: mode & ~umask & 0o7777 });
       this.dirs.put(dir, info);
+      this.dirs.seedEmpty(path);
       return this.#entry(path, info);
     } catch (err) {
       throw await this.#explainCreate(err, path);
@@ -424,10 +431,10 @@ export class FtpFs implements FuseOperations {
     }
   }
 
-  async read(_ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): Promise<Uint8Array> {
+  async read(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): Promise<Uint8Array> {
     const { file } = this.#handle(fh);
     try {
-      return await this.files.read(file, offset, size);
+      return await this.files.read(file, offset, size, ctx.signal);
     } catch (err) {
       throw await this.#explain(err, this.nodes.pathOf(nodeid) ?? '/');
     }
@@ -477,7 +484,7 @@ export class FtpFs implements FuseOperations {
     this.#handles.delete(fh);
     try {
       // Changes made after the last flush (through mmap): nobody can be told of a failure now.
-      await this.#upload(handle.file).catch(() => {});
+      await this.#upload(handle.file).catch((err: Error) => this.#report(`upload of ${handle.file.remote} failed: ${err.message}`));
     } finally {
       this.files.release(handle.file);
     }

@@ -67,7 +67,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const ttl = options.dirTtlSeconds;
-  const ftpFs = new FtpFs({ pool, remoteRoot: root, cacheDir, dirTtlMs: ttl * 1000, readOnly: options.readOnly });
+  const ftpFs = new FtpFs({
+    pool, remoteRoot: root, cacheDir, dirTtlMs: ttl * 1000, readOnly: options.readOnly,
+    cacheBytes: options.cacheSizeMiB * 1024 * 1024, report: say,
+  });
   const cleanUp = async (): Promise<void> => {
     await ftpFs.close().catch((err: Error) => say(`cache cleanup: ${err.message}`));
     await pool.close();

@@ -6,7 +6,7 @@ describe('parseCli', () => {
   it('reads the URL and the defaults', () => {
     expect(parseCli(['ftp://alice:s%40cret@ftp.example.org:2121/pub/linux', '/mnt/ftp'])).toEqual({
       host: 'ftp.example.org', port: 2121, user: 'alice', password: 's@cret', remotePath: 'pub/linux',
-      mountpoint: '/mnt/ftp', cacheDir: null, dirTtlSeconds: 10, readOnly: false, allowOther: false,
+      mountpoint: '/mnt/ftp', cacheDir: null, cacheSizeMiB: 2048, dirTtlSeconds: 10, readOnly: false, allowOther: false,
       connections: 4, timeoutSeconds: 30, dataMode: 'passive', help: false,
     });
   });
@@ -25,9 +25,9 @@ describe('parseCli', () => {
   });
 
   it('reads the options', () => {
-    expect(parseCli(['ftp://h/', 'm', '--cache-dir', '/var/cache/x', '--dir-ttl', '0.5', '--read-only', '--foreground',
+    expect(parseCli(['ftp://h/', 'm', '--cache-dir', '/var/cache/x', '--cache-size', '100', '--dir-ttl', '0.5', '--read-only', '--foreground',
       '--connections', '2', '--timeout', '5', '--active', '--allow-other'])).toMatchObject({
-      cacheDir: '/var/cache/x', dirTtlSeconds: 0.5, readOnly: true, connections: 2, timeoutSeconds: 5, dataMode: 'active', allowOther: true,
+      cacheDir: '/var/cache/x', cacheSizeMiB: 100, dirTtlSeconds: 0.5, readOnly: true, connections: 2, timeoutSeconds: 5, dataMode: 'active', allowOther: true,
     });
     expect(parseCli(['--help']).help).toBe(true);
   });

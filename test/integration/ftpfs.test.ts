@@ -281,6 +281,17 @@ describe.skipIf(why !== null)('ftpfs: unmounting by signal, read-only mounts, a 
     await expectCleanEnd(m);
   });
 
+  it('--cache-size 0 keeps no copy of a file nobody has open: a second reader downloads again', async () => {
+    const m = await mountFtpfs(server, ['--cache-size', '0']);
+    const file = path.join(m.mountpoint, 'dir', 'inner.txt');
+    const before = server.commands('RETR').filter((a) => a === '/dir/inner.txt').length;
+    expect(await run('cat', [file])).toBe('inner\n');
+    expect(await run('cat', [file])).toBe('inner\n');
+    expect(server.commands('RETR').filter((a) => a === '/dir/inner.txt').length - before).toBe(2);
+    m.child.kill('SIGTERM');
+    await expectCleanEnd(m);
+  });
+
   it('a bad password fails to mount with a message', async () => {
     const mountpoint = fs.mkdtempSync(path.join(scratch, 'mnt-'));
     const result = await execFileAsync(process.execPath, [ftpfsScript, `ftp://${server.user}:wrong@127.0.0.1:${server.port}/`, mountpoint], { timeout: 30_000 })
