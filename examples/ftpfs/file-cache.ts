@@ -217,8 +217,9 @@ export class FileCache {
     }
     const fd = file.fd;
     if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
-    // Past `available` a download may be writing this very moment.
-    const length = file.complete ? size : Math.max(0, Math.min(size, file.available - offset));
+    // Past `available` a download may be writing this very moment; past
+    // `size` the copy may hold what an older version left there.
+    const length = Math.max(0, Math.min(size, (file.complete ? file.size : file.available) - offset));
     if (length === 0) return Buffer.alloc(0);
     const buffer = Buffer.allocUnsafe(length);
     const { bytesRead } = await fsRead(fd, buffer, 0, length, offset);

@@ -51,7 +51,6 @@ function asFsError(err: unknown): Error {
   return fsError(code, err);
 }
 
-const fail = fsError;
 
 export class FtpFs implements FuseOperations {
   readonly nodes = new NodeTable();
@@ -98,7 +97,7 @@ export class FtpFs implements FuseOperations {
 
   #path(id: number): string {
     const path = this.nodes.pathOf(id);
-    if (path === undefined) throw fail('ENOENT');
+    if (path === undefined) throw fsError('ENOENT');
     return path;
   }
 
@@ -122,7 +121,7 @@ export class FtpFs implements FuseOperations {
   /** The listing entry for `name` in `dir`; symbolic links resolved to what they point to. */
   async #child(dir: string, name: string): Promise<FileInfo> {
     const info = (await this.dirs.get(dir)).get(name);
-    if (!info) throw fail('ENOENT');
+    if (!info) throw fsError('ENOENT');
     if (info.type === 'symlink' || info.type === 'unknown') return this.#resolve(dir, info);
     return info;
   }
@@ -185,14 +184,14 @@ export class FtpFs implements FuseOperations {
     if (!(err instanceof FtpError) || err.code !== 550 || errnoOf(err) !== 'ENOENT' || path === '/') return asFsError(err);
     try {
       const entries = await this.dirs.refresh(parentPath(path));
-      return fail(entries.has(baseName(path)) ? refused : 'ENOENT', err);
+      return fsError(entries.has(baseName(path)) ? refused : 'ENOENT', err);
     } catch {
       return asFsError(err);
     }
   }
 
   #checkWritable(): void {
-    if (this.#readOnly) throw fail('EROFS');
+    if (this.#readOnly) throw fsError('EROFS');
   }
 
   // ---- names and attributes ----
@@ -230,11 +229,11 @@ export class FtpFs implements FuseOperations {
       this.#checkWritable();
       const path = this.#path(nodeid);
       const remote = this.#remote(path);
+      if ((changes.uid !== undefined && changes.uid !== this.#uid) || (changes.gid !== undefined && changes.gid !== this.#gid)) {
+        throw fsError('EPERM'); // FTP has no chown.
+      }
       if (changes.size !== undefined) await this.#truncate(path, changes.size, fh);
       if (changes.mode !== undefined) await this.#chmod(path, changes.mode);
-      if ((changes.uid !== undefined && changes.uid !== this.#uid) || (changes.gid !== undefined && changes.gid !== this.#gid)) {
-        throw fail('EPERM'); // FTP has no chown.
-      }
       const mtime = changes.mtimeMs;
       if (mtime !== undefined) await this.#setTime(path, remote, mtime === 'now' ? Date.now() : mtime);
       return await this.getattr(ctx, nodeid, fh);
@@ -251,7 +250,7 @@ export class FtpFs implements FuseOperations {
     }
     // truncate(2) by name: through a copy, uploaded at once.
     const info = await this.#info(path);
-    if (info.type === 'directory') throw fail('EISDIR');
+    if (info.type === 'directory') throw fsError('EISDIR');
     const { file } = await this.files.open(this.#remote(path), this.#listed(info), size === 0 ? 'truncate' : 'keep');
     try {
       if (size !== 0) await this.files.truncate(file, size);
@@ -267,9 +266,10 @@ export class FtpFs implements FuseOperations {
       await this.#pool.use('command', (client) => client.chmod(remote, mode));
     } catch (err) {
       // No SITE CHMOD, or the server said no.
-      if (err instanceof FtpError && err.code >= 500) throw fail('EPERM', err);
+      if (err instanceof FtpError && err.code >= 500) throw fsError('EPERM', err);
       throw err;
     }
+    if (path === '/') return;
     const info = await this.#info(path);
     this.dirs.put(parentPath(path), this.#ourInfo({ ...info, mode: mode & 0o7777 }));
   }
@@ -309,22 +309,22 @@ export class FtpFs implements FuseOperations {
     const path = childPath(dir, name);
     try {
       this.#checkWritable();
-      if ((await this.dirs.get(dir)).has(name)) throw fail('EEXIST');
+      if ((await this.dirs.get(dir)).has(name)) throw fsError('EEXIST');
       await this.#pool.use('command', (client) => client.mkdir(this.#remote(path)));
       const info = this.#ourInfo({ name, type: 'directory', size: 0, modifiedAt: new Date(), mode: mode & ~umask & 0o7777 });
       this.dirs.put(dir, info);
       this.dirs.seedEmpty(path);
       return this.#entry(path, info);
     } catch (err) {
-      throw await this.#explainCreate(err, path);
+      throw await this.#explainMkdir(err, path);
     }
   }
 
-  /** A 550 to MKD or STOR: the name exists (EEXIST), or the server refused (EACCES). */
-  async #explainCreate(err: unknown, path: string): Promise<Error> {
+  /** A 550 to MKD: the name exists (EEXIST), or the server refused (EACCES). */
+  async #explainMkdir(err: unknown, path: string): Promise<Error> {
     if (!(err instanceof FtpError) || err.code !== 550) return asFsError(err);
     const entries = await this.dirs.refresh(parentPath(path)).catch(() => null);
-    return fail(entries?.has(baseName(path)) ? 'EEXIST' : 'EACCES', err);
+    return fsError(entries?.has(baseName(path)) ? 'EEXIST' : 'EACCES', err);
   }
 
   async rmdir(_ctx: RequestContext, parent: number, name: string): Promise<void> {
@@ -333,13 +333,13 @@ export class FtpFs implements FuseOperations {
     try {
       this.#checkWritable();
       const info = await this.#child(dir, name);
-      if (info.type !== 'directory') throw fail('ENOTDIR');
+      if (info.type !== 'directory') throw fsError('ENOTDIR');
       try {
         await this.#pool.use('command', (client) => client.rmdir(this.#remote(path)));
       } catch (err) {
         if (err instanceof FtpError && err.code === 550) {
           const inside = await this.dirs.refresh(path).catch(() => null);
-          if (inside && inside.size > 0) throw fail('ENOTEMPTY', err);
+          if (inside && inside.size > 0) throw fsError('ENOTEMPTY', err);
         }
         throw await this.#explain(err, path);
       }
@@ -376,7 +376,7 @@ export class FtpFs implements FuseOperations {
 
   readdir(_ctx: RequestContext, _nodeid: number, fh: number, offset: number): Iterable<DirEntry> {
     const listing = this.#listings.get(fh);
-    if (!listing) throw fail('EBADF');
+    if (!listing) throw fsError('EBADF');
     return this.#from(listing, offset);
   }
 
@@ -392,8 +392,8 @@ export class FtpFs implements FuseOperations {
     try {
       this.#checkWritable();
       const existing = (await this.dirs.get(dir)).get(name);
-      if (existing && flags & O_EXCL) throw fail('EEXIST');
-      if (existing?.type === 'directory') throw fail('EISDIR');
+      if (existing && flags & O_EXCL) throw fsError('EEXIST');
+      if (existing?.type === 'directory') throw fsError('EISDIR');
       const { file } = await this.files.open(this.#remote(path), null, existing ? 'truncate' : 'create');
       const info = this.#ourInfo({ name, type: 'file', size: 0, modifiedAt: new Date(), mode: existing?.mode ?? mode & ~umask & 0o7777 });
       this.dirs.put(dir, info);
@@ -411,7 +411,7 @@ export class FtpFs implements FuseOperations {
 
   #handle(fh: number): Handle {
     const handle = this.#handles.get(fh);
-    if (!handle) throw fail('EBADF');
+    if (!handle) throw fsError('EBADF');
     return handle;
   }
 
@@ -419,7 +419,7 @@ export class FtpFs implements FuseOperations {
     try {
       const path = this.#path(nodeid);
       const info = await this.#info(path);
-      if (info.type === 'directory') throw fail('EISDIR');
+      if (info.type === 'directory') throw fsError('EISDIR');
       const writing = (flags & O_ACCMODE) !== O_RDONLY;
       if (writing) this.#checkWritable();
       const how = writing && flags & O_TRUNC ? 'truncate' : 'keep';
@@ -457,7 +457,7 @@ export class FtpFs implements FuseOperations {
       await this.files.upload(file);
     } catch (err) {
       // A vague 550 to STOR: the server refused the name or the place.
-      if (err instanceof FtpError && err.code === 550 && errnoOf(err) === 'ENOENT') throw fail('EACCES', err);
+      if (err instanceof FtpError && err.code === 550 && errnoOf(err) === 'ENOENT') throw fsError('EACCES', err);
       throw asFsError(err);
     }
     const at = mountPath(this.#root, file.remote);
@@ -497,7 +497,7 @@ export class FtpFs implements FuseOperations {
     try {
       this.#checkWritable();
       const info = await this.#child(dir, name);
-      if (info.type === 'directory') throw fail('EISDIR');
+      if (info.type === 'directory') throw fsError('EISDIR');
       const file = this.files.get(remote);
       // A file created here and never uploaded exists only in the cache.
       if (!file || file.onServer) {
@@ -517,22 +517,22 @@ export class FtpFs implements FuseOperations {
 
   async rename(_ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): Promise<void> {
     try {
-      if (flags & RENAME_EXCHANGE || flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) throw fail('EINVAL'); // FTP cannot swap two names.
+      if (flags & RENAME_EXCHANGE || flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) throw fsError('EINVAL'); // FTP cannot swap two names.
       this.#checkWritable();
       const from = childPath(this.#path(parent), name);
       const toDir = this.#path(newParent);
       const to = childPath(toDir, newName);
       const info = await this.#info(from);
       const target = (await this.dirs.get(toDir)).get(newName);
-      if (target && flags & RENAME_NOREPLACE) throw fail('EEXIST');
-      if (target?.type === 'directory' && info.type !== 'directory') throw fail('EISDIR');
-      if (target && target.type !== 'directory' && info.type === 'directory') throw fail('ENOTDIR');
+      if (target && flags & RENAME_NOREPLACE) throw fsError('EEXIST');
+      if (target?.type === 'directory' && info.type !== 'directory') throw fsError('EISDIR');
+      if (target && target.type !== 'directory' && info.type === 'directory') throw fsError('ENOTDIR');
       const file = this.files.get(this.#remote(from));
       if (!file || file.onServer) {
         try {
           await this.#pool.use('command', (client) => client.rename(this.#remote(from), this.#remote(to)));
         } catch (err) {
-          if (target?.type === 'directory' && err instanceof FtpError && err.code === 550) throw fail('ENOTEMPTY', err);
+          if (target?.type === 'directory' && err instanceof FtpError && err.code === 550) throw fsError('ENOTEMPTY', err);
           throw await this.#explain(err, from);
         }
       }
