@@ -6,7 +6,7 @@ import type net from 'node:net';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpError, FtpProtocolError, type Reply } from '../../ftp/index.js';
-import { abortError } from './errors.js';
+import { FtpTimeoutError, abortError } from './errors.js';
 import type { DataConnection } from './data-connection.js';
 import type { FtpTransport } from './transport.js';
 
@@ -74,6 +74,14 @@ async function run(transport: FtpTransport, command: TransferCommand, move: (soc
     socket.destroy(abortError(signal?.reason));
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  let drain: NodeJS.Timeout | undefined;
+  final.then((reply) => {
+    // A failed transfer's data means nothing, and a server that refused a
+    // RETR may leave our passive connection waiting in its backlog forever.
+    if (reply.code >= 400) socket.destroy();
+    // After success the data connection ends too, soon: bound the wait.
+    else drain = setTimeout(() => socket.destroy(new FtpTimeoutError(`the data connection did not end within ${transport.timeoutMs} ms of the final reply`)), transport.timeoutMs);
+  }, () => socket.destroy());
   try {
     const [moved, reply] = await Promise.all([settled(move(socket, count)), settled(final)]);
     if (signal?.aborted) throw abortError(signal.reason);
@@ -83,6 +91,7 @@ async function run(transport: FtpTransport, command: TransferCommand, move: (soc
     if (moved.error !== undefined) throw moved.error;
     return bytes;
   } finally {
+    clearTimeout(drain);
     signal?.removeEventListener('abort', onAbort);
     socket.destroy();
   }

@@ -3,6 +3,7 @@
 // (PASV fallback), MLSD, a connection dropped before a reply (new login and
 // one retry), a 421 answer.
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FtpClient, FtpTransport } from '../../../examples/ftpfs/client/index.js';
 
@@ -145,6 +146,23 @@ describe('FtpClient against a scripted peer', () => {
     expect(peer.commands.filter((c) => c.startsWith('EPSV'))).toHaveLength(1);
     expect(peer.commands.filter((c) => c.startsWith('PASV'))).toHaveLength(2);
     expect(peer.commands).toContain('OPTS UTF8 ON');
+    await client.close();
+  });
+
+  it('a refused RETR fails at once even when the data connection stays open', async () => {
+    // vsftpd answers 550 without accepting the passive connection, which then waits in its backlog.
+    const peer = await scripted(basics([], (verb, _arg, p) => {
+      if (verb === 'EPSV') {
+        void p.passive(() => {}).then((port) => p.reply(`229 Entering Extended Passive Mode (|||${port}|)`));
+        return;
+      }
+      if (verb === 'RETR') return p.reply('550 Failed to open file.');
+      p.reply('502 no');
+    }));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 30_000 });
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    // Without the fix this waits for data that never comes: the test's own timeout fails it.
+    await expect(client.download('/missing', sink)).rejects.toMatchObject({ name: 'FtpError', code: 550 });
     await client.close();
   });
 
