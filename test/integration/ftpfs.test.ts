@@ -286,6 +286,9 @@ describe.skipIf(why !== null)('ftpfs: unmounting by signal, read-only mounts, a 
     const file = path.join(m.mountpoint, 'dir', 'inner.txt');
     const before = server.commands('RETR').filter((a) => a === '/dir/inner.txt').length;
     expect(await run('cat', [file])).toBe('inner\n');
+    // The kernel sends RELEASE after close() returns; once it is handled the copy goes.
+    const [cacheDir] = fs.readdirSync(m.cacheBase);
+    await waitFor(() => fs.readdirSync(path.join(m.cacheBase, cacheDir!)).length === 0, 10_000, 'the copy to be removed');
     expect(await run('cat', [file])).toBe('inner\n');
     expect(server.commands('RETR').filter((a) => a === '/dir/inner.txt').length - before).toBe(2);
     m.child.kill('SIGTERM');
