@@ -61,6 +61,8 @@ export class CachedFile {
   mtimeMs = Date.now();
   /** A time set (utimens) while changes were pending: applied after the upload. */
   pendingMtimeMs: number | null = null;
+  /** Permission bits set (chmod) while changes were pending: applied after the upload. */
+  pendingMode: number | null = null;
   download: { done: Promise<void>; abort: AbortController } | null = null;
   uploading: Promise<void> | null = null;
   readonly #waiters: Waiter[] = [];

@@ -18,6 +18,8 @@ import { NodeTable, ROOT_ID } from './node-table.js';
 const { S_IFDIR, S_IFREG, O_RDONLY, O_TRUNC, O_EXCL } = fs.constants;
 const O_ACCMODE = 3;
 const RENAME_NOREPLACE = 1;
+/** The mode FTP servers give an uploaded file (umask 022). */
+const DEFAULT_FILE_MODE = 0o644;
 const RENAME_EXCHANGE = 2;
 
 export interface FtpFsOptions {
@@ -105,7 +107,7 @@ export class FtpFs implements FuseOperations {
   #addPending(dir: string, entries: Map<string, FileInfo>): void {
     for (const file of this.files.pendingIn(this.#remote(dir))) {
       const name = baseName(file.remote);
-      if (!entries.has(name)) entries.set(name, this.#ourInfo({ name, type: 'file', size: file.size, modifiedAt: new Date(file.mtimeMs), mode: 0o644 }));
+      if (!entries.has(name)) entries.set(name, this.#ourInfo({ name, type: 'file', size: file.size, modifiedAt: new Date(file.mtimeMs), mode: file.pendingMode ?? DEFAULT_FILE_MODE }));
     }
   }
 
@@ -122,25 +124,37 @@ export class FtpFs implements FuseOperations {
   async #child(dir: string, name: string): Promise<FileInfo> {
     const info = (await this.dirs.get(dir)).get(name);
     if (!info) throw fsError('ENOENT');
-    if (info.type === 'symlink' || info.type === 'unknown') return this.#resolve(dir, info);
+    if (info.type === 'symlink' || info.type === 'unknown') {
+      const resolved = await this.#resolve(dir, info);
+      if (!resolved) throw fsError('ENOENT');
+      return resolved;
+    }
     return info;
   }
 
   /**
    * FTP shows a link but follows it on every command: SIZE tells a file
-   * (and its size) from a directory.
+   * (and its size), CWD a directory; a link that is neither leads nowhere
+   * the server lets us go (null).
    */
-  async #resolve(dir: string, link: FileInfo): Promise<FileInfo> {
+  async #resolve(dir: string, link: FileInfo): Promise<FileInfo | null> {
     const remote = this.#remote(childPath(dir, link.name));
-    let resolved: FileInfo;
-    try {
-      const size = await this.#pool.use('command', (client) => client.size(remote));
-      resolved = { ...link, type: 'file', size, mode: 0o644 };
-    } catch (err) {
-      if (!(err instanceof FtpError)) throw err;
-      resolved = { ...link, type: 'directory', size: 0, mode: 0o755 };
-    }
-    this.dirs.put(dir, resolved);
+    const resolved = await this.#pool.use('command', async (client): Promise<FileInfo | null> => {
+      try {
+        return { ...link, type: 'file', size: await client.size(remote), mode: 0o644 };
+      } catch (err) {
+        if (!(err instanceof FtpError)) throw err;
+      }
+      try {
+        // Paths are absolute everywhere, so where the session stands does not matter.
+        await client.send('CWD', remote);
+        return { ...link, type: 'directory', size: 0, mode: 0o755 };
+      } catch (err) {
+        if (!(err instanceof FtpError)) throw err;
+        return null;
+      }
+    });
+    if (resolved) this.dirs.put(dir, resolved);
     return resolved;
   }
 
@@ -262,6 +276,15 @@ export class FtpFs implements FuseOperations {
 
   async #chmod(path: string, mode: number): Promise<void> {
     const remote = this.#remote(path);
+    const info = await this.#info(path);
+    if (info.mode !== undefined && (info.mode & 0o7777) === (mode & 0o7777)) return; // cp -p, tar: often the mode it has
+    const file = this.files.get(remote);
+    if (file && (file.dirty || file.uploading || !file.onServer)) {
+      // Not on the server yet (tar, sed -i chmod the file they are writing): after the upload.
+      file.pendingMode = mode & 0o7777;
+      this.dirs.put(parentPath(path), this.#ourInfo({ ...info, mode: mode & 0o7777 }));
+      return;
+    }
     try {
       await this.#pool.use('command', (client) => client.chmod(remote, mode));
     } catch (err) {
@@ -269,9 +292,7 @@ export class FtpFs implements FuseOperations {
       if (err instanceof FtpError && err.code >= 500) throw fsError('EPERM', err);
       throw err;
     }
-    if (path === '/') return;
-    const info = await this.#info(path);
-    this.dirs.put(parentPath(path), this.#ourInfo({ ...info, mode: mode & 0o7777 }));
+    if (path !== '/') this.dirs.put(parentPath(path), this.#ourInfo({ ...info, mode: mode & 0o7777 }));
   }
 
   /**
@@ -358,7 +379,10 @@ export class FtpFs implements FuseOperations {
         { name: '.', ino: nodeid, mode: S_IFDIR },
         { name: '..', ino: path === '/' ? ROOT_ID : this.nodes.idOf(parentPath(path)), mode: S_IFDIR },
       ];
-      for (const info of entries.values()) {
+      // Entries go to the kernel with their attributes: links must be resolved first.
+      const infos = await Promise.all([...entries.values()].map((info) => (info.type === 'symlink' || info.type === 'unknown' ? this.#resolve(path, info) : info)));
+      for (const info of infos) {
+        if (!info) continue;
         const entry = this.#entry(childPath(path, info.name), info);
         listing.push({ name: info.name, ino: entry.nodeid!, mode: entry.attr.mode, entry });
       }
@@ -395,7 +419,12 @@ export class FtpFs implements FuseOperations {
       if (existing && flags & O_EXCL) throw fsError('EEXIST');
       if (existing?.type === 'directory') throw fsError('EISDIR');
       const { file } = await this.files.open(this.#remote(path), null, existing ? 'truncate' : 'create');
-      const info = this.#ourInfo({ name, type: 'file', size: 0, modifiedAt: new Date(), mode: existing?.mode ?? mode & ~umask & 0o7777 });
+      const wanted = mode & ~umask & 0o7777;
+      // STOR cannot carry a mode: the server gives its default, 0644 nearly
+      // always. Another mode (mkstemp's 0600, an executable's 0755) follows
+      // the upload with SITE CHMOD.
+      if (!existing && wanted !== DEFAULT_FILE_MODE) file.pendingMode = wanted;
+      const info = this.#ourInfo({ name, type: 'file', size: 0, modifiedAt: new Date(), mode: existing?.mode ?? wanted });
       this.dirs.put(dir, info);
       return { entry: this.#entry(path, info), fh: this.#open(file) };
     } catch (err) {
@@ -462,7 +491,13 @@ export class FtpFs implements FuseOperations {
     }
     const at = mountPath(this.#root, file.remote);
     const existing = this.dirs.peek(parentPath(at), baseName(at));
-    this.dirs.put(parentPath(at), this.#ourInfo({ name: baseName(at), type: 'file', size: file.size, modifiedAt: new Date(file.mtimeMs), mode: existing?.mode ?? 0o644 }));
+    this.dirs.put(parentPath(at), this.#ourInfo({ name: baseName(at), type: 'file', size: file.size, modifiedAt: new Date(file.mtimeMs), mode: file.pendingMode ?? existing?.mode ?? DEFAULT_FILE_MODE }));
+    const mode = file.pendingMode;
+    file.pendingMode = null;
+    if (mode !== null) {
+      await this.#pool.use('command', (client) => client.chmod(file.remote, mode))
+        .catch((err: Error) => this.#report(`chmod ${mode.toString(8)} ${file.remote} after the upload failed: ${err.message}`));
+    }
     const pending = file.pendingMtimeMs;
     file.pendingMtimeMs = null;
     if (pending !== null) await this.#setTime(at, file.remote, pending);

@@ -122,6 +122,9 @@ describe.skipIf(why !== null)('ftpfs: vsftpd mounted through FUSE, driven by cor
     fs.mkdirSync(path.join(server.root, 'docs'));
     fs.writeFileSync(path.join(server.root, 'docs', 'hello.txt'), 'hello, ftpfs!\n');
     fs.writeFileSync(path.join(server.root, 'big.bin'), crypto.randomBytes(100 * 1024 * 1024));
+    fs.symlinkSync('docs/hello.txt', path.join(server.root, 'link-file'));
+    fs.symlinkSync('docs', path.join(server.root, 'link-dir'));
+    fs.symlinkSync('/nowhere', path.join(server.root, 'broken-link'));
     server.own('.');
     m = await mountFtpfs(server, ['--dir-ttl', '1']);
     mnt = m.mountpoint;
@@ -186,6 +189,38 @@ describe.skipIf(why !== null)('ftpfs: vsftpd mounted through FUSE, driven by cor
     // vsftpd has no MFMT: the time is accepted (cp -p, touch -d work) and not stored.
     await run('touch', ['-d', '2001-02-03 04:05:06', file]);
     expect(await run('cat', [file])).toBe('ne');
+  });
+
+  it('chmod (SITE CHMOD), sed -i, tar x and cp -p keep the modes on the server', async () => {
+    await run('sh', ['-c', `printf 'alpha\\nbeta\\n' > '${mnt}/s.txt'`]);
+    await run('chmod', ['600', path.join(mnt, 's.txt')]);
+    expect(fs.statSync(path.join(server.root, 's.txt')).mode & 0o777).toBe(0o600);
+    // sed -i writes a temporary file (mkstemp: 0600), fchmods it and renames it over the original.
+    await run('sed', ['-i', 's/beta/gamma/', path.join(mnt, 's.txt')]);
+    expect(fs.readFileSync(path.join(server.root, 's.txt'), 'utf8')).toBe('alpha\ngamma\n');
+    expect(fs.statSync(path.join(server.root, 's.txt')).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(server.root).filter((n) => n.startsWith('sed'))).toEqual([]);
+    const src = path.join(local, 'modes');
+    fs.mkdirSync(path.join(src, 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'bin', 'tool.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(src, 'secret'), 'x', { mode: 0o600 });
+    await run('tar', ['-C', local, '-cf', path.join(local, 'modes.tar'), 'modes']);
+    await run('tar', ['-C', mnt, '-xf', path.join(local, 'modes.tar')]);
+    expect(fs.statSync(path.join(server.root, 'modes', 'bin', 'tool.sh')).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(path.join(server.root, 'modes', 'secret')).mode & 0o777).toBe(0o600);
+    await run('cp', ['-p', path.join(src, 'bin', 'tool.sh'), path.join(mnt, 'tool.sh')]);
+    expect(fs.statSync(path.join(server.root, 'tool.sh')).mode & 0o777).toBe(0o755);
+    expect(await run('stat', ['-c', '%a', path.join(mnt, 'tool.sh')])).toBe('755\n');
+  });
+
+  it('symbolic links on the server show as what they point to; a dangling one not at all', async () => {
+    expect(await run('cat', [path.join(mnt, 'link-file')])).toBe('hello, ftpfs!\n');
+    expect(await run('stat', ['-c', '%F %s', path.join(mnt, 'link-file')])).toBe('regular file 14\n');
+    expect(await run('ls', [path.join(mnt, 'link-dir')])).toMatch(/hello\.txt/);
+    const names = (await run('ls', ['-a', mnt])).split('\n');
+    expect(names).toContain('link-dir');
+    expect(names).not.toContain('broken-link');
+    expect(await fails('stat', [path.join(mnt, 'broken-link')])).toMatch(/No such file or directory/);
   });
 
   it('copies a tree in with cp -r, and diff -r finds it equal through the mount and on the server', async () => {
