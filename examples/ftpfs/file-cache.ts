@@ -302,7 +302,8 @@ export class FileCache {
     if (!file) return;
     file.unlinked = true;
     this.#files.delete(remote);
-    this.#stopDownload(file);
+    // A download serving an open file goes on (servers keep reading a deleted file).
+    if (file.opens === 0) this.#stopDownload(file);
     this.#idle(file);
   }
 

@@ -500,7 +500,8 @@ export class FtpFs implements FuseOperations {
     }
     const pending = file.pendingMtimeMs;
     file.pendingMtimeMs = null;
-    if (pending !== null) await this.#setTime(at, file.remote, pending);
+    // The content is safe on the server: a time it refuses is no failure of close(2).
+    if (pending !== null) await this.#setTime(at, file.remote, pending).catch((err: Error) => this.#report(`setting the time of ${file.remote} failed: ${err.message}`));
   }
 
   /** close(2) of a descriptor: a changed file is uploaded now, and close reports how that went. */

@@ -138,7 +138,7 @@ async function openActive(transport: FtpTransport, support: DataCommandSupport):
       accepted = socket;
       clearTimeout(timer);
       server.close();
-      socket.resume();
+      // Still paused (pauseOnConnect): the transfer starts reading when it is ready.
       resolve(socket);
     });
     server.once('close', () => {
