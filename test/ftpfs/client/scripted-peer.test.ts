@@ -205,6 +205,20 @@ describe('FtpClient against a scripted peer', () => {
     await client.close();
   });
 
+  it('sends MFMT and SITE CHMOD as servers expect them', async () => {
+    const peer = await scripted(basics(['MFMT'], (verb, _arg, p) => {
+      if (verb === 'MFMT') return p.reply('213 Modify=20240102030405; /a b');
+      if (verb === 'SITE') return p.reply('200 SITE CHMOD command ok.');
+      p.reply('502 no');
+    }));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
+    await client.setLastModified('/a b', new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 600)));
+    await client.chmod('/a b', 0o100755);
+    expect(client.features.has('MFMT')).toBe(true);
+    expect(peer.commands.slice(-2)).toEqual(['MFMT 20240102030405 /a b', 'SITE CHMOD 755 /a b']);
+    await client.close();
+  });
+
   it('without reconnect, a 421 is an FtpError with code 421', async () => {
     const peer = await scripted(basics([], (_verb, _arg, p) => p.reply('421 Service not available')));
     const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000, reconnect: false });
