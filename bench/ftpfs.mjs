@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ftpfsScript = path.join(here, '..', 'dist', 'examples', 'ftpfs', 'ftpfs.js');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BIG = 1024 ** 3;
 const WRITE = 100 * 1024 ** 2;
 const FILES = 10_000;

@@ -26,6 +26,11 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/**
+ * One copy. Bytes [0, available) are in the cache file, [0, received) have
+ * arrived (the newest held in memory too); a waiter for bytes up to some
+ * offset is woken as they come. Owned by FileCache.
+ */
 export class CachedFile {
   /** The file on the server (changes on rename). */
   remote: string;

@@ -16,6 +16,7 @@ export type ListFn = (dir: string) => Promise<FileInfo[]>;
 /** Adds entries a listing does not show yet (files created here, not uploaded). */
 export type OverlayFn = (dir: string, entries: Map<string, FileInfo>) => void;
 
+/** Listings by directory (paths inside the mount), each with the time it was fetched. */
 export class DirCache {
   readonly #list: ListFn;
   readonly #overlay: OverlayFn;

@@ -75,6 +75,11 @@ function sameVersion(copy: RemoteVersion | null, listed: RemoteVersion): boolean
   return copy.mtimeMs === listed.mtimeMs;
 }
 
+/**
+ * The copies of one mount, by remote path, in a directory of their own.
+ * Transfers go through the pool ('transfer' use), so that listings are never
+ * stuck behind them.
+ */
 export class FileCache {
   readonly stats: CacheStats = { downloads: 0, uploads: 0, hits: 0 };
   readonly #dir: string;

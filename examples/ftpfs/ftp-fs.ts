@@ -54,6 +54,11 @@ function asFsError(err: unknown): Error {
 }
 
 
+/**
+ * The file system ftpfs serves: FUSE operations on node ids, carried out
+ * with FTP commands through a pool of clients, and errors thrown as errno
+ * errors (see errno-map.ts) for FuseSession to answer with.
+ */
 export class FtpFs implements FuseOperations {
   readonly nodes = new NodeTable();
   readonly dirs: DirCache;

@@ -5,6 +5,7 @@ import { isInside, movedPath } from './mount-path.js';
 
 export const ROOT_ID = 1;
 
+/** Node id <-> path, both ways; the root is always ROOT_ID and '/'. */
 export class NodeTable {
   readonly #paths = new Map<number, string>();
   readonly #ids = new Map<string, number>();

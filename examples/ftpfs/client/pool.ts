@@ -19,6 +19,10 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/**
+ * Up to `maxConnections` FtpClients, made when first needed and reused;
+ * each logs in again on its own when the server ends its session.
+ */
 export class FtpClientPool {
   readonly #options: FtpClientOptions;
   readonly #max: number;
