@@ -13,14 +13,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { waitFor } from '../helpers/process.js';
+import { fuseUnavailable, isMounted, processesNaming } from '../helpers/mounts.js';
 
 const execFileAsync = promisify(execFile);
 const ftpfsScript = path.resolve(import.meta.dirname, '../../dist/examples/ftpfs/ftpfs.js');
-
-function fuseUnavailable(): string | null {
-  const found = (process.env.PATH ?? '').split(':').some((dir) => fs.existsSync(path.join(dir, 'fusermount3')));
-  return fs.existsSync('/dev/fuse') && found ? null : 'needs /dev/fuse and fusermount3 (apt-get install fuse3)';
-}
 
 /** Runs a command with a bound on its time; resolves to stdout. */
 async function run(command: string, args: string[]): Promise<string> {
@@ -41,25 +37,6 @@ async function fails(command: string, args: string[], timeout = 60_000): Promise
 }
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-ftpfs-'));
-
-function isMounted(mountpoint: string): boolean {
-  return fs.readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === mountpoint);
-}
-
-/** Live (not zombie) processes whose command line names `text`. */
-function processesNaming(text: string): string[] {
-  const found: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const state = /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-      if (cmdline.includes(text) && state !== 'Z') found.push(`${pid} ${cmdline}`);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}
 
 interface Mounted {
   child: ChildProcess;
