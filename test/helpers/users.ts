@@ -37,9 +37,14 @@ export function addGroup(name: string): number {
   return idOf('group', name);
 }
 
-/** Creates a user without home directory or login shell; returns its uid. */
-export function addUser(name: string, options: { gid?: number; groups?: string[] } = {}): number {
-  const args = ['-M', '-N', '-s', '/usr/sbin/nologin', '-g', String(options.gid ?? 65534)];
+/**
+ * Creates a user without a home directory made for it, with no login shell
+ * unless `shell` names one (PAM's pam_shells wants a listed shell for FTP
+ * logins); returns its uid.
+ */
+export function addUser(name: string, options: { gid?: number; groups?: string[]; shell?: string; home?: string } = {}): number {
+  const args = ['-M', '-N', '-s', options.shell ?? '/usr/sbin/nologin', '-g', String(options.gid ?? 65534)];
+  if (options.home !== undefined) args.push('-d', options.home);
   if (options.groups && options.groups.length > 0) args.push('-G', options.groups.join(','));
   run('useradd', [...args, name]);
   created.push({ kind: 'user', name });

@@ -11,13 +11,14 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireRoot } from '../helpers/root.js';
 import { fixture, waitFor } from '../helpers/process.js';
+import { fuseUnavailable, isMounted, processesNaming } from '../helpers/mounts.js';
 
 const execFileAsync = promisify(execFile);
 
 function fuseAvailable(): boolean {
-  const found = (process.env.PATH ?? '').split(':').some((dir) => fs.existsSync(path.join(dir, 'fusermount3')));
-  if (!fs.existsSync('/dev/fuse') || !found) console.log('skipping FUSE integration: needs /dev/fuse and fusermount3 (apt-get install fuse3)');
-  return fs.existsSync('/dev/fuse') && found;
+  const why = fuseUnavailable();
+  if (why) console.log(`skipping FUSE integration: ${why}`);
+  return why === null;
 }
 const enabled = requireRoot('FUSE integration') && fuseAvailable();
 
@@ -39,25 +40,6 @@ async function fails(command: string, args: string[]): Promise<{ code: number; s
 }
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-fuse-'));
-
-function isMounted(mountpoint: string): boolean {
-  return fs.readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === mountpoint);
-}
-
-/** Live (not zombie) processes whose command line names `text`. */
-function processesNaming(text: string): string[] {
-  const found: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const state = /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-      if (cmdline.includes(text) && state !== 'Z') found.push(`${pid} ${cmdline}`);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}
 
 interface Server {
   child: ChildProcess;

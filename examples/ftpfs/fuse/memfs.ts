@@ -177,7 +177,7 @@ export class MemFs implements FuseOperations {
     return this.#entry(node);
   }
 
-  create(ctx: RequestContext, parent: number, name: string, mode: number, umask: number): CreateResult {
+  create(ctx: RequestContext, parent: number, name: string, mode: number, umask: number, _flags = 0): CreateResult {
     const dir = this.#dir(parent);
     if (dir.children.has(name)) throw fuseError('EEXIST');
     const node = this.#newNode(ctx, dir, S_IFREG | (mode & ~umask & 0o7777));

@@ -1,0 +1,191 @@
+// CachedFile: the local copy of one remote file, as ftpfs keeps it in its
+// cache directory: how much of it has arrived, whether it holds changes not
+// yet uploaded, and waiting for bytes still on their way.
+import { abortError } from './client/errors.js';
+
+/**
+ * The remote file a copy was taken from, as a listing shows it. After an
+ * upload the server's time is not known to us (LIST shows minutes, our
+ * clock is not the server's): `mtimeMs` is then null, and the next listing
+ * from the server that shows the same size gives it. A listing entry that
+ * ftpfs wrote itself (after mkdir, an upload, a touch) has `mtimeMs` null
+ * too: only its size is compared.
+ */
+export interface RemoteVersion {
+  size: number;
+  mtimeMs: number | null;
+}
+
+/** Bytes kept in memory behind the part of a download that is on disk. */
+const KEEP_BYTES = 4 * 1024 * 1024;
+
+interface Waiter {
+  until: number;
+  onDisk: boolean;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * One copy. Bytes [0, available) are in the cache file, [0, received) have
+ * arrived (the newest held in memory too); a waiter for bytes up to some
+ * offset is woken as they come. Owned by FileCache.
+ */
+export class CachedFile {
+  /** The file on the server (changes on rename). */
+  remote: string;
+  /** The copy in the cache directory. */
+  readonly local: string;
+  /** Open descriptor of the copy while anyone has the file open (or a transfer runs). */
+  fd: number | null = null;
+  /** Opening the copy: everyone waits for the same open. */
+  opening: Promise<number> | null = null;
+  /** Size of the file: what the listing said while downloading, then the copy's own. */
+  size = 0;
+  /** Bytes of the copy that hold the file's content (from 0). */
+  available = 0;
+  /**
+   * Bytes of the download received so far: up to here reads are served,
+   * from memory for what is not in the copy yet (or just was written).
+   */
+  received = 0;
+  /** The copy holds the whole file. */
+  complete = false;
+  /** The last download failed; the next open tries again. */
+  failure: Error | null = null;
+  version: RemoteVersion | null = null;
+  /** Changed here and not uploaded yet. */
+  dirty = false;
+  /** The file exists on the server (false: created here, not uploaded yet). */
+  onServer: boolean;
+  /** Deleted (or replaced) by name: open descriptors keep working, nothing is uploaded. */
+  unlinked = false;
+  /** Open file handles. */
+  opens = 0;
+  /** Modification time of the copy (ms): shown while it has local changes. */
+  mtimeMs = Date.now();
+  /** A time set (utimens) while changes were pending: applied after the upload. */
+  pendingMtimeMs: number | null = null;
+  /** Permission bits set (chmod) while changes were pending: applied after the upload. */
+  pendingMode: number | null = null;
+  download: { done: Promise<void>; abort: AbortController } | null = null;
+  uploading: Promise<void> | null = null;
+  readonly #waiters: Waiter[] = [];
+  /** The latest chunks of a running download, in order, the last ending at `received`. */
+  #recent: Array<{ offset: number; data: Buffer }> = [];
+
+  constructor(remote: string, local: string, onServer: boolean) {
+    this.remote = remote;
+    this.local = local;
+    this.onServer = onServer;
+  }
+
+  /** True while the copy is in use: open, or a transfer running. */
+  get busy(): boolean {
+    return this.opens > 0 || this.download !== null || this.uploading !== null;
+  }
+
+  /**
+   * Resolves once bytes up to `end` (exclusive) have arrived (`onDisk`: are
+   * in the copy), or the whole file has (it may be shorter than expected).
+   * @throws the download's error (a new open starts it again); AbortError
+   *   when `signal` aborts (the caller was interrupted)
+   */
+  until(end: number, onDisk = false, signal?: AbortSignal): Promise<void> {
+    if (this.complete || (onDisk ? this.available : this.received) >= end) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i !== -1) this.#waiters.splice(i, 1);
+        reject(abortError(signal?.reason));
+      };
+      const waiter: Waiter = {
+        until: end, onDisk,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** A download begins (or resumes) at `available`. */
+  begin(): void {
+    this.received = this.available;
+    this.#recent = [];
+    this.failure = null;
+  }
+
+  /** Bytes of the download arrived (they go to the copy next). */
+  receive(chunk: Buffer): void {
+    this.#recent.push({ offset: this.received, data: chunk });
+    this.received += chunk.length;
+    this.#wake();
+  }
+
+  /** `n` more bytes of the download are in the copy. */
+  advance(n: number): void {
+    this.available += n;
+    // Keep a little behind what is on disk too, for reads just behind the front.
+    const keepFrom = this.available - KEEP_BYTES;
+    while (this.#recent.length > 0 && this.#recent[0]!.offset + this.#recent[0]!.data.length <= keepFrom) this.#recent.shift();
+    this.#wake();
+  }
+
+  /** Bytes [offset, offset + length) from memory, when all of them are still there. */
+  fromMemory(offset: number, length: number): Buffer | null {
+    const recent = this.#recent;
+    if (recent.length === 0 || offset < recent[0]!.offset || offset + length > this.received) return null;
+    let i = 0;
+    while (recent[i]!.offset + recent[i]!.data.length <= offset) i++;
+    const first = recent[i]!;
+    const start = offset - first.offset;
+    if (start + length <= first.data.length) return first.data.subarray(start, start + length);
+    const out = Buffer.allocUnsafe(length);
+    let done = first.data.copy(out, 0, start);
+    for (let j = i + 1; done < length; j++) done += recent[j]!.data.copy(out, done, 0, Math.min(recent[j]!.data.length, length - done));
+    return out;
+  }
+
+  #wake(): void {
+    for (let i = 0; i < this.#waiters.length;) {
+      const waiter = this.#waiters[i]!;
+      if (waiter.until <= (waiter.onDisk ? this.available : this.received)) {
+        this.#waiters.splice(i, 1);
+        waiter.resolve();
+      } else {
+        i++;
+      }
+    }
+  }
+
+  /** The download ended: the copy is complete, or `err` says why not. */
+  settle(err: Error | null): void {
+    this.#recent = [];
+    this.received = this.available;
+    if (err) this.failure = err;
+    else {
+      this.complete = true;
+      this.failure = null;
+      this.size = this.available;
+    }
+    for (const waiter of this.#waiters.splice(0)) {
+      if (err) waiter.reject(err);
+      else waiter.resolve();
+    }
+  }
+
+  /** The copy now holds exactly `size` bytes of content, all of it local. */
+  setContent(size: number): void {
+    this.available = size;
+    this.settle(null);
+  }
+}

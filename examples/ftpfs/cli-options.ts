@@ -1,0 +1,126 @@
+// ftpfs's command line: the ftp:// URL (user, password, host, port, remote
+// directory), the mountpoint and the options, parsed into a typed object
+// with a clear error for anything it does not know. Pure.
+import { parseArgs } from 'node:util';
+
+export interface FtpfsOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /**
+   * The remote directory as the URL names it: relative to the login
+   * directory (`ftp://host/pub`), or absolute when it starts with %2F
+   * (`ftp://host/%2Fsrv/ftp`, RFC 1738's way, as curl reads it).
+   */
+  remotePath: string;
+  mountpoint: string;
+  cacheDir: string | null;
+  /** MiB of copies kept of files nobody has open. */
+  cacheSizeMiB: number;
+  dirTtlSeconds: number;
+  readOnly: boolean;
+  allowOther: boolean;
+  connections: number;
+  timeoutSeconds: number;
+  dataMode: 'passive' | 'active';
+  help: boolean;
+}
+
+export const usage = `usage: ftpfs ftp://[user[:password]@]host[:port][/path] MOUNTPOINT [options]
+  --cache-dir DIR      where copies of opened files are kept, in a directory
+                       of this mount removed at unmount (default: $TMPDIR/ftpfs-UID)
+  --cache-size MIB     copies of files nobody has open are removed, oldest first,
+                       beyond this size (default 2048)
+  --dir-ttl SECONDS    how long a directory listing stays fresh (default 10; 0: always list)
+  --read-only          mount read-only
+  --foreground         stay in the foreground (the default; ftpfs does not daemonize)
+  --connections N      FTP control connections at most (default 4)
+  --timeout SECONDS    bound on every FTP exchange (default 30)
+  --active             active data connections (EPRT/PORT) instead of passive (EPSV/PASV)
+  --allow-other        let other users into the mount (user_allow_other in /etc/fuse.conf)
+  -h, --help           this text
+The password may also come from the environment variable FTPFS_PASSWORD,
+which keeps it out of the process list. Unmount with fusermount3 -u MOUNTPOINT,
+or SIGINT/SIGTERM.`;
+
+function number(name: string, text: string | undefined, fallback: number, min: number, max: number, integer: boolean): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new Error(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function decode(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new Error(`bad percent-encoding in the URL's ${what}`);
+  }
+}
+
+/**
+ * Parses ftpfs's arguments (without node and the script).
+ * @param env the environment, for FTPFS_PASSWORD
+ * @throws Error with a message for the user for anything wrong
+ */
+export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOptions {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'cache-dir': { type: 'string' },
+      'cache-size': { type: 'string' },
+      'dir-ttl': { type: 'string' },
+      'read-only': { type: 'boolean' },
+      foreground: { type: 'boolean', short: 'f' },
+      connections: { type: 'string' },
+      timeout: { type: 'string' },
+      active: { type: 'boolean' },
+      'allow-other': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const base = {
+    cacheDir: values['cache-dir'] ?? null,
+    cacheSizeMiB: number('cache-size', values['cache-size'], 2048, 0, 2 ** 30, true),
+    dirTtlSeconds: number('dir-ttl', values['dir-ttl'], 10, 0, 86_400, false),
+    readOnly: values['read-only'] ?? false,
+    allowOther: values['allow-other'] ?? false,
+    connections: number('connections', values.connections, 4, 1, 64, true),
+    timeoutSeconds: number('timeout', values.timeout, 30, 1, 3600, false),
+    dataMode: values.active ? 'active' as const : 'passive' as const,
+  };
+  if (values.help) {
+    return { ...base, host: '', port: 21, user: '', password: '', remotePath: '', mountpoint: '', help: true };
+  }
+  if (positionals.length !== 2) throw new Error('expected two arguments: the ftp:// URL and the mountpoint');
+  const [target, mountpoint] = positionals as [string, string];
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new Error(`not a URL: ${JSON.stringify(target)}`);
+  }
+  if (url.protocol !== 'ftp:') throw new Error(`only ftp:// URLs are supported, not ${url.protocol}//`);
+  if (url.search !== '' || url.hash !== '') throw new Error('the URL may not have a query or a fragment');
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (host === '') throw new Error('the URL names no host');
+  const user = url.username === '' ? 'anonymous' : decode(url.username, 'user');
+  const password = url.password !== '' ? decode(url.password, 'password') : env.FTPFS_PASSWORD ?? (user === 'anonymous' ? 'anonymous@' : '');
+  const remotePath = decode(url.pathname.slice(1), 'path');
+  if (remotePath.includes('\0')) throw new Error('the URL\'s path may not hold a NUL byte');
+  return {
+    ...base,
+    host,
+    port: url.port === '' ? 21 : Number(url.port),
+    user,
+    password,
+    remotePath,
+    mountpoint,
+    help: false,
+  };
+}

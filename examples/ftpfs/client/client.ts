@@ -1,0 +1,432 @@
+// FtpClient: the FTP commands over one control connection, one operation at
+// a time: login, directories, renames, sizes and times, listings (MLSD when
+// offered, else LIST), downloads and uploads as streams with resume, and a
+// new login when the server ended an idle session. Unprivileged client code.
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import {
+  FtpError, formatTimeVal, parseFeatures, parseList, parsePathnameReply, parseTimeVal,
+  type FileInfo, type Reply,
+} from '../../ftp/index.js';
+import { FtpClosedError } from './errors.js';
+import { openDataConnection, type DataCommandSupport, type DataMode } from './data-connection.js';
+import { TextCollector, receive, send } from './transfer.js';
+import { FtpTransport } from './transport.js';
+
+/** How to reach and use the server. */
+export interface FtpClientOptions {
+  host: string;
+  /** Default 21. */
+  port?: number;
+  /** Default 'anonymous'. */
+  user?: string;
+  /** Default '' ('anonymous@' for the anonymous user). */
+  password?: string;
+  /** Bound on connecting, on each reply, and on silence during a transfer, in ms. Default 30000. */
+  timeoutMs?: number;
+  /** Default 'passive'. */
+  dataMode?: DataMode;
+  /** Passive mode: use the address in 227 replies rather than the control connection's peer. Default false. */
+  usePasvAddress?: boolean;
+  /** List with MLSD when the server offers it (FEAT: MLST). Default true. */
+  useMlsd?: boolean;
+  /** Largest listing accepted, in bytes. Default 64 MiB. */
+  maxListingBytes?: number;
+  /** Log in again (once) when the server ended the session while idle (421, or the connection closed). Default true. */
+  reconnect?: boolean;
+}
+
+/** Options of a download. */
+export interface DownloadOptions {
+  /** Resume: the first byte wanted (REST). Default 0. */
+  startAt?: number;
+  signal?: AbortSignal;
+  /** Called after each chunk with the bytes received so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+/** Options of an upload. */
+export interface UploadOptions {
+  /** Resume: where the bytes go in the remote file (REST + STOR). Default 0. */
+  startAt?: number;
+  /** Append to the remote file (APPE) instead of replacing it. */
+  append?: boolean;
+  signal?: AbortSignal;
+  /** Called after each chunk with the bytes sent so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+/** A 'progress' event. */
+export interface TransferProgress {
+  type: 'download' | 'upload' | 'list';
+  path: string;
+  bytes: number;
+}
+
+/** A transfer type: I (image, binary) or A (ASCII). */
+export type TransferType = 'I' | 'A';
+
+function expect(reply: Reply, ...codes: number[]): Reply {
+  if (!codes.includes(reply.code)) throw new FtpError(reply.code, reply.text);
+  return reply;
+}
+
+/** True when the server ended the session without acting on the last command. */
+function sessionLost(err: unknown): boolean {
+  return (err instanceof FtpError && err.code === 421) || (err instanceof FtpClosedError && !err.replied);
+}
+
+function checkOffset(name: string, value: number | undefined): number {
+  const n = value ?? 0;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw Object.assign(new RangeError(`The value of "${name}" is out of range. It must be an integer >= 0. Received ${n}`), { code: 'ERR_OUT_OF_RANGE' });
+  }
+  return n;
+}
+
+/**
+ * An FTP client on one control connection. Operations run one at a time in
+ * the order they were called (FTP allows one transfer per connection); use
+ * several clients for parallel work. Every wait is bounded by `timeoutMs`.
+ * Events: 'progress' (TransferProgress), 'reconnect' (the session was lost
+ * while idle and logged in again).
+ */
+export class FtpClient extends EventEmitter {
+  readonly #options: Required<Omit<FtpClientOptions, 'password'>> & { password: string };
+  readonly #support: DataCommandSupport = {};
+  #transport: FtpTransport | null = null;
+  #connecting: Promise<FtpTransport> | null = null;
+  #features = new Map<string, string>();
+  #type: TransferType = 'I';
+  #cwd: string | null = null;
+  #mlsdRefused = false;
+  #closed = false;
+  #connections = 0;
+  #lock: Promise<unknown> = Promise.resolve();
+
+  /** @throws RangeError (ERR_OUT_OF_RANGE) for a bad port or timeout; TypeError for a missing host */
+  constructor(options: FtpClientOptions) {
+    super();
+    if (typeof options?.host !== 'string' || options.host === '') {
+      throw Object.assign(new TypeError('The "host" option must be a non-empty string'), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    const port = options.port ?? 21;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw Object.assign(new RangeError(`The value of "port" is out of range. It must be an integer >= 1 and <= 65535. Received ${port}`), { code: 'ERR_OUT_OF_RANGE' });
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+      throw Object.assign(new RangeError(`The value of "timeoutMs" is out of range. It must be an integer >= 1. Received ${timeoutMs}`), { code: 'ERR_OUT_OF_RANGE' });
+    }
+    const user = options.user ?? 'anonymous';
+    this.#options = {
+      host: options.host, port, user, timeoutMs,
+      password: options.password ?? (user === 'anonymous' ? 'anonymous@' : ''),
+      dataMode: options.dataMode ?? 'passive',
+      usePasvAddress: options.usePasvAddress ?? false,
+      useMlsd: options.useMlsd ?? true,
+      maxListingBytes: options.maxListingBytes ?? 64 * 1024 * 1024,
+      reconnect: options.reconnect ?? true,
+    };
+  }
+
+  /** The features of the last FEAT reply: name in upper case -> parameters. */
+  get features(): ReadonlyMap<string, string> {
+    return this.#features;
+  }
+
+  /** True while a logged-in control connection is open. */
+  get connected(): boolean {
+    return this.#transport !== null && !this.#transport.closed;
+  }
+
+  /** Control connections made so far: one, unless the server ended a session. */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Connects and logs in (USER, PASS), then reads FEAT, turns UTF-8 on when
+   * offered, and sets the transfer type. Other operations connect on their
+   * own; this only makes a bad host or password fail early.
+   * @throws FtpError (530: login incorrect; 421); FtpClosedError (its cause
+   *   ECONNREFUSED, ...); FtpTimeoutError (ETIMEDOUT)
+   */
+  async connect(): Promise<void> {
+    await this.#exclusive(() => this.#session());
+  }
+
+  /**
+   * Sends QUIT (without waiting long) and closes the connection; later
+   * operations fail with FtpClosedError.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const transport = this.#transport;
+    this.#transport = null;
+    if (transport && !transport.closed) {
+      await transport.request('QUIT', '', { timeoutMs: Math.min(1000, this.#options.timeoutMs) }).catch(() => {});
+      transport.close();
+    }
+  }
+
+  /**
+   * Sends any command and returns its final reply.
+   * @throws FtpError for a 4xx/5xx reply; as connect()
+   */
+  send(verb: string, arg = ''): Promise<Reply> {
+    return this.#run(async (t) => {
+      const reply = await t.request(verb, arg);
+      if (reply.code >= 400) throw new FtpError(reply.code, reply.text);
+      return reply;
+    });
+  }
+
+  /** The current directory (PWD). @throws FtpError; as connect() */
+  pwd(): Promise<string> {
+    return this.#run(async (t) => parsePathnameReply(expect(await t.request('PWD'), 257).text));
+  }
+
+  /** Changes the current directory (CWD); kept across a new login. @throws FtpError (550); as connect() */
+  cd(path: string): Promise<void> {
+    return this.#run(async (t) => {
+      expect(await t.request('CWD', path), 250);
+      this.#cwd = parsePathnameReply(expect(await t.request('PWD'), 257).text);
+    });
+  }
+
+  /** Creates a directory (MKD); returns the path the server reports, or `path`. @throws FtpError (550); as connect() */
+  mkdir(path: string): Promise<string> {
+    return this.#run(async (t) => {
+      const reply = expect(await t.request('MKD', path), 257, 250);
+      try {
+        return parsePathnameReply(reply.text);
+      } catch {
+        return path;
+      }
+    });
+  }
+
+  /** Removes an empty directory (RMD). @throws FtpError (550); as connect() */
+  rmdir(path: string): Promise<void> {
+    return this.#run(async (t) => void expect(await t.request('RMD', path), 250));
+  }
+
+  /** Deletes a file (DELE). @throws FtpError (550); as connect() */
+  remove(path: string): Promise<void> {
+    return this.#run(async (t) => void expect(await t.request('DELE', path), 250));
+  }
+
+  /** Renames (RNFR, RNTO). @throws FtpError (550 from RNFR or RNTO, 553); as connect() */
+  rename(from: string, to: string): Promise<void> {
+    return this.#run(async (t) => {
+      expect(await t.request('RNFR', from), 350);
+      expect(await t.request('RNTO', to), 250);
+    });
+  }
+
+  /** A file's size in bytes (SIZE, RFC 3659). @throws FtpError (550); as connect() */
+  size(path: string): Promise<number> {
+    return this.#run(async (t) => {
+      const text = expect(await t.request('SIZE', path), 213).text.trim();
+      if (!/^\d{1,16}$/.test(text)) throw new FtpError(213, `not a size: ${text}`);
+      return Number(text);
+    });
+  }
+
+  /** A file's modification time (MDTM, RFC 3659). @throws FtpError (550); as connect() */
+  lastModified(path: string): Promise<Date> {
+    return this.#run(async (t) => {
+      const text = expect(await t.request('MDTM', path), 213).text.trim();
+      const date = parseTimeVal(text);
+      if (!date) throw new FtpError(213, `not a time-val: ${text}`);
+      return date;
+    });
+  }
+
+  /**
+   * Sets a file's modification time (MFMT, draft-somers-ftp-mfxx; offered
+   * in FEAT by servers that have it).
+   * @throws FtpError (500/502 when the server lacks it, 550); as connect()
+   */
+  setLastModified(path: string, date: Date): Promise<void> {
+    return this.#run(async (t) => void expect(await t.request('MFMT', `${formatTimeVal(date)} ${path}`), 213, 253));
+  }
+
+  /** Changes permission bits (SITE CHMOD). @throws FtpError (500/502/550); as connect() */
+  chmod(path: string, mode: number): Promise<void> {
+    return this.#run(async (t) => void expect(await t.request('SITE', `CHMOD ${(mode & 0o7777).toString(8)} ${path}`), 200));
+  }
+
+  /** The server's status, or a path's (STAT): the reply's text. @throws FtpError; as connect() */
+  status(path = ''): Promise<string> {
+    return this.#run(async (t) => expect(await t.request('STAT', path), 211, 212, 213).text);
+  }
+
+  /** Sets the transfer type (TYPE I or A); kept across a new login. @throws FtpError; as connect() */
+  type(type: TransferType): Promise<void> {
+    return this.#run(async (t) => {
+      expect(await t.request('TYPE', type), 200);
+      this.#type = type;
+    });
+  }
+
+  /**
+   * Lists a directory: MLSD when the server offers it (exact sizes and UTC
+   * times), else LIST parsed as Unix or DOS lines.
+   * @param path default: the current directory
+   * @throws FtpError (550); FtpProtocolError (ERR_FTP_PROTOCOL) for a
+   *   listing no parser knows or one over maxListingBytes; as connect()
+   */
+  list(path = ''): Promise<FileInfo[]> {
+    return this.#run(async (t) => {
+      const mlsd = this.#options.useMlsd && !this.#mlsdRefused && this.#features.has('MLST');
+      try {
+        return parseList(await this.#listText(t, mlsd ? 'MLSD' : 'LIST', path));
+      } catch (err) {
+        if (!mlsd || !(err instanceof FtpError) || (err.code !== 500 && err.code !== 502)) throw err;
+        this.#mlsdRefused = true;
+        return parseList(await this.#listText(t, 'LIST', path));
+      }
+    });
+  }
+
+  async #listText(t: FtpTransport, verb: 'MLSD' | 'LIST', path: string): Promise<string> {
+    const collector = new TextCollector(this.#options.maxListingBytes);
+    const data = await this.#openData(t);
+    await receive(t, { verb, arg: path, data, onProgress: this.#progress('list', path) }, collector);
+    return collector.text();
+  }
+
+  /**
+   * Downloads a file into `destination` (RETR), which is ended when the
+   * file is complete; with `startAt`, from that byte on (REST).
+   * @returns the bytes received
+   * @throws FtpError (550: no such file or no access; 426); the
+   *   destination's errors; AbortError; as connect()
+   */
+  download(path: string, destination: Writable, options: DownloadOptions = {}): Promise<number> {
+    const startAt = checkOffset('startAt', options.startAt);
+    let moved = 0;
+    const onProgress = this.#progress('download', path, (bytes) => {
+      moved = bytes;
+      options.onProgress?.(bytes);
+    });
+    return this.#run(async (t) => {
+      const data = await this.#openData(t);
+      try {
+        if (startAt > 0) expect(await t.request('REST', String(startAt)), 350);
+      } catch (err) {
+        data.close();
+        throw err;
+      }
+      return receive(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, destination);
+    }, () => moved === 0 && !destination.destroyed);
+  }
+
+  /**
+   * Uploads `source` to a file (STOR; APPE with `append`; REST + STOR with
+   * `startAt`). The remote file is complete when this resolves.
+   * @returns the bytes sent
+   * @throws FtpError (553: not allowed; 550; 452/552: no space); the
+   *   source's errors; AbortError; as connect()
+   */
+  upload(source: Readable, path: string, options: UploadOptions = {}): Promise<number> {
+    const startAt = checkOffset('startAt', options.startAt);
+    let moved = 0;
+    const onProgress = this.#progress('upload', path, (bytes) => {
+      moved = bytes;
+      options.onProgress?.(bytes);
+    });
+    return this.#run(async (t) => {
+      const data = await this.#openData(t);
+      try {
+        if (startAt > 0) expect(await t.request('REST', String(startAt)), 350);
+      } catch (err) {
+        data.close();
+        throw err;
+      }
+      const verb = options.append ? 'APPE' : 'STOR';
+      return send(t, { verb, arg: path, data, signal: options.signal, onProgress }, source);
+    }, () => moved === 0 && !source.destroyed);
+  }
+
+  #progress(type: TransferProgress['type'], path: string, also?: (bytes: number) => void): (bytes: number) => void {
+    return (bytes) => {
+      also?.(bytes);
+      if (this.listenerCount('progress') > 0) this.emit('progress', { type, path, bytes } satisfies TransferProgress);
+    };
+  }
+
+  #openData(t: FtpTransport) {
+    return openDataConnection(t, { mode: this.#options.dataMode, support: this.#support, usePasvAddress: this.#options.usePasvAddress });
+  }
+
+  /** Runs operations one at a time. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#lock.then(fn, fn);
+    this.#lock = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * Runs an operation on a logged-in connection. When the server had ended
+   * the session without acting on the operation (421, or the connection
+   * closed before any reply), logs in again and runs it once more.
+   */
+  #run<T>(op: (t: FtpTransport) => Promise<T>, mayRetry: () => boolean = () => true): Promise<T> {
+    return this.#exclusive(async () => {
+      const transport = await this.#session();
+      try {
+        return await op(transport);
+      } catch (err) {
+        if (this.#closed || !this.#options.reconnect || !sessionLost(err) || !mayRetry()) throw err;
+        transport.close();
+        const again = await this.#session();
+        this.emit('reconnect');
+        return op(again);
+      }
+    });
+  }
+
+  /** The logged-in control connection, made now if there is none. */
+  #session(): Promise<FtpTransport> {
+    if (this.#closed) return Promise.reject(new FtpClosedError('the client was closed'));
+    if (this.#transport && !this.#transport.closed) return Promise.resolve(this.#transport);
+    this.#connecting ??= this.#login().finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  async #login(): Promise<FtpTransport> {
+    const o = this.#options;
+    const { transport } = await FtpTransport.connect({ host: o.host, port: o.port, timeoutMs: o.timeoutMs });
+    this.#connections++;
+    try {
+      let reply = await transport.request('USER', o.user);
+      if (reply.code === 331) reply = await transport.request('PASS', o.password);
+      expect(reply, 230, 202);
+      this.#features = parseFeatures(await transport.request('FEAT'));
+      // RFC 2640: names are UTF-8 once asked; servers that always use it may refuse the command.
+      if (this.#features.has('UTF8')) await transport.request('OPTS', 'UTF8 ON');
+      expect(await transport.request('TYPE', this.#type), 200);
+      if (this.#cwd !== null) expect(await transport.request('CWD', this.#cwd), 250);
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+    if (this.#closed) {
+      transport.close();
+      throw new FtpClosedError('the client was closed');
+    }
+    this.#transport = transport;
+    return transport;
+  }
+}

@@ -1,0 +1,177 @@
+// Data connection strategies of the FTP client: passive (EPSV, falling back
+// to PASV) connects to the server; active (EPRT, falling back to PORT)
+// listens on our side and accepts the server's connection, from the
+// control connection's peer only. Unprivileged client code.
+import net from 'node:net';
+import { FtpError, addressFamily, encodeEprt, encodeHostPort, parseEpsvReply, parsePasvReply, sameAddress, type Reply } from '../../ftp/index.js';
+import { FtpTimeoutError } from './errors.js';
+import type { FtpTransport } from './transport.js';
+
+/** passive: the client connects (EPSV/PASV); active: the server connects (EPRT/PORT). */
+export type DataMode = 'passive' | 'active';
+
+/**
+ * What the client learned about the server's commands: a command that was
+ * refused as unknown (500, 502, 504, or 522 for the address family) is not
+ * tried again on this connection.
+ */
+export interface DataCommandSupport {
+  epsv?: boolean;
+  eprt?: boolean;
+}
+
+/** A data connection being set up; the socket is ready once `socket()` resolves. */
+export interface DataConnection {
+  /**
+   * The connected socket. Passive: connecting began when the connection was
+   * opened. Active: resolves when the server connects, which it does after
+   * the transfer command.
+   * @throws FtpTimeoutError (ETIMEDOUT); the socket's error (ECONNREFUSED, ...)
+   */
+  socket(): Promise<net.Socket>;
+  /** Closes whatever is open (the socket, or the listener); idempotent. */
+  close(): void;
+}
+
+/** Options of {@link openDataConnection}. */
+export interface OpenDataOptions {
+  mode: DataMode;
+  support: DataCommandSupport;
+  /**
+   * Passive: connect to the address in the 227 reply instead of the control
+   * connection's peer. Off by default: servers behind NAT announce private
+   * addresses, and following it would let a server point us anywhere.
+   */
+  usePasvAddress?: boolean;
+}
+
+// Reply codes that mean "I do not know this command" (or this address family).
+const UNSUPPORTED = new Set([500, 501, 502, 504, 522]);
+
+function refused(reply: Reply): FtpError {
+  return new FtpError(reply.code, reply.text);
+}
+
+/**
+ * Sets up a data connection for the next transfer command on `transport`.
+ * @throws FtpError for a refusal of both the extended and the old command;
+ *   FtpProtocolError (ERR_FTP_PROTOCOL) for a 227/229 without an address;
+ *   FtpClosedError, FtpTimeoutError from the control connection
+ */
+export async function openDataConnection(transport: FtpTransport, options: OpenDataOptions): Promise<DataConnection> {
+  return options.mode === 'active' ? openActive(transport, options.support) : openPassive(transport, options);
+}
+
+async function openPassive(transport: FtpTransport, options: OpenDataOptions): Promise<DataConnection> {
+  const { support } = options;
+  let host = transport.remoteAddress;
+  let port: number | undefined;
+  if (support.epsv !== false) {
+    const reply = await transport.request('EPSV');
+    if (reply.code === 229) {
+      support.epsv = true;
+      port = parseEpsvReply(reply.text);
+    } else if (UNSUPPORTED.has(reply.code) && support.epsv === undefined) {
+      support.epsv = false;
+    } else {
+      throw refused(reply);
+    }
+  }
+  if (port === undefined) {
+    const reply = await transport.request('PASV');
+    if (reply.code !== 227) throw refused(reply);
+    const address = parsePasvReply(reply.text);
+    port = address.port;
+    if (options.usePasvAddress) host = address.host;
+  }
+  return connectTo(host, port, transport.timeoutMs);
+}
+
+function connectTo(host: string, port: number, timeoutMs: number): DataConnection {
+  const socket = net.connect({ host, port });
+  const connected = new Promise<net.Socket>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new FtpTimeoutError(`data connection to ${host}:${port} not made within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+  connected.catch(() => {});
+  return {
+    socket: () => connected,
+    close: () => socket.destroy(),
+  };
+}
+
+async function openActive(transport: FtpTransport, support: DataCommandSupport): Promise<DataConnection> {
+  const server = net.createServer({ pauseOnConnect: true });
+  const local = transport.localAddress;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: local, port: 0, backlog: 1 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as net.AddressInfo;
+  const peer = transport.remoteAddress;
+  let accepted: net.Socket | null = null;
+  const connection = new Promise<net.Socket>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      server.close();
+      reject(new FtpTimeoutError(`the server did not open the data connection within ${transport.timeoutMs} ms`));
+    }, transport.timeoutMs);
+    server.on('connection', (socket) => {
+      // Only the server we talk to may deliver our data (no data connection theft).
+      if (accepted || !sameAddress(socket.remoteAddress ?? '', peer)) {
+        socket.destroy();
+        return;
+      }
+      accepted = socket;
+      clearTimeout(timer);
+      server.close();
+      // Still paused (pauseOnConnect): the transfer starts reading when it is ready.
+      resolve(socket);
+    });
+    server.once('close', () => {
+      clearTimeout(timer);
+      if (!accepted) reject(new Error('the data listener was closed'));
+    });
+  });
+  connection.catch(() => {});
+  const close = (): void => {
+    server.close();
+    accepted?.destroy();
+  };
+  try {
+    const ipv6 = addressFamily(local) === 'IPv6';
+    let done = false;
+    if (support.eprt !== false || ipv6) {
+      const reply = await transport.request('EPRT', encodeEprt(local, port));
+      if (reply.code === 200) {
+        support.eprt = true;
+        done = true;
+      } else if (!ipv6 && UNSUPPORTED.has(reply.code) && support.eprt === undefined) {
+        support.eprt = false;
+      } else {
+        throw refused(reply);
+      }
+    }
+    if (!done) {
+      const reply = await transport.request('PORT', encodeHostPort(local, port));
+      if (reply.code !== 200) throw refused(reply);
+    }
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return { socket: () => connection, close };
+}

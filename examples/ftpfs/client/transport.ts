@@ -1,0 +1,220 @@
+// The control connection of the FTP client: one TCP socket, replies cut out
+// of the byte stream with caps, one command at a time in a queue, a timeout
+// on every exchange, and one close path. Unprivileged client code.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { FtpError, ReplyParser, formatCommand, type Reply } from '../../ftp/index.js';
+import { FtpClosedError, FtpTimeoutError, abortError } from './errors.js';
+
+/** Where to connect and how long to wait. */
+export interface TransportOptions {
+  host: string;
+  port: number;
+  /** Connecting, and each wait for a reply (or for data during a transfer). */
+  timeoutMs: number;
+  /** Caps of the reply parser (defaults 8 KiB per line, 64 KiB per reply). */
+  maxLineBytes?: number;
+  maxReplyBytes?: number;
+  signal?: AbortSignal;
+}
+
+/** How one command is sent. */
+export interface RequestOptions {
+  /** Called with each 1xx reply (125/150 before a transfer) before the final one. */
+  onPreliminary?: (reply: Reply) => void;
+  /** Overrides the transport's timeout for this exchange. */
+  timeoutMs?: number;
+}
+
+interface Task {
+  readonly label: string;
+  readonly timeoutMs: number;
+  readonly onPreliminary: ((reply: Reply) => void) | undefined;
+  readonly resolve: (reply: Reply) => void;
+  readonly reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  /** A 1xx reply came: the server has begun to act on the command. */
+  begun: boolean;
+}
+
+/**
+ * One FTP control connection. Commands go out one at a time, in the order
+ * request() was called; each resolves with its final reply (whatever its
+ * code: the caller decides what a failure means). Events: 'close' (once,
+ * with the error that ended the connection, or null after close()).
+ */
+export class FtpTransport extends EventEmitter {
+  readonly #socket: net.Socket;
+  readonly #parser: ReplyParser;
+  readonly #timeoutMs: number;
+  #task: Task | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closedBy: Error | null = null;
+  #closed = false;
+
+  private constructor(socket: net.Socket, options: TransportOptions) {
+    super();
+    this.#socket = socket;
+    this.#timeoutMs = options.timeoutMs;
+    this.#parser = new ReplyParser({ maxLineBytes: options.maxLineBytes, maxReplyBytes: options.maxReplyBytes });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err) => this.#shutdown(new FtpClosedError(`control connection failed: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.#shutdown(new FtpClosedError('the server closed the control connection')));
+  }
+
+  /**
+   * Connects and reads the server's greeting (220; a 120 "ready in a while"
+   * is waited through).
+   * @returns the transport and the greeting
+   * @throws FtpError with the greeting's code when the server refuses (421);
+   *   FtpTimeoutError (ETIMEDOUT); FtpClosedError (ERR_FTP_CLOSED) when the
+   *   connection fails (its cause holds ECONNREFUSED, ...); AbortError
+   */
+  static async connect(options: TransportOptions): Promise<{ transport: FtpTransport; greeting: Reply }> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortError(signal.reason);
+    const socket = net.connect({ host: options.host, port: options.port });
+    const transport = new FtpTransport(socket, options);
+    const onAbort = (): void => transport.#shutdown(abortError(signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const greeting = await transport.#exchange(null, `connect to ${options.host}:${options.port}`, {});
+      if (greeting.code !== 220) {
+        transport.close();
+        throw new FtpError(greeting.code, greeting.text);
+      }
+      return { transport, greeting };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** True once the connection is closed or closing: every request now fails. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Our address on the control connection (where an active data connection listens). */
+  get localAddress(): string {
+    return this.#socket.localAddress ?? '127.0.0.1';
+  }
+
+  /** The server's address (where a passive data connection goes). */
+  get remoteAddress(): string {
+    return this.#socket.remoteAddress ?? '127.0.0.1';
+  }
+
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  /**
+   * Sends one command and resolves with its final reply (1xx replies go to
+   * onPreliminary). Commands are queued: this one is written after the
+   * previous one has its final reply.
+   * @throws FtpSyntaxError (ERR_FTP_CONTROL_CHARACTER, ERR_FTP_NUL_BYTE) for
+   *   an argument with CR, LF or NUL; FtpClosedError (ERR_FTP_CLOSED);
+   *   FtpTimeoutError (ETIMEDOUT), after which the connection is closed
+   */
+  request(verb: string, arg = '', options: RequestOptions = {}): Promise<Reply> {
+    // Checked now, so that an unsafe name fails before anything is queued.
+    const line = formatCommand(verb, arg);
+    const run = (): Promise<Reply> => this.#exchange(line, verb, options);
+    const result = this.#queue.then(run, run);
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * Restarts the timer of the exchange in progress: data is moving on the
+   * data connection, so a transfer that takes long is not a dead server.
+   */
+  touch(): void {
+    const task = this.#task;
+    if (task) this.#arm(task);
+  }
+
+  /** Closes the connection; requests in progress or queued fail with FtpClosedError. */
+  close(): void {
+    this.#shutdown(new FtpClosedError('the control connection was closed'), null);
+  }
+
+  #exchange(line: string | null, label: string, options: RequestOptions): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      if (this.#closed) {
+        reject(this.#closedBy ?? new FtpClosedError('the control connection is closed'));
+        return;
+      }
+      const task: Task = {
+        label, timeoutMs: options.timeoutMs ?? this.#timeoutMs, onPreliminary: options.onPreliminary,
+        resolve, reject, timer: undefined, begun: false,
+      };
+      this.#task = task;
+      this.#arm(task);
+      if (line !== null) this.#socket.write(line);
+    });
+  }
+
+  #arm(task: Task): void {
+    if (task.timer) {
+      // Called for every chunk of a transfer: refresh() is cheaper than a new timer.
+      task.timer.refresh();
+      return;
+    }
+    task.timer = setTimeout(() => {
+      this.#shutdown(new FtpTimeoutError(`no reply to ${task.label} within ${task.timeoutMs} ms`));
+    }, task.timeoutMs);
+  }
+
+  #onData(chunk: Buffer): void {
+    let replies: Reply[];
+    try {
+      replies = this.#parser.push(chunk);
+    } catch (err) {
+      this.#shutdown(err as Error);
+      return;
+    }
+    for (const reply of replies) this.#onReply(reply);
+  }
+
+  #onReply(reply: Reply): void {
+    const task = this.#task;
+    if (reply.code === 421) {
+      // The server is closing the session (an idle timeout, a shutdown).
+      // The command it answers was not carried out.
+      if (task) this.#finish(task, reply);
+      this.#shutdown(new FtpError(421, reply.text));
+      return;
+    }
+    if (!task) return; // An unsolicited reply other than 421 carries nothing to act on.
+    if (reply.code < 200) {
+      task.begun = true;
+      this.#arm(task);
+      task.onPreliminary?.(reply);
+      return;
+    }
+    this.#finish(task, reply);
+  }
+
+  #finish(task: Task, reply: Reply): void {
+    clearTimeout(task.timer);
+    if (this.#task === task) this.#task = null;
+    task.resolve(reply);
+  }
+
+  /** The one close path: fails the exchange in progress, then everything queued. */
+  #shutdown(reason: Error, emitted: Error | null = reason): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closedBy = reason instanceof FtpClosedError || reason instanceof FtpError ? reason : new FtpClosedError(reason.message, { cause: reason });
+    this.#socket.destroy();
+    const task = this.#task;
+    this.#task = null;
+    if (task) {
+      clearTimeout(task.timer);
+      task.reject(reason instanceof FtpClosedError && task.begun ? new FtpClosedError(reason.message, { cause: reason.cause, replied: true }) : reason);
+    }
+    this.emit('close', emitted);
+  }
+}

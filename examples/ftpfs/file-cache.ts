@@ -1,0 +1,382 @@
+// FileCache: ftpfs's local copies of remote files, in a cache directory of
+// its own. A file is downloaded when first opened (reads are served as soon
+// as their bytes have arrived), served from the copy afterwards while the
+// server's listing shows the same version, and uploaded when changed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import type { FtpClientPool } from './client/index.js';
+import { CachedFile, type RemoteVersion } from './cached-file.js';
+import { isInside, movedPath } from './mount-path.js';
+
+const fsOpen = promisify(fs.open);
+const fsClose = promisify(fs.close);
+const fsRead = promisify(fs.read);
+const fsWrite = promisify(fs.write);
+const fsFtruncate = promisify(fs.ftruncate);
+
+/** What the cache has done, for statistics and tests. */
+export interface CacheStats {
+  /** Downloads started (RETR), resumed ones included. */
+  downloads: number;
+  /** Uploads completed (STOR). */
+  uploads: number;
+  /** Opens served by a copy that was already complete. */
+  hits: number;
+}
+
+/** How an open treats the file's content. */
+export type OpenMode = 'keep' | 'truncate' | 'create';
+
+/** Writes a download into the copy at increasing offsets, and reports each step. */
+class CopyWriter extends Writable {
+  readonly #file: CachedFile;
+  readonly #fd: number;
+  #position: number;
+
+  constructor(file: CachedFile, fd: number) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.#file = file;
+    this.#fd = fd;
+    this.#position = file.available;
+  }
+
+  // Readers get the bytes as they arrive, before they reach the disk.
+  override write(chunk: Buffer, encoding?: BufferEncoding | ((error: Error | null | undefined) => void), callback?: (error: Error | null | undefined) => void): boolean {
+    this.#file.receive(chunk);
+    return super.write(chunk, encoding as BufferEncoding, callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    fs.writev(this.#fd, buffers, this.#position, (err, written) => {
+      if (err) return callback(err);
+      this.#position += written;
+      this.#file.advance(written);
+      callback();
+    });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this._writev([{ chunk }], callback);
+  }
+}
+
+function sameVersion(copy: RemoteVersion | null, listed: RemoteVersion): boolean {
+  if (!copy || copy.size !== listed.size) return false;
+  // A listing entry we wrote ourselves (after an upload): the size says enough.
+  if (listed.mtimeMs === null) return true;
+  if (copy.mtimeMs === null) {
+    // Our own upload: the first listing since gives the server's time.
+    copy.mtimeMs = listed.mtimeMs;
+    return true;
+  }
+  return copy.mtimeMs === listed.mtimeMs;
+}
+
+/**
+ * The copies of one mount, by remote path, in a directory of their own.
+ * Transfers go through the pool ('transfer' use), so that listings are never
+ * stuck behind them.
+ */
+export class FileCache {
+  readonly stats: CacheStats = { downloads: 0, uploads: 0, hits: 0 };
+  readonly #dir: string;
+  readonly #pool: FtpClientPool;
+  /** Copies by remote path, least recently opened first. */
+  readonly #files = new Map<string, CachedFile>();
+  readonly #maxBytes: number;
+  /** Bytes on disk per copy, as last counted, and their sum. */
+  readonly #counted = new Map<CachedFile, number>();
+  #bytes = 0;
+  #evicting = false;
+  #counter = 0;
+
+  /**
+   * @param dir a directory of this cache alone (its files are named by number)
+   * @param maxBytes copies nobody uses are removed, oldest first, while the
+   *   cache holds more (copies in use or with changes stay, whatever their size)
+   */
+  constructor(dir: string, pool: FtpClientPool, maxBytes = Infinity) {
+    this.#dir = dir;
+    this.#pool = pool;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes the copies take on disk, as counted when each was last left alone. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The copy of a remote file, if there is one. */
+  get(remote: string): CachedFile | undefined {
+    return this.#files.get(remote);
+  }
+
+  /** Copies of files created here and not uploaded yet, in a remote directory. */
+  *pendingIn(remoteDir: string): Generator<CachedFile> {
+    for (const file of this.#files.values()) {
+      if (!file.onServer && path.posix.dirname(file.remote) === remoteDir) yield file;
+    }
+  }
+
+  /**
+   * Opens the copy of `remote` for one more handle. 'keep' downloads the
+   * file unless a copy of the listed version is there (or one with local
+   * changes); 'truncate' and 'create' start from an empty copy, without a
+   * download.
+   * @param listed the file as the listing shows it (null for a new file)
+   * @returns the copy, and whether it was complete already
+   * @throws local errors opening the copy (EMFILE, ENOSPC, ...)
+   */
+  async open(remote: string, listed: RemoteVersion | null, how: OpenMode): Promise<{ file: CachedFile; cached: boolean }> {
+    let file = this.#files.get(remote);
+    if (file && how === 'keep' && listed && !file.dirty && !file.busy && file.onServer && !sameVersion(file.version, listed)) {
+      // The server's file changed since the copy was taken.
+      this.#discard(file);
+      file = undefined;
+    }
+    const cached = file !== undefined && how === 'keep' && file.complete;
+    if (!file) file = new CachedFile(remote, path.join(this.#dir, String(++this.#counter)), how !== 'create');
+    // Most recently opened last: eviction takes from the front.
+    this.#files.delete(remote);
+    this.#files.set(remote, file);
+    file.opens++;
+    try {
+      const fd = await this.#openCopy(file);
+      if (how !== 'keep') {
+        if (file.download) {
+          // Its last writes must land before the copy is emptied.
+          this.#stopDownload(file);
+          await file.download?.done;
+        }
+        await fsFtruncate(fd, 0);
+        file.setContent(0);
+        file.dirty = true;
+        file.mtimeMs = Date.now();
+      } else if (!file.complete && !file.download) {
+        this.#startDownload(file, fd, listed);
+      }
+    } catch (err) {
+      file.opens--;
+      this.#idle(file);
+      throw err;
+    }
+    if (cached) this.stats.hits++;
+    return { file, cached };
+  }
+
+  #openCopy(file: CachedFile): Promise<number> {
+    if (file.fd !== null) return Promise.resolve(file.fd);
+    file.opening ??= fsOpen(file.local, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600).then((fd) => {
+      file.fd = fd;
+      return fd;
+    }).finally(() => {
+      file.opening = null;
+    });
+    return file.opening;
+  }
+
+  #startDownload(file: CachedFile, fd: number, listed: RemoteVersion | null): void {
+    if (listed && !sameVersion(file.version, listed)) {
+      // A different version than the part already here: start over.
+      file.available = 0;
+    }
+    file.version = listed ? { ...listed } : file.version;
+    file.size = listed?.size ?? file.size;
+    file.begin();
+    if (listed && file.available > 0 && file.available === listed.size) {
+      file.setContent(listed.size);
+      return;
+    }
+    const abort = new AbortController();
+    const startAt = file.available;
+    this.stats.downloads++;
+    const done = this.#pool.use('transfer', (client) => client.download(file.remote, new CopyWriter(file, fd), { startAt, signal: abort.signal }), abort.signal)
+      .then(() => file.settle(null), (err: Error) => file.settle(err))
+      .finally(() => {
+        file.download = null;
+        this.#idle(file);
+      });
+    file.download = { done, abort };
+  }
+
+  #stopDownload(file: CachedFile): void {
+    file.download?.abort.abort();
+  }
+
+  /**
+   * Bytes of the file, from the copy, once they have arrived.
+   * @throws the download's error (FtpError, FtpClosedError, ...); local read
+   *   errors; AbortError when `signal` aborts the wait
+   */
+  async read(file: CachedFile, offset: number, size: number, signal?: AbortSignal): Promise<Buffer> {
+    const end = Math.min(offset + size, file.size);
+    await file.until(end, false, signal);
+    if (!file.complete) {
+      const recent = file.fromMemory(offset, Math.max(0, Math.min(size, file.received - offset)));
+      if (recent) return recent;
+      // Older bytes than memory holds: from the copy, once written.
+      await file.until(end, true, signal);
+    }
+    const fd = file.fd;
+    if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
+    // Past `available` a download may be writing this very moment; past
+    // `size` the copy may hold what an older version left there.
+    const length = Math.max(0, Math.min(size, (file.complete ? file.size : file.available) - offset));
+    if (length === 0) return Buffer.alloc(0);
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await fsRead(fd, buffer, 0, length, offset);
+    return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+  }
+
+  /**
+   * Writes into the copy (after the download, if one runs); the file is
+   * then dirty until uploaded.
+   * @throws the download's error; local write errors (ENOSPC)
+   */
+  async write(file: CachedFile, offset: number, data: Uint8Array): Promise<number> {
+    await file.until(Infinity);
+    const fd = file.fd;
+    if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
+    let done = 0;
+    while (done < data.length) done += (await fsWrite(fd, data, done, data.length - done, offset + done)).bytesWritten;
+    file.setContent(Math.max(file.size, offset + data.length));
+    file.dirty = true;
+    file.mtimeMs = Date.now();
+    return data.length;
+  }
+
+  /**
+   * Cuts or extends the copy to `size` bytes; the file is then dirty.
+   * @throws the download's error; local errors
+   */
+  async truncate(file: CachedFile, size: number): Promise<void> {
+    await file.until(Infinity);
+    const fd = file.fd;
+    if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
+    await fsFtruncate(fd, size);
+    file.setContent(size);
+    file.dirty = true;
+    file.mtimeMs = Date.now();
+  }
+
+  /**
+   * Uploads the copy when it holds changes (STOR of the whole file); waits
+   * for an upload already running first. Nothing happens for a file that
+   * was deleted meanwhile.
+   * @throws the upload's error (FtpError 553, 552, ...); the file stays dirty
+   */
+  async upload(file: CachedFile): Promise<void> {
+    while (file.uploading) await file.uploading.catch(() => {});
+    if (!file.dirty || file.unlinked) return;
+    const fd = file.fd ?? (await this.#openCopy(file));
+    const size = file.size;
+    file.dirty = false;
+    const source = size === 0 ? Readable.from([]) : fs.createReadStream(file.local, { fd, start: 0, end: size - 1, autoClose: false, highWaterMark: 1024 * 1024 });
+    const uploading = this.#pool.use('transfer', (client) => client.upload(source, file.remote)).then(() => undefined);
+    file.uploading = uploading;
+    try {
+      await uploading;
+    } catch (err) {
+      file.dirty = true;
+      throw err;
+    } finally {
+      file.uploading = null;
+      this.#idle(file);
+    }
+    this.stats.uploads++;
+    file.onServer = true;
+    file.version = { size, mtimeMs: null };
+  }
+
+  /** One handle less; the copy's descriptor closes with the last one. */
+  release(file: CachedFile): void {
+    file.opens--;
+    if (file.opens === 0 && !file.complete) {
+      // Nobody reads on: stop; a later open resumes from what arrived (REST).
+      this.#stopDownload(file);
+    }
+    this.#idle(file);
+  }
+
+  /** The remote file was deleted: open handles keep the copy, which goes with the last one. */
+  unlink(remote: string): void {
+    const file = this.#files.get(remote);
+    if (!file) return;
+    file.unlinked = true;
+    this.#files.delete(remote);
+    // A download serving an open file goes on (servers keep reading a deleted file).
+    if (file.opens === 0) this.#stopDownload(file);
+    this.#idle(file);
+  }
+
+  /** `from` (and all below it) was renamed to `to` on the server. */
+  rename(from: string, to: string): void {
+    for (const remote of [...this.#files.keys()]) {
+      if (isInside(remote, to)) this.unlink(remote);
+    }
+    for (const [remote, file] of [...this.#files]) {
+      if (!isInside(remote, from)) continue;
+      this.#files.delete(remote);
+      file.remote = movedPath(remote, from, to);
+      this.#files.set(file.remote, file);
+    }
+  }
+
+  /** Stops transfers, closes descriptors and removes the cache directory. */
+  async close(): Promise<void> {
+    const files = [...this.#files.values()];
+    for (const file of files) this.#stopDownload(file);
+    await Promise.all(files.map((file) => file.download?.done));
+    for (const file of files) {
+      if (file.fd !== null) await fsClose(file.fd).catch(() => {});
+      file.fd = null;
+    }
+    this.#files.clear();
+    await fs.promises.rm(this.#dir, { recursive: true, force: true });
+  }
+
+  #discard(file: CachedFile): void {
+    file.unlinked = true;
+    if (this.#files.get(file.remote) === file) this.#files.delete(file.remote);
+    this.#idle(file);
+  }
+
+  /**
+   * Closes the copy's descriptor when nothing uses it; removes a copy nobody
+   * can reach; then removes old unused copies while the cache is too big.
+   */
+  #idle(file: CachedFile): void {
+    if (file.busy || file.opening) return;
+    const fd = file.fd;
+    file.fd = null;
+    const gone = file.unlinked;
+    this.#count(file, gone ? 0 : Math.max(file.available, file.complete ? file.size : 0));
+    void (async () => {
+      if (fd !== null) await fsClose(fd).catch(() => {});
+      if (gone) await fs.promises.rm(file.local, { force: true });
+    })();
+    if (this.#bytes > this.#maxBytes && !this.#evicting) this.#evict();
+  }
+
+  #count(file: CachedFile, bytes: number): void {
+    this.#bytes += bytes - (this.#counted.get(file) ?? 0);
+    if (bytes === 0) this.#counted.delete(file);
+    else this.#counted.set(file, bytes);
+  }
+
+  #evict(): void {
+    this.#evicting = true;
+    try {
+      for (const file of [...this.#files.values()]) {
+        if (this.#bytes <= this.#maxBytes) return;
+        if (file.busy || file.opening || file.dirty || !file.onServer) continue;
+        this.#discard(file);
+      }
+    } finally {
+      this.#evicting = false;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// ftpfs: mounts a directory of an FTP server through FUSE and serves it until
+// unmounted (fusermount3 -u, SIGINT or SIGTERM). Runs as the user who
+// mounts; fusermount3 (setuid) does the mounting and passes /dev/fuse back.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resolvePath } from '../ftp/index.js';
+import { FtpClientPool } from './client/index.js';
+import { parseCli, usage, type FtpfsOptions } from './cli-options.js';
+import { errnoOf } from './errno-map.js';
+import { FtpFs } from './ftp-fs.js';
+import { mount } from './fuse/mount.js';
+
+function say(message: string): void {
+  process.stderr.write(`ftpfs: ${message}\n`);
+}
+
+/** The server's directory to mount, checked to be one. */
+async function remoteRoot(pool: FtpClientPool, options: FtpfsOptions): Promise<string> {
+  return pool.use('command', async (client) => {
+    await client.connect();
+    const root = options.remotePath.startsWith('/') ? resolvePath('/', options.remotePath) : resolvePath(await client.pwd(), options.remotePath);
+    await client.send('CWD', root);
+    return root;
+  });
+}
+
+/** A name for /proc/mounts and df: fusermount3 takes no commas or control characters in it. */
+function fsName(options: FtpfsOptions, root: string): string {
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return `ftp://${options.user}@${host}:${options.port}${root}`.replace(/[,\\\0-\x1f\x7f]/g, '_');
+}
+
+async function main(): Promise<void> {
+  let options: FtpfsOptions;
+  try {
+    options = parseCli(process.argv.slice(2), process.env);
+  } catch (err) {
+    say(`${(err as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  const pool = new FtpClientPool({
+    host: options.host, port: options.port, user: options.user, password: options.password,
+    timeoutMs: Math.round(options.timeoutSeconds * 1000), dataMode: options.dataMode, maxConnections: options.connections,
+  });
+  let root: string;
+  try {
+    root = await remoteRoot(pool, options);
+  } catch (err) {
+    say(`cannot use ftp://${options.host}:${options.port}/${options.remotePath}: ${(err as Error).message} (${errnoOf(err)})`);
+    await pool.close();
+    process.exit(1);
+  }
+  const cacheBase = options.cacheDir ?? path.join(os.tmpdir(), `ftpfs-${process.getuid?.() ?? 'user'}`);
+  let cacheDir: string;
+  try {
+    await fs.promises.mkdir(cacheBase, { recursive: true, mode: 0o700 });
+    cacheDir = await fs.promises.mkdtemp(path.join(cacheBase, 'mount-'));
+  } catch (err) {
+    say(`cannot make a cache directory in ${cacheBase}: ${(err as Error).message}`);
+    await pool.close();
+    process.exit(1);
+  }
+  const ttl = options.dirTtlSeconds;
+  const ftpFs = new FtpFs({
+    pool, remoteRoot: root, cacheDir, dirTtlMs: ttl * 1000, readOnly: options.readOnly,
+    cacheBytes: options.cacheSizeMiB * 1024 * 1024, report: say,
+  });
+  const cleanUp = async (): Promise<void> => {
+    await ftpFs.close().catch((err: Error) => say(`cache cleanup: ${err.message}`));
+    await pool.close();
+  };
+  let handle;
+  try {
+    handle = await mount(options.mountpoint, ftpFs, {
+      fsName: fsName(options, root), subtype: 'ftpfs', readOnly: options.readOnly, allowOther: options.allowOther,
+      handleSignals: true, readdirPlus: true, atomicTruncate: true, maxWrite: 1024 * 1024,
+      entryTimeout: ttl, attrTimeout: ttl,
+    });
+  } catch (err) {
+    say(`cannot mount on ${options.mountpoint}: ${(err as Error).message}`);
+    await cleanUp();
+    process.exit(1);
+  }
+  handle.on('error', (err: Error) => say(`unmount failed: ${err.message}`));
+  handle.once('unmounted', () => {
+    void cleanUp().then(() => say(`unmounted ${handle.mountpoint}`));
+  });
+  say(`mounted ${fsName(options, root)} on ${handle.mountpoint}`);
+}
+
+await main();

@@ -1,0 +1,244 @@
+// The FTP client against a scripted peer on 127.0.0.1, for what no server at
+// hand does on purpose: silence (timeouts), oversized replies, EPSV refused
+// (PASV fallback), MLSD, a connection dropped before a reply (new login and
+// one retry), a 421 answer.
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FtpClient, FtpTransport } from '../../../examples/ftpfs/client/index.js';
+
+type Handler = (verb: string, arg: string, peer: Peer) => void;
+
+interface Peer {
+  socket: net.Socket;
+  reply(line: string): void;
+  /** Opens a passive listener; `serve` writes to the data connection once it comes. */
+  passive(serve: (data: net.Socket) => void): Promise<number>;
+}
+
+interface Scripted {
+  port: number;
+  commands: string[];
+  connections: number;
+  close(): Promise<void>;
+}
+
+const running: Scripted[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+/** A server that greets (unless `greeting` is null) and hands each command line to `handle`. */
+async function scripted(handle: Handler, greeting: string | null = '220 scripted'): Promise<Scripted> {
+  const commands: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const listeners = new Set<net.Server>();
+  const state = { connections: 0 };
+  const server = net.createServer((socket) => {
+    state.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    const peer: Peer = {
+      socket,
+      reply: (line) => socket.write(`${line}\r\n`),
+      passive: (serve) => new Promise((resolve) => {
+        const data = net.createServer((conn) => {
+          data.close();
+          serve(conn);
+        });
+        listeners.add(data);
+        data.listen(0, '127.0.0.1', () => resolve((data.address() as net.AddressInfo).port));
+      }),
+    };
+    if (greeting !== null) peer.reply(greeting);
+    let pending = '';
+    socket.on('data', (chunk) => {
+      pending += chunk.toString('latin1');
+      for (let nl = pending.indexOf('\r\n'); nl !== -1; nl = pending.indexOf('\r\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 2);
+        commands.push(line);
+        const space = line.indexOf(' ');
+        handle(space === -1 ? line : line.slice(0, space), space === -1 ? '' : line.slice(space + 1), peer);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const result: Scripted = {
+    port: (server.address() as net.AddressInfo).port,
+    commands,
+    get connections() {
+      return state.connections;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      for (const l of listeners) l.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  running.push(result);
+  return result;
+}
+
+/** Answers a login, FEAT (with `features`), TYPE and QUIT; other verbs go to `more`. */
+function basics(features: string[], more: Handler): Handler {
+  return (verb, arg, peer) => {
+    switch (verb) {
+      case 'USER': return peer.reply('331 password');
+      case 'PASS': return peer.reply('230 in');
+      case 'FEAT': return peer.reply(['211-Features:', ...features.map((f) => ` ${f}`), '211 End'].join('\r\n'));
+      case 'TYPE': return peer.reply('200 ok');
+      case 'QUIT': return peer.reply('221 bye');
+      default: return more(verb, arg, peer);
+    }
+  };
+}
+
+const MLSD_TEXT = 'type=dir;modify=20240102030405; sub\r\ntype=file;size=12;modify=20240102030405;unix.mode=0640; a file.txt\r\ntype=cdir; .\r\n';
+
+describe('FtpClient against a scripted peer', () => {
+  it('gives up on a server that never greets (ETIMEDOUT)', async () => {
+    const peer = await scripted(() => {}, null);
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 300 });
+    await expect(client.connect()).rejects.toMatchObject({ name: 'FtpTimeoutError', code: 'ETIMEDOUT' });
+  });
+
+  it('gives up on a command that gets no reply, and closes the connection', async () => {
+    const peer = await scripted(basics([], () => {}));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 300 });
+    await client.connect();
+    await expect(client.pwd()).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(client.connected).toBe(false);
+  });
+
+  it('refuses a reply line over the cap (ERR_FTP_PROTOCOL)', async () => {
+    const peer = await scripted(basics([], (_verb, _arg, p) => p.socket.write(`257 "${'x'.repeat(20_000)}`)));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
+    await client.connect();
+    await expect(client.pwd()).rejects.toMatchObject({ code: 'ERR_FTP_PROTOCOL' });
+    expect(client.connected).toBe(false);
+  });
+
+  it('falls back from EPSV to PASV once, and lists with MLSD when FEAT offers MLST', async () => {
+    const peer = await scripted(basics(['MLST type*;size*;modify*;', 'UTF8'], (verb, _arg, p) => {
+      if (verb === 'OPTS') return p.reply('200 UTF8 on');
+      if (verb === 'EPSV') return p.reply('500 what?');
+      if (verb === 'PASV') {
+        void p.passive((data) => data.end(MLSD_TEXT)).then((port) => p.reply(`227 Entering Passive Mode (127,0,0,1,${port >> 8},${port & 255}).`));
+        return;
+      }
+      if (verb === 'MLSD') {
+        p.reply('150 here it comes');
+        setTimeout(() => p.reply('226 done'), 20);
+        return;
+      }
+      p.reply('502 no');
+    }));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
+    const first = await client.list('/');
+    expect(first).toEqual([
+      { name: 'sub', type: 'directory', size: 0, modifiedAt: new Date(Date.UTC(2024, 0, 2, 3, 4, 5)) },
+      { name: 'a file.txt', type: 'file', size: 12, mode: 0o640, modifiedAt: new Date(Date.UTC(2024, 0, 2, 3, 4, 5)) },
+    ]);
+    expect(await client.list('/')).toEqual(first);
+    expect(peer.commands.filter((c) => c.startsWith('EPSV'))).toHaveLength(1);
+    expect(peer.commands.filter((c) => c.startsWith('PASV'))).toHaveLength(2);
+    expect(peer.commands).toContain('OPTS UTF8 ON');
+    await client.close();
+  });
+
+  it('a refused RETR fails at once even when the data connection stays open', async () => {
+    // vsftpd answers 550 without accepting the passive connection, which then waits in its backlog.
+    const peer = await scripted(basics([], (verb, _arg, p) => {
+      if (verb === 'EPSV') {
+        void p.passive(() => {}).then((port) => p.reply(`229 Entering Extended Passive Mode (|||${port}|)`));
+        return;
+      }
+      if (verb === 'RETR') return p.reply('550 Failed to open file.');
+      p.reply('502 no');
+    }));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 30_000 });
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    // Without the fix this waits for data that never comes: the test's own timeout fails it.
+    await expect(client.download('/missing', sink)).rejects.toMatchObject({ name: 'FtpError', code: 550 });
+    await client.close();
+  });
+
+  it('logs in again and repeats a command the server dropped without a reply', async () => {
+    let dropped = false;
+    const peer = await scripted(basics([], (verb, _arg, p) => {
+      if (verb !== 'PWD') return p.reply('502 no');
+      if (!dropped) {
+        dropped = true;
+        p.socket.destroy();
+        return;
+      }
+      p.reply('257 "/again" is the current directory');
+    }));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
+    let reconnects = 0;
+    client.on('reconnect', () => reconnects++);
+    expect(await client.pwd()).toBe('/again');
+    expect(reconnects).toBe(1);
+    expect(client.connections).toBe(2);
+    expect(peer.connections).toBe(2);
+    await client.close();
+  });
+
+  it('a 421 answer ends the session; the next operation logs in again', async () => {
+    let answered = 0;
+    const peer = await scripted(basics([], (verb, _arg, p) => {
+      if (verb !== 'MKD') return p.reply('502 no');
+      answered++;
+      if (answered === 1) {
+        p.reply('421 Timeout.');
+        p.socket.end();
+        return;
+      }
+      p.reply('257 "/d" created');
+    }));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
+    expect(await client.mkdir('/d')).toBe('/d');
+    expect(client.connections).toBe(2);
+    await client.close();
+  });
+
+  it('sends MFMT and SITE CHMOD as servers expect them', async () => {
+    const peer = await scripted(basics(['MFMT'], (verb, _arg, p) => {
+      if (verb === 'MFMT') return p.reply('213 Modify=20240102030405; /a b');
+      if (verb === 'SITE') return p.reply('200 SITE CHMOD command ok.');
+      p.reply('502 no');
+    }));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
+    await client.setLastModified('/a b', new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 600)));
+    await client.chmod('/a b', 0o100755);
+    expect(client.features.has('MFMT')).toBe(true);
+    expect(peer.commands.slice(-2)).toEqual(['MFMT 20240102030405 /a b', 'SITE CHMOD 755 /a b']);
+    await client.close();
+  });
+
+  it('without reconnect, a 421 is an FtpError with code 421', async () => {
+    const peer = await scripted(basics([], (_verb, _arg, p) => p.reply('421 Service not available')));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000, reconnect: false });
+    await expect(client.pwd()).rejects.toMatchObject({ name: 'FtpError', code: 421 });
+  });
+
+  it('the transport serializes commands and hands 1xx replies to onPreliminary', async () => {
+    const peer = await scripted((verb, _arg, p) => {
+      if (verb === 'A') p.reply('150 starting\r\n226 done');
+      else p.reply('200 ok');
+    });
+    const { transport } = await FtpTransport.connect({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
+    const preliminary: number[] = [];
+    const [a, b] = await Promise.all([
+      transport.request('A', '', { onPreliminary: (r) => preliminary.push(r.code) }),
+      transport.request('B'),
+    ]);
+    expect([a.code, b.code, preliminary]).toEqual([226, 200, [150]]);
+    expect(peer.commands).toEqual(['A', 'B']);
+    transport.close();
+    await expect(transport.request('C')).rejects.toMatchObject({ code: 'ERR_FTP_CLOSED' });
+  });
+});

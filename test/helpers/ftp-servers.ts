@@ -1,0 +1,222 @@
+// FTP servers for the client and ftpfs tests, on 127.0.0.1: our own vsftpd
+// instance (Debian's package) in standalone mode with a temporary config, a
+// temporary local user and a temporary root. Each kind implements one
+// interface, so the same suites can run against other servers (miniftp).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { addUser, admin, setPassword, uniqueName } from './users.js';
+import { waitFor } from './process.js';
+
+/** A running FTP server with one user whose root is a local directory. */
+export interface FtpTestServer {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** The local directory the user sees as '/'. Files put here are served. */
+  readonly root: string;
+  /** Makes `relative` (inside root) belong to the FTP user, as if uploaded. */
+  own(relative: string): void;
+  /** The arguments of the commands the server received with this verb (from its log). */
+  commands(verb: string): string[];
+  /** Kills the server and every session process at once (a crash, not a shutdown). */
+  kill(): Promise<void>;
+  /** Stops the server and removes its files and user. */
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Seconds of idleness after which the server ends a session (421). */
+  idleSessionTimeout?: number;
+}
+
+/** How to start one kind of server; `available` says why not, when it cannot run here. */
+export interface ServerKind {
+  name: string;
+  unavailable(): string | null;
+  start(options?: ServerOptions): Promise<FtpTestServer>;
+}
+
+function onPath(program: string): string | null {
+  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')]) {
+    const candidate = path.join(dir, program);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Resolves once something on host:port sends a line starting with 220. */
+async function greets(port: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      const timer = setTimeout(() => socket.destroy(), 1000);
+      socket.once('data', (d) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(d.toString().startsWith('220'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('close', () => resolve(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** Pids of all descendants of `pid` (vsftpd's sessions start their own sessions, so no process group holds them). */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0 && found.length < 10_000) {
+    for (const child of children.get(stack.pop()!) ?? []) {
+      found.push(child);
+      stack.push(child);
+    }
+  }
+  return found;
+}
+
+function killTree(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  for (const pid of [child.pid, ...descendants(child.pid)]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return exited;
+}
+
+const vsftpdConfig = (o: { port: number; emptyDir: string; log: string; idle?: number }) => `
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=${o.port}
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+chroot_local_user=YES
+allow_writeable_chroot=YES
+pam_service_name=vsftpd
+secure_chroot_dir=${o.emptyDir}
+seccomp_sandbox=NO
+force_dot_files=YES
+ascii_download_enable=YES
+ascii_upload_enable=YES
+xferlog_enable=YES
+log_ftp_protocol=YES
+vsftpd_log_file=${o.log}
+${o.idle === undefined ? '' : `idle_session_timeout=${o.idle}`}
+`;
+
+/** vsftpd from Debian's package: our own instance on a free port, as root. */
+export const vsftpd: ServerKind = {
+  name: 'vsftpd',
+  unavailable() {
+    if (process.getuid?.() !== 0) return 'needs root (vsftpd, useradd)';
+    if (!onPath('vsftpd')) return 'needs vsftpd (apt-get install vsftpd)';
+    if (!fs.existsSync('/etc/pam.d/vsftpd')) return 'needs /etc/pam.d/vsftpd (from the vsftpd package)';
+    return null;
+  },
+  async start(options = {}) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-vsftpd-'));
+    fs.chmodSync(base, 0o755);
+    const root = path.join(base, 'root');
+    const emptyDir = path.join(base, 'empty');
+    const log = path.join(base, 'vsftpd.log');
+    fs.mkdirSync(root, { mode: 0o755 });
+    fs.mkdirSync(emptyDir, { mode: 0o755 });
+    const user = uniqueName('ftpt');
+    const password = `pw-${process.pid}-${Date.now()}`;
+    const uid = addUser(user, { shell: '/bin/sh', home: root });
+    setPassword(user, password, 'SHA512');
+    fs.chownSync(root, uid, 65534);
+    let child: ChildProcess | null = null;
+    let port = 0;
+    let output = '';
+    // The port may be taken between freePort() and vsftpd's bind: try a few.
+    for (let attempt = 0; attempt < 5 && child === null; attempt++) {
+      port = await freePort();
+      const conf = path.join(base, `vsftpd-${attempt}.conf`);
+      fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout }));
+      const started = spawn(onPath('vsftpd')!, [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+      started.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+      started.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      if (await greets(port, 5000)) child = started;
+      else await killTree(started);
+    }
+    if (!child) {
+      fs.rmSync(base, { recursive: true, force: true });
+      admin('userdel', user);
+      throw new Error(`vsftpd did not start: ${output}`);
+    }
+    const running = child;
+    return {
+      name: 'vsftpd', host: '127.0.0.1', port, user, password, root,
+      own(relative) {
+        const target = path.join(root, relative);
+        spawnSync('chown', ['-R', `${uid}:65534`, target]);
+      },
+      commands(verb) {
+        if (!fs.existsSync(log)) return [];
+        const pattern = new RegExp(`FTP command: Client "[^"]*", "${verb}(?: (.*))?"$`, 'i');
+        return fs.readFileSync(log, 'utf8').split('\n').flatMap((line) => {
+          const m = pattern.exec(line);
+          return m ? [m[1] ?? ''] : [];
+        });
+      },
+      kill: () => killTree(running),
+      async stop() {
+        await killTree(running);
+        fs.rmSync(base, { recursive: true, force: true });
+        admin('userdel', user);
+      },
+    };
+  },
+};
+
+/** The servers the FTP suites run against. */
+export const serverKinds: ServerKind[] = [vsftpd];
+
+/** Waits (bounded) until `pid` is gone. */
+export async function waitGone(pid: number, ms = 10_000): Promise<void> {
+  await waitFor(() => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, ms, `process ${pid} to end`);
+}
