@@ -121,7 +121,7 @@ describe('Channel', () => {
     const input = fds[0]!.createReadStream();
     const output = fds[1]!.createWriteStream();
     expect(fds.every((fd) => fd.closed)).toBe(true);
-    await new Promise((resolve, reject) => input.pipe(output).on('finish', resolve).on('error', reject));
+    await new Promise<void>((resolve, reject) => input.pipe(output).on('finish', () => resolve()).on('error', reject));
     expect(fs.readFileSync(target, 'utf8')).toBe('streamed through a passed fd');
     a.close();
     b.close();

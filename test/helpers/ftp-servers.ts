@@ -206,8 +206,65 @@ export const vsftpd: ServerKind = {
   },
 };
 
+/** miniftp, the real multi-process server, with a temporary local user chrooted to its root. */
+export const miniftp: ServerKind = {
+  name: 'miniftp',
+  unavailable() {
+    if (process.getuid?.() !== 0) return 'needs root (miniftp starts as root; useradd)';
+    return null;
+  },
+  async start(options = {}) {
+    const { startMiniftp } = await import('./miniftp-server.js');
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-miniftp-'));
+    fs.chmodSync(base, 0o755);
+    const root = path.join(base, 'root');
+    fs.mkdirSync(root, { mode: 0o755 });
+    const user = uniqueName('ftpm');
+    const password = `pw-${process.pid}-${Date.now()}`;
+    const uid = addUser(user, { shell: '/bin/sh', home: root });
+    setPassword(user, password, 'SHA512');
+    fs.chownSync(root, uid, 65534);
+    let server;
+    try {
+      server = await startMiniftp({
+        chroot_local_user: 'YES', write_enable: 'YES', local_umask: '022', log_json: 'YES',
+        ...(options.idleSessionTimeout === undefined ? {} : { idle_session_timeout: options.idleSessionTimeout }),
+      });
+    } catch (err) {
+      fs.rmSync(base, { recursive: true, force: true });
+      admin('userdel', user);
+      throw err;
+    }
+    const running = server;
+    const verbs: Record<string, string> = { RETR: 'download', STOR: 'upload' };
+    return {
+      name: 'miniftp', host: '127.0.0.1', port: running.port, user, password, root,
+      own(relative) {
+        spawnSync('chown', ['-R', `${uid}:65534`, path.join(root, relative)]);
+      },
+      // The transfer log holds RETR (downloads) and STOR (uploads), each with its path.
+      commands(verb) {
+        const direction = verbs[verb.toUpperCase()];
+        if (!direction) throw new Error(`the miniftp log does not record ${verb}`);
+        if (!fs.existsSync(running.logFile)) return [];
+        return fs.readFileSync(running.logFile, 'utf8').split('\n').flatMap((line) => {
+          if (!line.startsWith('{')) return [];
+          const event = JSON.parse(line) as { type?: string; direction?: string; path?: string };
+          return event.type === 'transfer' && event.direction === direction && event.path ? [event.path] : [];
+        });
+      },
+      kill: () => killTree(running.child),
+      async stop() {
+        await running.stop();
+        fs.rmSync(base, { recursive: true, force: true });
+        admin('userdel', user);
+      },
+    };
+  },
+};
+
 /** The servers the FTP suites run against. */
-export const serverKinds: ServerKind[] = [vsftpd];
+export const serverKinds: ServerKind[] = [vsftpd, miniftp];
 
 /** Waits (bounded) until `pid` is gone. */
 export async function waitGone(pid: number, ms = 10_000): Promise<void> {
