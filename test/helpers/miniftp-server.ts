@@ -78,9 +78,11 @@ export async function startMiniftp(settings: Record<string, string | number> = {
       };
     },
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
       await waitFor(() => children().length === 0, 10_000, 'miniftp processes to exit').catch(() => {
         for (const p of children()) process.kill(p.pid, 'SIGKILL');
