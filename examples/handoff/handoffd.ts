@@ -17,6 +17,10 @@ async function main(): Promise<void> {
     console.error(`handoffd: ${(err as Error).message}\n${usage}`);
     process.exit(2);
   }
+  if (options === 'help') {
+    console.log(usage);
+    process.exit(0);
+  }
   if (process.getuid!() !== 0) {
     console.error('handoffd: must be started as root (it binds the ports and starts workers as another user)');
     process.exit(2);

@@ -34,7 +34,8 @@ function integer(name: string, text: string | undefined, min: number, max: numbe
 }
 
 /** @throws Error naming the bad option */
-export function parseOptions(argv: string[]): HandoffdOptions {
+export function parseOptions(argv: string[]): HandoffdOptions | 'help' {
+  if (argv.includes('--help') || argv.includes('-h')) return 'help';
   const options: HandoffdOptions = {
     host: '127.0.0.1', port: 8080, tlsPort: 8443, workers: 2, user: 'nobody', policy: 'round-robin',
     cert: null, key: null, stateDir: '/var/lib/handoffd',
