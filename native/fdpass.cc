@@ -12,7 +12,6 @@
 
 #include "args.h"
 #include "errors.h"
-#include "unique_fd.h"
 
 namespace privsep {
 namespace {
@@ -25,26 +24,37 @@ constexpr int kRecvAgain = 0;
 constexpr int kRecvEof = 1;
 constexpr int kRecvFull = 2;
 
-bool ReadFdList(Napi::Value value, std::vector<int>* fds) {
+// A small set of fds kept on the stack: the hot path allocates nothing.
+struct FdList {
+  int fds[kMaxFdsPerMessage];
+  size_t count = 0;
+};
+
+bool ReadFdList(Napi::Value value, FdList* list) {
   if (value.IsNull() || value.IsUndefined()) return true;
   if (value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
     Napi::Int32Array array = value.As<Napi::Int32Array>();
-    fds->assign(array.Data(), array.Data() + array.ElementLength());
+    if (array.ElementLength() > static_cast<size_t>(kMaxFdsPerMessage)) return false;
+    for (size_t i = 0; i < array.ElementLength(); i++) list->fds[list->count++] = array[i];
   } else if (value.IsArray()) {
     Napi::Array array = value.As<Napi::Array>();
+    if (array.Length() > static_cast<uint32_t>(kMaxFdsPerMessage)) return false;
     for (uint32_t i = 0; i < array.Length(); i++) {
       Napi::Value item = array.Get(i);
       if (!item.IsNumber()) return false;
-      fds->push_back(item.As<Napi::Number>().Int32Value());
+      list->fds[list->count++] = item.As<Napi::Number>().Int32Value();
     }
   } else {
     return false;
   }
-  for (int fd : *fds) {
-    if (fd < 0) return false;
+  for (size_t i = 0; i < list->count; i++) {
+    if (list->fds[i] < 0) return false;
   }
-  return fds->size() <= static_cast<size_t>(kMaxFdsPerMessage);
+  return true;
 }
+
+// Buffers beyond this many take a heap allocation; the Channel sends at most 128.
+constexpr uint32_t kStackIov = 128;
 
 // sendmsg(fd, buffers: Buffer[], fds: Int32Array | number[] | null) -> bytes
 // Sends the buffers as one message with the fds attached to its first byte.
@@ -56,7 +66,13 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   Napi::Array buffers = info[1].As<Napi::Array>();
   const uint32_t count = buffers.Length();
   PRIVSEP_CHECK_ARGS(info, count <= IOV_MAX, usage, Napi::Value());
-  std::vector<iovec> iov(count);
+  iovec stackIov[kStackIov];
+  std::vector<iovec> heapIov;
+  iovec* iov = stackIov;
+  if (count > kStackIov) {
+    heapIov.resize(count);
+    iov = heapIov.data();
+  }
   for (uint32_t i = 0; i < count; i++) {
     Napi::Value item = buffers.Get(i);
     PRIVSEP_CHECK_ARGS(info, item.IsBuffer(), usage, Napi::Value());
@@ -64,23 +80,23 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
     iov[i].iov_base = buf.Data();
     iov[i].iov_len = buf.Length();
   }
-  std::vector<int> fds;
+  FdList fds;
   PRIVSEP_CHECK_ARGS(info, ReadFdList(info[2], &fds), usage, Napi::Value());
 
   msghdr msg;
   memset(&msg, 0, sizeof(msg));
-  msg.msg_iov = iov.data();
+  msg.msg_iov = iov;
   msg.msg_iovlen = count;
-  std::vector<char> control;
-  if (!fds.empty()) {
-    control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
+  if (fds.count > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.count);
+    memset(control, 0, msg.msg_controllen);
     cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.count);
+    memcpy(CMSG_DATA(cmsg), fds.fds, sizeof(int) * fds.count);
   }
   ssize_t n;
   do {
@@ -150,38 +166,38 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
       ThrowErrnoError(info.Env(), errno, "recvmsg");
       return Napi::Value();
     }
-    // Take ownership of every fd before looking at anything else, so that an
-    // error below closes them all.
-    std::vector<UniqueFd> arrived;
+    // Take every fd before looking at anything else, so that an error below
+    // closes them all.
+    FdList arrived;
     bool foreign = false;
     for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
       if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
         const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         const int* data = reinterpret_cast<const int*>(CMSG_DATA(cmsg));
-        for (size_t i = 0; i < count; i++) arrived.emplace_back(data[i]);
+        for (size_t i = 0; i < count && arrived.count < static_cast<size_t>(kMaxFdsPerMessage); i++) {
+          arrived.fds[arrived.count++] = data[i];
+        }
       } else {
         foreign = true;
       }
     }
-    if ((msg.msg_flags & MSG_CTRUNC) != 0 || foreign) {
+    if ((msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) != 0 || foreign) {
+      for (size_t i = 0; i < arrived.count; i++) ::close(arrived.fds[i]);
       for (size_t i = 0; i < nfds; i++) ::close(fdsOut[i]);
       if (foreign) {
         ThrowCodeError(info.Env(), "ERR_PRIVSEP_UNEXPECTED_CONTROL_MESSAGE",
                        "recvmsg: a control message other than SCM_RIGHTS arrived; its fds were closed", "recvmsg");
-      } else {
+      } else if ((msg.msg_flags & MSG_CTRUNC) != 0) {
         ThrowCodeError(info.Env(), "ERR_PRIVSEP_FDS_TRUNCATED",
                        "recvmsg: control message truncated (MSG_CTRUNC); the fds that arrived were closed",
                        "recvmsg");
+      } else {
+        ThrowErrnoError(info.Env(), EMSGSIZE, "recvmsg");
       }
       return Napi::Value();
     }
-    if ((msg.msg_flags & MSG_TRUNC) != 0) {
-      for (size_t i = 0; i < nfds; i++) ::close(fdsOut[i]);
-      ThrowErrnoError(info.Env(), EMSGSIZE, "recvmsg");
-      return Napi::Value();
-    }
-    for (UniqueFd& owned : arrived) fdsOut[nfds++] = owned.release();
-    if (n == 0 && arrived.empty()) {
+    for (size_t i = 0; i < arrived.count; i++) fdsOut[nfds++] = arrived.fds[i];
+    if (n == 0 && arrived.count == 0) {
       stop = kRecvEof;
       break;
     }
