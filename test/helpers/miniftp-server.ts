@@ -78,15 +78,27 @@ export async function startMiniftp(settings: Record<string, string | number> = {
       };
     },
     async stop() {
+      // The workers outlive a killed master for a moment: wait for the ones
+      // that were there, not for the master's children (they get new parents).
+      const pids = children().map((p) => p.pid);
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
-      await waitFor(() => children().length === 0, 10_000, 'miniftp processes to exit').catch(() => {
-        for (const p of children()) process.kill(p.pid, 'SIGKILL');
+      const alive = (pid: number): boolean => {
+        try {
+          const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+        } catch {
+          return false;
+        }
+      };
+      await waitFor(() => !pids.some(alive), 10_000, 'miniftp processes to exit').catch(() => {
+        for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
       });
+      await waitFor(() => !pids.some(alive), 5_000, 'miniftp processes to be killed').catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
