@@ -11,41 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "scm-rights.h"
+
 static const char reply[] = "hello from a worker\n";
-
-static void send_fd(int sock, int fd) {
-  char byte = 'c';
-  char control[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {&byte, 1};
-  struct msghdr msg = {0};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  sendmsg(sock, &msg, 0);
-}
-
-static int recv_fd(int sock) {
-  char byte;
-  char control[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {&byte, 1};
-  struct msghdr msg = {0};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return fd;
-}
 
 int main(int argc, char **argv) {
   if (argc != 3) return 2;
@@ -58,8 +26,8 @@ int main(int argc, char **argv) {
     if (fork() == 0) {
       close(sv[0]);
       for (;;) {
-        int fd = recv_fd(sv[1]);
-        if (fd < 0) _exit(0);
+        int fd;
+        if (recv_fds(sv[1], &fd, 1) != 1) _exit(0);
         (void)!write(fd, reply, sizeof(reply) - 1);
         close(fd);
       }
@@ -80,7 +48,7 @@ int main(int argc, char **argv) {
   for (unsigned n = 0;; n++) {
     int fd = accept(lfd, NULL, NULL);
     if (fd < 0) continue;
-    send_fd(socks[n % nworkers], fd);
+    send_fds(socks[n % nworkers], &fd, 1);
     close(fd);
   }
 }
