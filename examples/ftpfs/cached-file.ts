@@ -16,20 +16,15 @@ export interface RemoteVersion {
   mtimeMs: number | null;
 }
 
-/** Bytes kept in memory behind the part of a download that is on disk. */
-const KEEP_BYTES = 4 * 1024 * 1024;
-
 interface Waiter {
   until: number;
-  onDisk: boolean;
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
 /**
- * One copy. Bytes [0, available) are in the cache file, [0, received) have
- * arrived (the newest held in memory too); a waiter for bytes up to some
- * offset is woken as they come. Owned by FileCache.
+ * One copy. Bytes [0, available) are in the cache file; a waiter for bytes
+ * up to some offset is woken as a download brings them. Owned by FileCache.
  */
 export class CachedFile {
   /** The file on the server (changes on rename). */
@@ -44,11 +39,6 @@ export class CachedFile {
   size = 0;
   /** Bytes of the copy that hold the file's content (from 0). */
   available = 0;
-  /**
-   * Bytes of the download received so far: up to here reads are served,
-   * from memory for what is not in the copy yet (or just was written).
-   */
-  received = 0;
   /** The copy holds the whole file. */
   complete = false;
   /** The last download failed; the next open tries again. */
@@ -71,8 +61,6 @@ export class CachedFile {
   download: { done: Promise<void>; abort: AbortController } | null = null;
   uploading: Promise<void> | null = null;
   readonly #waiters: Waiter[] = [];
-  /** The latest chunks of a running download, in order, the last ending at `received`. */
-  #recent: Array<{ offset: number; data: Buffer }> = [];
 
   constructor(remote: string, local: string, onServer: boolean) {
     this.remote = remote;
@@ -86,13 +74,13 @@ export class CachedFile {
   }
 
   /**
-   * Resolves once bytes up to `end` (exclusive) have arrived (`onDisk`: are
-   * in the copy), or the whole file has (it may be shorter than expected).
+   * Resolves once bytes up to `end` (exclusive) are in the copy, or the
+   * whole file is (it may be shorter than expected).
    * @throws the download's error (a new open starts it again); AbortError
    *   when `signal` aborts (the caller was interrupted)
    */
-  until(end: number, onDisk = false, signal?: AbortSignal): Promise<void> {
-    if (this.complete || (onDisk ? this.available : this.received) >= end) return Promise.resolve();
+  until(end: number, signal?: AbortSignal): Promise<void> {
+    if (this.complete || this.available >= end) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     return new Promise((resolve, reject) => {
@@ -102,7 +90,7 @@ export class CachedFile {
         reject(abortError(signal?.reason));
       };
       const waiter: Waiter = {
-        until: end, onDisk,
+        until: end,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -119,46 +107,19 @@ export class CachedFile {
 
   /** A download begins (or resumes) at `available`. */
   begin(): void {
-    this.received = this.available;
-    this.#recent = [];
     this.failure = null;
   }
 
-  /** Bytes of the download arrived (they go to the copy next). */
-  receive(chunk: Buffer): void {
-    this.#recent.push({ offset: this.received, data: chunk });
-    this.received += chunk.length;
+  /** The download has put the file's bytes up to `available` into the copy. */
+  stored(available: number): void {
+    this.available = available;
     this.#wake();
-  }
-
-  /** `n` more bytes of the download are in the copy. */
-  advance(n: number): void {
-    this.available += n;
-    // Keep a little behind what is on disk too, for reads just behind the front.
-    const keepFrom = this.available - KEEP_BYTES;
-    while (this.#recent.length > 0 && this.#recent[0]!.offset + this.#recent[0]!.data.length <= keepFrom) this.#recent.shift();
-    this.#wake();
-  }
-
-  /** Bytes [offset, offset + length) from memory, when all of them are still there. */
-  fromMemory(offset: number, length: number): Buffer | null {
-    const recent = this.#recent;
-    if (recent.length === 0 || offset < recent[0]!.offset || offset + length > this.received) return null;
-    let i = 0;
-    while (recent[i]!.offset + recent[i]!.data.length <= offset) i++;
-    const first = recent[i]!;
-    const start = offset - first.offset;
-    if (start + length <= first.data.length) return first.data.subarray(start, start + length);
-    const out = Buffer.allocUnsafe(length);
-    let done = first.data.copy(out, 0, start);
-    for (let j = i + 1; done < length; j++) done += recent[j]!.data.copy(out, done, 0, Math.min(recent[j]!.data.length, length - done));
-    return out;
   }
 
   #wake(): void {
     for (let i = 0; i < this.#waiters.length;) {
       const waiter = this.#waiters[i]!;
-      if (waiter.until <= (waiter.onDisk ? this.available : this.received)) {
+      if (waiter.until <= this.available) {
         this.#waiters.splice(i, 1);
         waiter.resolve();
       } else {
@@ -169,8 +130,6 @@ export class CachedFile {
 
   /** The download ended: the copy is complete, or `err` says why not. */
   settle(err: Error | null): void {
-    this.#recent = [];
-    this.received = this.available;
     if (err) this.failure = err;
     else {
       this.complete = true;

@@ -4,7 +4,7 @@
 // server's listing shows the same version, and uploaded when changed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { FtpClientPool } from './client/index.js';
 import { CachedFile, type RemoteVersion } from './cached-file.js';
@@ -28,40 +28,6 @@ export interface CacheStats {
 
 /** How an open treats the file's content. */
 export type OpenMode = 'keep' | 'truncate' | 'create';
-
-/** Writes a download into the copy at increasing offsets, and reports each step. */
-class CopyWriter extends Writable {
-  readonly #file: CachedFile;
-  readonly #fd: number;
-  #position: number;
-
-  constructor(file: CachedFile, fd: number) {
-    super({ highWaterMark: 1024 * 1024 });
-    this.#file = file;
-    this.#fd = fd;
-    this.#position = file.available;
-  }
-
-  // Readers get the bytes as they arrive, before they reach the disk.
-  override write(chunk: Buffer, encoding?: BufferEncoding | ((error: Error | null | undefined) => void), callback?: (error: Error | null | undefined) => void): boolean {
-    this.#file.receive(chunk);
-    return super.write(chunk, encoding as BufferEncoding, callback);
-  }
-
-  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    const buffers = chunks.map((c) => c.chunk);
-    fs.writev(this.#fd, buffers, this.#position, (err, written) => {
-      if (err) return callback(err);
-      this.#position += written;
-      this.#file.advance(written);
-      callback();
-    });
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this._writev([{ chunk }], callback);
-  }
-}
 
 function sameVersion(copy: RemoteVersion | null, listed: RemoteVersion): boolean {
   if (!copy || copy.size !== listed.size) return false;
@@ -193,7 +159,7 @@ export class FileCache {
     const abort = new AbortController();
     const startAt = file.available;
     this.stats.downloads++;
-    const done = this.#pool.use('transfer', (client) => client.download(file.remote, new CopyWriter(file, fd), { startAt, signal: abort.signal }), abort.signal)
+    const done = this.#pool.use('transfer', (client) => client.downloadToFile(file.remote, fd, { startAt, signal: abort.signal, onProgress: (bytes) => file.stored(startAt + bytes) }), abort.signal)
       .then(() => file.settle(null), (err: Error) => file.settle(err))
       .finally(() => {
         file.download = null;
@@ -213,13 +179,7 @@ export class FileCache {
    */
   async read(file: CachedFile, offset: number, size: number, signal?: AbortSignal): Promise<Buffer> {
     const end = Math.min(offset + size, file.size);
-    await file.until(end, false, signal);
-    if (!file.complete) {
-      const recent = file.fromMemory(offset, Math.max(0, Math.min(size, file.received - offset)));
-      if (recent) return recent;
-      // Older bytes than memory holds: from the copy, once written.
-      await file.until(end, true, signal);
-    }
+    await file.until(end, signal);
     const fd = file.fd;
     if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
     // Past `available` a download may be writing this very moment; past

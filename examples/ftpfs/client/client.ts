@@ -9,8 +9,9 @@ import {
   type FileInfo, type Reply,
 } from '../../ftp/index.js';
 import { FtpClosedError } from './errors.js';
-import { openDataConnection, type DataCommandSupport, type DataMode } from './data-connection.js';
-import { TextCollector, receive, send } from './transfer.js';
+import { openDataConnection, openRawDataConnection, type DataCommandSupport, type DataMode } from './data-connection.js';
+import { FileWriter } from './file-writer.js';
+import { TextCollector, receive, receiveToFile, send } from './transfer.js';
 import { FtpTransport } from './transport.js';
 
 /** How to reach and use the server. */
@@ -328,6 +329,34 @@ export class FtpClient extends EventEmitter {
       }
       return receive(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, destination);
     }, () => moved === 0 && !destination.destroyed);
+  }
+
+  /**
+   * Downloads a file into the file `fd` (RETR), at `startAt` there as on
+   * the server (REST). In passive mode the bytes are spliced from the data
+   * connection into the file without passing through JavaScript.
+   * `onProgress` counts bytes that are in the file.
+   * @returns the bytes received
+   * @throws as download(), with local write errors (ENOSPC)
+   */
+  downloadToFile(path: string, fd: number, options: DownloadOptions = {}): Promise<number> {
+    const startAt = checkOffset('startAt', options.startAt);
+    if (this.#options.dataMode === 'active') return this.download(path, new FileWriter(fd, startAt, (bytes) => options.onProgress?.(bytes)), { startAt, signal: options.signal });
+    let moved = 0;
+    const onProgress = this.#progress('download', path, (bytes) => {
+      moved = bytes;
+      options.onProgress?.(bytes);
+    });
+    return this.#run(async (t) => {
+      const data = await openRawDataConnection(t, { mode: 'passive', support: this.#support, usePasvAddress: this.#options.usePasvAddress });
+      try {
+        if (startAt > 0) expect(await t.request('REST', String(startAt)), 350);
+      } catch (err) {
+        data.close();
+        throw err;
+      }
+      return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, fd, startAt);
+    }, () => moved === 0);
   }
 
   /**

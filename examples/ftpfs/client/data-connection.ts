@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { FtpError, addressFamily, encodeEprt, encodeHostPort, parseEpsvReply, parsePasvReply, sameAddress, type Reply } from '../../ftp/index.js';
 import { FtpTimeoutError } from './errors.js';
+import { connectRaw, type RawDataSocket } from './raw-data.js';
 import type { FtpTransport } from './transport.js';
 
 /** passive: the client connects (EPSV/PASV); active: the server connects (EPRT/PORT). */
@@ -21,14 +22,14 @@ export interface DataCommandSupport {
 }
 
 /** A data connection being set up; the socket is ready once `socket()` resolves. */
-export interface DataConnection {
+export interface DataConnection<S = net.Socket> {
   /**
    * The connected socket. Passive: connecting began when the connection was
    * opened. Active: resolves when the server connects, which it does after
    * the transfer command.
    * @throws FtpTimeoutError (ETIMEDOUT); the socket's error (ECONNREFUSED, ...)
    */
-  socket(): Promise<net.Socket>;
+  socket(): Promise<S>;
   /** Closes whatever is open (the socket, or the listener); idempotent. */
   close(): void;
 }
@@ -63,6 +64,21 @@ export async function openDataConnection(transport: FtpTransport, options: OpenD
 }
 
 async function openPassive(transport: FtpTransport, options: OpenDataOptions): Promise<DataConnection> {
+  const { host, port } = await passiveAddress(transport, options);
+  return connectTo(host, port, transport.timeoutMs);
+}
+
+/**
+ * Sets up a passive data connection held as a raw fd (for splicing a
+ * download into a file), whatever `options.mode` says.
+ * @throws as {@link openDataConnection}
+ */
+export async function openRawDataConnection(transport: FtpTransport, options: OpenDataOptions): Promise<DataConnection<RawDataSocket>> {
+  const { host, port } = await passiveAddress(transport, options);
+  return connectRaw(host, port, transport.timeoutMs);
+}
+
+async function passiveAddress(transport: FtpTransport, options: OpenDataOptions): Promise<{ host: string; port: number }> {
   const { support } = options;
   let host = transport.remoteAddress;
   let port: number | undefined;
@@ -84,7 +100,7 @@ async function openPassive(transport: FtpTransport, options: OpenDataOptions): P
     port = address.port;
     if (options.usePasvAddress) host = address.host;
   }
-  return connectTo(host, port, transport.timeoutMs);
+  return { host, port };
 }
 
 function connectTo(host: string, port: number, timeoutMs: number): DataConnection {

@@ -8,13 +8,14 @@ import { pipeline } from 'node:stream/promises';
 import { FtpError, FtpProtocolError, type Reply } from '../../ftp/index.js';
 import { FtpTimeoutError, abortError } from './errors.js';
 import type { DataConnection } from './data-connection.js';
+import type { RawDataSocket } from './raw-data.js';
 import type { FtpTransport } from './transport.js';
 
 /** The command that starts a transfer, and what to report while it runs. */
-export interface TransferCommand {
+export interface TransferCommand<S = net.Socket> {
   verb: string;
   arg: string;
-  data: DataConnection;
+  data: DataConnection<S>;
   signal?: AbortSignal | undefined;
   /** Called with the bytes moved so far, after each chunk. */
   onProgress?: ((bytes: number) => void) | undefined;
@@ -29,7 +30,7 @@ function checkFinal(reply: Reply): void {
  * Waits for the data connection; a failure reply to the command (550: no
  * such file) ends the wait at once.
  */
-async function connected(data: DataConnection, final: Promise<Reply>): Promise<net.Socket> {
+async function connected<S>(data: DataConnection<S>, final: Promise<Reply>): Promise<S> {
   let failed: ((err: Error) => void) | undefined;
   const refused = new Promise<never>((_, reject) => (failed = reject));
   final.then((reply) => {
@@ -46,7 +47,12 @@ async function settled<T>(promise: Promise<T>): Promise<{ value?: T; error?: unk
   }
 }
 
-async function run(transport: FtpTransport, command: TransferCommand, move: (socket: net.Socket, count: (n: number) => void) => Promise<void>): Promise<number> {
+/** What a transfer needs of its data socket: a way to end it. */
+interface DataSocket {
+  destroy(err?: Error): void;
+}
+
+async function run<S extends DataSocket>(transport: FtpTransport, command: TransferCommand<S>, move: (socket: S, count: (n: number) => void) => Promise<void>): Promise<number> {
   const { data, signal } = command;
   if (signal?.aborted) {
     data.close();
@@ -54,7 +60,7 @@ async function run(transport: FtpTransport, command: TransferCommand, move: (soc
   }
   const final = transport.request(command.verb, command.arg);
   final.catch(() => {});
-  let socket: net.Socket;
+  let socket: S;
   try {
     socket = await connected(data, final);
   } catch (err) {
@@ -115,6 +121,22 @@ export function receive(transport: FtpTransport, command: TransferCommand, desti
       socket.destroy();
       throw err;
     }
+  });
+}
+
+/**
+ * Runs a transfer from the server (RETR) straight into the file `fileFd`
+ * at `start`; `command.onProgress` then counts bytes written to the file.
+ * @returns the bytes received
+ * @throws as {@link receive}, with local write errors
+ */
+export function receiveToFile(transport: FtpTransport, command: TransferCommand<RawDataSocket>, fileFd: number, start: number): Promise<number> {
+  return run(transport, command, async (socket, count) => {
+    let reported = 0;
+    await socket.receiveFile(fileFd, start, (moved) => {
+      count(moved - reported);
+      reported = moved;
+    });
   });
 }
 

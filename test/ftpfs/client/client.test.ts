@@ -147,6 +147,29 @@ for (const kind of serverKinds) {
         }
         expect(client.connections).toBe(1);
       });
+
+      it(`downloads into a file descriptor in ${dataMode} mode, from an offset, and reports bytes in the file`, async () => {
+        const client = await connect({ dataMode });
+        const data = crypto.randomBytes(2 * 1024 * 1024 + 5);
+        fs.writeFileSync(path.join(server.root, `${dataMode}-fd.bin`), data);
+        server.own(`${dataMode}-fd.bin`);
+        const local = path.join(fs.mkdtempSync('/tmp/ftpfs-fd-'), 'copy');
+        const fd = fs.openSync(local, 'w+');
+        try {
+          const written: number[] = [];
+          expect(await client.downloadToFile(`/${dataMode}-fd.bin`, fd, { onProgress: (n) => written.push(n) })).toBe(data.length);
+          expect(written.at(-1)).toBe(data.length);
+          expect(sha256(fs.readFileSync(local))).toBe(sha256(data));
+          fs.ftruncateSync(fd, 1000);
+          expect(await client.downloadToFile(`/${dataMode}-fd.bin`, fd, { startAt: 1000 })).toBe(data.length - 1000);
+          expect(sha256(fs.readFileSync(local))).toBe(sha256(data));
+          await expect(client.downloadToFile('/missing.bin', fd)).rejects.toMatchObject({ code: 550 });
+          expect(await client.pwd()).toBe('/');
+        } finally {
+          fs.closeSync(fd);
+          fs.rmSync(path.dirname(local), { recursive: true, force: true });
+        }
+      });
     }
 
     it('resumes a download (REST) and an upload (REST + STOR, APPE)', async () => {

@@ -1,0 +1,67 @@
+// A passive data connection held as a raw fd instead of a net.Socket, so
+// that a download can be spliced from the socket into a file without its
+// bytes passing through JavaScript. Unprivileged client code.
+import { connectTcp, receiveFile, type FdHandle } from 'privsep';
+import { FtpTimeoutError } from './errors.js';
+
+/** The connected data socket; `destroy` may come while a transfer runs. */
+export class RawDataSocket {
+  readonly #handle: FdHandle;
+  readonly #abort = new AbortController();
+  #reason: Error | null = null;
+  #busy = false;
+
+  constructor(handle: FdHandle) {
+    this.#handle = handle;
+  }
+
+  /**
+   * Moves everything the server sends into `fileFd` at `start`, until it
+   * closes the connection; the fd is closed afterwards.
+   * @param onProgress the bytes written to the file so far
+   * @throws the reason given to destroy(); ECONNRESET; local write errors
+   */
+  async receiveFile(fileFd: number, start: number, onProgress: (bytes: number) => void): Promise<number> {
+    if (this.#reason) throw this.#reason;
+    this.#busy = true;
+    try {
+      return await receiveFile(this.#handle.fd, fileFd, { start, onProgress, signal: this.#abort.signal });
+    } catch (err) {
+      throw this.#reason ?? err;
+    } finally {
+      this.#busy = false;
+      this.#handle.close();
+    }
+  }
+
+  /** Ends the transfer with `err`; the fd closes once the splice loop has stopped watching it. */
+  destroy(err?: Error): void {
+    this.#reason ??= err ?? new Error('the data connection was closed');
+    this.#abort.abort();
+    if (!this.#busy) this.#handle.close();
+  }
+}
+
+/**
+ * Connects to the server's passive port, as a raw fd.
+ * @throws FtpTimeoutError (ETIMEDOUT); ECONNREFUSED, ...
+ */
+export function connectRaw(host: string, port: number, timeoutMs: number): { socket: () => Promise<RawDataSocket>; close: () => void } {
+  const abort = new AbortController();
+  let socket: RawDataSocket | null = null;
+  const connected = connectTcp({ host, port, timeoutMs, signal: abort.signal }).then((handle) => {
+    socket = new RawDataSocket(handle);
+    if (abort.signal.aborted) socket.destroy();
+    return socket;
+  }, (err: NodeJS.ErrnoException) => {
+    throw err.code === 'ETIMEDOUT' ? new FtpTimeoutError(`data connection to ${host}:${port} not made within ${timeoutMs} ms`) : err;
+  });
+  connected.catch(() => {});
+  return {
+    socket: () => connected,
+    close: () => {
+      abort.abort();
+      socket?.destroy();
+    },
+  };
+}
