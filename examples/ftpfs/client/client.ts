@@ -321,12 +321,7 @@ export class FtpClient extends EventEmitter {
     });
     return this.#run(async (t) => {
       const data = await this.#openData(t);
-      try {
-        if (startAt > 0) expect(await t.request('REST', String(startAt)), 350);
-      } catch (err) {
-        data.close();
-        throw err;
-      }
+      await restartAt(t, data, startAt);
       return receive(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, destination);
     }, () => moved === 0 && !destination.destroyed);
   }
@@ -349,12 +344,7 @@ export class FtpClient extends EventEmitter {
     });
     return this.#run(async (t) => {
       const data = await openRawDataConnection(t, { mode: 'passive', support: this.#support, usePasvAddress: this.#options.usePasvAddress });
-      try {
-        if (startAt > 0) expect(await t.request('REST', String(startAt)), 350);
-      } catch (err) {
-        data.close();
-        throw err;
-      }
+      await restartAt(t, data, startAt);
       return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, fd, startAt);
     }, () => moved === 0);
   }
@@ -375,12 +365,7 @@ export class FtpClient extends EventEmitter {
     });
     return this.#run(async (t) => {
       const data = await this.#openData(t);
-      try {
-        if (startAt > 0) expect(await t.request('REST', String(startAt)), 350);
-      } catch (err) {
-        data.close();
-        throw err;
-      }
+      await restartAt(t, data, startAt);
       const verb = options.append ? 'APPE' : 'STOR';
       return send(t, { verb, arg: path, data, signal: options.signal, onProgress }, source);
     }, () => moved === 0 && !source.destroyed);
@@ -457,5 +442,17 @@ export class FtpClient extends EventEmitter {
     }
     this.#transport = transport;
     return transport;
+  }
+}
+
+// REST before a transfer that starts at `startAt`; a refusal closes the data
+// connection already opened for it.
+async function restartAt(t: FtpTransport, data: { close(): void }, startAt: number): Promise<void> {
+  if (startAt === 0) return;
+  try {
+    expect(await t.request('REST', String(startAt)), 350);
+  } catch (err) {
+    data.close();
+    throw err;
   }
 }

@@ -2,6 +2,7 @@
 // low-level FUSE operations on node ids, with values in plain units
 // (milliseconds, bytes, mode bits), and how thrown errors become errnos.
 import os from 'node:os';
+import type { Kstatfs } from './abi.js';
 
 /** Who asks, and a signal that aborts when the kernel interrupts the request. */
 export interface RequestContext {
@@ -84,16 +85,8 @@ export interface DirEntry {
   entry?: Entry;
 }
 
-export interface StatFs {
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
-  bsize: number;
-  namelen: number;
-  frsize: number;
-}
+/** What statfs answers: the kernel's struct kstatfs, field for field. */
+export type StatFs = Kstatfs;
 
 type Maybe<T> = T | Promise<T>;
 

@@ -4,19 +4,12 @@
 // and the MLSx permission facts. Runs in a worker.
 import fs from 'node:fs';
 import path from 'node:path';
-import { lstatBatch } from 'privsep';
+import { lstatBatch, type LstatRecord } from 'privsep';
 import type { ListEntry, MlsxEntry } from '../../ftp/index.js';
 import { isDirectoryMode, isFileMode, isSymlinkMode, mlsxTypeOfMode } from '../../ftp/index.js';
 
 /** The facts of an entry a listing shows (fs.Stats has them all, and so has the library's LstatRecord). */
-export interface EntryStats {
-  mode: number;
-  nlink: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeMs: number;
-}
+export type EntryStats = LstatRecord;
 
 /** One listed name with its lstat (and link target). */
 export interface StatedEntry {
