@@ -328,7 +328,8 @@ bool ParsePlan(Napi::Object spec, ChildPlan* p) {
 
 // spawn(spec) -> { pid, pidfd }
 // spec: { candidates: string[], argv: string[], env: string[], fds: number[]
-// (target, source pairs), cwd, chroot: string | null, setsid, noNewPrivs:
+// (target, source pairs), cwd, chroot: string | null, setsid,
+// newNetworkNamespace, noNewPrivs:
 // boolean, uid, gid: number (-1: unchanged), groups: number[] | null,
 // capabilities: bigint | null, boundingDrop: bigint }. Throws the errno of
 // the step that failed, before or in the child.

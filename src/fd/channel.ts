@@ -231,10 +231,10 @@ export class Channel extends EventEmitter {
 
   #onPoll(err: Error | null, events: number): void {
     if (this.#destroyed) return;
+    // POLLERR (a peer that closed with data unread, say) comes as readiness
+    // (see native/poll.cc), so recvmsg reports the socket's own error after
+    // what arrived before it; an error here is the watcher's own.
     if (err) {
-      // libuv reports POLLERR (a peer that closed with data unread, say) as
-      // EBADF: first take what arrived before it, and the socket's own error.
-      if (!this.#ended && !this.#paused()) this.#read();
       this.#destroy(err);
       return;
     }
