@@ -22,14 +22,36 @@ export interface StatedEntry {
 const BATCH = 512;
 const IN_FLIGHT = 4;
 
+/** A directory with more entries than a listing may show. */
+export class TooManyEntriesError extends Error {
+  readonly code = 'ERR_MINIFTP_TOO_MANY_ENTRIES';
+  constructor(limit: number) {
+    super(`Directory has more than ${limit} entries; list a pattern or a subdirectory.`);
+    this.name = 'TooManyEntriesError';
+  }
+}
+
+// Entries per readdir call of opendir's reader.
+const READDIR_BUFFER = 256;
+
 /**
  * The names in a real directory, sorted by code unit as `ls` sorts in the C
  * locale; dotfiles only with `all` (then "." and ".." too, as `ls -a`).
- * @throws the readdir errors (ENOENT, ENOTDIR, EACCES)
+ * Read a few hundred at a time in the thread pool, and never more than
+ * `maxEntries`.
+ * @throws the opendir errors (ENOENT, ENOTDIR, EACCES); TooManyEntriesError
  */
-export async function readNames(realDir: string, all: boolean): Promise<string[]> {
-  const names = await fs.promises.readdir(realDir);
-  const shown = all ? ['.', '..', ...names] : names.filter((name) => !name.startsWith('.'));
+export async function readNames(realDir: string, all: boolean, maxEntries: number): Promise<string[]> {
+  const dir = await fs.promises.opendir(realDir, { bufferSize: READDIR_BUFFER });
+  const shown = all ? ['.', '..'] : [];
+  let count = 0;
+  for await (const entry of dir) {
+    if (++count > maxEntries) {
+      // Leaving the loop early closes the directory.
+      throw new TooManyEntriesError(maxEntries);
+    }
+    if (all || !entry.name.startsWith('.')) shown.push(entry.name);
+  }
   // The default order is by UTF-16 code unit, as `ls` sorts in the C locale for all but rare scripts.
   return shown.sort();
 }

@@ -60,6 +60,8 @@ export interface EngineOptions {
   maxCommandLineBytes: number;
   /** LIST and MDTM times in local time instead of UTC (use_localtime). */
   useLocaltime: boolean;
+  /** Most entries a listing (LIST, NLST, MLSD, STAT) reads from one directory; past it the listing is refused. */
+  maxListingEntries: number;
 }
 
 /** vsftpd's defaults, with miniftp's own where vsftpd has none. */
@@ -90,11 +92,12 @@ export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineOptions> = Object.freeze({
   root: null,
   maxCommandLineBytes: 4096,
   useLocaltime: false,
+  maxListingEntries: 100_000,
 });
 
 const nonNegative: ReadonlyArray<keyof EngineOptions> = [
   'idleSessionTimeout', 'dataConnectionTimeout', 'acceptTimeout', 'connectTimeout',
-  'downloadMaxRate', 'uploadMaxRate', 'maxLoginFails',
+  'downloadMaxRate', 'uploadMaxRate', 'maxLoginFails', 'maxListingEntries',
 ];
 
 /**
