@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lstatBatch, type LstatRecord } from 'privsep';
 import type { ListEntry, MlsxEntry } from '../../ftp/index.js';
+import type { IdNameLookup } from './engine-options.js';
 import { isDirectoryMode, isFileMode, isSymlinkMode, mlsxTypeOfMode } from '../../ftp/index.js';
 
 /** The facts of an entry a listing shows (fs.Stats has them all, and so has the library's LstatRecord). */
@@ -103,7 +104,7 @@ export async function* statEntries(realDir: string, names: readonly string[], is
 }
 
 /** The LIST facts of an entry. */
-export function listEntry(entry: StatedEntry, names: { user(uid: number): string | undefined; group(gid: number): string | undefined } | null): ListEntry {
+export function listEntry(entry: StatedEntry, names: IdNameLookup | null): ListEntry {
   const { stats } = entry;
   return {
     name: entry.name,
@@ -162,8 +163,15 @@ export function permFact(stats: EntryStats, writable: boolean, ids: ProcessIds):
   return perm;
 }
 
-/** The MLSx facts of an entry. */
-export function mlsxEntry(name: string, stats: EntryStats, writable: boolean, ids: ProcessIds): MlsxEntry {
+/** How listings show owners and groups: hidden (hide_ids), by name (text_userdb_names), or by number. */
+export interface IdShowing {
+  hidden: boolean;
+  names: IdNameLookup | null;
+}
+
+/** The MLSx facts of an entry; hidden ids leave the uid, gid and name facts out. */
+export function mlsxEntry(name: string, stats: EntryStats, writable: boolean, ids: ProcessIds, showing: IdShowing): MlsxEntry {
+  const shown = !showing.hidden;
   return {
     name,
     type: mlsxTypeOfMode(stats.mode),
@@ -171,7 +179,9 @@ export function mlsxEntry(name: string, stats: EntryStats, writable: boolean, id
     mtime: new Date(stats.mtimeMs),
     perm: permFact(stats, writable, ids),
     mode: stats.mode,
-    uid: stats.uid,
-    gid: stats.gid,
+    uid: shown ? stats.uid : undefined,
+    gid: shown ? stats.gid : undefined,
+    ownerName: shown ? showing.names?.user(stats.uid) : undefined,
+    groupName: shown ? showing.names?.group(stats.gid) : undefined,
   };
 }

@@ -75,12 +75,12 @@ describe('engine commands (ftplib)', () => {
     const [syst, feat, utf8, mlst, feat2, foo, help, stat, statPath] = replies(results);
     expect(syst).toBe('215 UNIX Type: L8');
     expect(feat!.split('\n')).toEqual([
-      '211-Features:', ' EPRT', ' EPSV', ' MDTM', ' MLST type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;',
+      '211-Features:', ' EPRT', ' EPSV', ' MDTM', ' MLST type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;unix.ownername*;unix.groupname*;',
       ' PASV', ' REST STREAM', ' SIZE', ' TVFS', ' UTF8', '211 End',
     ]);
     expect(utf8).toBe('200 Always in UTF8 mode.');
     expect(mlst).toBe('200 MLST OPTS type;size;');
-    expect(feat2).toContain(' MLST type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;');
+    expect(feat2).toContain(' MLST type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;unix.ownername;unix.groupname;');
     expect(foo).toBe('501 Option not understood.');
     expect(help!.split('\n')[0]).toBe('214-The following commands are recognized.');
     expect(help).toMatch(/ RETR /);
@@ -249,9 +249,12 @@ describe('engine commands with other settings', () => {
     await h?.stop();
   });
 
-  it('hide_ids shows ftp as owner and group; pasv_address goes in 227; PORT disabled', async () => {
+  it('hide_ids shows ftp as owner and group (no id facts in MLSx); pasv_address goes in 227; PORT disabled', async () => {
     const client = await rawLogin(h.port);
     expect((await client.command('STAT f')).lines[1]).toMatch(/^-\S+ +1 ftp +ftp +1 /);
+    const mlst = (await client.command('MLST f')).lines[1]!;
+    expect(mlst).toMatch(/unix\.mode=0\d+;/);
+    expect(mlst).not.toMatch(/unix\.(uid|gid|ownername|groupname)=/);
     expect((await client.command('PASV')).text).toMatch(/^Entering Passive Mode \(192,0,2,7,\d+,\d+\)\.$/);
     expect(await client.command('PORT 127,0,0,1,200,1')).toMatchObject({ code: 550, text: 'Permission denied.' });
     const feat = await client.command('FEAT');

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ListFormatter, formatMlsxLine, type IdDisplay } from '../../../ftp/index.js';
-import { TooManyEntriesError, listEntry, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
+import { TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
 import { Glob, PatternError, filterNames, isPattern, yieldToEventLoop } from '../glob.js';
 import type { SessionContext } from '../session-context.js';
 import { runTransfer } from '../run-transfer.js';
@@ -85,6 +85,10 @@ function refusedListing(ctx: SessionContext, err: unknown): boolean {
 async function* entriesOf(target: ListTarget): AsyncGenerator<StatedEntry[]> {
   if (target.realDir === null) return;
   yield* statEntries(target.realDir, target.names, target.viewDir === '/');
+}
+
+function idShowing(ctx: SessionContext): IdShowing {
+  return { hidden: ctx.options.hideIds, names: ctx.options.idNames };
 }
 
 function idDisplay(ctx: SessionContext): IdDisplay {
@@ -192,11 +196,12 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
   }
   const writable = ctx.options.writeEnable;
   const facts = ctx.state.mlstFacts;
+  const showing = idShowing(ctx);
   async function* lines(): AsyncGenerator<string> {
     const ids = processIds();
     for await (const batch of statEntries(found!.real, names, false)) {
       let out = '';
-      for (const entry of batch) out += formatMlsxLine(mlsxEntry(entry.name, entry.stats, writable, ids), facts) + '\r\n';
+      for (const entry of batch) out += formatMlsxLine(mlsxEntry(entry.name, entry.stats, writable, ids, showing), facts) + '\r\n';
       yield out;
     }
   }
@@ -216,6 +221,6 @@ export async function handleMlst(ctx: SessionContext, arg: string): Promise<void
     ctx.reply(550, 'Could not get file status.');
     return;
   }
-  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, ctx.options.writeEnable, processIds()), ctx.state.mlstFacts);
+  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, ctx.options.writeEnable, processIds(), idShowing(ctx)), ctx.state.mlstFacts);
   ctx.reply(250, [`Listing ${found.view}`, ` ${line}`, 'End']);
 }
