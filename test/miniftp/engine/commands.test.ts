@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/ftp-harness.js';
-import { ftplibSteps, rawLogin, type StepResult } from '../../helpers/ftp-clients.js';
+import { RawClient, ftplibSteps, rawLogin, type StepResult } from '../../helpers/ftp-clients.js';
 
 const cmd = (line: string) => ({ op: 'cmd', line });
 // The reply (or error reply) of each step after the welcome and the login.
@@ -275,4 +275,21 @@ describe('engine commands with other settings', () => {
     expect(fs.readFileSync(h.file('anonymous', 'mine.txt'), 'utf8')).toBe('first');
     expect(fs.statSync(h.file('anonymous', 'new.txt')).mode & 0o777).toBe(0o600);
   });
+});
+
+describe('engine USER with local_enable=NO', () => {
+  for (const anonymousEnable of [true, false]) {
+    it(`anonymous_enable=${anonymousEnable ? 'YES' : 'NO'}: "anonymous" is ${anonymousEnable ? 'the anonymous login' : 'a local user name, refused'}`, async () => {
+      const h = await startHarness({ options: { localEnable: false, anonymousEnable } });
+      try {
+        const client = await RawClient.connect(h.port);
+        await client.replies(1);
+        expect(await client.command('USER alice')).toMatchObject({ code: 530, text: 'This FTP server is anonymous only.' });
+        expect((await client.command('USER anonymous')).code).toBe(anonymousEnable ? 331 : 530);
+        client.destroy();
+      } finally {
+        await h.stop();
+      }
+    });
+  }
 });
