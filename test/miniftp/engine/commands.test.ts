@@ -293,3 +293,35 @@ describe('engine USER with local_enable=NO', () => {
     });
   }
 });
+
+describe('engine anonymous downloads and uploads', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ options: { anonUploadEnable: true, chownUploads: true } });
+    fs.writeFileSync(h.file('anonymous', 'open.txt'), 'open', { mode: 0o644 });
+    fs.writeFileSync(h.file('anonymous', 'closed.txt'), 'closed', { mode: 0o600 });
+    fs.chmodSync(h.file('anonymous', 'closed.txt'), 0o600);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('anon_world_readable_only: RETR of a file others may not read gets 550, though the process could read it', async () => {
+    const out = h.file('alice', 'fetched');
+    const results = await ftplibSteps(h.port, {
+      user: 'anonymous',
+      password: 'x',
+      steps: [{ op: 'retr', path: 'open.txt', type: 'I', mode: 'epsv', out }, { op: 'retr', path: 'closed.txt', type: 'I', mode: 'epsv', out: `${out}2` }],
+    });
+    expect(results.slice(2).map((r) => r.reply ?? r.error)).toEqual(['226 Transfer complete.', '550 Failed to open file.']);
+  });
+
+  it('chown_uploads without a host that can chown: the upload gets 553', async () => {
+    const results = await ftplibSteps(h.port, {
+      user: 'anonymous',
+      password: 'x',
+      steps: [{ op: 'stor', path: 'given.txt', src: h.file('anonymous', 'open.txt'), mode: 'epsv' }],
+    });
+    expect(results[2]?.reply ?? results[2]?.error).toBe('553 Could not create file.');
+  });
+});
