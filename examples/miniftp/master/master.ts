@@ -6,16 +6,17 @@
 // worker that sends it.
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
-  Acceptor, BrokerClient, FdHandle, localAddress, resolveIdentity, socketPair, spawnWithCredentials, decodePeer,
+  Acceptor, BrokerClient, FdHandle, localAddress, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, decodePeer,
   type AcceptedConnection, type Broker, type CredentialedProcess,
 } from 'privsep';
 import type { MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
 import { helperControlProtocol, type HelperSettings, type SessionAddresses } from '../helper/protocols.js';
-import type { WorkerIdentity } from '../protocols.js';
+import { LoginVerdict, type WorkerIdentity } from '../protocols.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
 import { SessionTable, type SessionRecord } from './session-table.js';
 import { LIGHT_NODE_FLAGS, NODE_FLAGS, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
@@ -23,6 +24,9 @@ import { LIGHT_NODE_FLAGS, NODE_FLAGS, WorkerProcess, type MonitorHandlers, type
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 // A user worker with no session left lingers this long for the next login.
 const USER_WORKER_IDLE_MS = 30_000;
+// The worker starts a session's failed-login delay when the verdict reaches it,
+// a little after the master starts counting; timers there round to the millisecond.
+const LOGIN_DELAY_SLACK_MS = 10;
 
 function refuse(fd: number, reply: string): void {
   const handle = new FdHandle(fd);
@@ -53,8 +57,6 @@ export class Master {
   readonly #sessions: SessionTable;
   readonly #userWorkers = new Map<string, WorkerProcess>();
   readonly #workersByPid = new Map<number, WorkerProcess>();
-  // Logins approved and not yet handed over, by sid.
-  readonly #approved = new Map<number, WorkerIdentity>();
   #acceptor: Acceptor | null = null;
   #prelogin: WorkerProcess | null = null;
   #helper: { process: CredentialedProcess; broker: Promise<Broker<typeof helperControlProtocol.requests>> } | null = null;
@@ -206,7 +208,9 @@ export class Master {
     control.close();
   }
 
-  // Every handler checks that the sid it is given belongs to the worker asking.
+  // Every handler checks that the sid it is given belongs to the worker
+  // asking, and answers at once: a slow password check never holds up the
+  // channel, whose requests are answered one at a time.
   #monitorHandlers(self: () => WorkerProcess): MonitorHandlers {
     const owned = (sid: number): SessionRecord => {
       const record = this.#sessions.get(sid);
@@ -214,27 +218,28 @@ export class Master {
       return record;
     };
     return {
-      answerLogin: async (sid: number, user: Buffer, password: Buffer) => {
+      answerLogin: (sid: number, user: Buffer, password: Buffer) => {
         const record = owned(sid);
         if (record.stage !== 'prelogin') throw failure('EALREADY', 'login already done');
-        if (record.loginFails >= this.config.max_login_fails) throw failure('ECONNABORTED', 'too many failed logins');
-        const name = user.toString();
-        const identity = await authenticate(this.config, this.#userDb, name, password.toString()).catch(() => null);
-        if (!identity) {
+        if (record.checking) throw failure('EBUSY', 'a login check of this session is running');
+        const max = this.config.max_login_fails;
+        if (record.loginFails >= max) throw failure('ECONNABORTED', 'too many failed logins');
+        // The worker holds back its 530 for the delay; one that asks again sooner counts a failure.
+        if (performance.now() < record.loginNotBefore) {
           record.loginFails++;
-          await new Promise((r) => setTimeout(r, this.config.delay_failed_login * 1000));
-          throw failure(record.loginFails >= this.config.max_login_fails ? 'ECONNABORTED' : 'EACCES', 'login incorrect');
+          throw failure(record.loginFails >= max ? 'ECONNABORTED' : 'EAGAIN', 'login again before delay_failed_login passed');
         }
-        record.stage = 'approved';
-        record.user = identity.user;
-        this.#approved.set(sid, identity);
+        record.checking = true;
+        void this.#checkLogin(record, self(), user.toString(), password.toString());
       },
       answerHandover: (sid: number, control, state: Buffer, unread: Buffer) => {
         const record = owned(sid);
-        const identity = this.#approved.get(sid);
+        const identity = record.approved;
         if (record.stage !== 'approved' || !identity) throw failure('EACCES', 'handover without a good login');
-        this.#approved.delete(sid);
+        if (!isConnectionOf(control, record)) throw failure('EBADF', `the fd handed over is not the control connection of session ${sid}`);
+        record.approved = null;
         record.stage = 'moving';
+        record.workerPid = null;
         self().sessions.delete(sid);
         const fd = new FdHandle(control.release());
         void this.#moveToUserWorker(record, identity, fd, Buffer.from(state), Buffer.from(unread));
@@ -245,9 +250,36 @@ export class Master {
     };
   }
 
-  async #moveToUserWorker(record: SessionRecord, identity: WorkerIdentity, control: FdHandle, state: Buffer, unread: Buffer): Promise<void> {
-    const [helperEnd, workerEnd] = socketPair();
+  // Checks a login off the channel and sends the verdict on the worker's
+  // control channel; a session that ended meanwhile gets none.
+  async #checkLogin(record: SessionRecord, worker: WorkerProcess, user: string, password: string): Promise<void> {
+    const identity = await authenticate(this.config, this.#userDb, user, password).catch(() => null);
+    record.checking = false;
+    if (this.#sessions.get(record.sid) !== record || record.workerPid !== worker.pid) return;
+    let verdict: number = LoginVerdict.ok;
+    let delayMs = 0;
+    if (identity) {
+      record.stage = 'approved';
+      record.user = identity.user;
+      record.approved = identity;
+    } else {
+      record.loginFails++;
+      delayMs = this.config.delay_failed_login * 1000;
+      record.loginNotBefore = performance.now() + delayMs - LOGIN_DELAY_SLACK_MS;
+      verdict = record.loginFails >= this.config.max_login_fails ? LoginVerdict.failedLast : LoginVerdict.failed;
+    }
     try {
+      await (await worker.control).loginVerdict(record.sid, verdict, delayMs);
+    } catch {
+      // The worker is gone: its exit ends its sessions.
+    }
+  }
+
+  async #moveToUserWorker(record: SessionRecord, identity: WorkerIdentity, control: FdHandle, state: Buffer, unread: Buffer): Promise<void> {
+    let helperEnd: FdHandle | null = null;
+    let workerEnd: FdHandle | null = null;
+    try {
+      [helperEnd, workerEnd] = socketPair();
       const key = identityKey(identity);
       let worker = this.#userWorkers.get(key);
       if (!worker) {
@@ -274,10 +306,19 @@ export class Master {
       refuse(control.release(), '421 Service not available, closing control connection.\r\n');
       this.#endSession(record);
     } finally {
-      helperEnd.close();
-      workerEnd.close();
+      helperEnd?.close();
+      workerEnd?.close();
       control.close();
     }
+  }
+}
+
+// The fd a worker hands over must be the session's own client connection.
+function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
+  try {
+    return remoteAddress(control).address === record.client && localAddress(control).address === record.localAddress;
+  } catch {
+    return false;
   }
 }
 
