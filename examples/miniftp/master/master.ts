@@ -47,6 +47,8 @@ export interface MasterOptions {
   userDb: UserDb | null;
   /** Put workers in an empty network namespace (needs root; default true). */
   isolateNetwork?: boolean;
+  /** The workers' script (default: miniftp's; tests give a stand-in that speaks the same tables). */
+  workerMain?: string;
 }
 
 export class Master {
@@ -54,6 +56,7 @@ export class Master {
   readonly log: Logger;
   readonly #userDb: UserDb | null;
   readonly #isolateNetwork: boolean;
+  readonly #workerMain: string | undefined;
   readonly #sessions: SessionTable;
   readonly #userWorkers = new Map<string, WorkerProcess>();
   readonly #workersByPid = new Map<number, WorkerProcess>();
@@ -67,6 +70,7 @@ export class Master {
     this.config = options.config;
     this.#userDb = options.userDb;
     this.#isolateNetwork = options.isolateNetwork ?? true;
+    this.#workerMain = options.workerMain;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.log = new Logger(openLog(options.config), options.config.log_json);
   }
@@ -148,8 +152,14 @@ export class Master {
 
   #startWorker(kind: 'prelogin' | 'user', identity: WorkerIdentity): WorkerProcess {
     const spec: WorkerSpec = { kind, config: this.config, identity, isolateNetwork: this.#isolateNetwork };
-    const worker: WorkerProcess = new WorkerProcess(spec, this.#monitorHandlers(() => worker), this.log.fd);
+    const worker: WorkerProcess = new WorkerProcess(spec, this.#monitorHandlers(() => worker), this.log.fd, this.#workerMain);
     this.#workersByPid.set(worker.pid, worker);
+    // A worker that breaks the monitor table is not trusted with its sessions any longer.
+    worker.monitor.once('close', (reason) => {
+      if (!reason || this.#stopping) return;
+      console.error(`miniftp: ${kind} worker ${worker.pid}: monitor channel closed: ${reason.message}`);
+      worker.stop();
+    });
     void worker.process.exited.then(() => this.#onWorkerExit(worker));
     return worker;
   }
@@ -182,8 +192,9 @@ export class Master {
   }
 
   async #onConnection(connection: AcceptedConnection): Promise<void> {
-    const client = decodePeer(connection.peer, 0).address;
-    const admitted = this.#sessions.admit(client, localAddress(connection.fd).address);
+    const peer = decodePeer(connection.peer, 0);
+    const client = peer.address;
+    const admitted = this.#sessions.admit(client, localAddress(connection.fd).address, peer.port);
     if (!admitted.ok) {
       this.log.write({ type: 'refused', time: new Date(), client, reason: admitted.reason });
       refuse(connection.fd, admitted.reason === 'max_clients'
@@ -316,7 +327,8 @@ export class Master {
 // The fd a worker hands over must be the session's own client connection.
 function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   try {
-    return remoteAddress(control).address === record.client && localAddress(control).address === record.localAddress;
+    const peer = remoteAddress(control);
+    return peer.address === record.client && peer.port === record.clientPort && localAddress(control).address === record.localAddress;
   } catch {
     return false;
   }
