@@ -156,6 +156,14 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
     expect(await codeOf(worker.monitor.handover(sid, fd, '{}', ''))).toBe('EACCES');
   });
 
+  it('forgets an approved login whose session closed before its hand-over', async () => {
+    const { sid, worker } = await connect();
+    await worker.monitor.login(sid, 'anonymous', 'x');
+    expect((await verdictOf(worker, sid)).verdict).toBe(LoginVerdict.ok);
+    await worker.monitor.sessionClosed(sid);
+    expect(await codeOf(worker.monitor.handover(sid, worker.sessions.get(sid)!, '{}', ''))).toBe('ESRCH');
+  });
+
   it('enforces the failed-login delay, one check at a time, and max_login_fails', async () => {
     const { sid, worker } = await connect();
     const first = worker.monitor.login(sid, 'no-such-user-here', 'x');
