@@ -1,7 +1,10 @@
 // Hostile clients at login on a real miniftp: failed logins hold back only
 // their own session, and clients that send too much before their login
 // completes lose their connection without keeping its slot.
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, rawLogin } from '../helpers/ftp-clients.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
@@ -9,6 +12,9 @@ import { requireRoot } from '../helpers/root.js';
 
 const ATTACKERS = 60;
 const DELAY_SECONDS = 3;
+// A virtual user whose hash takes seconds to check (SHA-512 with 6 million rounds):
+// the hash part does not matter for a wrong password, only the cost.
+const SLOW_HASH = `$6$rounds=6000000$abcdefgh$${'x'.repeat(86)}`;
 
 /** Connects, reads the banner, sends `bytes`, then closes (or waits for the server to close, at most `ms`). */
 async function sendAndLeave(port: number, bytes: Buffer | string, waitForClose: boolean, ms = 30_000): Promise<string> {
@@ -60,13 +66,34 @@ describe.skipIf(!requireRoot('miniftp hostile logins'))('miniftp under hostile l
 
   describe('failed logins', () => {
     let server: RunningMiniftp;
+    let userDbDir: string;
 
     beforeAll(async () => {
-      server = await startMiniftp({ delay_failed_login: DELAY_SECONDS, max_per_ip: 200 });
+      userDbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-slow-'));
+      const userDb = path.join(userDbDir, 'users');
+      fs.writeFileSync(userDb, `slow:${SLOW_HASH}:${user.name}:${user.home}\n`);
+      server = await startMiniftp({ delay_failed_login: DELAY_SECONDS, max_per_ip: 200, user_db: userDb });
     });
 
     afterAll(async () => {
       await server?.stop();
+      fs.rmSync(userDbDir, { recursive: true, force: true });
+    });
+
+    it('a slow password check does not hold back another client\'s login', async () => {
+      const slow = await RawClient.connect(server.port);
+      await slow.replies(1);
+      slow.send('USER slow\r\nPASS wrong\r\n');
+      const slowReplies = slow.replies(2, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const victim = await rawLogin(server.port, user.name, 'hostile-secret');
+      const victimDone = Date.now();
+      const [, failure] = await slowReplies;
+      // Before, the victim's login waited for the slow check and its delay.
+      expect(failure?.code).toBe(530);
+      expect(Date.now() - victimDone).toBeGreaterThan(1000);
+      victim.destroy();
+      slow.destroy();
     });
 
     it(`${ATTACKERS} failed logins of closed connections do not hold back another client's login`, async () => {
