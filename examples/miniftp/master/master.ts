@@ -192,9 +192,16 @@ export class Master {
   }
 
   async #onConnection(connection: AcceptedConnection): Promise<void> {
-    const peer = decodePeer(connection.peer, 0);
-    const client = peer.address;
-    const admitted = this.#sessions.admit(client, localAddress(connection.fd).address, peer.port);
+    const client = decodePeer(connection.peer, 0).address;
+    let ends: string;
+    try {
+      ends = connectionEnds(connection.fd);
+    } catch {
+      // Reset before it was seen.
+      new FdHandle(connection.fd).close();
+      return;
+    }
+    const admitted = this.#sessions.admit(client, localAddress(connection.fd).address, ends);
     if (!admitted.ok) {
       this.log.write({ type: 'refused', time: new Date(), client, reason: admitted.reason });
       refuse(connection.fd, admitted.reason === 'max_clients'
@@ -324,11 +331,16 @@ export class Master {
   }
 }
 
+function connectionEnds(fd: number | FdHandle): string {
+  const local = localAddress(fd);
+  const remote = remoteAddress(fd);
+  return `${local.address} ${local.port} ${remote.address} ${remote.port}`;
+}
+
 // The fd a worker hands over must be the session's own client connection.
 function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   try {
-    const peer = remoteAddress(control);
-    return peer.address === record.client && peer.port === record.clientPort && localAddress(control).address === record.localAddress;
+    return connectionEnds(control) === record.connection;
   } catch {
     return false;
   }

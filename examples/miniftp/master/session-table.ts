@@ -7,8 +7,8 @@ export type SessionStage = 'prelogin' | 'approved' | 'moving' | 'postlogin';
 export interface SessionRecord {
   sid: number;
   client: string;
-  /** The client's port: with the addresses, which connection is the session's. */
-  clientPort: number;
+  /** Both ends of the control connection ("local-address port remote-address port"), to know it again. */
+  connection: string;
   localAddress: string;
   stage: SessionStage;
   /** The worker process that holds the control connection now (null while the master moves it). */
@@ -43,14 +43,14 @@ export class SessionTable {
   }
 
   /** Admits a new connection, or says which limit it hit. */
-  admit(client: string, localAddress: string, clientPort = 0): AdmitResult {
+  admit(client: string, localAddress: string, connection = ''): AdmitResult {
     if (this.#maxClients > 0 && this.#sessions.size >= this.#maxClients) return { ok: false, reason: 'max_clients' };
     const fromIp = this.#perIp.get(client) ?? 0;
     if (this.#maxPerIp > 0 && fromIp >= this.#maxPerIp) return { ok: false, reason: 'max_per_ip' };
     const sid = this.#nextSid;
     this.#nextSid = this.#nextSid >= 0x7fffffff ? 1 : this.#nextSid + 1;
     const record: SessionRecord = {
-      sid, client, clientPort, localAddress, stage: 'prelogin', workerPid: null, user: null, loginFails: 0,
+      sid, client, connection, localAddress, stage: 'prelogin', workerPid: null, user: null, loginFails: 0,
       checking: false, loginNotBefore: 0, approved: null,
     };
     this.#sessions.set(sid, record);
