@@ -29,6 +29,8 @@ interface FakeWorker {
   /** The control connections the master gave it, by sid. */
   sessions: Map<number, FdHandle>;
   verdicts: Map<number, { verdict: number; delayMs: number }>;
+  /** Answer the control table's requests with BAD, as a broken worker might (and count them). */
+  refuse: { value: boolean; count: number };
 }
 
 function alive(pid: number): boolean {
@@ -56,14 +58,20 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
   function adopt(link: Channel, about: { pid: number; kind: 'prelogin' | 'user' }, monitorFd: FdHandle, controlFd: FdHandle): void {
     const sessions = new Map<number, FdHandle>();
     const verdicts = new Map<number, { verdict: number; delayMs: number }>();
+    const refuse = { value: false, count: 0 };
+    const unlessRefused = (): void => {
+      if (!refuse.value) return;
+      refuse.count++;
+      throw Object.assign(new Error('refused'), { code: 'EPERM' });
+    };
     const control = new BrokerServer(controlFd, controlProtocol, {
-      answerNewSession: (sid: number, fd: FdHandle) => void sessions.set(sid, new FdHandle(fd.release())),
-      answerAdoptSession: (sid: number, fd: FdHandle) => void sessions.set(sid, new FdHandle(fd.release())),
-      answerLoginVerdict: (sid: number, verdict: number, delayMs: number) => void verdicts.set(sid, { verdict, delayMs }),
+      answerNewSession: (sid: number, fd: FdHandle) => void (unlessRefused(), sessions.set(sid, new FdHandle(fd.release()))),
+      answerAdoptSession: (sid: number, fd: FdHandle) => void (unlessRefused(), sessions.set(sid, new FdHandle(fd.release()))),
+      answerLoginVerdict: (sid: number, verdict: number, delayMs: number) => void (unlessRefused(), verdicts.set(sid, { verdict, delayMs })),
     });
     // Twice the limit, so that the test can send what the master must refuse.
     void BrokerClient.connect(monitorFd, monitorProtocol, { maxBufBytes: 2 * LIMIT }).then((monitor) => {
-      workers.push({ ...about, link, monitor, control, sessions, verdicts });
+      workers.push({ ...about, link, monitor, control, sessions, verdicts, refuse });
     });
   }
 
@@ -204,6 +212,34 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
       fs.closeSync(pipe);
     }
     // The refusals changed nothing: the real connection still goes over.
+    await worker.monitor.handover(sid, worker.sessions.get(sid)!, '{}', '');
+    await waitFor(() => workers.some((w) => w.kind === 'user' && w.sessions.has(sid)), 10_000, 'adoptSession');
+  });
+
+  it('a worker that refuses the control table\'s requests costs only its own sessions', async () => {
+    const worker = prelogin();
+    worker.refuse.value = true;
+    try {
+      const client = net.connect(master.port, '127.0.0.1');
+      clients.push(client);
+      let answer = '';
+      client.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      client.on('error', () => {});
+      await waitFor(() => answer.includes('\r\n') || client.destroyed, 10_000, 'the refusal');
+      expect(answer).toMatch(/^421 /);
+    } finally {
+      worker.refuse.value = false;
+    }
+    const { sid } = await connect();
+    worker.refuse.value = true;
+    try {
+      // A refused verdict leaves the session as the verdict made it: approved.
+      const before = worker.refuse.count;
+      await worker.monitor.login(sid, 'anonymous', 'x');
+      await waitFor(() => worker.refuse.count > before, 10_000, 'the verdict');
+    } finally {
+      worker.refuse.value = false;
+    }
     await worker.monitor.handover(sid, worker.sessions.get(sid)!, '{}', '');
     await waitFor(() => workers.some((w) => w.kind === 'user' && w.sessions.has(sid)), 10_000, 'adoptSession');
   });
