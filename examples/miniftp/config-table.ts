@@ -189,7 +189,7 @@ export const CONFIG_TABLE = {
     type: 'string', default: null, validate: absolutePath,
     doc: 'A file of virtual users (name:crypt-hash:system-user:root-directory), checked before system accounts.',
   },
-  delay_failed_login: { type: 'int', default: 1, min: 0, max: 60, doc: 'Seconds to wait before answering a failed login.' },
+  delay_failed_login: { type: 'int', default: 1, min: 0, max: 60, doc: 'Seconds a failed login waits before its 530; only that session waits.' },
   max_login_fails: { type: 'int', default: 3, min: 1, max: 1000, doc: 'Failed logins after which the connection is closed.' },
   xferlog_enable: { type: 'bool', default: false, doc: 'Log every session start, login, transfer and end, one line each.' },
   vsftpd_log_file: {

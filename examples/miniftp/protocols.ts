@@ -9,7 +9,12 @@ export const monitorProtocol = defineProtocol({
   name: 'miniftp-monitor',
   version: 1,
   requests: {
-    /** Checks USER/PASS for session `sid`; BAD with EACCES for a wrong password or unknown user. */
+    /**
+     * Starts the check of USER/PASS for session `sid` and answers at once; the
+     * verdict comes later as the control table's loginVerdict. BAD when no
+     * check may start: ECONNABORTED after max_login_fails, EBUSY while a
+     * check of the session runs, EAGAIN before its failed-login delay passed.
+     */
     login: { id: 1, args: ['int', 'buf', 'buf'], reply: ['result'], phase: 'prelogin' },
     /** After a good login: the control connection, the session state (JSON) and the bytes read but not handled. */
     handover: { id: 2, args: ['int', 'fd', 'buf', 'buf'], reply: ['result'], phase: 'prelogin' },
@@ -29,8 +34,20 @@ export const controlProtocol = defineProtocol({
     newSession: { id: 1, args: ['int', 'fd', 'buf'], reply: ['result'] },
     /** A logged-in session for a user worker: sid, control fd, data channel fd, state (JSON), unread bytes. */
     adoptSession: { id: 2, args: ['int', 'fd', 'fd', 'buf', 'buf'], reply: ['result'] },
+    /** The end of a login check: sid, a LoginVerdict, and how long to hold back the 530 (ms). */
+    loginVerdict: { id: 3, args: ['int', 'int', 'int'], reply: ['result'] },
   },
 });
+
+/** The verdict of a login check, as loginVerdict carries it. */
+export const LoginVerdict = {
+  /** Approved: the worker hands the session over. */
+  ok: 0,
+  /** Refused: 530 after the delay. */
+  failed: 1,
+  /** Refused for the last time (max_login_fails): 530 after the delay, then close. */
+  failedLast: 2,
+} as const;
 
 /** The identity a user worker runs as, decided by the master at login. */
 export interface WorkerIdentity {

@@ -6,16 +6,17 @@
 // worker that sends it.
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
-  Acceptor, BrokerClient, FdHandle, localAddress, resolveIdentity, socketPair, spawnWithCredentials, decodePeer,
+  Acceptor, BrokerClient, FdHandle, localAddress, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, decodePeer,
   type AcceptedConnection, type Broker, type CredentialedProcess,
 } from 'privsep';
 import type { MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
 import { helperControlProtocol, type HelperSettings, type SessionAddresses } from '../helper/protocols.js';
-import type { WorkerIdentity } from '../protocols.js';
+import { LoginVerdict, type WorkerIdentity } from '../protocols.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
 import { SessionTable, type SessionRecord } from './session-table.js';
@@ -24,6 +25,9 @@ import { LIGHT_NODE_FLAGS, NODE_FLAGS, WorkerProcess, type MonitorHandlers, type
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 // A user worker with no session left lingers this long for the next login.
 const USER_WORKER_IDLE_MS = 30_000;
+// The worker starts a session's failed-login delay when the verdict reaches it,
+// a little after the master starts counting; timers there round to the millisecond.
+const LOGIN_DELAY_SLACK_MS = 10;
 
 function refuse(fd: number, reply: string): void {
   const handle = new FdHandle(fd);
@@ -44,6 +48,8 @@ export interface MasterOptions {
   userDb: UserDb | null;
   /** Put workers in an empty network namespace (needs root; default true). */
   isolateNetwork?: boolean;
+  /** The workers' script (default: miniftp's; tests give a stand-in that speaks the same tables). */
+  workerMain?: string;
 }
 
 export class Master {
@@ -51,11 +57,10 @@ export class Master {
   readonly log: Logger;
   readonly #userDb: UserDb | null;
   readonly #isolateNetwork: boolean;
+  readonly #workerMain: string | undefined;
   readonly #sessions: SessionTable;
   readonly #userWorkers = new Map<string, WorkerProcess>();
   readonly #workersByPid = new Map<number, WorkerProcess>();
-  // Logins approved and not yet handed over, by sid.
-  readonly #approved = new Map<number, WorkerIdentity>();
   #acceptor: Acceptor | null = null;
   #prelogin: WorkerProcess | null = null;
   #helper: { process: CredentialedProcess; broker: Promise<Broker<typeof helperControlProtocol.requests>> } | null = null;
@@ -68,6 +73,7 @@ export class Master {
     this.config = options.config;
     this.#userDb = options.userDb;
     this.#isolateNetwork = options.isolateNetwork ?? true;
+    this.#workerMain = options.workerMain;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.log = new Logger(openLog(options.config), options.config.log_json);
   }
@@ -150,8 +156,14 @@ export class Master {
 
   #startWorker(kind: 'prelogin' | 'user', identity: WorkerIdentity): WorkerProcess {
     const spec: WorkerSpec = { kind, config: this.config, identity, isolateNetwork: this.#isolateNetwork };
-    const worker: WorkerProcess = new WorkerProcess(spec, this.#monitorHandlers(() => worker), this.log.fd);
+    const worker: WorkerProcess = new WorkerProcess(spec, this.#monitorHandlers(() => worker), this.log.fd, this.#workerMain);
     this.#workersByPid.set(worker.pid, worker);
+    // A worker that breaks the monitor table is not trusted with its sessions any longer.
+    worker.monitor.once('close', (reason) => {
+      if (!reason || this.#stopping) return;
+      console.error(`miniftp: ${kind} worker ${worker.pid}: monitor channel closed: ${reason.message}`);
+      worker.stop();
+    });
     void worker.process.exited.then(() => this.#onWorkerExit(worker));
     return worker;
   }
@@ -185,7 +197,15 @@ export class Master {
 
   async #onConnection(connection: AcceptedConnection): Promise<void> {
     const client = decodePeer(connection.peer, 0).address;
-    const admitted = this.#sessions.admit(client, localAddress(connection.fd).address);
+    let ends: string;
+    try {
+      ends = connectionEnds(connection.fd);
+    } catch {
+      // Reset before it was seen.
+      new FdHandle(connection.fd).close();
+      return;
+    }
+    const admitted = this.#sessions.admit(client, localAddress(connection.fd).address, ends);
     if (!admitted.ok) {
       this.log.write({ type: 'refused', time: new Date(), client, reason: admitted.reason });
       refuse(connection.fd, admitted.reason === 'max_clients'
@@ -210,7 +230,9 @@ export class Master {
     control.close();
   }
 
-  // Every handler checks that the sid it is given belongs to the worker asking.
+  // Every handler checks that the sid it is given belongs to the worker
+  // asking, and answers at once: a slow password check never holds up the
+  // channel, whose requests are answered one at a time.
   #monitorHandlers(self: () => WorkerProcess): MonitorHandlers {
     const owned = (sid: number): SessionRecord => {
       const record = this.#sessions.get(sid);
@@ -218,27 +240,28 @@ export class Master {
       return record;
     };
     return {
-      answerLogin: async (sid: number, user: Buffer, password: Buffer) => {
+      answerLogin: (sid: number, user: Buffer, password: Buffer) => {
         const record = owned(sid);
         if (record.stage !== 'prelogin') throw failure('EALREADY', 'login already done');
-        if (record.loginFails >= this.config.max_login_fails) throw failure('ECONNABORTED', 'too many failed logins');
-        const name = user.toString();
-        const identity = await authenticate(this.config, this.#userDb, name, password.toString()).catch(() => null);
-        if (!identity) {
+        if (record.checking) throw failure('EBUSY', 'a login check of this session is running');
+        const max = this.config.max_login_fails;
+        if (record.loginFails >= max) throw failure('ECONNABORTED', 'too many failed logins');
+        // The worker holds back its 530 for the delay; one that asks again sooner counts a failure.
+        if (performance.now() < record.loginNotBefore) {
           record.loginFails++;
-          await new Promise((r) => setTimeout(r, this.config.delay_failed_login * 1000));
-          throw failure(record.loginFails >= this.config.max_login_fails ? 'ECONNABORTED' : 'EACCES', 'login incorrect');
+          throw failure(record.loginFails >= max ? 'ECONNABORTED' : 'EAGAIN', 'login again before delay_failed_login passed');
         }
-        record.stage = 'approved';
-        record.user = identity.user;
-        this.#approved.set(sid, identity);
+        record.checking = true;
+        void this.#checkLogin(record, self(), user.toString(), password.toString());
       },
       answerHandover: (sid: number, control, state: Buffer, unread: Buffer) => {
         const record = owned(sid);
-        const identity = this.#approved.get(sid);
+        const identity = record.approved;
         if (record.stage !== 'approved' || !identity) throw failure('EACCES', 'handover without a good login');
-        this.#approved.delete(sid);
+        if (!isConnectionOf(control, record)) throw failure('EBADF', `the fd handed over is not the control connection of session ${sid}`);
+        record.approved = null;
         record.stage = 'moving';
+        record.workerPid = null;
         self().sessions.delete(sid);
         const fd = new FdHandle(control.release());
         void this.#moveToUserWorker(record, identity, fd, Buffer.from(state), Buffer.from(unread));
@@ -256,9 +279,36 @@ export class Master {
     };
   }
 
-  async #moveToUserWorker(record: SessionRecord, identity: WorkerIdentity, control: FdHandle, state: Buffer, unread: Buffer): Promise<void> {
-    const [helperEnd, workerEnd] = socketPair();
+  // Checks a login off the channel and sends the verdict on the worker's
+  // control channel; a session that ended meanwhile gets none.
+  async #checkLogin(record: SessionRecord, worker: WorkerProcess, user: string, password: string): Promise<void> {
+    const identity = await authenticate(this.config, this.#userDb, user, password).catch(() => null);
+    record.checking = false;
+    if (this.#sessions.get(record.sid) !== record || record.workerPid !== worker.pid) return;
+    let verdict: number = LoginVerdict.ok;
+    let delayMs = 0;
+    if (identity) {
+      record.stage = 'approved';
+      record.user = identity.user;
+      record.approved = identity;
+    } else {
+      record.loginFails++;
+      delayMs = this.config.delay_failed_login * 1000;
+      record.loginNotBefore = performance.now() + delayMs - LOGIN_DELAY_SLACK_MS;
+      verdict = record.loginFails >= this.config.max_login_fails ? LoginVerdict.failedLast : LoginVerdict.failed;
+    }
     try {
+      await (await worker.control).loginVerdict(record.sid, verdict, delayMs);
+    } catch {
+      // The worker is gone: its exit ends its sessions.
+    }
+  }
+
+  async #moveToUserWorker(record: SessionRecord, identity: WorkerIdentity, control: FdHandle, state: Buffer, unread: Buffer): Promise<void> {
+    let helperEnd: FdHandle | null = null;
+    let workerEnd: FdHandle | null = null;
+    try {
+      [helperEnd, workerEnd] = socketPair();
       const key = identityKey(identity);
       let worker = this.#userWorkers.get(key);
       if (!worker) {
@@ -285,8 +335,8 @@ export class Master {
       refuse(control.release(), '421 Service not available, closing control connection.\r\n');
       this.#endSession(record);
     } finally {
-      helperEnd.close();
-      workerEnd.close();
+      helperEnd?.close();
+      workerEnd?.close();
       control.close();
     }
   }
@@ -299,6 +349,21 @@ async function uploadOwner(config: MiniftpConfig): Promise<UploadOwner> {
   });
   if (id.uid === 0) throw new Error(`chown_username ${config.chown_username} is uid 0; chown_uploads needs an account that is not root`);
   return { uid: id.uid, mode: config.chown_upload_mode };
+}
+
+function connectionEnds(fd: number | FdHandle): string {
+  const local = localAddress(fd);
+  const remote = remoteAddress(fd);
+  return `${local.address} ${local.port} ${remote.address} ${remote.port}`;
+}
+
+// The fd a worker hands over must be the session's own client connection.
+function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
+  try {
+    return connectionEnds(control) === record.connection;
+  } catch {
+    return false;
+  }
 }
 
 function openLog(config: MiniftpConfig): number | null {

@@ -1,17 +1,26 @@
 // The master's table of sessions: which client, which stage, which worker;
 // the max_clients and max_per_ip limits are counted here.
+import type { WorkerIdentity } from '../protocols.js';
 
 export type SessionStage = 'prelogin' | 'approved' | 'moving' | 'postlogin';
 
 export interface SessionRecord {
   sid: number;
   client: string;
+  /** Both ends of the control connection ("local-address port remote-address port"), to know it again. */
+  connection: string;
   localAddress: string;
   stage: SessionStage;
-  /** The worker process that holds the control connection now. */
+  /** The worker process that holds the control connection now (null while the master moves it). */
   workerPid: number | null;
   user: string | null;
   loginFails: number;
+  /** A login check of this session is running. */
+  checking: boolean;
+  /** performance.now() before which the next login is refused (delay_failed_login). */
+  loginNotBefore: number;
+  /** The identity of an approved login, until the hand-over. */
+  approved: WorkerIdentity | null;
 }
 
 export type AdmitResult = { ok: true; record: SessionRecord } | { ok: false; reason: 'max_clients' | 'max_per_ip' };
@@ -34,13 +43,16 @@ export class SessionTable {
   }
 
   /** Admits a new connection, or says which limit it hit. */
-  admit(client: string, localAddress: string): AdmitResult {
+  admit(client: string, localAddress: string, connection = ''): AdmitResult {
     if (this.#maxClients > 0 && this.#sessions.size >= this.#maxClients) return { ok: false, reason: 'max_clients' };
     const fromIp = this.#perIp.get(client) ?? 0;
     if (this.#maxPerIp > 0 && fromIp >= this.#maxPerIp) return { ok: false, reason: 'max_per_ip' };
     const sid = this.#nextSid;
     this.#nextSid = this.#nextSid >= 0x7fffffff ? 1 : this.#nextSid + 1;
-    const record: SessionRecord = { sid, client, localAddress, stage: 'prelogin', workerPid: null, user: null, loginFails: 0 };
+    const record: SessionRecord = {
+      sid, client, connection, localAddress, stage: 'prelogin', workerPid: null, user: null, loginFails: 0,
+      checking: false, loginNotBefore: 0, approved: null,
+    };
     this.#sessions.set(sid, record);
     this.#perIp.set(client, fromIp + 1);
     return { ok: true, record };

@@ -21,7 +21,7 @@ export interface WorkerSpec {
   isolateNetwork: boolean;
 }
 
-const workerMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'worker', 'worker-main.js');
+export const workerMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'worker', 'worker-main.js');
 
 /**
  * Node flags for miniftp's child processes: a small young generation and
@@ -46,15 +46,18 @@ export class WorkerProcess {
   readonly sessions = new Set<number>();
   idleTimer: NodeJS.Timeout | null = null;
 
-  /** @throws the spawn's system errors (EPERM, ENOENT, ...) */
-  constructor(spec: WorkerSpec, handlers: MonitorHandlers, logFd: number | null) {
+  /**
+   * Starts `script` (miniftp's worker unless a test gives a stand-in).
+   * @throws the spawn's system errors (EPERM, ENOENT, ...)
+   */
+  constructor(spec: WorkerSpec, handlers: MonitorHandlers, logFd: number | null, script = workerMain) {
     this.spec = spec;
     const [monitorEnd, monitorTheirs] = socketPair();
     const [controlEnd, controlTheirs] = socketPair();
     const fds: Record<number, FdHandle | number> = { 3: monitorTheirs, 4: controlTheirs };
     if (logFd !== null) fds[5] = logFd;
     try {
-      this.process = spawnWithCredentials(process.execPath, [...NODE_FLAGS, workerMain], {
+      this.process = spawnWithCredentials(process.execPath, [...NODE_FLAGS, script], {
         fds,
         env: { MINIFTP_WORKER: JSON.stringify(spec), PATH: '/usr/bin:/bin', TZ: 'UTC' },
         cwd: '/',

@@ -198,14 +198,21 @@ export class ControlConnection {
    * Detaches the connection for a hand-over: reading stops, the replies
    * sent so far are flushed, and the fd comes out of the socket without
    * closing the connection, together with every byte received and not yet
-   * handled (the splitter's line in progress first).
+   * handled (the splitter's line in progress first). Resolves to null,
+   * leaving the connection attached with reading paused, when more than
+   * `maxUnread` bytes wait.
    * @throws Error when the connection closed meanwhile; EMFILE
    */
-  async detach(): Promise<DetachedControl> {
+  async detach(maxUnread = Infinity): Promise<DetachedControl | null> {
     this.#detached = true;
     this.socket.pause();
     await this.flushed();
     if (this.#closed || this.socket.destroyed) throw new Error('the connection closed before the hand-over');
+    // Nothing is read between this count and detachSocket's: no I/O runs in between.
+    if (this.#splitter.pendingBytes + this.#rawBytes + this.socket.readableLength > maxUnread) {
+      this.#detached = false;
+      return null;
+    }
     this.socket.off('data', this.#onData);
     this.socket.off('end', this.#onEnd);
     this.socket.off('close', this.#onClose);

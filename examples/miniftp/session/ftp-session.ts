@@ -185,16 +185,21 @@ export class FtpSession implements SessionContext {
   }
 
   // Gives the logged-in session to the host: no more reading, replies flushed,
-  // the connection detached unclosed with every unhandled byte.
+  // the connection detached unclosed with every unhandled byte. What travels
+  // is bounded: a client that sent more than a command line ahead is closed.
   async #handover(): Promise<void> {
     this.#handingOver = true;
     this.#stopIdle();
     let detached;
     try {
-      detached = await this.#control.detach();
+      detached = await this.#control.detach(this.options.maxCommandLineBytes);
     } catch {
       // The client left meanwhile (or no fd was left for the copy).
       await this.#end('connection lost during login', null);
+      return;
+    }
+    if (!detached) {
+      await this.#end('too much input before the login completed', { code: 421, text: 'Too much input before the login completed.' });
       return;
     }
     this.#ending = true;

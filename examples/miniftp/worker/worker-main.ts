@@ -6,7 +6,7 @@
 // asking the master on the monitor channel (fd 3).
 import fs from 'node:fs';
 import { BrokerClient, BrokerServer, FdHandle, changeCredentials } from 'privsep';
-import { controlProtocol, monitorProtocol } from '../protocols.js';
+import { LoginVerdict, controlProtocol, monitorProtocol } from '../protocols.js';
 import type { WorkerSpec } from '../master/worker-process.js';
 import { Logger } from '../log.js';
 import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionState } from '../session/index.js';
@@ -47,24 +47,42 @@ await changeCredentials({
 
 const monitor = await BrokerClient.connect(3, monitorProtocol);
 
+// Login checks in progress, by sid: the master's loginVerdict settles them.
+const verdicts = new Map<number, (verdict: { verdict: number; delayMs: number }) => void>();
+
+function answerLoginVerdict(sid: number, verdict: number, delayMs: number): void {
+  const settle = verdicts.get(sid);
+  verdicts.delete(sid);
+  settle?.({ verdict, delayMs });
+}
+
 function preloginHost(sid: number, onHandover: () => void): SessionHost {
   return {
     options,
     data: noDataConnections,
     log: (event) => logger.write(event),
     async login(user: string, password: string): Promise<LoginAnswer> {
+      // The verdict may come before the reply that the check started.
+      const answer = new Promise<{ verdict: number; delayMs: number }>((resolve) => verdicts.set(sid, resolve));
       try {
         await monitor.login(sid, user, password);
-        const anonymous = ['anonymous', 'ftp'].includes(user.toLowerCase());
-        return { ok: true, user: anonymous ? 'ftp' : user, anonymous };
       } catch (err) {
+        verdicts.delete(sid);
         return { ok: false, disconnect: (err as { code?: string }).code === 'ECONNABORTED' };
       }
+      const { verdict, delayMs } = await answer;
+      if (verdict === LoginVerdict.ok) {
+        const anonymous = ['anonymous', 'ftp'].includes(user.toLowerCase());
+        return { ok: true, user: anonymous ? 'ftp' : user, anonymous };
+      }
+      // delay_failed_login holds back this session only; the master refuses an earlier retry.
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return { ok: false, disconnect: verdict === LoginVerdict.failedLast };
     },
     async handover(control: FdHandle, state: SessionState, unread: Buffer): Promise<void> {
-      onHandover();
       try {
         await monitor.handover(sid, control, JSON.stringify(state), unread);
+        onHandover();
       } finally {
         control.close();
       }
@@ -112,6 +130,7 @@ const control = new BrokerServer(4, controlProtocol, {
   answerNewSession: (sid: number, fd: FdHandle) => answerNewSession(sid, fd),
   answerAdoptSession: (sid: number, fd: FdHandle, dataChannel: FdHandle, state: Buffer, unread: Buffer) =>
     answerAdoptSession(sid, fd, dataChannel, state, unread),
+  answerLoginVerdict,
 });
 
 // A worker lives as long as its master.

@@ -58,6 +58,19 @@ describe.each([true, false])('engine hand-over (to a second session: %s)', (hand
     expect(ids.has(login!.session)).toBe(true);
   });
 
+  it.runIf(handover)('a client that sends more than a command line ahead of its login gets 421 and no hand-over', async () => {
+    const before = h.handovers;
+    const client = await RawClient.connect(h.port);
+    await client.replies(1);
+    client.send(Buffer.concat([Buffer.from('USER alice\r\nPASS secret\r\n'), Buffer.alloc(8192, 'NOOP\r\n')]));
+    const replies = await client.replies(2);
+    expect(replies.map((r) => `${r.code} ${r.text}`)).toEqual(['331 Please specify the password.', '421 Too much input before the login completed.']);
+    await client.closedByServer();
+    expect(h.handovers).toBe(before);
+    const log = h.events.filter((e) => e.type === 'end').at(-1);
+    expect(log).toMatchObject({ reason: 'too much input before the login completed' });
+  });
+
   it('a client that leaves during the login leaves nothing behind', async () => {
     const client = await RawClient.connect(h.port);
     await client.replies(1);
