@@ -19,7 +19,7 @@ export interface WorkerCommand {
    * The worker's whole environment (default DEFAULT_WORKER_ENV: PATH only).
    * Nothing of the master's environment is passed on unless named here.
    */
-  env?: Record<string, string>;
+  env?: Record<string, string | undefined>;
   cwd?: string;
   /** Run the worker as this uid and gid (supplementary groups are dropped). */
   uid?: number;

@@ -229,11 +229,12 @@ export class HandoffMaster extends EventEmitter {
       native.close(pending.fd);
     }
     worker.open = Math.max(0, worker.open - report.closed.length);
-    if (worker.unacked.size === 0) this.#clearDeadline(worker);
     if (report.closed.length > 0) this.#pump();
   }
 
-  // Arms the confirmation deadline of the oldest connection the worker holds unconfirmed.
+  // Arms the confirmation deadline of the oldest connection the worker holds
+  // unconfirmed. Confirmations do not disarm it: when it fires it looks again,
+  // so a busy worker costs one timer per ackTimeoutMs, not one per batch.
   #armAckDeadline(worker: WorkerState): void {
     if (worker.deadline || worker.gone || worker.unacked.size === 0) return;
     const oldest = worker.unacked.values().next().value!.sentAt;
