@@ -1,6 +1,7 @@
 // Starting one hand-off worker process with its credentials, a clean
-// environment, no_new_privs, the master's Channel at fd 3, stdin from
-// /dev/null, and stdout/stderr into a socket the master reads line by line.
+// environment, no_new_privs, a session of its own (no controlling terminal),
+// the master's Channel at fd 3, stdin from /dev/null, and stdout/stderr into
+// a socket the master reads line by line.
 import type net from 'node:net';
 import { socketPair } from '../fd/socketpair.js';
 import { spawnWithCredentials, type ExitStatus } from '../privilege/spawn-with-credentials.js';
@@ -54,6 +55,8 @@ export function launchWorker(command: WorkerCommand, channelFd: number, onOutput
       uid: command.uid,
       gid: command.gid,
       noNewPrivs: true,
+      // A session of its own: no controlling terminal it could open as /dev/tty and type into (TIOCSTI).
+      setsid: true,
       fds,
     });
   } catch (err) {

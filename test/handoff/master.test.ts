@@ -175,7 +175,7 @@ describe('HandoffMaster: what a worker inherits', () => {
     }
   });
 
-  it('gives workers /dev/null as stdin and passes what they write on stdout and stderr to the master', async () => {
+  it('gives workers their own session, /dev/null as stdin, and passes what they write on stdout and stderr to the master', async () => {
     const output: string[] = [];
     const master = new HandoffMaster({
       listen: [{ host: '127.0.0.1', port: 0, name: 'plain' }],
@@ -188,6 +188,9 @@ describe('HandoffMaster: what a worker inherits', () => {
     const pid = master.workers()[0]!.pid;
     await waitFor(() => output.length === 2, 10_000, 'two lines of worker output');
     expect(output.sort()).toEqual([`${pid}: stderr of ${pid}`, `${pid}: stdout of ${pid}`]);
+    // A session of its own, without a controlling terminal.
+    const [session, tty] = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(3, 5).map(Number);
+    expect({ session, tty }).toEqual({ session: pid, tty: 0 });
     if (isRoot) {
       expect(fs.readlinkSync(`/proc/${pid}/fd/0`)).toBe('/dev/null');
       const out = fs.readlinkSync(`/proc/${pid}/fd/1`);
