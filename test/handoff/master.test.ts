@@ -241,4 +241,26 @@ describe('HandoffMaster: a worker that stops answering', () => {
     const after = await Promise.all(Array.from({ length: 9 }, () => request(port)));
     expect(new Set(after.map(pidOf))).toEqual(new Set(pids));
   });
+
+  it('kills and replaces a worker that does not become ready in time', async () => {
+    const master = new HandoffMaster({
+      listen: [{ host: '127.0.0.1', port: 0, name: 'plain' }],
+      worker: { args: [fixture('handoff-worker.mjs'), 'mute'] },
+      workers: 1,
+      startTimeoutMs: 300,
+      drainTimeoutMs: 1_000,
+    });
+    masters.push(master);
+    const unresponsive: number[] = [];
+    const exits: (string | null)[] = [];
+    master.on('worker-unresponsive', (pid) => unresponsive.push(pid));
+    master.on('worker-exit', (_pid, _code, signal) => exits.push(signal));
+    const first = master.workers()[0]!.pid;
+    await waitFor(() => unresponsive.length >= 2, 15_000, 'two workers to miss their start deadline');
+    expect(unresponsive[0]).toBe(first);
+    await waitFor(() => exits.length >= 2, 5_000, 'both to exit');
+    expect(exits.slice(0, 2)).toEqual(['SIGKILL', 'SIGKILL']);
+    expect(master.workers().map((w) => w.pid)).not.toContain(first);
+    expect(master.workers().every((w) => !w.ready)).toBe(true);
+  });
 });
