@@ -186,8 +186,10 @@ describe('HandoffMaster: what a worker inherits', () => {
     master.on('worker-output', (pid, line) => output.push(`${pid}: ${line}`));
     await master.ready();
     const pid = master.workers()[0]!.pid;
-    await waitFor(() => output.length === 2, 10_000, 'two lines of worker output');
-    expect(output.sort()).toEqual([`${pid}: stderr of ${pid}`, `${pid}: stdout of ${pid}`]);
+    await waitFor(() => output.length === 5, 10_000, 'five lines of worker output');
+    // The line of 10,000 characters comes in pieces of at most 4096.
+    const long = (n: number) => `${pid}: ${'x'.repeat(n)}`;
+    expect(output.sort()).toEqual([`${pid}: stderr of ${pid}`, `${pid}: stdout of ${pid}`, long(10_000 - 2 * 4096), long(4096), long(4096)].sort());
     // A session of its own, without a controlling terminal.
     const [session, tty] = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(3, 5).map(Number);
     expect({ session, tty }).toEqual({ session: pid, tty: 0 });
