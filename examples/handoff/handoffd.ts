@@ -9,6 +9,12 @@ import { HandoffMaster, getUser } from 'privsep';
 import { ensureSelfSigned } from './certificate.js';
 import { parseOptions, usage } from './options.js';
 
+// A worker's output line with every control and non-printable character
+// escaped, so that it can neither end nor forge a line of this log.
+function printable(line: string): string {
+  return line.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\\]/gu, (c) => (c === '\\' ? '\\\\' : `\\u{${c.codePointAt(0)!.toString(16)}}`));
+}
+
 async function main(): Promise<void> {
   let options;
   try {
@@ -44,12 +50,16 @@ async function main(): Promise<void> {
       gid: user.gid,
       fds: [keyFd, certFd],
       cwd: '/',
+      // Nothing of root's environment: the worker needs none of it.
+      env: { PATH: '/usr/bin:/bin' },
     },
     workers: options.workers,
     policy: options.policy,
   });
   master.on('worker-exit', (pid, code, signal) => console.log(`handoffd: worker ${pid} exited (${signal ?? code})`));
   master.on('error', (err) => console.error(`handoffd: ${err.message}`));
+  master.on('worker-unresponsive', (pid) => console.error(`handoffd: worker ${pid} stopped answering; replacing it`));
+  master.on('worker-output', (pid, line) => console.error(`handoffd: worker ${pid}: ${printable(line)}`));
   await master.ready();
   const [plain, tls] = master.acceptor.sockets;
   console.log(`handoffd: listening on http://${options.host}:${plain!.port} and https://${options.host}:${tls!.port}, ` +

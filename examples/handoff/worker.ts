@@ -1,6 +1,8 @@
 // handoffd's worker: unprivileged; serves HTTP on connections from the
 // plain listener and HTTPS on those from the TLS listener. Its TLS key
 // arrives as an open fd (4, certificate at 5): it could not read the file.
+// It links to its master first, which makes it not dumpable, and only then
+// reads the key.
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -19,6 +21,7 @@ function readShared(fd: number): Buffer {
   return data;
 }
 
+const master = handoffWorker();
 const key = readShared(4);
 const cert = readShared(5);
 
@@ -32,6 +35,6 @@ const plain = http.createServer(answer);
 const secure = https.createServer({ key, cert }, answer);
 for (const server of [plain, secure]) server.on('clientError', (_err, socket) => socket.destroy());
 
-handoffWorker().on('connection', ({ socket, listener }) => {
+master.on('connection', ({ socket, listener }) => {
   (listener === 'tls' ? secure : plain).emit('connection', socket);
 });

@@ -25,6 +25,12 @@ export interface BrokerServerOptions<T extends RequestTable> {
 
 type Handler = (...args: unknown[]) => unknown;
 
+// Requests read ahead of the one being answered, on a Channel the server
+// makes. It answers one at a time, so more would only hold a peer's bytes
+// in memory: a peer that never reads its replies stalls its own channel, with
+// at most these few requests (and one reply) held for it.
+const READ_AHEAD = 4;
+
 export declare interface BrokerServer<T extends RequestTable> {
   on(event: 'close', listener: (reason: Error | null) => void): this;
   on(event: 'error', listener: (err: Error) => void): this;
@@ -72,7 +78,7 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
    * Starts serving at once: sends this side's hello, checks the peer's, then
    * answers requests until the channel closes. Takes ownership of the
    * channel (or of the fd, wrapped in a Channel whose message limit fits the
-   * table).
+   * table and that reads at most a few requests ahead).
    * @throws ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE for a bad protocol or a missing or unknown handler
    */
   constructor(channel: Channel | FdHandle | number, protocol: BrokerProtocol<T>, handlers: NoInfer<ServerHandlers<T>>, options: NoInfer<BrokerServerOptions<T>> = {}) {
@@ -84,7 +90,7 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
     this.#checkHandlers(handlers);
     this.channel = channel instanceof Channel
       ? channel
-      : Channel.fromFd(channel, { maxMessageBytes: maxMessageBytes(this.#compiled, this.maxBufBytes) });
+      : Channel.fromFd(channel, { maxMessageBytes: maxMessageBytes(this.#compiled, this.maxBufBytes), highWaterMark: READ_AHEAD });
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.channel.on('error', (err) => (this.#channelError ??= err));
     this.channel.on('close', () => this.#onChannelClose());

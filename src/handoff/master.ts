@@ -30,10 +30,20 @@ export interface HandoffOptions {
   drainTimeoutMs?: number;
   /** Listen backlog (default 511). */
   backlog?: number;
+  /**
+   * How long a worker may take to confirm a connection handed to it (default
+   * 3 s). A worker that misses it gets no more connections, its unconfirmed
+   * ones go to another worker, and it is killed and replaced.
+   */
+  ackTimeoutMs?: number;
+  /** How long a new worker may take to become ready before it is killed and replaced (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 interface Pending extends AcceptedConnection {
   id: number;
+  /** When it was last handed to a worker (Date.now()). */
+  sentAt: number;
 }
 
 interface WorkerState {
@@ -48,6 +58,8 @@ interface WorkerState {
   /** Confirmed and still open in the worker. */
   open: number;
   gone: boolean;
+  /** Fires when the oldest unconfirmed connection may have missed ackTimeoutMs; also the start deadline. */
+  deadline: NodeJS.Timeout | null;
 }
 
 export interface WorkerInfo {
@@ -62,6 +74,10 @@ export declare interface HandoffMaster {
   on(event: 'worker-ready', listener: (pid: number) => void): this;
   on(event: 'worker-exit', listener: (pid: number, code: number | null, signal: string | null) => void): this;
   on(event: 'refused', listener: (count: number) => void): this;
+  /** A worker missed its deadline (start or confirmation); it is killed and replaced. */
+  on(event: 'worker-unresponsive', listener: (pid: number) => void): this;
+  /** A line the worker wrote to its stdout or stderr (at most MAX_OUTPUT_LINE characters). */
+  on(event: 'worker-output', listener: (pid: number, line: string) => void): this;
   on(event: 'error', listener: (err: Error) => void): this;
 }
 
@@ -92,6 +108,8 @@ export class HandoffMaster extends EventEmitter {
       maxConnectionsPerWorker: checkInteger('maxConnectionsPerWorker', options.maxConnectionsPerWorker ?? 10_000, 1, 2 ** 31 - 1),
       maxQueue: checkInteger('maxQueue', options.maxQueue ?? 1024, 0, 2 ** 31 - 1),
       drainTimeoutMs: checkInteger('drainTimeoutMs', options.drainTimeoutMs ?? 30_000, 0, 2 ** 31 - 1),
+      ackTimeoutMs: checkInteger('ackTimeoutMs', options.ackTimeoutMs ?? 3_000, 1, 2 ** 31 - 1),
+      startTimeoutMs: checkInteger('startTimeoutMs', options.startTimeoutMs ?? 30_000, 1, 2 ** 31 - 1),
       backlog: options.backlog ?? 511,
       refusal: options.refusal === undefined ? null : Buffer.from(options.refusal),
     };
@@ -157,7 +175,7 @@ export class HandoffMaster extends EventEmitter {
     const [mine, theirs] = socketPair();
     let launched: LaunchedWorker;
     try {
-      launched = launchWorker(this.#options.worker, theirs.fd);
+      launched = launchWorker(this.#options.worker, theirs.fd, (line) => this.emit('worker-output', launched.pid, line));
     } catch (err) {
       mine.close();
       theirs.close();
@@ -169,13 +187,16 @@ export class HandoffMaster extends EventEmitter {
     const channel = Channel.fromFd(mine);
     const worker: WorkerState = {
       launched, channel, generation, ready: false, draining: false, startedAt: Date.now(),
-      unacked: new Map(), open: 0, gone: false,
+      unacked: new Map(), open: 0, gone: false, deadline: null,
     };
     this.#workers.add(worker);
+    worker.deadline = setTimeout(() => this.#onUnresponsive(worker), this.#options.startTimeoutMs);
     channel.on('message', ({ data, fds }) => {
       for (const fd of fds) fd.close();
       if (data[0] === READY) {
+        if (worker.ready) return;
         worker.ready = true;
+        this.#clearDeadline(worker);
         this.emit('worker-ready', launched.pid);
         this.#pump();
       } else if (data[0] === REPORT) {
@@ -211,9 +232,37 @@ export class HandoffMaster extends EventEmitter {
     if (report.closed.length > 0) this.#pump();
   }
 
+  // Arms the confirmation deadline of the oldest connection the worker holds
+  // unconfirmed. Confirmations do not disarm it: when it fires it looks again,
+  // so a busy worker costs one timer per ackTimeoutMs, not one per batch.
+  #armAckDeadline(worker: WorkerState): void {
+    if (worker.deadline || worker.gone || worker.unacked.size === 0) return;
+    const oldest = worker.unacked.values().next().value!.sentAt;
+    const left = oldest + this.#options.ackTimeoutMs - Date.now();
+    worker.deadline = setTimeout(() => {
+      worker.deadline = null;
+      if (worker.gone || worker.unacked.size === 0) return;
+      if (worker.unacked.values().next().value!.sentAt + this.#options.ackTimeoutMs <= Date.now()) this.#onUnresponsive(worker);
+      else this.#armAckDeadline(worker);
+    }, Math.max(left, 0));
+  }
+
+  #clearDeadline(worker: WorkerState): void {
+    if (worker.deadline) clearTimeout(worker.deadline);
+    worker.deadline = null;
+  }
+
+  #onUnresponsive(worker: WorkerState): void {
+    worker.deadline = null;
+    if (worker.gone) return;
+    this.emit('worker-unresponsive', worker.launched.pid);
+    this.#onWorkerGone(worker);
+  }
+
   #onWorkerGone(worker: WorkerState): void {
     if (worker.gone) return;
     worker.gone = true;
+    this.#clearDeadline(worker);
     this.#workers.delete(worker);
     worker.channel.close();
     worker.launched.kill('SIGKILL');
@@ -244,7 +293,7 @@ export class HandoffMaster extends EventEmitter {
 
   #onConnections(batch: AcceptedConnection[]): void {
     for (const connection of batch) {
-      this.#queue.push({ ...connection, id: this.#nextId });
+      this.#queue.push({ ...connection, id: this.#nextId, sentAt: 0 });
       this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
     }
     this.#pump();
@@ -287,6 +336,7 @@ export class HandoffMaster extends EventEmitter {
       const worker = this.#pick();
       if (!worker) break;
       const pending = this.#queue.shift()!;
+      pending.sentAt = Date.now();
       worker.unacked.set(pending.id, pending);
       let batch = batches.get(worker);
       if (!batch) batches.set(worker, (batch = []));
@@ -297,6 +347,7 @@ export class HandoffMaster extends EventEmitter {
         const slice = batch.slice(i, i + 253);
         worker.channel.send(encodeConnections(slice), slice.map((p) => p.fd)).catch(() => this.#onWorkerGone(worker));
       }
+      this.#armAckDeadline(worker);
     }
   }
 }

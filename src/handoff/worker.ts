@@ -7,6 +7,7 @@ import { Channel } from '../fd/channel.js';
 import type { Message } from '../fd/channel.js';
 import { ProtocolError } from '../errors.js';
 import { decodePeer } from '../fd/peer-address.js';
+import { setDumpable } from '../privilege/process-flags.js';
 import { CONNECTIONS, DRAIN, HELLO, READY, decodeConnections, decodeHello, encodeReport } from './wire.js';
 
 /** A connection handed over by the master. */
@@ -24,6 +25,13 @@ export interface HandoffWorkerOptions {
   fd?: number;
   /** Exit the process once drained and every connection has closed (default true). */
   exitWhenDrained?: boolean;
+  /**
+   * Leave the process dumpable (default false: it is made not dumpable, so
+   * it dumps no core, and a process of the same uid can neither ptrace it
+   * nor read its /proc files: environ, mem, fd). The kernel makes a process
+   * dumpable again at execve, so only the worker itself can do this.
+   */
+  dumpable?: boolean;
 }
 
 export declare interface HandoffWorker {
@@ -49,6 +57,7 @@ export class HandoffWorker extends EventEmitter {
 
   constructor(options: HandoffWorkerOptions = {}) {
     super();
+    if (options.dumpable !== true) setDumpable(false);
     this.#exitWhenDrained = options.exitWhenDrained ?? true;
     this.#channel = Channel.fromFd(options.fd ?? 3);
     this.#channel.on('message', (message) => this.#onMessage(message));
@@ -126,7 +135,10 @@ export class HandoffWorker extends EventEmitter {
   }
 }
 
-/** Connects this process, started by a HandoffMaster, to its master. */
+/**
+ * Connects this process, started by a HandoffMaster, to its master, and makes
+ * it not dumpable. Call it before reading anything secret (a key at fd 4, say).
+ */
 export function handoffWorker(options: HandoffWorkerOptions = {}): HandoffWorker {
   return new HandoffWorker(options);
 }

@@ -1,9 +1,16 @@
 // HandoffMaster with real worker processes: policies, limits, worker death,
-// reload and shutdown.
+// reload and shutdown; what a worker inherits (environment, stdio, dumpable,
+// no_new_privs); a stopped worker.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HandoffMaster, type HandoffOptions } from '../../src/index.js';
 import { fixture, isRoot, waitFor } from '../helpers/process.js';
+import { readStatus } from '../helpers/proc-status.js';
+
+const run = promisify(execFile);
 
 const masters: HandoffMaster[] = [];
 afterEach(async () => {
@@ -138,5 +145,124 @@ describe('HandoffMaster', () => {
   it.skipIf(!isRoot)('runs workers with the credentials it is given', async () => {
     const { port } = await startMaster({ worker: { args: [fixture('handoff-worker.mjs')], uid: 65534, gid: 65534 } });
     expect(await request(port)).toMatch(/uid=65534 /);
+  });
+});
+
+/** The variables in a process's environment, sorted. */
+function environ(pid: number): string[] {
+  return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((v) => v !== '').sort();
+}
+
+/** What `cat /proc/<pid>/environ` run as `uid` prints, or its error. */
+async function readEnvironAs(pid: number, uid: number): Promise<string> {
+  try {
+    return (await run('cat', [`/proc/${pid}/environ`], { uid, gid: uid, timeout: 10_000 })).stdout;
+  } catch (err) {
+    return `error: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`;
+  }
+}
+
+describe('HandoffMaster: what a worker inherits', () => {
+  it.skipIf(!isRoot)('gives workers only the environment named, PATH alone by default', async () => {
+    process.env.HANDOFF_TEST_MASTER_ONLY = 'not for workers';
+    try {
+      const { master: plain } = await startMaster();
+      for (const { pid } of plain.workers()) expect(environ(pid)).toEqual(['PATH=/usr/bin:/bin']);
+      const { master: named } = await startMaster({ worker: { args: [fixture('handoff-worker.mjs')], env: { PATH: '/bin', LANG: 'C.UTF-8' } } });
+      for (const { pid } of named.workers()) expect(environ(pid)).toEqual(['LANG=C.UTF-8', 'PATH=/bin']);
+    } finally {
+      delete process.env.HANDOFF_TEST_MASTER_ONLY;
+    }
+  });
+
+  it('gives workers their own session, /dev/null as stdin, and passes what they write on stdout and stderr to the master', async () => {
+    const output: string[] = [];
+    const master = new HandoffMaster({
+      listen: [{ host: '127.0.0.1', port: 0, name: 'plain' }],
+      worker: { args: [fixture('handoff-worker.mjs'), 'greet'] },
+      workers: 1,
+    });
+    masters.push(master);
+    master.on('worker-output', (pid, line) => output.push(`${pid}: ${line}`));
+    await master.ready();
+    const pid = master.workers()[0]!.pid;
+    await waitFor(() => output.length === 5, 10_000, 'five lines of worker output');
+    // The line of 10,000 characters comes in pieces of at most 4096.
+    const long = (n: number) => `${pid}: ${'x'.repeat(n)}`;
+    expect(output.sort()).toEqual([`${pid}: stderr of ${pid}`, `${pid}: stdout of ${pid}`, long(10_000 - 2 * 4096), long(4096), long(4096)].sort());
+    // A session of its own, without a controlling terminal.
+    const [session, tty] = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(3, 5).map(Number);
+    expect({ session, tty }).toEqual({ session: pid, tty: 0 });
+    if (isRoot) {
+      expect(fs.readlinkSync(`/proc/${pid}/fd/0`)).toBe('/dev/null');
+      const out = fs.readlinkSync(`/proc/${pid}/fd/1`);
+      expect(out).toMatch(/^socket:/);
+      expect(fs.readlinkSync(`/proc/${pid}/fd/2`)).toBe(out);
+      expect([0, 1, 2].map((fd) => fs.readlinkSync(`/proc/self/fd/${fd}`))).not.toContain(out);
+    }
+  });
+
+  it.skipIf(!isRoot)('runs workers with no_new_privs and not dumpable: a process of their uid cannot read their /proc files', async () => {
+    const { master, port } = await startMaster({ worker: { args: [fixture('handoff-worker.mjs')], uid: 65534, gid: 65534 } });
+    expect(await request(port)).toMatch(/uid=65534 .* dumpable=0\n$/);
+    // The same reader does see the environment of an ordinary process of that uid.
+    const dumpable = spawn('sleep', ['30'], { uid: 65534, gid: 65534, env: { MARK: 'readable' }, stdio: 'ignore' });
+    try {
+      await waitFor(() => fs.existsSync(`/proc/${dumpable.pid}/environ`) && environ(dumpable.pid!).includes('MARK=readable'), 5_000, 'sleep to start');
+      expect(await readEnvironAs(dumpable.pid!, 65534)).toContain('MARK=readable');
+    } finally {
+      dumpable.kill('SIGKILL');
+    }
+    for (const { pid } of master.workers()) {
+      expect(readStatus(pid).NoNewPrivs).toBe('1');
+      expect(await readEnvironAs(pid, 65534)).toMatch(/^error: .*Permission denied/);
+      // The kernel hands the /proc files of a process that is not dumpable to root.
+      expect(fs.statSync(`/proc/${pid}/environ`).uid).toBe(0);
+    }
+  });
+});
+
+describe('HandoffMaster: a worker that stops answering', () => {
+  it('hands its unconfirmed connections to the others, serves every connection, and replaces it', async () => {
+    const { master, port } = await startMaster({ workers: 3, ackTimeoutMs: 1_000 });
+    const victim = master.workers()[0]!.pid;
+    const unresponsive = new Promise<number>((resolve) => master.once('worker-unresponsive', resolve));
+    const exited = new Promise<string | null>((resolve) => master.on('worker-exit', (pid, _code, signal) => {
+      if (pid === victim) resolve(signal);
+    }));
+    process.kill(victim, 'SIGSTOP');
+    const lines = await Promise.all(Array.from({ length: 30 }, () => request(port)));
+    expect(lines.filter((l) => !l.startsWith('pid='))).toEqual([]);
+    expect(lines.map(pidOf)).not.toContain(victim);
+    expect(await unresponsive).toBe(victim);
+    expect(await exited).toBe('SIGKILL');
+    await master.ready();
+    const pids = master.workers().map((w) => w.pid);
+    expect(pids).toHaveLength(3);
+    expect(pids).not.toContain(victim);
+    const after = await Promise.all(Array.from({ length: 9 }, () => request(port)));
+    expect(new Set(after.map(pidOf))).toEqual(new Set(pids));
+  });
+
+  it('kills and replaces a worker that does not become ready in time', async () => {
+    const master = new HandoffMaster({
+      listen: [{ host: '127.0.0.1', port: 0, name: 'plain' }],
+      worker: { args: [fixture('handoff-worker.mjs'), 'mute'] },
+      workers: 1,
+      startTimeoutMs: 300,
+      drainTimeoutMs: 1_000,
+    });
+    masters.push(master);
+    const unresponsive: number[] = [];
+    const exits: (string | null)[] = [];
+    master.on('worker-unresponsive', (pid) => unresponsive.push(pid));
+    master.on('worker-exit', (_pid, _code, signal) => exits.push(signal));
+    const first = master.workers()[0]!.pid;
+    await waitFor(() => unresponsive.length >= 2, 15_000, 'two workers to miss their start deadline');
+    expect(unresponsive[0]).toBe(first);
+    await waitFor(() => exits.length >= 2, 5_000, 'both to exit');
+    expect(exits.slice(0, 2)).toEqual(['SIGKILL', 'SIGKILL']);
+    expect(master.workers().map((w) => w.pid)).not.toContain(first);
+    expect(master.workers().every((w) => !w.ready)).toBe(true);
   });
 });

@@ -17,6 +17,7 @@ function parseJson<T>(buf: Buffer, what: string): T {
 
 const control = new BrokerServer(3, helperControlProtocol, {
   answerConfigure: (json: Buffer) => {
+    if (settings) throw Object.assign(new Error('already configured'), { code: 'EALREADY' });
     settings = parseJson<HelperSettings>(json, 'settings');
   },
   answerOpenSession: (channel: FdHandle, json: Buffer) => {

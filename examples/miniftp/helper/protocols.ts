@@ -8,8 +8,8 @@ export const helperControlProtocol = defineProtocol({
   name: 'miniftp-helper-control',
   version: 1,
   requests: {
-    /** The settings the helper needs, as JSON (HelperSettings); first and only once. */
-    configure: { id: 1, args: ['buf'], reply: ['result'], once: true },
+    /** The settings the helper needs, as JSON (HelperSettings); first and only once (again: EALREADY, sessions unharmed). */
+    configure: { id: 1, args: ['buf'], reply: ['result'] },
     /** A logged-in session: its data channel and, as JSON (SessionAddresses), where its client is. */
     openSession: { id: 2, args: ['fd', 'buf'], reply: ['result'] },
   },
