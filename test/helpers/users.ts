@@ -3,7 +3,7 @@
 // another user.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-const created: Array<{ kind: 'user' | 'group'; name: string }> = [];
+const created: Array<{ kind: 'user' | 'group'; name: string; force?: boolean }> = [];
 let counter = 0;
 
 /** A name no other test run uses: prefix, pid, counter (well under 32 chars). */
@@ -40,14 +40,17 @@ export function addGroup(name: string): number {
 /**
  * Creates a user without a home directory made for it, with no login shell
  * unless `shell` names one (PAM's pam_shells wants a listed shell for FTP
- * logins); returns its uid.
+ * logins); returns its uid. `uid` may repeat an existing uid (useradd -o),
+ * as 0 for an alias of root: such a user is removed with userdel -f, since
+ * the uid always has processes.
  */
-export function addUser(name: string, options: { gid?: number; groups?: string[]; shell?: string; home?: string } = {}): number {
+export function addUser(name: string, options: { gid?: number; groups?: string[]; shell?: string; home?: string; uid?: number } = {}): number {
   const args = ['-M', '-N', '-s', options.shell ?? '/usr/sbin/nologin', '-g', String(options.gid ?? 65534)];
   if (options.home !== undefined) args.push('-d', options.home);
   if (options.groups && options.groups.length > 0) args.push('-G', options.groups.join(','));
+  if (options.uid !== undefined) args.push('-o', '-u', String(options.uid));
   run('useradd', [...args, name]);
-  created.push({ kind: 'user', name });
+  created.push({ kind: 'user', name, force: options.uid !== undefined });
   return idOf('passwd', name);
 }
 
@@ -61,6 +64,11 @@ export function shadowHash(name: string): string {
   return execFileSync('getent', ['shadow', name], { encoding: 'utf8' }).split(':')[1]!;
 }
 
+/** The hash fields of every shadow entry. */
+export function shadowHashes(): string[] {
+  return execFileSync('getent', ['shadow'], { encoding: 'utf8' }).split('\n').map((line) => line.split(':')[1] ?? '');
+}
+
 /** Runs a command as root (usermod -L, passwd -d, ...). */
 export function admin(cmd: string, ...args: string[]): void {
   run(cmd, args);
@@ -70,7 +78,8 @@ export function admin(cmd: string, ...args: string[]): void {
 export function removeCreated(): void {
   for (const entry of created.splice(0).reverse()) {
     try {
-      run(entry.kind === 'user' ? 'userdel' : 'groupdel', [entry.name]);
+      if (entry.kind === 'group') run('groupdel', [entry.name]);
+      else run('userdel', entry.force ? ['-f', entry.name] : [entry.name]);
     } catch {
       // already gone
     }
