@@ -3,7 +3,7 @@
 // another user.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-const created: Array<{ kind: 'user' | 'group'; name: string; force?: boolean }> = [];
+const created: Array<{ kind: 'user' | 'group'; name: string }> = [];
 let counter = 0;
 
 /** A name no other test run uses: prefix, pid, counter (well under 32 chars). */
@@ -30,6 +30,14 @@ function idOf(database: 'passwd' | 'group', name: string): number {
   return Number(execFileSync('getent', [database, name], { encoding: 'utf8' }).split(':')[2]);
 }
 
+function isRootAlias(name: string): boolean {
+  try {
+    return name !== 'root' && idOf('passwd', name) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Creates a group; returns its gid. */
 export function addGroup(name: string): number {
   run('groupadd', [name]);
@@ -41,8 +49,7 @@ export function addGroup(name: string): number {
  * Creates a user without a home directory made for it, with no login shell
  * unless `shell` names one (PAM's pam_shells wants a listed shell for FTP
  * logins); returns its uid. `uid` may repeat an existing uid (useradd -o),
- * as 0 for an alias of root: such a user is removed with userdel -f, since
- * the uid always has processes.
+ * as 0 for an alias of root.
  */
 export function addUser(name: string, options: { gid?: number; groups?: string[]; shell?: string; home?: string; uid?: number } = {}): number {
   const args = ['-M', '-N', '-s', options.shell ?? '/usr/sbin/nologin', '-g', String(options.gid ?? 65534)];
@@ -50,7 +57,7 @@ export function addUser(name: string, options: { gid?: number; groups?: string[]
   if (options.groups && options.groups.length > 0) args.push('-G', options.groups.join(','));
   if (options.uid !== undefined) args.push('-o', '-u', String(options.uid));
   run('useradd', [...args, name]);
-  created.push({ kind: 'user', name, force: options.uid !== undefined });
+  created.push({ kind: 'user', name });
   return idOf('passwd', name);
 }
 
@@ -74,12 +81,16 @@ export function admin(cmd: string, ...args: string[]): void {
   run(cmd, args);
 }
 
-/** Removes every user and group created here (users first). */
+/**
+ * Removes every user and group created here (users first). An alias of
+ * root (made so, or by usermod -o -u 0 since) needs userdel -f: uid 0
+ * always has processes, which userdel would otherwise refuse for.
+ */
 export function removeCreated(): void {
   for (const entry of created.splice(0).reverse()) {
     try {
       if (entry.kind === 'group') run('groupdel', [entry.name]);
-      else run('userdel', entry.force ? ['-f', entry.name] : [entry.name]);
+      else run('userdel', isRootAlias(entry.name) ? ['-f', entry.name] : [entry.name]);
     } catch {
       // already gone
     }
