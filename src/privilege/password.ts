@@ -9,7 +9,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { native } from '../native.js';
 import { checkInteger, invalidArgType } from '../errors.js';
-import { DEFAULT_DUMMY_SETTING, cryptMethod } from './crypt-method.js';
+import { DEFAULT_DUMMY_HASH, cryptMethod } from './crypt-method.js';
 import { getShadowEntry, shadowAccountState, shadowDummyHash, type ShadowAccountState, type ShadowEntry } from './shadow.js';
 import { checkName } from './users.js';
 
@@ -88,7 +88,7 @@ export async function verifyCryptHash(password: string, hash: string): Promise<b
   checkPasswordArg(password);
   if (typeof hash !== 'string') throw invalidArgType('hash', 'of type string', hash);
   if (hash === '' || hash.startsWith('!') || hash.startsWith('*')) {
-    await matches(password, unlocked(hash) ?? DEFAULT_DUMMY_SETTING);
+    await matches(password, unlocked(hash) ?? DEFAULT_DUMMY_HASH);
     return false;
   }
   return matches(password, hash);

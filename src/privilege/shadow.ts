@@ -86,20 +86,14 @@ let systemDummy: { key: string; hash: Promise<string> } | null = null;
 
 /**
  * A dummy hash of the method and cost most passwords in /etc/shadow use
- * (what checking a wrong password of a local user costs): computed again
- * when the file changes. Without a readable file or a usable hash in it,
+ * (what checking a wrong password of a local user costs), made again when
+ * the file changes. Without a readable file or a usable hash in it,
  * yescrypt at libxcrypt's default cost.
  */
 export async function shadowDummyHash(): Promise<string> {
   const stat = await fs.stat(SHADOW_FILE).catch(() => null);
   const key = stat === null ? '' : `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-  if (systemDummy?.key !== key) {
-    const hash = readHashes().then((hashes) => dummyHashLike(hashes));
-    systemDummy = { key, hash };
-    hash.catch(() => {
-      if (systemDummy?.hash === hash) systemDummy = null;
-    });
-  }
+  if (systemDummy?.key !== key) systemDummy = { key, hash: readHashes().then(dummyHashLike) };
   return systemDummy.hash;
 }
 

@@ -153,7 +153,7 @@ describe.skipIf(!isRoot)('checkLogin (root)', () => {
   it('hashes once, with the method of the real hashes, for every outcome', async () => {
     const method = cryptMethod(shadowHash(good));
     expect(method).toBe('$6$');
-    const dummyHash = await dummyHashLike([shadowHash(good)]);
+    const dummyHash = dummyHashLike([shadowHash(good)]);
     for (const [user, password] of [[good, 'wrong'], [good, 'the password'], [expired, 'the password'], [locked, 'x'], ['no-such-user-privsep', 'x'], [good, 'nul\0byte']]) {
       const settings = await cryptSettings(() => checkLogin(user!, password!, { dummyHash }));
       expect(settings.map(cryptMethod), `${user} / ${password}`).toEqual([method]);
@@ -161,11 +161,11 @@ describe.skipIf(!isRoot)('checkLogin (root)', () => {
   });
 
   it('hashes an unknown user with the given dummy, or else one of the method most of /etc/shadow uses', async () => {
-    const yescrypt = await dummyHashLike(['$y$j9T$F5Jx5fExrKuPp53xLKQ..1$x']);
+    const yescrypt = dummyHashLike(['$y$j9T$F5Jx5fExrKuPp53xLKQ..1$x']);
     expect(await cryptSettings(() => checkLogin('no-such-user-privsep', 'x', { dummyHash: yescrypt }))).toEqual([yescrypt]);
     const settings = await cryptSettings(() => checkLogin('no-such-user-privsep', 'x'));
     expect(settings).toHaveLength(1);
-    expect(cryptMethod(settings[0]!)).toBe(cryptMethod(await dummyHashLike(shadowHashes())));
+    expect(cryptMethod(settings[0]!)).toBe(cryptMethod(dummyHashLike(shadowHashes())));
   });
 
   it('rejects bad options', async () => {
