@@ -6,6 +6,7 @@ import { ConfigError } from './config-error.js';
 import { CONFIG_TABLE, type ConfigKey, type MiniftpConfig, type Setting } from './config-table.js';
 
 const TRUE_WORDS = new Set(['YES', 'TRUE', '1']);
+const FALSE_WORDS = new Set(['NO', 'FALSE', '0']);
 
 /** Where a setting's value comes from: a file (or command line option) and line. */
 export interface SettingOrigin {
@@ -16,7 +17,6 @@ export interface SettingOrigin {
 // The lines that set each key of a parsed configuration, for checks that
 // need the system (user lookups) and so run after parsing.
 const origins = new WeakMap<MiniftpConfig, ReadonlyMap<ConfigKey, SettingOrigin>>();
-const FALSE_WORDS = new Set(['NO', 'FALSE', '0']);
 
 /** The configuration with every setting at its default, frozen. */
 export function defaultConfig(): MiniftpConfig {
