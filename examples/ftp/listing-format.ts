@@ -203,7 +203,7 @@ export function formatNameList(names: readonly string[], dir?: string): string {
 }
 
 /** The facts miniftp can give in MLSD/MLST, in the order they are written. */
-export const MLSX_FACTS = ['type', 'size', 'modify', 'perm', 'unix.mode', 'unix.uid', 'unix.gid'] as const;
+export const MLSX_FACTS = ['type', 'size', 'modify', 'perm', 'unix.mode', 'unix.uid', 'unix.gid', 'unix.ownername', 'unix.groupname'] as const;
 
 /** One of {@link MLSX_FACTS}. */
 export type MlsxFact = (typeof MLSX_FACTS)[number];
@@ -223,6 +223,9 @@ export interface MlsxEntry {
   mode?: number;
   uid?: number;
   gid?: number;
+  /** The owner's and group's names (the unix.ownername and unix.groupname facts that several servers give). */
+  ownerName?: string;
+  groupName?: string;
 }
 
 /** The type fact for an st_mode: file, dir, OS.unix=symlink or OS.unix=special. */
@@ -254,6 +257,8 @@ export function formatMlsxLine(entry: MlsxEntry, facts: readonly MlsxFact[] = ML
     'unix.mode': entry.mode === undefined ? undefined : '0' + (entry.mode & 0o7777).toString(8).padStart(3, '0'),
     'unix.uid': entry.uid === undefined ? undefined : String(entry.uid),
     'unix.gid': entry.gid === undefined ? undefined : String(entry.gid),
+    'unix.ownername': entry.ownerName,
+    'unix.groupname': entry.groupName,
   };
   let out = '';
   for (const fact of MLSX_FACTS) {

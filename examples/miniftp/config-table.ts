@@ -133,7 +133,7 @@ export const CONFIG_TABLE = {
   },
   local_umask: { type: 'octal', default: 0o077, max: 0o777, doc: 'The umask of files and directories local and virtual users create.' },
   anon_umask: { type: 'octal', default: 0o077, max: 0o777, doc: 'The umask of files and directories anonymous users create.' },
-  file_open_mode: { type: 'octal', default: 0o666, max: 0o777, doc: 'The mode uploaded files are created with, before the umask.' },
+  file_open_mode: { type: 'octal', default: 0o666, max: 0o777, doc: 'The mode uploads create files with, before the umask (anon_umask or local_umask).' },
   upload_max_rate: { type: 'int', default: 0, min: 0, max: MAX_RATE, doc: 'Bytes per second one session may upload. 0: no limit.' },
   download_max_rate: { type: 'int', default: 0, min: 0, max: MAX_RATE, doc: 'Bytes per second one session may download. 0: no limit.' },
   local_max_rate: {
@@ -152,6 +152,19 @@ export const CONFIG_TABLE = {
   anon_upload_enable: { type: 'bool', default: false, doc: 'Let anonymous users upload files (write_enable must be set too).' },
   anon_mkdir_write_enable: { type: 'bool', default: false, doc: 'Let anonymous users create directories (write_enable must be set too).' },
   anon_other_write_enable: { type: 'bool', default: false, doc: 'Let anonymous users delete, rename, append and chmod (write_enable must be set too).' },
+  anon_world_readable_only: {
+    type: 'bool', default: true,
+    doc: 'Let anonymous users download only files that everyone may read (mode o+r), not merely files ftp_username may read.',
+  },
+  chown_uploads: {
+    type: 'bool', default: false,
+    doc: 'Give every anonymous upload to chown_username, with mode chown_upload_mode, as soon as it is created (the master does the chown).',
+  },
+  chown_username: {
+    type: 'string', default: 'root', validate: userName,
+    doc: 'The owner of anonymous uploads with chown_uploads. It must not be a uid 0 account: vsftpd\'s default, root, is refused at start.',
+  },
+  chown_upload_mode: { type: 'octal', default: 0o600, max: 0o777, doc: 'The mode of anonymous uploads given away by chown_uploads.' },
   local_enable: { type: 'bool', default: true, doc: 'Allow local users (system accounts, shadow password) and user_db users to log in.' },
   local_root: {
     type: 'string', default: null, validate: absolutePath,
@@ -171,7 +184,10 @@ export const CONFIG_TABLE = {
   },
   ftpd_banner: { type: 'string', default: null, validate: bannerText, doc: 'The text of the 220 greeting. Unset: a banner naming miniftp.' },
   hide_ids: { type: 'bool', default: false, doc: 'Show every owner and group as ftp in listings.' },
-  text_userdb_names: { type: 'bool', default: false, doc: 'Show owner and group names in listings, instead of numbers.' },
+  text_userdb_names: {
+    type: 'bool', default: false,
+    doc: 'Show owner and group names (from /etc/passwd and /etc/group as a worker starts) in LIST and STAT, and as unix.ownername/unix.groupname in MLSD and MLST.',
+  },
   use_localtime: { type: 'bool', default: false, doc: 'Show listing times in the server\'s time zone, instead of UTC.' },
   user_db: {
     type: 'string', default: null, validate: absolutePath,

@@ -15,6 +15,8 @@ export const monitorProtocol = defineProtocol({
     handover: { id: 2, args: ['int', 'fd', 'buf', 'buf'], reply: ['result'], phase: 'prelogin' },
     /** The session ended in this worker. */
     sessionClosed: { id: 3, args: ['int'], reply: ['result'], phase: ['prelogin', 'postlogin'] },
+    /** chown_uploads: gives session `sid`'s new upload (a regular file of the worker's anonymous user) to chown_username. */
+    chownUpload: { id: 4, args: ['int', 'fd'], reply: ['result'], phase: 'postlogin' },
   },
 });
 

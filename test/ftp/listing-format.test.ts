@@ -176,8 +176,8 @@ describe('MLSx facts (RFC 3659)', () => {
   });
 
   test('the FEAT line and OPTS MLST', () => {
-    expect(mlstFeature()).toBe('type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;');
-    expect(mlstFeature(['size', 'type'])).toBe('type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;');
+    expect(mlstFeature()).toBe('type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;unix.ownername*;unix.groupname*;');
+    expect(mlstFeature(['size', 'type'])).toBe('type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;unix.ownername;unix.groupname;');
     expect(parseMlstOptions('Size;TYPE;unknown.fact;')).toEqual(['type', 'size']);
     expect(parseMlstOptions('')).toEqual([]);
     expect(parseMlstOptions(MLSX_FACTS.join(';'))).toEqual([...MLSX_FACTS]);

@@ -29,6 +29,7 @@ describe('defaultConfig', () => {
       local_umask: 0o077, anon_umask: 0o077, file_open_mode: 0o666,
       upload_max_rate: 0, download_max_rate: 0, local_max_rate: 0, anon_max_rate: 0,
       anonymous_enable: false, anon_root: null, anon_upload_enable: false, anon_mkdir_write_enable: false, anon_other_write_enable: false,
+      anon_world_readable_only: true, chown_uploads: false, chown_username: 'root', chown_upload_mode: 0o600,
       local_enable: true, local_root: null, write_enable: false, chroot_local_user: false, check_shell: true,
       nopriv_user: 'nobody', ftp_username: 'ftp', secure_chroot_dir: '/usr/share/empty', ftpd_banner: null,
       hide_ids: false, text_userdb_names: false, use_localtime: false, user_db: null,

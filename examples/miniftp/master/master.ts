@@ -17,6 +17,7 @@ import { Logger } from '../log.js';
 import { helperControlProtocol, type HelperSettings, type SessionAddresses } from '../helper/protocols.js';
 import type { WorkerIdentity } from '../protocols.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
+import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
 import { SessionTable, type SessionRecord } from './session-table.js';
 import { LIGHT_NODE_FLAGS, NODE_FLAGS, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
 
@@ -59,6 +60,8 @@ export class Master {
   #prelogin: WorkerProcess | null = null;
   #helper: { process: CredentialedProcess; broker: Promise<Broker<typeof helperControlProtocol.requests>> } | null = null;
   #nopriv: WorkerIdentity | null = null;
+  // chown_uploads: whom anonymous uploads go to (null: not set).
+  #uploadOwner: UploadOwner | null = null;
   #stopping = false;
 
   constructor(options: MasterOptions) {
@@ -89,6 +92,7 @@ export class Master {
     const nopriv = await resolveIdentity(c.nopriv_user);
     this.#nopriv = { user: c.nopriv_user, uid: nopriv.uid, gid: nopriv.gid, groups: [nopriv.gid], chroot: c.secure_chroot_dir, home: '/', anonymous: false };
     fs.mkdirSync(c.secure_chroot_dir, { recursive: true, mode: 0o755 });
+    if (c.chown_uploads) this.#uploadOwner = await uploadOwner(c);
     this.#startHelper();
     await this.#helper!.broker;
     this.#prelogin = this.#startWorker('prelogin', this.#nopriv);
@@ -242,6 +246,13 @@ export class Master {
       answerSessionClosed: (sid: number) => {
         this.#endSession(owned(sid));
       },
+      answerChownUpload: async (sid: number, file: FdHandle) => {
+        const record = owned(sid);
+        const identity = self().spec.identity;
+        if (record.stage !== 'postlogin' || !identity.anonymous) throw failure('EACCES', 'chown_uploads applies to anonymous sessions only');
+        if (!this.#uploadOwner) throw failure('EACCES', 'chown_uploads is not set');
+        await giveUpload(file, identity.uid, this.#uploadOwner);
+      },
     };
   }
 
@@ -279,6 +290,15 @@ export class Master {
       control.close();
     }
   }
+}
+
+// chown_username, resolved once; a uid 0 account would make anonymous uploads root's files.
+async function uploadOwner(config: MiniftpConfig): Promise<UploadOwner> {
+  const id = await resolveIdentity(config.chown_username).catch((err: Error) => {
+    throw new Error(`chown_username ${config.chown_username}: ${err.message}`);
+  });
+  if (id.uid === 0) throw new Error(`chown_username ${config.chown_username} is uid 0; chown_uploads needs an account that is not root`);
+  return { uid: id.uid, mode: config.chown_upload_mode };
 }
 
 function openLog(config: MiniftpConfig): number | null {

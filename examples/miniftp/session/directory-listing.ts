@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lstatBatch, type LstatRecord } from 'privsep';
 import type { ListEntry, MlsxEntry } from '../../ftp/index.js';
+import type { IdNameLookup } from './engine-options.js';
 import { isDirectoryMode, isFileMode, isSymlinkMode, mlsxTypeOfMode } from '../../ftp/index.js';
 
 /** The facts of an entry a listing shows (fs.Stats has them all, and so has the library's LstatRecord). */
@@ -22,14 +23,36 @@ export interface StatedEntry {
 const BATCH = 512;
 const IN_FLIGHT = 4;
 
+/** A directory with more entries than a listing may show. */
+export class TooManyEntriesError extends Error {
+  readonly code = 'ERR_MINIFTP_TOO_MANY_ENTRIES';
+  constructor(limit: number) {
+    super(`Directory has more than ${limit} entries; list a pattern or a subdirectory.`);
+    this.name = 'TooManyEntriesError';
+  }
+}
+
+// Entries per readdir call of opendir's reader.
+const READDIR_BUFFER = 256;
+
 /**
  * The names in a real directory, sorted by code unit as `ls` sorts in the C
  * locale; dotfiles only with `all` (then "." and ".." too, as `ls -a`).
- * @throws the readdir errors (ENOENT, ENOTDIR, EACCES)
+ * Read a few hundred at a time in the thread pool, and never more than
+ * `maxEntries`.
+ * @throws the opendir errors (ENOENT, ENOTDIR, EACCES); TooManyEntriesError
  */
-export async function readNames(realDir: string, all: boolean): Promise<string[]> {
-  const names = await fs.promises.readdir(realDir);
-  const shown = all ? ['.', '..', ...names] : names.filter((name) => !name.startsWith('.'));
+export async function readNames(realDir: string, all: boolean, maxEntries: number): Promise<string[]> {
+  const dir = await fs.promises.opendir(realDir, { bufferSize: READDIR_BUFFER });
+  const shown = all ? ['.', '..'] : [];
+  let count = 0;
+  for await (const entry of dir) {
+    if (++count > maxEntries) {
+      // Leaving the loop early closes the directory.
+      throw new TooManyEntriesError(maxEntries);
+    }
+    if (all || !entry.name.startsWith('.')) shown.push(entry.name);
+  }
   // The default order is by UTF-16 code unit, as `ls` sorts in the C locale for all but rare scripts.
   return shown.sort();
 }
@@ -81,7 +104,7 @@ export async function* statEntries(realDir: string, names: readonly string[], is
 }
 
 /** The LIST facts of an entry. */
-export function listEntry(entry: StatedEntry, names: { user(uid: number): string | undefined; group(gid: number): string | undefined } | null): ListEntry {
+export function listEntry(entry: StatedEntry, names: IdNameLookup | null): ListEntry {
   const { stats } = entry;
   return {
     name: entry.name,
@@ -140,8 +163,15 @@ export function permFact(stats: EntryStats, writable: boolean, ids: ProcessIds):
   return perm;
 }
 
-/** The MLSx facts of an entry. */
-export function mlsxEntry(name: string, stats: EntryStats, writable: boolean, ids: ProcessIds): MlsxEntry {
+/** How listings show owners and groups: hidden (hide_ids), by name (text_userdb_names), or by number. */
+export interface IdShowing {
+  hidden: boolean;
+  names: IdNameLookup | null;
+}
+
+/** The MLSx facts of an entry; hidden ids leave the uid, gid and name facts out. */
+export function mlsxEntry(name: string, stats: EntryStats, writable: boolean, ids: ProcessIds, showing: IdShowing): MlsxEntry {
+  const shown = !showing.hidden;
   return {
     name,
     type: mlsxTypeOfMode(stats.mode),
@@ -149,7 +179,9 @@ export function mlsxEntry(name: string, stats: EntryStats, writable: boolean, id
     mtime: new Date(stats.mtimeMs),
     perm: permFact(stats, writable, ids),
     mode: stats.mode,
-    uid: stats.uid,
-    gid: stats.gid,
+    uid: shown ? stats.uid : undefined,
+    gid: shown ? stats.gid : undefined,
+    ownerName: shown ? showing.names?.user(stats.uid) : undefined,
+    groupName: shown ? showing.names?.group(stats.gid) : undefined,
   };
 }

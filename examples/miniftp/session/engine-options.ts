@@ -20,7 +20,9 @@ export interface EngineOptions {
   acceptTimeout: number;
   /** connect_timeout, seconds to wait for an active data connection to the client. */
   connectTimeout: number;
-  /** local_umask and anon_umask: new files get 0666 & ~umask, directories 0777 & ~umask. */
+  /** file_open_mode: the mode an upload creates a file with, before the umask. */
+  fileOpenMode: number;
+  /** local_umask and anon_umask: new files get fileOpenMode & ~umask, directories 0777 & ~umask. */
   localUmask: number;
   anonUmask: number;
   /** write_enable: any command that changes the file system. */
@@ -29,6 +31,10 @@ export interface EngineOptions {
   anonUploadEnable: boolean;
   anonMkdirWriteEnable: boolean;
   anonOtherWriteEnable: boolean;
+  /** anon_world_readable_only: anonymous sessions download only files that others may read. */
+  anonWorldReadableOnly: boolean;
+  /** chown_uploads: anonymous uploads are given away (by the host's chownUpload) as soon as they are opened. */
+  chownUploads: boolean;
   /** anonymous_enable and local_enable, as USER checks them. */
   anonymousEnable: boolean;
   localEnable: boolean;
@@ -60,6 +66,8 @@ export interface EngineOptions {
   maxCommandLineBytes: number;
   /** LIST and MDTM times in local time instead of UTC (use_localtime). */
   useLocaltime: boolean;
+  /** Most entries a listing (LIST, NLST, MLSD, STAT) reads from one directory; past it the listing is refused. */
+  maxListingEntries: number;
 }
 
 /** vsftpd's defaults, with miniftp's own where vsftpd has none. */
@@ -69,12 +77,15 @@ export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineOptions> = Object.freeze({
   dataConnectionTimeout: 300,
   acceptTimeout: 60,
   connectTimeout: 60,
+  fileOpenMode: 0o666,
   localUmask: 0o077,
   anonUmask: 0o077,
   writeEnable: false,
   anonUploadEnable: false,
   anonMkdirWriteEnable: false,
   anonOtherWriteEnable: false,
+  anonWorldReadableOnly: true,
+  chownUploads: false,
   anonymousEnable: true,
   localEnable: false,
   downloadMaxRate: 0,
@@ -90,17 +101,18 @@ export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineOptions> = Object.freeze({
   root: null,
   maxCommandLineBytes: 4096,
   useLocaltime: false,
+  maxListingEntries: 100_000,
 });
 
 const nonNegative: ReadonlyArray<keyof EngineOptions> = [
   'idleSessionTimeout', 'dataConnectionTimeout', 'acceptTimeout', 'connectTimeout',
-  'downloadMaxRate', 'uploadMaxRate', 'maxLoginFails',
+  'downloadMaxRate', 'uploadMaxRate', 'maxLoginFails', 'maxListingEntries',
 ];
 
 /**
  * The defaults overridden by `overrides`, checked.
  * @throws RangeError (ERR_OUT_OF_RANGE) for a negative or non-integer number,
- *   a umask outside 0..0o777, or a command line cap under 512 bytes;
+ *   a umask or file mode outside 0..0o777, or a command line cap under 512 bytes;
  *   TypeError (ERR_INVALID_ARG_VALUE) for a root that is not an absolute path
  */
 export function engineOptions(overrides: Partial<EngineOptions> = {}): EngineOptions {
@@ -111,7 +123,7 @@ export function engineOptions(overrides: Partial<EngineOptions> = {}): EngineOpt
     const value = options[name] as number;
     if (!Number.isInteger(value) || value < 0) throw range(name, value, 'an integer >= 0');
   }
-  for (const name of ['localUmask', 'anonUmask'] as const) {
+  for (const name of ['fileOpenMode', 'localUmask', 'anonUmask'] as const) {
     if (!Number.isInteger(options[name]) || options[name] < 0 || options[name] > 0o777) throw range(name, options[name], 'an integer 0..0o777');
   }
   if (!Number.isInteger(options.maxCommandLineBytes) || options.maxCommandLineBytes < 512) {

@@ -2,6 +2,7 @@
 // asks of its host (data sockets from the nobody helper, password checks
 // from the master, the hand-over after login) and the log events it
 // reports. Production hosts speak the broker protocol; tests use one in-process.
+import type { FileHandle } from 'node:fs/promises';
 import type { FdHandle } from 'privsep';
 import type { EngineOptions } from './engine-options.js';
 import type { SessionState } from './session-state.js';
@@ -88,4 +89,10 @@ export interface SessionHost {
    * a handover the session goes on in this process.
    */
   handover?(control: FdHandle, state: SessionState, unread: Buffer): void | Promise<void>;
+  /**
+   * chown_uploads: gives the file an anonymous upload just opened to
+   * chown_username, with chown_upload_mode (the master does it; the worker
+   * may not). Without it, chown_uploads cannot be honoured and such uploads fail.
+   */
+  chownUpload?(file: FileHandle): Promise<void>;
 }

@@ -3,8 +3,9 @@
 import type { MiniftpConfig } from '../config-table.js';
 import { sessionRateLimits } from '../config.js';
 import { engineOptions, type EngineOptions } from '../session/index.js';
+import { readIdNames } from './id-names.js';
 
-/** Engine options for sessions of one kind (anonymous or not). */
+/** Engine options for sessions of one kind (anonymous or not); called before the worker drops root and chroots. */
 export function engineSettings(config: MiniftpConfig, anonymous: boolean): EngineOptions {
   const rates = sessionRateLimits(config, anonymous);
   return engineOptions({
@@ -13,17 +14,21 @@ export function engineSettings(config: MiniftpConfig, anonymous: boolean): Engin
     dataConnectionTimeout: config.data_connection_timeout,
     acceptTimeout: config.accept_timeout,
     connectTimeout: config.connect_timeout,
+    fileOpenMode: config.file_open_mode,
     localUmask: config.local_umask,
     anonUmask: config.anon_umask,
     writeEnable: config.write_enable,
     anonUploadEnable: config.anon_upload_enable,
     anonMkdirWriteEnable: config.anon_mkdir_write_enable,
     anonOtherWriteEnable: config.anon_other_write_enable,
+    anonWorldReadableOnly: config.anon_world_readable_only,
+    chownUploads: config.chown_uploads,
     anonymousEnable: config.anonymous_enable,
     localEnable: config.local_enable,
     downloadMaxRate: rates.download,
     uploadMaxRate: rates.upload,
     hideIds: config.hide_ids,
+    idNames: config.text_userdb_names && !config.hide_ids ? readIdNames() : null,
     pasvEnable: config.pasv_enable,
     portEnable: config.port_enable,
     pasvAddress: config.pasv_address,

@@ -95,7 +95,12 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
     umask: identity.anonymous ? options.anonUmask : options.localUmask,
   });
   const data = new HelperDataConnector(new FdHandle(dataChannel.release()), options.acceptTimeout * 1000);
-  const host: SessionHost = { options, data, log: (event) => logger.write(event) };
+  const host: SessionHost = {
+    options, data, log: (event) => logger.write(event),
+    chownUpload: async (file) => {
+      await monitor.chownUpload(sid, file);
+    },
+  };
   const session = new FtpSession(control.toSocket(), host, 'postlogin', state, Buffer.from(unread));
   void session.done.then(() => {
     data.close();

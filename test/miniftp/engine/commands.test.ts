@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/ftp-harness.js';
-import { ftplibSteps, rawLogin, type StepResult } from '../../helpers/ftp-clients.js';
+import { RawClient, ftplibSteps, rawLogin, type StepResult } from '../../helpers/ftp-clients.js';
 
 const cmd = (line: string) => ({ op: 'cmd', line });
 // The reply (or error reply) of each step after the welcome and the login.
@@ -75,12 +75,12 @@ describe('engine commands (ftplib)', () => {
     const [syst, feat, utf8, mlst, feat2, foo, help, stat, statPath] = replies(results);
     expect(syst).toBe('215 UNIX Type: L8');
     expect(feat!.split('\n')).toEqual([
-      '211-Features:', ' EPRT', ' EPSV', ' MDTM', ' MLST type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;',
+      '211-Features:', ' EPRT', ' EPSV', ' MDTM', ' MLST type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;unix.ownername*;unix.groupname*;',
       ' PASV', ' REST STREAM', ' SIZE', ' TVFS', ' UTF8', '211 End',
     ]);
     expect(utf8).toBe('200 Always in UTF8 mode.');
     expect(mlst).toBe('200 MLST OPTS type;size;');
-    expect(feat2).toContain(' MLST type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;');
+    expect(feat2).toContain(' MLST type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;unix.ownername;unix.groupname;');
     expect(foo).toBe('501 Option not understood.');
     expect(help!.split('\n')[0]).toBe('214-The following commands are recognized.');
     expect(help).toMatch(/ RETR /);
@@ -249,9 +249,12 @@ describe('engine commands with other settings', () => {
     await h?.stop();
   });
 
-  it('hide_ids shows ftp as owner and group; pasv_address goes in 227; PORT disabled', async () => {
+  it('hide_ids shows ftp as owner and group (no id facts in MLSx); pasv_address goes in 227; PORT disabled', async () => {
     const client = await rawLogin(h.port);
     expect((await client.command('STAT f')).lines[1]).toMatch(/^-\S+ +1 ftp +ftp +1 /);
+    const mlst = (await client.command('MLST f')).lines[1]!;
+    expect(mlst).toMatch(/unix\.mode=0\d+;/);
+    expect(mlst).not.toMatch(/unix\.(uid|gid|ownername|groupname)=/);
     expect((await client.command('PASV')).text).toMatch(/^Entering Passive Mode \(192,0,2,7,\d+,\d+\)\.$/);
     expect(await client.command('PORT 127,0,0,1,200,1')).toMatchObject({ code: 550, text: 'Permission denied.' });
     const feat = await client.command('FEAT');
@@ -271,5 +274,54 @@ describe('engine commands with other settings', () => {
     expect(results.slice(2).map((r) => r.reply ?? r.error)).toEqual(['226 Transfer complete.', '553 Could not create file.']);
     expect(fs.readFileSync(h.file('anonymous', 'mine.txt'), 'utf8')).toBe('first');
     expect(fs.statSync(h.file('anonymous', 'new.txt')).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('engine USER with local_enable=NO', () => {
+  for (const anonymousEnable of [true, false]) {
+    it(`anonymous_enable=${anonymousEnable ? 'YES' : 'NO'}: "anonymous" is ${anonymousEnable ? 'the anonymous login' : 'a local user name, refused'}`, async () => {
+      const h = await startHarness({ options: { localEnable: false, anonymousEnable } });
+      try {
+        const client = await RawClient.connect(h.port);
+        await client.replies(1);
+        expect(await client.command('USER alice')).toMatchObject({ code: 530, text: 'This FTP server is anonymous only.' });
+        expect((await client.command('USER anonymous')).code).toBe(anonymousEnable ? 331 : 530);
+        client.destroy();
+      } finally {
+        await h.stop();
+      }
+    });
+  }
+});
+
+describe('engine anonymous downloads and uploads', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ options: { anonUploadEnable: true, chownUploads: true } });
+    fs.writeFileSync(h.file('anonymous', 'open.txt'), 'open', { mode: 0o644 });
+    fs.writeFileSync(h.file('anonymous', 'closed.txt'), 'closed', { mode: 0o600 });
+    fs.chmodSync(h.file('anonymous', 'closed.txt'), 0o600);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('anon_world_readable_only: RETR of a file others may not read gets 550, though the process could read it', async () => {
+    const out = h.file('alice', 'fetched');
+    const results = await ftplibSteps(h.port, {
+      user: 'anonymous',
+      password: 'x',
+      steps: [{ op: 'retr', path: 'open.txt', type: 'I', mode: 'epsv', out }, { op: 'retr', path: 'closed.txt', type: 'I', mode: 'epsv', out: `${out}2` }],
+    });
+    expect(results.slice(2).map((r) => r.reply ?? r.error)).toEqual(['226 Transfer complete.', '550 Failed to open file.']);
+  });
+
+  it('chown_uploads without a host that can chown: the upload gets 553', async () => {
+    const results = await ftplibSteps(h.port, {
+      user: 'anonymous',
+      password: 'x',
+      steps: [{ op: 'stor', path: 'given.txt', src: h.file('anonymous', 'open.txt'), mode: 'epsv' }],
+    });
+    expect(results[2]?.reply ?? results[2]?.error).toBe('553 Could not create file.');
   });
 });

@@ -50,7 +50,7 @@ describe.each([true, false])('engine hand-over (to a second session: %s)', (hand
     client.send('OPTS MLST type;size;\r\nUSER alice\r\nPASS wrong\r\nUSER alice\r\nPASS secret\r\nFEAT\r\n');
     const replies = await client.replies(6);
     expect(replies.map((r) => r.code)).toEqual([200, 331, 530, 331, 230, 211]);
-    expect(replies[5]!.lines).toContain(' MLST type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;');
+    expect(replies[5]!.lines).toContain(' MLST type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;unix.ownername;unix.groupname;');
     client.send('QUIT\r\n');
     await client.closedByServer();
     const ids = new Set(h.events.filter((e) => e.type === 'connect').map((e) => e.session));

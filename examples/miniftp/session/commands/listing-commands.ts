@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ListFormatter, formatMlsxLine, type IdDisplay } from '../../../ftp/index.js';
-import { listEntry, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
+import { TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
+import { Glob, PatternError, filterNames, isPattern, yieldToEventLoop } from '../glob.js';
 import type { SessionContext } from '../session-context.js';
 import { runTransfer } from '../run-transfer.js';
 import { sendText } from '../transfer-io.js';
@@ -15,10 +16,8 @@ interface ListTarget {
   realDir: string | null;
   /** The directory in the session's view. */
   viewDir: string;
-  /** The names to list; all of the directory's when null. */
-  names: string[] | null;
-  /** Dotfiles too (`-a`). */
-  all: boolean;
+  /** The names to list, sorted. */
+  names: string[];
   /** NLST's prefix for each name: the directory as the client named it. */
   prefix: string;
 }
@@ -35,43 +34,61 @@ function directoryPart(given: string): string {
   return given.slice(0, given.lastIndexOf('/') + 1);
 }
 
-function globPattern(name: string): RegExp | null {
-  if (!/[*?]/.test(name)) return null;
-  const source = name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's');
-}
-
+/**
+ * The directory or file, or the pattern's matches, that a LIST, NLST or
+ * STAT argument names; every name is read (and matched) here, in slices
+ * that let the process's other sessions run.
+ * @throws PatternError, TooManyEntriesError: the listing would be too big or too costly
+ */
 async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): Promise<ListTarget> {
   const { options, path: given } = splitOptions(arg);
   const all = forceAll || options.includes('a');
   const view = ctx.fs.resolve(given);
+  const limit = ctx.options.maxListingEntries;
   try {
     const real = await ctx.fs.follow(view);
     const stats = await fs.promises.stat(real);
-    if (stats.isDirectory()) return { realDir: real, viewDir: view, names: null, all, prefix: given === '.' ? '' : given };
+    if (stats.isDirectory()) return { realDir: real, viewDir: view, names: await readNames(real, all, limit), prefix: given === '.' ? '' : given };
     // A file: that entry alone, named as the client named it.
-    return { realDir: await ctx.fs.follow(path.posix.dirname(view)), viewDir: path.posix.dirname(view), names: [path.posix.basename(view)], all: true, prefix: directoryPart(given) };
-  } catch {
+    return { realDir: await ctx.fs.follow(path.posix.dirname(view)), viewDir: path.posix.dirname(view), names: [path.posix.basename(view)], prefix: directoryPart(given) };
+  } catch (err) {
+    if (err instanceof TooManyEntriesError) throw err;
     // Not there as such: perhaps a pattern ("*.txt") in an existing directory.
   }
-  const pattern = given === '' ? null : globPattern(path.posix.basename(view));
+  const last = path.posix.basename(view);
   const parent = path.posix.dirname(view);
-  if (pattern && view !== '/') {
+  if (given !== '' && view !== '/' && isPattern(last)) {
+    const glob = new Glob(last);
+    let realDir: string;
+    let names: string[];
     try {
-      const realDir = await ctx.fs.follow(parent);
-      const names = (await readNames(realDir, all)).filter((name) => name !== '.' && name !== '..' && pattern.test(name));
-      return { realDir, viewDir: parent, names, all, prefix: directoryPart(given) };
-    } catch {
-      // Falls through to the failure below.
+      realDir = await ctx.fs.follow(parent);
+      // As vsftpd: a pattern that starts with a dot shows dotfiles.
+      names = await readNames(realDir, all || last.startsWith('.'), limit);
+    } catch (err) {
+      if (err instanceof TooManyEntriesError) throw err;
+      return { realDir: null, viewDir: view, names: [], prefix: given };
     }
+    const candidates = names.filter((name) => name !== '.' && name !== '..');
+    return { realDir, viewDir: parent, names: await filterNames(candidates, glob), prefix: directoryPart(given) };
   }
-  return { realDir: null, viewDir: view, names: [], all, prefix: given };
+  return { realDir: null, viewDir: view, names: [], prefix: given };
+}
+
+// A listing refused for its size or cost: the reply says which limit.
+function refusedListing(ctx: SessionContext, err: unknown): boolean {
+  if (!(err instanceof PatternError || err instanceof TooManyEntriesError)) return false;
+  ctx.reply(550, err.message);
+  return true;
 }
 
 async function* entriesOf(target: ListTarget): AsyncGenerator<StatedEntry[]> {
   if (target.realDir === null) return;
-  const names = target.names ?? (await readNames(target.realDir, target.all));
-  yield* statEntries(target.realDir, names, target.viewDir === '/');
+  yield* statEntries(target.realDir, target.names, target.viewDir === '/');
+}
+
+function idShowing(ctx: SessionContext): IdShowing {
+  return { hidden: ctx.options.hideIds, names: ctx.options.idNames };
 }
 
 function idDisplay(ctx: SessionContext): IdDisplay {
@@ -90,9 +107,11 @@ async function* listLines(ctx: SessionContext, target: ListTarget): AsyncGenerat
 async function* nameLines(_ctx: SessionContext, target: ListTarget): AsyncGenerator<string> {
   if (target.realDir === null) return;
   const prefix = target.prefix === '' || target.prefix.endsWith('/') ? target.prefix : `${target.prefix}/`;
-  // Names need no lstat: read them and go.
-  const names = target.names ?? (await readNames(target.realDir, target.all));
-  for (let i = 0; i < names.length; i += 1024) yield names.slice(i, i + 1024).map((name) => `${prefix}${name}\r\n`).join('');
+  // Names need no lstat; between slices, the other sessions get their turn.
+  for (let i = 0; i < target.names.length; i += 1024) {
+    if (i > 0) await yieldToEventLoop();
+    yield target.names.slice(i, i + 1024).map((name) => `${prefix}${name}\r\n`).join('');
+  }
 }
 
 async function directoryListing(ctx: SessionContext, arg: string, lines: (ctx: SessionContext, target: ListTarget) => AsyncGenerator<string>): Promise<void> {
@@ -100,7 +119,13 @@ async function directoryListing(ctx: SessionContext, arg: string, lines: (ctx: S
     ctx.reply(425, 'Use PORT or PASV first.');
     return;
   }
-  const target = await listTarget(ctx, arg, false);
+  let target: ListTarget;
+  try {
+    target = await listTarget(ctx, arg, false);
+  } catch (err) {
+    if (refusedListing(ctx, err)) return;
+    throw err;
+  }
   await runTransfer(ctx, {
     direction: 'listing',
     path: target.viewDir,
@@ -123,7 +148,13 @@ export function handleNlst(ctx: SessionContext, arg: string): Promise<void> {
 
 /** STAT path: the `ls -la` listing of it on the control connection (213). */
 export async function handleStatPath(ctx: SessionContext, arg: string): Promise<void> {
-  const target = await listTarget(ctx, arg, true);
+  let target: ListTarget;
+  try {
+    target = await listTarget(ctx, arg, true);
+  } catch (err) {
+    if (refusedListing(ctx, err)) return;
+    throw err;
+  }
   const lines = ['Status follows:'];
   for await (const piece of listLines(ctx, target)) lines.push(...piece.split('\r\n').slice(0, -1));
   lines.push('End of status');
@@ -155,14 +186,22 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
     ctx.reply(501, 'MLSD needs a directory; use MLST for a file.');
     return;
   }
+  let names: string[];
+  try {
+    names = (await readNames(found.real, true, ctx.options.maxListingEntries)).filter((name) => name !== '.' && name !== '..');
+  } catch (err) {
+    if (refusedListing(ctx, err)) return;
+    ctx.reply(550, 'Failed to open directory.');
+    return;
+  }
   const writable = ctx.options.writeEnable;
   const facts = ctx.state.mlstFacts;
+  const showing = idShowing(ctx);
   async function* lines(): AsyncGenerator<string> {
     const ids = processIds();
-    const names = (await readNames(found!.real, true)).filter((name) => name !== '.' && name !== '..');
     for await (const batch of statEntries(found!.real, names, false)) {
       let out = '';
-      for (const entry of batch) out += formatMlsxLine(mlsxEntry(entry.name, entry.stats, writable, ids), facts) + '\r\n';
+      for (const entry of batch) out += formatMlsxLine(mlsxEntry(entry.name, entry.stats, writable, ids, showing), facts) + '\r\n';
       yield out;
     }
   }
@@ -182,6 +221,6 @@ export async function handleMlst(ctx: SessionContext, arg: string): Promise<void
     ctx.reply(550, 'Could not get file status.');
     return;
   }
-  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, ctx.options.writeEnable, processIds()), ctx.state.mlstFacts);
+  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, ctx.options.writeEnable, processIds(), idShowing(ctx)), ctx.state.mlstFacts);
   ctx.reply(250, [`Listing ${found.view}`, ` ${line}`, 'End']);
 }

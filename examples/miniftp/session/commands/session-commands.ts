@@ -10,7 +10,8 @@ export function handleUser(ctx: SessionContext, arg: string): void {
     ctx.reply(530, "Can't change to another user.");
     return;
   }
-  const anonymous = /^(ftp|anonymous)$/i.test(arg);
+  // As vsftpd: without anonymous_enable, "ftp" and "anonymous" are ordinary user names.
+  const anonymous = ctx.options.anonymousEnable && /^(ftp|anonymous)$/i.test(arg);
   if (!anonymous && !ctx.options.localEnable) {
     ctx.reply(530, 'This FTP server is anonymous only.');
     return;

@@ -43,6 +43,8 @@ export async function handleRetr(ctx: SessionContext, arg: string): Promise<void
     file = await fs.promises.open(await ctx.fs.follow(view), openFlags(ctx, O_RDONLY));
     const stats = await file.stat();
     if (!stats.isFile()) throw new Error('not a regular file');
+    // anon_world_readable_only: what an anonymous user may read must be everyone's to read.
+    if (ctx.state.anonymous && ctx.options.anonWorldReadableOnly && (stats.mode & 0o004) === 0) throw new Error('not world-readable');
     size = stats.size;
   } catch {
     await file?.close().catch(() => {});
@@ -71,9 +73,9 @@ interface OpenedUpload {
   name: string;
 }
 
-// Opens (creating when needed, with 0666 & ~umask exactly) the file an upload writes.
+// Opens (creating when needed, with file_open_mode & ~umask exactly) the file an upload writes.
 async function openUpload(ctx: SessionContext, arg: string, kind: UploadKind, offset: number): Promise<OpenedUpload> {
-  const mode = 0o666 & ~ctx.state.umask;
+  const mode = ctx.options.fileOpenMode & ~ctx.state.umask;
   // An anonymous user without anon_other_write_enable may only add new files, never overwrite.
   const createOnly = ctx.state.anonymous && !ctx.options.anonOtherWriteEnable;
   let file: FileHandle;
@@ -107,6 +109,10 @@ async function openUpload(ctx: SessionContext, arg: string, kind: UploadKind, of
     if (!stats.isFile()) throw new Error('not a regular file');
     // The process umask must not narrow the session's own.
     if (created) await file.chmod(mode);
+    if (ctx.state.anonymous && ctx.options.chownUploads) {
+      if (!ctx.host.chownUpload) throw new Error('chown_uploads needs a host that can chown');
+      await ctx.host.chownUpload(file);
+    }
   } catch (err) {
     await file.close().catch(() => {});
     throw err;
