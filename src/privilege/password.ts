@@ -75,7 +75,9 @@ async function checkShadowPassword(user: string, password: string, dummyHash?: s
     await matches(password, unlocked(entry.hash) ?? dummyHash ?? (await shadowDummyHash()));
     return { entry, verdict: 'locked' };
   }
-  return { entry, verdict: (await matches(password, entry.hash)) ? 'ok' : 'wrong-password' };
+  // As pam_unix without nullok: an empty password never logs in, even against a hash of ''.
+  const matched = await matches(password, entry.hash);
+  return { entry, verdict: matched && password !== '' ? 'ok' : 'wrong-password' };
 }
 
 /**
@@ -96,9 +98,9 @@ export async function verifyCryptHash(password: string, hash: string): Promise<b
 
 /**
  * Whether `password` is the password of `user` in the shadow database
- * (getspnam + crypt, off the main thread). An unknown user, a locked account
- * and an empty password field all give false, after the time a wrong
- * password takes. The account's dates are not looked at: see checkLogin.
+ * (getspnam + crypt, off the main thread). An unknown user, a locked account,
+ * an empty password field and an empty password all give false, after the
+ * time a wrong password takes. The account's dates are not looked at: see checkLogin.
  * @throws EACCES when the shadow database is not readable (not root, not in group shadow);
  *   ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE
  */

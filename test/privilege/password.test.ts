@@ -134,6 +134,15 @@ describe.skipIf(!isRoot)('checkLogin (root)', () => {
     expect(await checkLogin(good, 'the password ')).toBe('wrong-password');
   });
 
+  it('never lets an empty password in, even when the hash is of the empty password', async () => {
+    const emptyHash = uniqueName('plnul');
+    addUser(emptyHash);
+    setPassword(emptyHash, '', 'SHA512');
+    expect(shadowHash(emptyHash)).toMatch(/^\$6\$/);
+    expect(await checkLogin(emptyHash, '')).toBe('wrong-password');
+    expect(await checkPassword(emptyHash, '')).toBe(false);
+  });
+
   it('refuses expired, aged, disabled and locked accounts even with the right password', async () => {
     expect(await checkLogin(expired, 'the password')).toBe('account-expired');
     expect(await checkLogin(mustChange, 'the password')).toBe('password-change-required');
