@@ -1,7 +1,7 @@
 // Password hashes: the shadow entry of a user (getspnam_r) and crypt(3) from
 // libxcrypt (crypt_rn: yescrypt, sha512-crypt, ...). Both run on the libuv
 // pool: a hash takes tens of milliseconds by design. Comparing the result
-// with the stored hash is the caller's job (in constant time).
+// with the stored hash, and what the entry's dates mean, is the caller's job.
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +48,14 @@ class ShadowWorker : public PromiseWorker {
       }
       if (result != nullptr) {
         found_ = true;
+        name_ = entry.sp_namp != nullptr ? entry.sp_namp : user_;
         hash_ = entry.sp_pwdp != nullptr ? entry.sp_pwdp : "";
+        days_[0] = entry.sp_lstchg;
+        days_[1] = entry.sp_min;
+        days_[2] = entry.sp_max;
+        days_[3] = entry.sp_warn;
+        days_[4] = entry.sp_inact;
+        days_[5] = entry.sp_expire;
       } else if (rc != 0 && rc != ENOENT) {
         Fail(rc, "getspnam");
       }
@@ -57,14 +64,23 @@ class ShadowWorker : public PromiseWorker {
     }
   }
 
+  // The fields as struct spwd has them: days since 1970-01-01, -1 for an
+  // empty field.
   Napi::Value Result(Napi::Env env) override {
     if (!found_) return env.Null();
-    return Napi::String::New(env, hash_);
+    static const char* const kDayFields[] = {"lastChange", "minDays", "maxDays", "warnDays", "inactiveDays", "expireDay"};
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("name", name_);
+    entry.Set("hash", hash_);
+    for (size_t i = 0; i < 6; i++) entry.Set(kDayFields[i], Napi::Number::New(env, static_cast<double>(days_[i])));
+    return entry;
   }
 
  private:
   std::string user_;
+  std::string name_;
   std::string hash_;
+  long days_[6] = {-1, -1, -1, -1, -1, -1};
   bool found_ = false;
 };
 
@@ -109,11 +125,12 @@ bool TextArg(const Napi::CallbackInfo& info, size_t i, std::string* out) {
   return memchr(out->data(), 0, out->size()) == nullptr;
 }
 
-// getShadowHash(user) -> Promise<string | null>: the hash field of the
-// user's shadow entry, or null when there is none.
-Napi::Value GetShadowHash(const Napi::CallbackInfo& info) {
+// getspnam(user) -> Promise<{ name, hash, lastChange, minDays, maxDays,
+// warnDays, inactiveDays, expireDay } | null>: the user's shadow entry, or
+// null when there is none.
+Napi::Value GetSpNam(const Napi::CallbackInfo& info) {
   std::string user;
-  PRIVSEP_CHECK_ARGS(info, TextArg(info, 0, &user) && !user.empty(), "getShadowHash(user: string)", Napi::Value());
+  PRIVSEP_CHECK_ARGS(info, TextArg(info, 0, &user) && !user.empty(), "getspnam(user: string)", Napi::Value());
   return (new ShadowWorker(info.Env(), user))->Start();
 }
 
@@ -130,7 +147,7 @@ Napi::Value Crypt(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitCrypt(Napi::Env env, Napi::Object exports) {
-  exports.Set("getShadowHash", Napi::Function::New(env, GetShadowHash, "getShadowHash"));
+  exports.Set("getspnam", Napi::Function::New(env, GetSpNam, "getspnam"));
   exports.Set("crypt", Napi::Function::New(env, Crypt, "crypt"));
 }
 

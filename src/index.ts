@@ -89,7 +89,9 @@ export {
   type ChildFd,
   type ExitStatus,
 } from './privilege/spawn-with-credentials.js';
-export { checkPassword, verifyCryptHash } from './privilege/password.js';
+export { checkPassword, checkLogin, verifyCryptHash, type LoginVerdict, type CheckLoginOptions } from './privilege/password.js';
+export { getShadowEntry, shadowAccountState, type ShadowEntry, type ShadowAccountState } from './privilege/shadow.js';
+export { cryptMethod, dummyHashLike } from './privilege/crypt-method.js';
 export { readNonBlocking, writeNonBlocking, setNonBlocking } from './fd/nonblocking.js';
 export { FdPoller, waitForFd, type PollEvents, type Readiness } from './fd/fd-poller.js';
 export { setOobInline, setTcpNoDelay } from './fd/socket-options.js';

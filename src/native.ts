@@ -43,6 +43,18 @@ export interface NativeGroup {
   members: string[];
 }
 
+/** getspnam: one shadow entry; days count from 1970-01-01, -1 is an empty field. */
+export interface NativeShadow {
+  name: string;
+  hash: string;
+  lastChange: number;
+  minDays: number;
+  maxDays: number;
+  warnDays: number;
+  inactiveDays: number;
+  expireDay: number;
+}
+
 /** capget: the calling thread's sets, as bit masks. */
 export interface NativeCapSets {
   effective: bigint;
@@ -163,7 +175,7 @@ export interface NativeBinding {
   getgrgid(gid: number): Promise<NativeGroup | null>;
   getgrouplist(user: string, gid: number): Promise<number[]>;
   // crypt.cc
-  getShadowHash(user: string): Promise<string | null>;
+  getspnam(user: string): Promise<NativeShadow | null>;
   crypt(phrase: string, setting: string): Promise<string | null>;
   // spawn.cc
   spawn(spec: NativeSpawnSpec): { pid: number; pidfd: number };
@@ -197,7 +209,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   everyThread: 'function', openTaskDir: 'function', readThreadStatus: 'function',
   getrlimit: 'function', setrlimit: 'function',
   getpwnam: 'function', getpwuid: 'function', getgrnam: 'function', getgrgid: 'function', getgrouplist: 'function',
-  getShadowHash: 'function', crypt: 'function',
+  getspnam: 'function', crypt: 'function',
   spawn: 'function', waitPidfd: 'function', pidfdSendSignal: 'function',
   read: 'function', write: 'function',
   setOobInline: 'function',

@@ -4,8 +4,9 @@
 
 /**
  * A configuration file that cannot be used. The message reads
- * `FILE:LINE: what is wrong`; `file`, `line` and, when one is concerned,
- * `key` are also fields. `code` is always 'ERR_MINIFTP_CONFIG'.
+ * `FILE:LINE: what is wrong` (`FILE: what is wrong` for line 0, a setting
+ * no line gave); `file`, `line` and, when one is concerned, `key` are also
+ * fields. `code` is always 'ERR_MINIFTP_CONFIG'.
  */
 export class ConfigError extends Error {
   readonly code = 'ERR_MINIFTP_CONFIG';
@@ -13,7 +14,7 @@ export class ConfigError extends Error {
   readonly line: number;
   readonly key: string | undefined;
   constructor(file: string, line: number, message: string, key?: string) {
-    super(`${file}:${line}: ${message}`);
+    super(line > 0 ? `${file}:${line}: ${message}` : `${file}: ${message}`);
     this.name = 'ConfigError';
     this.file = file;
     this.line = line;

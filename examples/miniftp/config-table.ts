@@ -172,6 +172,10 @@ export const CONFIG_TABLE = {
   },
   write_enable: { type: 'bool', default: false, doc: 'Allow any command that changes the file system (STOR, DELE, MKD, RNTO, SITE CHMOD, ...).' },
   chroot_local_user: { type: 'bool', default: false, doc: 'Confine local users to their root directory.' },
+  check_shell: {
+    type: 'bool', default: true,
+    doc: 'Let a local user log in only when its login shell is listed in /etc/shells (an empty shell is /bin/sh), as vsftpd and PAM\'s pam_shells do.',
+  },
   nopriv_user: { type: 'string', default: 'nobody', validate: userName, doc: 'The unprivileged user of the helper and the pre-login workers.' },
   ftp_username: { type: 'string', default: 'ftp', validate: userName, doc: 'The system user anonymous sessions act as.' },
   secure_chroot_dir: {

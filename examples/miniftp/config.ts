@@ -8,6 +8,16 @@ import { CONFIG_TABLE, type ConfigKey, type MiniftpConfig, type Setting } from '
 const TRUE_WORDS = new Set(['YES', 'TRUE', '1']);
 const FALSE_WORDS = new Set(['NO', 'FALSE', '0']);
 
+/** Where a setting's value comes from: a file (or command line option) and line. */
+export interface SettingOrigin {
+  readonly file: string;
+  readonly line: number;
+}
+
+// The lines that set each key of a parsed configuration, for checks that
+// need the system (user lookups) and so run after parsing.
+const origins = new WeakMap<MiniftpConfig, ReadonlyMap<ConfigKey, SettingOrigin>>();
+
 /** The configuration with every setting at its default, frozen. */
 export function defaultConfig(): MiniftpConfig {
   const config: Record<string, unknown> = {};
@@ -101,7 +111,29 @@ export function parseConfig(text: string, fileName: string, base: MiniftpConfig 
   if (config['listen_ipv6'] === true && !lineOf.has('listen_address') && config['listen_address'] === CONFIG_TABLE.listen_address.default) {
     config['listen_address'] = '::1';
   }
-  return Object.freeze(config) as MiniftpConfig;
+  const frozen = Object.freeze(config) as MiniftpConfig;
+  const from = new Map(origins.get(base));
+  for (const [key, line] of lineOf) from.set(key, { file: fileName, line });
+  origins.set(frozen, from);
+  return frozen;
+}
+
+/** The file and line that set `key` in a config parseConfig returned, or null for a default. */
+export function settingOrigin(config: MiniftpConfig, key: ConfigKey): SettingOrigin | null {
+  return origins.get(config)?.get(key) ?? null;
+}
+
+/**
+ * A ConfigError for a value of `config` that the system refuses (a user
+ * that does not exist, ...): it names the file and line that set `key`, or
+ * says the value is the default.
+ */
+export function settingError(config: MiniftpConfig, key: ConfigKey, why: string): ConfigError {
+  const origin = settingOrigin(config, key);
+  const value = String(config[key]);
+  return origin === null
+    ? new ConfigError('default settings', 0, `bad value ${JSON.stringify(value)} for ${key} (the default): ${why}`, key)
+    : badValue(origin.file, origin.line, key, value, why);
 }
 
 function checkTogether(config: MiniftpConfig, file: string, lineOf: Map<ConfigKey, number>, lastLine: number): void {

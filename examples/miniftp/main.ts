@@ -2,6 +2,7 @@
 // miniftp: a vsftpd-style FTP server. `miniftp [CONFIG]` reads a vsftpd-style
 // configuration file (none: the built-in defaults); it must start as root.
 import fs from 'node:fs';
+import { checkIdentities } from './check-identities.js';
 import { ConfigError } from './config-error.js';
 import { defaultConfig, parseConfig } from './config.js';
 import type { MiniftpConfig } from './config-table.js';
@@ -37,6 +38,7 @@ let userDb: UserDb | null = null;
 try {
   config = readConfig(process.argv.slice(2));
   if (config.user_db) userDb = parseUserDb(fs.readFileSync(config.user_db, 'utf8'), config.user_db);
+  await checkIdentities(config, userDb);
 } catch (err) {
   if (err instanceof ConfigError) fail(err.message);
   throw err;

@@ -35,7 +35,9 @@ const RESERVED = new Set(['anonymous', 'ftp']);
  * `ftp` are reserved for anonymous logins), `crypt-hash` is a crypt(3)
  * hash as `mkpasswd` or `openssl passwd -6` print it (an account is
  * disabled by removing or commenting its line, not with `!` or `*`),
- * `system-user` is the account the session acts as (never root), and the
+ * `system-user` is the account the session acts as (never root; that no
+ * alias of root is named, by uid or primary group, needs the user database
+ * and is checked at start by checkIdentities), and the
  * root directory is an absolute path without `.` or `..` parts (it may
  * contain ':'; everything after the third ':' is the path). Blank lines and
  * lines starting with '#' are skipped; whitespace around a line is ignored.

@@ -112,11 +112,14 @@ export interface TestUser {
   remove(): void;
 }
 
-/** A temporary system user with a password (useradd + chpasswd), removed by remove(). */
+/**
+ * A temporary system user with a password (useradd + chpasswd), removed by
+ * remove(). Its shell is /bin/sh, listed in /etc/shells as check_shell wants.
+ */
 export function createUser(prefix: string, password: string): TestUser {
   const name = `${prefix}${process.pid % 100000}${Math.floor(Math.random() * 1000)}`.slice(0, 30);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `home-${name}-`));
-  execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/usr/sbin/nologin', name]);
+  execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/sh', name]);
   execFileSync('chpasswd', [], { input: `${name}:${password}\n` });
   const uid = Number(execFileSync('id', ['-u', name]).toString().trim());
   const gid = Number(execFileSync('id', ['-g', name]).toString().trim());

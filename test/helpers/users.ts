@@ -30,6 +30,14 @@ function idOf(database: 'passwd' | 'group', name: string): number {
   return Number(execFileSync('getent', [database, name], { encoding: 'utf8' }).split(':')[2]);
 }
 
+function isRootAlias(name: string): boolean {
+  try {
+    return name !== 'root' && idOf('passwd', name) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Creates a group; returns its gid. */
 export function addGroup(name: string): number {
   run('groupadd', [name]);
@@ -40,12 +48,14 @@ export function addGroup(name: string): number {
 /**
  * Creates a user without a home directory made for it, with no login shell
  * unless `shell` names one (PAM's pam_shells wants a listed shell for FTP
- * logins); returns its uid.
+ * logins); returns its uid. `uid` may repeat an existing uid (useradd -o),
+ * as 0 for an alias of root.
  */
-export function addUser(name: string, options: { gid?: number; groups?: string[]; shell?: string; home?: string } = {}): number {
+export function addUser(name: string, options: { gid?: number; groups?: string[]; shell?: string; home?: string; uid?: number } = {}): number {
   const args = ['-M', '-N', '-s', options.shell ?? '/usr/sbin/nologin', '-g', String(options.gid ?? 65534)];
   if (options.home !== undefined) args.push('-d', options.home);
   if (options.groups && options.groups.length > 0) args.push('-G', options.groups.join(','));
+  if (options.uid !== undefined) args.push('-o', '-u', String(options.uid));
   run('useradd', [...args, name]);
   created.push({ kind: 'user', name });
   return idOf('passwd', name);
@@ -61,16 +71,26 @@ export function shadowHash(name: string): string {
   return execFileSync('getent', ['shadow', name], { encoding: 'utf8' }).split(':')[1]!;
 }
 
+/** The hash fields of every shadow entry. */
+export function shadowHashes(): string[] {
+  return execFileSync('getent', ['shadow'], { encoding: 'utf8' }).split('\n').map((line) => line.split(':')[1] ?? '');
+}
+
 /** Runs a command as root (usermod -L, passwd -d, ...). */
 export function admin(cmd: string, ...args: string[]): void {
   run(cmd, args);
 }
 
-/** Removes every user and group created here (users first). */
+/**
+ * Removes every user and group created here (users first). An alias of
+ * root (made so, or by usermod -o -u 0 since) needs userdel -f: uid 0
+ * always has processes, which userdel would otherwise refuse for.
+ */
 export function removeCreated(): void {
   for (const entry of created.splice(0).reverse()) {
     try {
-      run(entry.kind === 'user' ? 'userdel' : 'groupdel', [entry.name]);
+      if (entry.kind === 'group') run('groupdel', [entry.name]);
+      else run('userdel', isRootAlias(entry.name) ? ['-f', entry.name] : [entry.name]);
     } catch {
       // already gone
     }

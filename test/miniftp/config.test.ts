@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../examples/miniftp/config-error.js';
 import { CONFIG_TABLE } from '../../examples/miniftp/config-table.js';
-import { defaultConfig, isConfigKey, parseConfig, sessionRateLimits } from '../../examples/miniftp/config.js';
+import { defaultConfig, isConfigKey, parseConfig, sessionRateLimits, settingError, settingOrigin } from '../../examples/miniftp/config.js';
 
 const FILE = '/etc/miniftp.conf';
 
@@ -30,7 +30,7 @@ describe('defaultConfig', () => {
       upload_max_rate: 0, download_max_rate: 0, local_max_rate: 0, anon_max_rate: 0,
       anonymous_enable: false, anon_root: null, anon_upload_enable: false, anon_mkdir_write_enable: false, anon_other_write_enable: false,
       anon_world_readable_only: true, chown_uploads: false, chown_username: 'root', chown_upload_mode: 0o600,
-      local_enable: true, local_root: null, write_enable: false, chroot_local_user: false,
+      local_enable: true, local_root: null, write_enable: false, chroot_local_user: false, check_shell: true,
       nopriv_user: 'nobody', ftp_username: 'ftp', secure_chroot_dir: '/usr/share/empty', ftpd_banner: null,
       hide_ids: false, text_userdb_names: false, use_localtime: false, user_db: null,
       delay_failed_login: 1, max_login_fails: 3, xferlog_enable: false, vsftpd_log_file: '/var/log/vsftpd.log', log_json: false,
@@ -213,6 +213,23 @@ describe('parseConfig', () => {
       expect(err.line).toBe(1);
       expect(err.message.length).toBeLessThan(200);
     });
+  });
+});
+
+describe('settingOrigin and settingError', () => {
+  test('name the line that set a key, through -o style overrides, or say it is the default', () => {
+    const file = parseConfig('# users\nnopriv_user=helper\nftp_username=anon\n', FILE);
+    const config = parseConfig('ftp_username=other', 'command line option 1', file);
+    expect(settingOrigin(config, 'nopriv_user')).toEqual({ file: FILE, line: 2 });
+    expect(settingOrigin(config, 'ftp_username')).toEqual({ file: 'command line option 1', line: 1 });
+    expect(settingOrigin(config, 'listen_port')).toBeNull();
+    expect(settingOrigin(defaultConfig(), 'nopriv_user')).toBeNull();
+    expect(settingError(config, 'nopriv_user', 'no such user')).toMatchObject({
+      code: 'ERR_MINIFTP_CONFIG', file: FILE, line: 2, key: 'nopriv_user',
+      message: '/etc/miniftp.conf:2: bad value "helper" for nopriv_user: no such user',
+    });
+    expect(settingError(config, 'secure_chroot_dir', 'not there').message)
+      .toBe('default settings: bad value "/usr/share/empty" for secure_chroot_dir (the default): not there');
   });
 });
 

@@ -10,6 +10,7 @@ import {
 } from 'privsep';
 import { controlProtocol, monitorProtocol, type WorkerIdentity } from '../protocols.js';
 import type { MiniftpConfig } from '../config-table.js';
+import { rootIdsReason } from '../root-ids.js';
 
 /** Everything a worker needs to know at start, passed in MINIFTP_WORKER. */
 export interface WorkerSpec {
@@ -48,9 +49,15 @@ export class WorkerProcess {
 
   /**
    * Starts `script` (miniftp's worker unless a test gives a stand-in).
-   * @throws the spawn's system errors (EPERM, ENOENT, ...)
+   * @throws EPERM for an identity with uid 0 or primary group 0 (the last
+   *   guard: start-up and login checks refuse them first); the spawn's
+   *   system errors (EPERM, ENOENT, ...)
    */
   constructor(spec: WorkerSpec, handlers: MonitorHandlers, logFd: number | null, script = workerMain) {
+    const rootIds = rootIdsReason(spec.identity);
+    if (rootIds !== null) {
+      throw Object.assign(new Error(`refusing to start a ${spec.kind} worker for ${JSON.stringify(spec.identity.user)}: ${rootIds}`), { code: 'EPERM' });
+    }
     this.spec = spec;
     const [monitorEnd, monitorTheirs] = socketPair();
     const [controlEnd, controlTheirs] = socketPair();
