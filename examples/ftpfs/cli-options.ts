@@ -25,6 +25,7 @@ export interface FtpfsOptions {
   timeoutSeconds: number;
   dataMode: 'passive' | 'active';
   help: boolean;
+  version: boolean;
 }
 
 export const usage = `usage: ftpfs ftp://[user[:password]@]host[:port][/path] MOUNTPOINT [options]
@@ -40,6 +41,7 @@ export const usage = `usage: ftpfs ftp://[user[:password]@]host[:port][/path] MO
   --active             active data connections (EPRT/PORT) instead of passive (EPSV/PASV)
   --allow-other        let other users into the mount (user_allow_other in /etc/fuse.conf)
   -h, --help           this text
+  -V, --version        the version
 The password may also come from the environment variable FTPFS_PASSWORD,
 which keeps it out of the process list. Unmount with fusermount3 -u MOUNTPOINT,
 or SIGINT/SIGTERM.`;
@@ -82,6 +84,7 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
       active: { type: 'boolean' },
       'allow-other': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
     },
   });
   const base = {
@@ -94,8 +97,8 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
     timeoutSeconds: number('timeout', values.timeout, 30, 1, 3600, false),
     dataMode: values.active ? 'active' as const : 'passive' as const,
   };
-  if (values.help) {
-    return { ...base, host: '', port: 21, user: '', password: '', remotePath: '', mountpoint: '', help: true };
+  if (values.help || values.version) {
+    return { ...base, host: '', port: 21, user: '', password: '', remotePath: '', mountpoint: '', help: values.help ?? false, version: !values.help };
   }
   if (positionals.length !== 2) throw new Error('expected two arguments: the ftp:// URL and the mountpoint');
   const [target, mountpoint] = positionals as [string, string];
@@ -122,5 +125,6 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
     remotePath,
     mountpoint,
     help: false,
+    version: false,
   };
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { packageVersion } from '../cli/version.js';
 import { resolvePath } from '../ftp/index.js';
 import { FtpClientPool } from './client/index.js';
 import { parseCli, usage, type FtpfsOptions } from './cli-options.js';
@@ -42,6 +43,10 @@ async function main(): Promise<void> {
   }
   if (options.help) {
     process.stdout.write(`${usage}\n`);
+    return;
+  }
+  if (options.version) {
+    process.stdout.write(`${packageVersion()}\n`);
     return;
   }
   const pool = new FtpClientPool({

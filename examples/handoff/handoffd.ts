@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HandoffMaster, getUser } from 'privsep';
+import { packageVersion } from '../cli/version.js';
 import { ensureSelfSigned } from './certificate.js';
 import { parseOptions, usage } from './options.js';
 
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
   }
   if (options === 'help') {
     console.log(usage);
+    process.exit(0);
+  }
+  if (options === 'version') {
+    console.log(packageVersion());
     process.exit(0);
   }
   if (process.getuid!() !== 0) {

@@ -23,7 +23,9 @@ export const usage = `usage: handoffd [options]
   --cert FILE        TLS certificate (PEM); with --key
   --key FILE         TLS private key (PEM); with --cert
   --state-dir DIR    where a self-signed certificate is made at first start
-                     when no --cert is given (default /var/lib/handoffd)`;
+                     when no --cert is given (default /var/lib/handoffd)
+  -h, --help         this text
+  --version          the version`;
 
 function integer(name: string, text: string | undefined, min: number, max: number): number {
   const value = Number(text);
@@ -34,8 +36,9 @@ function integer(name: string, text: string | undefined, min: number, max: numbe
 }
 
 /** @throws Error naming the bad option */
-export function parseOptions(argv: string[]): HandoffdOptions | 'help' {
+export function parseOptions(argv: string[]): HandoffdOptions | 'help' | 'version' {
   if (argv.includes('--help') || argv.includes('-h')) return 'help';
+  if (argv.includes('--version')) return 'version';
   const options: HandoffdOptions = {
     host: '127.0.0.1', port: 8080, tlsPort: 8443, workers: 2, user: 'nobody', policy: 'round-robin',
     cert: null, key: null, stateDir: '/var/lib/handoffd',

@@ -2,7 +2,9 @@
 // miniftp: a vsftpd-style FTP server. `miniftp [CONFIG]` reads a vsftpd-style
 // configuration file (none: the built-in defaults); it must start as root.
 import fs from 'node:fs';
+import { packageVersion } from '../cli/version.js';
 import { checkIdentities } from './check-identities.js';
+import { parseCommandLine, usage } from './cli.js';
 import { ConfigError } from './config-error.js';
 import { defaultConfig, parseConfig } from './config.js';
 import type { MiniftpConfig } from './config-table.js';
@@ -14,29 +16,41 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function readConfig(argv: string[]): MiniftpConfig {
-  const overrides = argv.filter((a) => a.startsWith('-o'));
-  const files = argv.filter((a) => !a.startsWith('-o'));
-  if (files.length > 1) fail('usage: miniftp [CONFIG] [-oKEY=VALUE ...]');
+function readConfig(configFile: string | null, overrides: string[]): MiniftpConfig {
   let config = defaultConfig();
-  if (files[0] !== undefined) {
+  if (configFile !== null) {
     let text: string;
     try {
-      text = fs.readFileSync(files[0], 'utf8');
+      text = fs.readFileSync(configFile, 'utf8');
     } catch (err) {
-      fail(`cannot read ${files[0]}: ${(err as Error).message}`);
+      fail(`cannot read ${configFile}: ${(err as Error).message}`);
     }
-    config = parseConfig(text, files[0], config);
+    config = parseConfig(text, configFile, config);
   }
   // Like vsftpd's -o: settings given on the command line, after the file.
-  for (const [i, option] of overrides.entries()) config = parseConfig(option.slice(2), `command line option ${i + 1}`, config);
+  for (const [i, option] of overrides.entries()) config = parseConfig(option, `command line option ${i + 1}`, config);
   return config;
+}
+
+let command;
+try {
+  command = parseCommandLine(process.argv.slice(2));
+} catch (err) {
+  fail(`${(err as Error).message}\n${usage}`);
+}
+if (command.kind === 'help') {
+  console.log(usage);
+  process.exit(0);
+}
+if (command.kind === 'version') {
+  console.log(packageVersion());
+  process.exit(0);
 }
 
 let config: MiniftpConfig;
 let userDb: UserDb | null = null;
 try {
-  config = readConfig(process.argv.slice(2));
+  config = readConfig(command.configFile, command.overrides);
   if (config.user_db) userDb = parseUserDb(fs.readFileSync(config.user_db, 'utf8'), config.user_db);
   await checkIdentities(config, userDb);
 } catch (err) {

@@ -6,8 +6,9 @@
 // chose to send, and reads it after the helper has exited.
 import { pipeline } from 'node:stream/promises';
 import { Channel, socketPair, spawnWithCredentials, type ExitStatus, type FdHandle } from 'privsep';
+import { packageVersion } from '../cli/version.js';
 
-const USAGE = 'usage: mycat [-v] [--helper PATH] FILE';
+const USAGE = 'usage: mycat [-v] [--helper PATH] FILE | --help | --version';
 // Where docs/mycat.md installs the helper (setgid to the group that may read).
 const DEFAULT_HELPER = '/usr/local/libexec/privsep/openfile';
 
@@ -19,7 +20,7 @@ interface Options {
 
 class UsageError extends Error {}
 
-function parseArgs(args: string[]): Options | 'help' {
+function parseArgs(args: string[]): Options | 'help' | 'version' {
   let verbose = false;
   let helper = process.env.MYCAT_OPENFILE ?? DEFAULT_HELPER;
   const files: string[] = [];
@@ -30,6 +31,7 @@ function parseArgs(args: string[]): Options | 'help' {
       break;
     }
     if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--version') return 'version';
     if (arg === '-v' || arg === '--verbose') {
       verbose = true;
     } else if (arg === '--helper') {
@@ -52,13 +54,17 @@ function describeStatus(status: ExitStatus): string {
 }
 
 async function main(args: string[]): Promise<number> {
-  let options: Options | 'help';
+  let options: Options | 'help' | 'version';
   try {
     options = parseArgs(args);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`mycat: ${err.message}\n${USAGE}\n`);
     return 2;
+  }
+  if (options === 'version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
   }
   if (options === 'help') {
     process.stdout.write(`${USAGE}\nPrints FILE through the setgid helper openfile (default ${DEFAULT_HELPER}, or $MYCAT_OPENFILE).\n`);

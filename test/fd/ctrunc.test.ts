@@ -1,5 +1,5 @@
 // A truncated control message (the receiver ran out of fds) is an error that
-// closes the channel, and every fd that did arrive is closed (DESIGN, decision 2).
+// closes the channel, and every fd that did arrive is closed (docs/design.md, rule 2).
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Channel, socketPair } from '../../src/index.js';

@@ -7,7 +7,7 @@ describe('parseCli', () => {
     expect(parseCli(['ftp://alice:s%40cret@ftp.example.org:2121/pub/linux', '/mnt/ftp'])).toEqual({
       host: 'ftp.example.org', port: 2121, user: 'alice', password: 's@cret', remotePath: 'pub/linux',
       mountpoint: '/mnt/ftp', cacheDir: null, cacheSizeMiB: 2048, dirTtlSeconds: 10, readOnly: false, allowOther: false,
-      connections: 4, timeoutSeconds: 30, dataMode: 'passive', help: false,
+      connections: 4, timeoutSeconds: 30, dataMode: 'passive', help: false, version: false,
     });
   });
 
