@@ -34,6 +34,7 @@ describe('defaultConfig', () => {
       nopriv_user: 'nobody', ftp_username: 'ftp', secure_chroot_dir: '/usr/share/empty', ftpd_banner: null,
       hide_ids: false, text_userdb_names: false, use_localtime: false, user_db: null,
       delay_failed_login: 1, max_login_fails: 3, xferlog_enable: false, vsftpd_log_file: '/var/log/vsftpd.log', log_json: false,
+      helper_uid: 65533, prelogin_uid: 65532, worker_ping_interval: 30,
     });
   });
 

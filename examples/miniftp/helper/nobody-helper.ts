@@ -1,5 +1,5 @@
-// miniftp's nobody helper process: started by the master as nopriv_user with
-// only CAP_NET_BIND_SERVICE; serves the master's control channel on fd 3 and
+// miniftp's nobody helper process: started by the master as helper_uid (in
+// nopriv_user's group) with only CAP_NET_BIND_SERVICE; serves the master's control channel on fd 3 and
 // one data channel per logged-in session. Privileged side (a capability).
 import { BrokerServer, type FdHandle } from 'privsep';
 import { DataSession } from './data-session-privileged.js';
@@ -24,6 +24,7 @@ const control = new BrokerServer(3, helperControlProtocol, {
     if (!settings) throw Object.assign(new Error('not configured'), { code: 'EINVAL' });
     new DataSession(channel, settings, parseJson<SessionAddresses>(json, 'session addresses'));
   },
+  answerPing: () => {},
 });
 
 // The helper lives exactly as long as the master's channel.

@@ -1,12 +1,13 @@
 // One worker process as the master sees it: started as root in a fresh
 // network namespace (it drops its own credentials once its code is loaded),
-// with the monitor channel at fd 3, the control channel at fd 4 and the log
-// at fd 5. Privileged side.
+// with the monitor channel at fd 3, the control channel at fd 4, /dev/null as
+// its stdin, stdout and stderr (never the master's terminal) and no log fd
+// (it sends its log events on the monitor channel). Privileged side.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BrokerClient, BrokerServer, socketPair, spawnWithCredentials,
-  type Broker, type CredentialedProcess, type FdHandle, type ServerHandlers,
+  type Broker, type CredentialedProcess, type ServerHandlers,
 } from 'privsep';
 import { controlProtocol, monitorProtocol, type WorkerIdentity } from '../protocols.js';
 import type { MiniftpConfig } from '../config-table.js';
@@ -16,7 +17,7 @@ import { rootIdsReason } from '../root-ids.js';
 export interface WorkerSpec {
   kind: 'prelogin' | 'user';
   config: MiniftpConfig;
-  /** For a pre-login worker: nopriv_user's ids and secure_chroot_dir. */
+  /** For a pre-login worker: prelogin_uid, nopriv_user's group and secure_chroot_dir. */
   identity: WorkerIdentity;
   /** Run in an empty network namespace (isolate_network). */
   isolateNetwork: boolean;
@@ -39,11 +40,16 @@ export const LIGHT_NODE_FLAGS = (process.env.MINIFTP_LIGHT_NODE_FLAGS ?? '--jitl
 
 export type MonitorHandlers = ServerHandlers<typeof monitorProtocol.requests>;
 
+/** A child's fds 0, 1 and 2: /dev/null, so that it can neither read nor write (nor ioctl) the master's terminal. */
+export const NO_STDIO = { 0: 'ignore', 1: 'ignore', 2: 'ignore' } as const;
+
 export class WorkerProcess {
   readonly spec: WorkerSpec;
   readonly process: CredentialedProcess;
   readonly monitor: BrokerServer<typeof monitorProtocol.requests>;
   readonly control: Promise<Broker<typeof controlProtocol.requests>>;
+  /** The control channel once its hello is done (only then is the worker pinged). */
+  connected: Broker<typeof controlProtocol.requests> | null = null;
   readonly sessions = new Set<number>();
   idleTimer: NodeJS.Timeout | null = null;
 
@@ -53,7 +59,7 @@ export class WorkerProcess {
    *   guard: start-up and login checks refuse them first); the spawn's
    *   system errors (EPERM, ENOENT, ...)
    */
-  constructor(spec: WorkerSpec, handlers: MonitorHandlers, logFd: number | null, script = workerMain) {
+  constructor(spec: WorkerSpec, handlers: MonitorHandlers, script = workerMain) {
     const rootIds = rootIdsReason(spec.identity);
     if (rootIds !== null) {
       throw Object.assign(new Error(`refusing to start a ${spec.kind} worker for ${JSON.stringify(spec.identity.user)}: ${rootIds}`), { code: 'EPERM' });
@@ -61,8 +67,7 @@ export class WorkerProcess {
     this.spec = spec;
     const [monitorEnd, monitorTheirs] = socketPair();
     const [controlEnd, controlTheirs] = socketPair();
-    const fds: Record<number, FdHandle | number> = { 3: monitorTheirs, 4: controlTheirs };
-    if (logFd !== null) fds[5] = logFd;
+    const fds = { ...NO_STDIO, 3: monitorTheirs, 4: controlTheirs };
     try {
       this.process = spawnWithCredentials(process.execPath, [...NODE_FLAGS, script], {
         fds,
@@ -80,7 +85,7 @@ export class WorkerProcess {
     this.monitor = new BrokerServer(monitorEnd, monitorProtocol, handlers, { phase: spec.kind === 'prelogin' ? 'prelogin' : 'postlogin' });
     this.control = BrokerClient.connect(controlEnd, controlProtocol, { timeout: 30_000 });
     // A failed start shows as a rejected `control`; callers handle it.
-    this.control.catch(() => {});
+    this.control.then((c) => (this.connected = c), () => {});
   }
 
   get pid(): number {
