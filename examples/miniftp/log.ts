@@ -39,13 +39,13 @@ export class Logger {
 }
 
 function quoted(value: string): string {
-  return `"${escapeText(value)}"`;
+  return `"${escapeText(value, '"')}"`;
 }
 
 function textLine(event: LogEvent, pid: number): string {
   const stamp = `${event.time.toUTCString()} [pid ${pid}]`;
   if (event.type === 'refused') return `${stamp} REFUSED: Client ${quoted(event.client)}: ${escapeText(event.reason)}`;
-  const who = event.user ? ` [${escapeText(event.user)}]` : '';
+  const who = event.user ? ` [${escapeText(event.user, '[]')}]` : '';
   const client = `Client ${quoted(event.client)}`;
   switch (event.type) {
     case 'connect':

@@ -1,0 +1,179 @@
+// miniftp's master watching its children: a killed helper is replaced and
+// live sessions get data channels to the new one; a stopped worker is found
+// by the master's ping and replaced; the helper and the pre-login worker run
+// as uids of their own; no child holds the master's stdio or the log file.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawClient, passiveData, rawLogin } from '../helpers/ftp-clients.js';
+import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
+import { waitFor } from '../helpers/process.js';
+import { requireRoot } from '../helpers/root.js';
+
+const PING_SECONDS = 2;
+const NOBODY = 65534;
+
+function uidOf(pid: number): number {
+  return Number(processIdentity(pid).Uid.split('\t')[0]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+// LIST over a new passive connection; the reply codes and the listing.
+async function passiveList(client: RawClient): Promise<{ codes: number[]; text: string }> {
+  const data = await passiveData(client);
+  let text = '';
+  data.on('data', (d) => (text += d));
+  const closed = new Promise((r) => data.on('close', r));
+  const first = await client.command('LIST');
+  const codes = [first.code];
+  if (first.code === 150) {
+    await closed;
+    codes.push((await client.replies(1))[0]!.code);
+  }
+  data.destroy();
+  return { codes, text };
+}
+
+describe.skipIf(!requireRoot('miniftp supervision'))('miniftp supervision', () => {
+  let server: RunningMiniftp;
+  let erin: TestUser;
+  const password = 'erin-secret';
+
+  beforeAll(async () => {
+    erin = createUser('mfs', password);
+    fs.writeFileSync(path.join(erin.home, 'listed.txt'), 'here\n');
+    server = await startMiniftp({ chroot_local_user: 'YES', worker_ping_interval: PING_SECONDS });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    erin?.remove();
+  });
+
+  const preloginWorker = (): number | undefined => server.processes().workers.find((pid) => uidOf(pid) === 65532);
+
+  it('the helper and the pre-login worker have uids of their own: not nobody, not each other\'s', () => {
+    const helper = server.processes().helper[0]!;
+    const prelogin = preloginWorker()!;
+    expect(uidOf(helper)).not.toBe(uidOf(prelogin));
+    expect(uidOf(helper)).not.toBe(NOBODY);
+    expect(uidOf(prelogin)).not.toBe(NOBODY);
+  });
+
+  it('no child holds the master\'s stdin, stdout or stderr, or the log file', async () => {
+    const client = await rawLogin(server.port, erin.name, password);
+    expect((await passiveList(client)).codes).toEqual([150, 226]);
+    const { helper, workers } = server.processes();
+    expect(workers.length).toBeGreaterThanOrEqual(2);
+    const logFile = fs.realpathSync(server.logFile);
+    for (const pid of [...helper, ...workers]) {
+      for (const fd of ['0', '1', '2']) expect(fs.readlinkSync(`/proc/${pid}/fd/${fd}`), `pid ${pid} fd ${fd}`).toBe('/dev/null');
+      const open = fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      });
+      expect(open, `pid ${pid}`).not.toContain(logFile);
+    }
+    await client.command('QUIT');
+    client.destroy();
+    // The worker's transfer is still logged, by the master, with the worker's pid.
+    const userWorker = workers.find((pid) => uidOf(pid) === erin.uid)!;
+    await waitFor(() => fs.readFileSync(server.logFile, 'utf8').includes(`[pid ${userWorker}] [${erin.name}] DISCONNECT`), 10_000, 'the log lines');
+    expect(fs.readFileSync(server.logFile, 'utf8')).toMatch(new RegExp(`\\[pid ${userWorker}\\] \\[${erin.name}\\] OK LOGIN: Client "127\\.0\\.0\\.1"`));
+  });
+
+  it('a killed helper is replaced: a transfer in flight fails with 4xx, then the same session lists again', async () => {
+    const client = await rawLogin(server.port, erin.name, password);
+    expect((await passiveList(client)).codes).toEqual([150, 226]);
+    const oldHelper = server.processes().helper[0]!;
+    // A LIST waiting for its passive connection when the helper dies.
+    expect((await client.command('PASV')).code).toBe(227);
+    client.send('LIST\r\n');
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(oldHelper, 'SIGKILL');
+    const [failed] = await client.replies(1, 15_000);
+    expect(failed!.code).toBeGreaterThanOrEqual(400);
+    expect(failed!.code).toBeLessThan(500);
+    await waitFor(() => server.processes().helper.some((pid) => pid !== oldHelper), 15_000, 'a new helper');
+    // The new data channel reaches the session soon after the new helper starts.
+    let listed: { codes: number[]; text: string } | null = null;
+    for (let i = 0; i < 20 && !listed; i++) {
+      const reply = await client.command('PASV');
+      if (reply.code === 227) {
+        const result = await passiveList(client);
+        if (result.codes.at(-1) === 226) listed = result;
+      } else {
+        expect(reply.code).toBe(425);
+      }
+      if (!listed) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(listed?.text ?? 'no listing through the new helper').toContain('listed.txt');
+    expect((await client.command('NOOP')).code).toBe(200);
+    client.destroy();
+  });
+
+  it('a stopped pre-login worker is replaced within the ping interval; a connection made meanwhile gets its banner and logs in', async () => {
+    const stopped = preloginWorker()!;
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const client = await RawClient.connect(server.port);
+      const [banner] = await client.replies(1, 4 * PING_SECONDS * 1000 + 10_000);
+      expect(banner!.code).toBe(220);
+      // Without the ping the connection waits for the stopped worker until SIGCONT.
+      expect(Date.now() - started).toBeLessThan(4 * PING_SECONDS * 1000 + 10_000);
+      client.send(`USER ${erin.name}\r\nPASS ${password}\r\n`);
+      const [, login] = await client.replies(2);
+      expect(login!.code).toBe(230);
+      client.destroy();
+      await waitFor(() => !alive(stopped), 10_000, 'the stopped worker to be killed');
+      expect(preloginWorker()).not.toBe(stopped);
+    } finally {
+      if (alive(stopped)) process.kill(stopped, 'SIGCONT');
+    }
+  });
+
+  it('a stopped user worker is killed: its session ends and the next login gets a new worker', async () => {
+    const client = await rawLogin(server.port, erin.name, password);
+    const worker = server.processes().workers.find((pid) => uidOf(pid) === erin.uid)!;
+    process.kill(worker, 'SIGSTOP');
+    try {
+      await client.closedByServer(4 * PING_SECONDS * 1000 + 10_000);
+      await waitFor(() => !alive(worker), 10_000, 'the stopped worker to be killed');
+      const again = await rawLogin(server.port, erin.name, password);
+      expect((await again.command('PWD')).code).toBe(257);
+      again.destroy();
+    } finally {
+      if (alive(worker)) process.kill(worker, 'SIGCONT');
+    }
+  });
+});
+
+describe.skipIf(!requireRoot('miniftp role uids'))('miniftp role uids', () => {
+  it('refuses to start when helper_uid belongs to an account, naming the setting and the account', async () => {
+    const error = await startMiniftp({ helper_uid: NOBODY }).then(
+      async (server) => {
+        await server.stop();
+        return null;
+      },
+      (err: Error) => err,
+    );
+    expect(error?.message).toMatch(/helper_uid=65534 is the uid of the account nobody/);
+  });
+
+  it('refuses the same uid for both roles', async () => {
+    const error = await startMiniftp({ helper_uid: 65531, prelogin_uid: 65531 }).catch((err: Error) => err);
+    expect((error as Error).message).toMatch(/helper_uid and prelogin_uid must differ/);
+  });
+});
