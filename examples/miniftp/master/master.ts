@@ -178,6 +178,7 @@ export class Master {
     this.#helper = helper;
     const started = Date.now();
     void proc.exited.then(() => {
+      helper.connected = null;
       void broker.then((b) => b.close(), () => {});
       // Without its helper no session can transfer data: start a new one
       // and give it the data channel of every logged-in session.
