@@ -66,6 +66,9 @@ describe.skipIf(!requireRoot('miniftp supervision'))('miniftp supervision', () =
     expect(uidOf(helper)).not.toBe(uidOf(prelogin));
     expect(uidOf(helper)).not.toBe(NOBODY);
     expect(uidOf(prelogin)).not.toBe(NOBODY);
+    // Neither is dumpable (/proc shows a process that is not as root's).
+    expect(fs.statSync(`/proc/${helper}/fd`).uid).toBe(0);
+    expect(fs.statSync(`/proc/${prelogin}/fd`).uid).toBe(0);
   });
 
   it('no child holds the master\'s stdin, stdout or stderr, or the log file', async () => {
