@@ -77,8 +77,15 @@ describe.skipIf(!requireRoot('miniftp supervision'))('miniftp supervision', () =
     const { helper, workers } = server.processes();
     expect(workers.length).toBeGreaterThanOrEqual(2);
     const logFile = fs.realpathSync(server.logFile);
+    const masterStdio = ['0', '1', '2'].map((fd) => fs.readlinkSync(`/proc/${server.pid}/fd/${fd}`));
+    // The test's master writes to pipes (sockets) it inherited: a child must hold none of them.
+    expect(masterStdio[2]).not.toBe('/dev/null');
     for (const pid of [...helper, ...workers]) {
-      for (const fd of ['0', '1', '2']) expect(fs.readlinkSync(`/proc/${pid}/fd/${fd}`), `pid ${pid} fd ${fd}`).toBe('/dev/null');
+      for (const fd of ['0', '1']) expect(fs.readlinkSync(`/proc/${pid}/fd/${fd}`), `pid ${pid} fd ${fd}`).toBe('/dev/null');
+      // stderr: a socket of its own, which the master reads.
+      const stderr = fs.readlinkSync(`/proc/${pid}/fd/2`);
+      expect(stderr, `pid ${pid} fd 2`).toMatch(/^socket:/);
+      expect(masterStdio).not.toContain(stderr);
       const open = fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
         try {
           return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);

@@ -24,7 +24,8 @@ import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
 import { PingSupervisor, type PingTarget } from './ping-supervisor.js';
 import { SessionTable, type SessionRecord } from './session-table.js';
 import { parseWorkerEvent } from './worker-log-privileged.js';
-import { LIGHT_NODE_FLAGS, NODE_FLAGS, NO_STDIO, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
+import { ChildStderr } from './child-stderr.js';
+import { LIGHT_NODE_FLAGS, NODE_FLAGS, NULL_STDIN_STDOUT, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 // A user worker with no session left lingers this long for the next login.
@@ -155,14 +156,25 @@ export class Master {
     const c = this.config;
     const [mine, theirs] = socketPair();
     const ids = this.#helperIds!;
-    const proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...LIGHT_NODE_FLAGS, helperMain], {
-      uid: ids.uid, gid: ids.gid, groups: [],
-      capabilities: ['CAP_NET_BIND_SERVICE'],
-      fds: { ...NO_STDIO, 3: theirs },
-      env: { PATH: '/usr/bin:/bin' },
-      cwd: '/',
-    });
-    theirs.close();
+    const stderr = new ChildStderr();
+    let proc: CredentialedProcess;
+    try {
+      proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...LIGHT_NODE_FLAGS, helperMain], {
+        uid: ids.uid, gid: ids.gid, groups: [],
+        capabilities: ['CAP_NET_BIND_SERVICE'],
+        fds: { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: theirs },
+        env: { PATH: '/usr/bin:/bin' },
+        cwd: '/',
+      });
+    } catch (err) {
+      mine.close();
+      stderr.close();
+      throw err;
+    } finally {
+      theirs.close();
+    }
+    stderr.childEnd.close();
+    stderr.forward(`helper ${proc.pid}`);
     const settings: HelperSettings = {
       pasvMinPort: c.pasv_min_port, pasvMaxPort: c.pasv_max_port,
       pasvPromiscuous: c.pasv_promiscuous, portPromiscuous: c.port_promiscuous,
@@ -180,14 +192,22 @@ export class Master {
     void proc.exited.then(() => {
       helper.connected = null;
       void broker.then((b) => b.close(), () => {});
-      // Without its helper no session can transfer data: start a new one
-      // and give it the data channel of every logged-in session.
-      setTimeout(() => {
-        if (this.#stopping) return;
-        this.#startHelper();
-        void this.#reopenDataChannels();
-      }, Math.max(0, started + HELPER_RESTART_MS - Date.now()));
+      setTimeout(() => this.#restartHelper(), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
     });
+  }
+
+  // Without its helper no session can transfer data: start a new one and
+  // give it the data channel of every logged-in session.
+  #restartHelper(): void {
+    if (this.#stopping) return;
+    try {
+      this.#startHelper();
+    } catch (err) {
+      console.error(`miniftp: cannot start a new helper (${(err as Error).message}); trying again`);
+      setTimeout(() => this.#restartHelper(), HELPER_RESTART_MS);
+      return;
+    }
+    void this.#reopenDataChannels();
   }
 
   async #reopenDataChannels(): Promise<void> {
@@ -254,9 +274,15 @@ export class Master {
   #workerSilent(worker: WorkerProcess): void {
     if (this.#stopping || !this.#workersByPid.has(worker.pid)) return;
     console.error(`miniftp: worker ${worker.pid} did not answer within worker_ping_interval; replacing it`);
-    if (worker === this.#prelogin) this.#prelogin = this.#startWorker('prelogin', this.#nopriv!);
     for (const [key, w] of this.#userWorkers) if (w === worker) this.#userWorkers.delete(key);
     worker.stop();
+    if (worker !== this.#prelogin) return;
+    try {
+      this.#prelogin = this.#startWorker('prelogin', this.#nopriv!);
+    } catch (err) {
+      // The old one's exit tries again.
+      console.error(`miniftp: cannot start a new pre-login worker (${(err as Error).message})`);
+    }
   }
 
   #startWorker(kind: 'prelogin' | 'user', identity: WorkerIdentity): WorkerProcess {

@@ -1,8 +1,9 @@
 // One worker process as the master sees it: started as root in a fresh
 // network namespace (it drops its own credentials once its code is loaded),
 // with the monitor channel at fd 3, the control channel at fd 4, /dev/null as
-// its stdin, stdout and stderr (never the master's terminal) and no log fd
-// (it sends its log events on the monitor channel). Privileged side.
+// its stdin and stdout and a socket the master reads as its stderr (never the
+// master's terminal), and no log fd (it sends its log events on the monitor
+// channel). Privileged side.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -10,6 +11,7 @@ import {
   type Broker, type CredentialedProcess, type ServerHandlers,
 } from 'privsep';
 import { controlProtocol, monitorProtocol, type WorkerIdentity } from '../protocols.js';
+import { ChildStderr } from './child-stderr.js';
 import type { MiniftpConfig } from '../config-table.js';
 import { rootIdsReason } from '../root-ids.js';
 
@@ -40,8 +42,8 @@ export const LIGHT_NODE_FLAGS = (process.env.MINIFTP_LIGHT_NODE_FLAGS ?? '--jitl
 
 export type MonitorHandlers = ServerHandlers<typeof monitorProtocol.requests>;
 
-/** A child's fds 0, 1 and 2: /dev/null, so that it can neither read nor write (nor ioctl) the master's terminal. */
-export const NO_STDIO = { 0: 'ignore', 1: 'ignore', 2: 'ignore' } as const;
+/** A child's fds 0 and 1: /dev/null, so that it can neither read nor write (nor ioctl) the master's terminal. */
+export const NULL_STDIN_STDOUT = { 0: 'ignore', 1: 'ignore' } as const;
 
 export class WorkerProcess {
   readonly spec: WorkerSpec;
@@ -67,7 +69,8 @@ export class WorkerProcess {
     this.spec = spec;
     const [monitorEnd, monitorTheirs] = socketPair();
     const [controlEnd, controlTheirs] = socketPair();
-    const fds = { ...NO_STDIO, 3: monitorTheirs, 4: controlTheirs };
+    const stderr = new ChildStderr();
+    const fds = { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: monitorTheirs, 4: controlTheirs };
     try {
       this.process = spawnWithCredentials(process.execPath, [...NODE_FLAGS, script], {
         fds,
@@ -78,8 +81,11 @@ export class WorkerProcess {
       });
     } catch (err) {
       for (const fd of [monitorEnd, monitorTheirs, controlEnd, controlTheirs]) fd.close();
+      stderr.close();
       throw err;
     }
+    stderr.childEnd.close();
+    stderr.forward(`worker ${this.process.pid}`);
     monitorTheirs.close();
     controlTheirs.close();
     this.monitor = new BrokerServer(monitorEnd, monitorProtocol, handlers, { phase: spec.kind === 'prelogin' ? 'prelogin' : 'postlogin' });
