@@ -42,6 +42,22 @@ async function passiveList(client: RawClient): Promise<{ codes: number[]; text: 
   return { codes, text };
 }
 
+// PASV + LIST until one works (the session's new data channel reaches its
+// worker soon after the new helper starts); the listing, or why not.
+async function listsAgain(client: RawClient): Promise<string> {
+  for (let i = 0; i < 20; i++) {
+    const reply = await client.command('PASV');
+    if (reply.code === 227) {
+      const result = await passiveList(client);
+      if (result.codes.at(-1) === 226) return result.text;
+    } else if (reply.code !== 425) {
+      return `PASV answered ${reply.code} ${reply.text}`;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return 'no listing through a new helper';
+}
+
 describe.skipIf(!requireRoot('miniftp supervision'))('miniftp supervision', () => {
   let server: RunningMiniftp;
   let erin: TestUser;
@@ -116,20 +132,21 @@ describe.skipIf(!requireRoot('miniftp supervision'))('miniftp supervision', () =
     expect(failed!.code).toBeGreaterThanOrEqual(400);
     expect(failed!.code).toBeLessThan(500);
     await waitFor(() => server.processes().helper.some((pid) => pid !== oldHelper), 15_000, 'a new helper');
-    // The new data channel reaches the session soon after the new helper starts.
-    let listed: { codes: number[]; text: string } | null = null;
-    for (let i = 0; i < 20 && !listed; i++) {
-      const reply = await client.command('PASV');
-      if (reply.code === 227) {
-        const result = await passiveList(client);
-        if (result.codes.at(-1) === 226) listed = result;
-      } else {
-        expect(reply.code).toBe(425);
-      }
-      if (!listed) await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(listed?.text ?? 'no listing through the new helper').toContain('listed.txt');
+    expect(await listsAgain(client)).toContain('listed.txt');
     expect((await client.command('NOOP')).code).toBe(200);
+    client.destroy();
+  });
+
+  it('a stopped helper is found by the ping and replaced; a session logged in before lists again', async () => {
+    const client = await rawLogin(server.port, erin.name, password);
+    const stopped = server.processes().helper[0]!;
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      await waitFor(() => !alive(stopped), 4 * PING_SECONDS * 1000 + 10_000, 'the stopped helper to be killed');
+      expect(await listsAgain(client)).toContain('listed.txt');
+    } finally {
+      if (alive(stopped)) process.kill(stopped, 'SIGCONT');
+    }
     client.destroy();
   });
 
