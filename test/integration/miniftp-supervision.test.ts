@@ -196,11 +196,11 @@ describe.skipIf(!requireRoot('miniftp role uids'))('miniftp role uids', () => {
       },
       (err: Error) => err,
     );
-    expect(error?.message).toMatch(/helper_uid=65534 is the uid of the account nobody/);
+    expect(error?.message).toMatch(/:\d+: bad value "65534" for helper_uid: it is the uid of the account nobody; it must be an id that no account has/);
   });
 
   it('refuses the same uid for both roles', async () => {
     const error = await startMiniftp({ helper_uid: 65531, prelogin_uid: 65531 }).catch((err: Error) => err);
-    expect((error as Error).message).toMatch(/helper_uid and prelogin_uid must differ/);
+    expect((error as Error).message).toMatch(/:\d+: bad value "65531" for prelogin_uid: helper_uid and prelogin_uid must differ/);
   });
 });

@@ -195,6 +195,12 @@ describe('parseConfig', () => {
       expect(parseError('=YES').message).toBe('/etc/miniftp.conf:1: unknown setting ""');
     });
 
+    test('helper_uid and prelogin_uid must differ', () => {
+      expect(parseError('helper_uid=4000\nprelogin_uid=4000').message)
+        .toBe('/etc/miniftp.conf:2: bad value "4000" for prelogin_uid: helper_uid and prelogin_uid must differ: each role has an id of its own');
+      expect(parseError('helper_uid=65532')).toMatchObject({ line: 1, key: 'helper_uid' });
+    });
+
     test('passive ports checked together', () => {
       expect(parseError('pasv_min_port=50000\npasv_max_port=40000').message)
         .toBe('/etc/miniftp.conf:2: bad value "40000" for pasv_max_port: pasv_min_port (50000) must not be above pasv_max_port (40000)');

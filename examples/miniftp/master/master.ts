@@ -11,7 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
-  Acceptor, BrokerClient, FdHandle, getUser, localAddress, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, decodePeer,
+  Acceptor, BrokerClient, FdHandle, localAddress, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, decodePeer,
   type AcceptedConnection, type Broker, type CredentialedProcess,
 } from 'privsep';
 import type { MiniftpConfig } from '../config-table.js';
@@ -19,6 +19,7 @@ import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
 import { helperControlProtocol, type HelperSettings, type SessionAddresses } from '../helper/protocols.js';
 import { LoginVerdict, type WorkerIdentity } from '../protocols.js';
+import { rootIdsReason } from '../root-ids.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
 import { PingSupervisor, type PingTarget } from './ping-supervisor.js';
@@ -116,10 +117,6 @@ export class Master {
   async start(): Promise<void> {
     const c = this.config;
     const nopriv = await resolveIdentity(c.nopriv_user);
-    if (nopriv.gid === 0) throw failure('EPERM', `nopriv_user ${c.nopriv_user} has group 0: it must be an unprivileged group`);
-    await checkOwnUid('helper_uid', c.helper_uid);
-    await checkOwnUid('prelogin_uid', c.prelogin_uid);
-    if (c.helper_uid === c.prelogin_uid) throw failure('EINVAL', 'helper_uid and prelogin_uid must differ: each role has an id of its own');
     this.#helperIds = { uid: c.helper_uid, gid: nopriv.gid };
     this.#nopriv = { user: c.nopriv_user, uid: c.prelogin_uid, gid: nopriv.gid, groups: [nopriv.gid], chroot: c.secure_chroot_dir, home: '/', anonymous: false };
     fs.mkdirSync(c.secure_chroot_dir, { recursive: true, mode: 0o755 });
@@ -156,6 +153,9 @@ export class Master {
     const c = this.config;
     const [mine, theirs] = socketPair();
     const ids = this.#helperIds!;
+    // The last guard, as for workers: start-up checks refuse these first.
+    const rootIds = rootIdsReason(ids);
+    if (rootIds !== null) throw failure('EPERM', `refusing to start the helper: ${rootIds}`);
     const stderr = new ChildStderr();
     let proc: CredentialedProcess;
     try {
@@ -509,13 +509,6 @@ function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   } catch {
     return false;
   }
-}
-
-// helper_uid and prelogin_uid must be ids no account has: no other process
-// may run as them.
-async function checkOwnUid(setting: 'helper_uid' | 'prelogin_uid', uid: number): Promise<void> {
-  const owner = await getUser(uid);
-  if (owner) throw failure('EEXIST', `${setting}=${uid} is the uid of the account ${owner.name}: choose an id that no account has`);
 }
 
 function openLog(config: MiniftpConfig): number | null {
