@@ -176,11 +176,14 @@ export const CONFIG_TABLE = {
     type: 'bool', default: true,
     doc: 'Let a local user log in only when its login shell is listed in /etc/shells (an empty shell is /bin/sh), as vsftpd and PAM\'s pam_shells do.',
   },
-  nopriv_user: { type: 'string', default: 'nobody', validate: userName, doc: 'The unprivileged user of the helper and the pre-login workers.' },
+  nopriv_user: {
+    type: 'string', default: 'nobody', validate: userName,
+    doc: 'Its primary group is the group of the helper and the pre-login worker (their uids are helper_uid and prelogin_uid).',
+  },
   ftp_username: { type: 'string', default: 'ftp', validate: userName, doc: 'The system user anonymous sessions act as.' },
   secure_chroot_dir: {
     type: 'string', default: '/usr/share/empty', validate: absolutePath,
-    doc: 'An empty directory, not writable by nopriv_user, that pre-login workers are chrooted to. Debian\'s vsftpd uses /var/run/vsftpd/empty.',
+    doc: 'An empty directory, not writable by prelogin_uid or nopriv_user\'s group, that the pre-login worker is chrooted to. Debian\'s vsftpd uses /var/run/vsftpd/empty.',
   },
   ftpd_banner: { type: 'string', default: null, validate: bannerText, doc: 'The text of the 220 greeting. Unset: a banner naming miniftp.' },
   hide_ids: { type: 'bool', default: false, doc: 'Show every owner and group as ftp in listings.' },
@@ -201,6 +204,18 @@ export const CONFIG_TABLE = {
     doc: 'Where xferlog_enable logs go; - for standard output.',
   },
   log_json: { type: 'bool', default: false, doc: 'Write log lines as JSON objects (JSON lines), instead of text.' },
+  helper_uid: {
+    type: 'int', default: 65533, min: 1, max: 2_147_483_647,
+    doc: 'The uid of the nobody helper: an id of its own that no account has (checked at start), so that no other process can signal or trace it.',
+  },
+  prelogin_uid: {
+    type: 'int', default: 65532, min: 1, max: 2_147_483_647,
+    doc: 'The uid of the pre-login worker: an id of its own that no account has and not helper_uid (checked at start).',
+  },
+  worker_ping_interval: {
+    type: 'int', default: 30, min: 1, max: 3600,
+    doc: 'Seconds between the master\'s pings of the helper and of each worker; one that has not answered within this time is killed and replaced.',
+  },
 } as const satisfies Record<string, Setting>;
 
 /** The name of a setting. */

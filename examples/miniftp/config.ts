@@ -150,6 +150,10 @@ function checkTogether(config: MiniftpConfig, file: string, lineOf: Map<ConfigKe
   if (config.listen_ipv6 && lineOf.has('listen_address') && addressFamily(config.listen_address) === 'IPv4' && !config.listen_address.includes(':')) {
     throw badValue(file, where('listen_address'), 'listen_address', config.listen_address, 'listen_ipv6=YES needs an IPv6 address (:: for all)');
   }
+  if (config.helper_uid === config.prelogin_uid) {
+    const key = (lineOf.get('prelogin_uid') ?? 0) >= (lineOf.get('helper_uid') ?? 0) ? 'prelogin_uid' : 'helper_uid';
+    throw badValue(file, where(key), key, String(config[key]), 'helper_uid and prelogin_uid must differ: each role has an id of its own');
+  }
 }
 
 /** Bytes per second a session may transfer each way; 0 means no limit. */

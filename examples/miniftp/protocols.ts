@@ -22,6 +22,8 @@ export const monitorProtocol = defineProtocol({
     sessionClosed: { id: 3, args: ['int'], reply: ['result'], phase: ['prelogin', 'postlogin'] },
     /** chown_uploads: gives session `sid`'s new upload (a regular file of the worker's anonymous user) to chown_username. */
     chownUpload: { id: 4, args: ['int', 'fd'], reply: ['result'], phase: 'postlogin' },
+    /** A log event (JSON, a SessionLogEvent) of session `sid`: the master checks, escapes and writes it. */
+    log: { id: 5, args: ['int', 'buf'], reply: ['result'], phase: ['prelogin', 'postlogin'] },
   },
 });
 
@@ -36,6 +38,10 @@ export const controlProtocol = defineProtocol({
     adoptSession: { id: 2, args: ['int', 'fd', 'fd', 'buf', 'buf'], reply: ['result'] },
     /** The end of a login check: sid, a LoginVerdict, and how long to hold back the 530 (ms). */
     loginVerdict: { id: 3, args: ['int', 'int', 'int'], reply: ['result'] },
+    /** Are you there? A worker that does not answer within the master's deadline is replaced. */
+    ping: { id: 4, args: [], reply: ['result'] },
+    /** A new data channel for session `sid` (its helper was replaced): later PASV/PORT go through it. */
+    replaceDataChannel: { id: 5, args: ['int', 'fd'], reply: ['result'] },
   },
 });
 

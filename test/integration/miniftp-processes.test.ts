@@ -42,19 +42,19 @@ describe.skipIf(!requireRoot('miniftp process design'))('miniftp processes', () 
     return client;
   }
 
-  it('the master is root; the helper is nobody with only CAP_NET_BIND_SERVICE; the pre-login worker is chrooted with nothing', () => {
+  it('the master is root; the helper has its own uid and only CAP_NET_BIND_SERVICE; the pre-login worker, its own uid, chrooted, nothing else', () => {
     expect(processIdentity(server.pid)).toMatchObject({ Uid: '0\t0\t0\t0' });
     const { helper, workers } = server.processes();
     expect(helper).toHaveLength(1);
     expect(processIdentity(helper[0]!)).toMatchObject({
-      Uid: '65534\t65534\t65534\t65534', Gid: '65534\t65534\t65534\t65534', Groups: '',
+      Uid: '65533\t65533\t65533\t65533', Gid: '65534\t65534\t65534\t65534', Groups: '',
       CapPrm: CAP_NET_BIND_SERVICE, CapEff: CAP_NET_BIND_SERVICE, CapAmb: CAP_NET_BIND_SERVICE, NoNewPrivs: '1',
       net: fs.readlinkSync(`/proc/${server.pid}/ns/net`),
     });
     expect(workers).toHaveLength(1);
     const prelogin = processIdentity(workers[0]!);
     expect(prelogin).toMatchObject({
-      Uid: '65534\t65534\t65534\t65534', CapPrm: NO_CAPS, CapEff: NO_CAPS, CapInh: NO_CAPS, CapAmb: NO_CAPS, CapBnd: NO_CAPS,
+      Uid: '65532\t65532\t65532\t65532', CapPrm: NO_CAPS, CapEff: NO_CAPS, CapInh: NO_CAPS, CapAmb: NO_CAPS, CapBnd: NO_CAPS,
       NoNewPrivs: '1', root: path.join(server.dir, 'empty'),
     });
     expect(prelogin.net).not.toBe(fs.readlinkSync(`/proc/${server.pid}/ns/net`));

@@ -34,6 +34,7 @@ describe('defaultConfig', () => {
       nopriv_user: 'nobody', ftp_username: 'ftp', secure_chroot_dir: '/usr/share/empty', ftpd_banner: null,
       hide_ids: false, text_userdb_names: false, use_localtime: false, user_db: null,
       delay_failed_login: 1, max_login_fails: 3, xferlog_enable: false, vsftpd_log_file: '/var/log/vsftpd.log', log_json: false,
+      helper_uid: 65533, prelogin_uid: 65532, worker_ping_interval: 30,
     });
   });
 
@@ -192,6 +193,12 @@ describe('parseConfig', () => {
     test('a line without =', () => {
       expect(parseError('listen_port 21').message).toBe('/etc/miniftp.conf:1: expected key=value, got "listen_port 21"');
       expect(parseError('=YES').message).toBe('/etc/miniftp.conf:1: unknown setting ""');
+    });
+
+    test('helper_uid and prelogin_uid must differ', () => {
+      expect(parseError('helper_uid=4000\nprelogin_uid=4000').message)
+        .toBe('/etc/miniftp.conf:2: bad value "4000" for prelogin_uid: helper_uid and prelogin_uid must differ: each role has an id of its own');
+      expect(parseError('helper_uid=65532')).toMatchObject({ line: 1, key: 'helper_uid' });
     });
 
     test('passive ports checked together', () => {

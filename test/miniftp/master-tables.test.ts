@@ -68,6 +68,9 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
       answerNewSession: (sid: number, fd: FdHandle) => void (unlessRefused(), sessions.set(sid, new FdHandle(fd.release()))),
       answerAdoptSession: (sid: number, fd: FdHandle) => void (unlessRefused(), sessions.set(sid, new FdHandle(fd.release()))),
       answerLoginVerdict: (sid: number, verdict: number, delayMs: number) => void (unlessRefused(), verdicts.set(sid, { verdict, delayMs })),
+      // A refusing worker still answers pings: it is not stuck.
+      answerPing: () => {},
+      answerReplaceDataChannel: () => void unlessRefused(),
     });
     // Twice the limit, so that the test can send what the master must refuse.
     void BrokerClient.connect(monitorFd, monitorProtocol, { maxBufBytes: 2 * LIMIT }).then((monitor) => {

@@ -22,7 +22,7 @@ describe('WorkerProcess', () => {
     ];
     for (const [ids, why] of cases) {
       for (const kind of ['user', 'prelogin'] as const) {
-        expect(() => new WorkerProcess({ kind, config: defaultConfig(), identity: identity(ids), isolateNetwork: false }, handlers, null))
+        expect(() => new WorkerProcess({ kind, config: defaultConfig(), identity: identity(ids), isolateNetwork: false }, handlers))
           .toThrow(expect.objectContaining({ code: 'EPERM', message: expect.stringContaining(why) }));
       }
     }

@@ -1,9 +1,13 @@
-// miniftp's nobody helper process: started by the master as nopriv_user with
-// only CAP_NET_BIND_SERVICE; serves the master's control channel on fd 3 and
-// one data channel per logged-in session. Privileged side (a capability).
-import { BrokerServer, type FdHandle } from 'privsep';
+// miniftp's nobody helper process: started by the master as helper_uid (in
+// nopriv_user's group) with only CAP_NET_BIND_SERVICE; serves the master's
+// control channel on fd 3 and one data channel per logged-in session.
+// Privileged side (a capability).
+import { BrokerServer, setDumpable, type FdHandle } from 'privsep';
 import { DataSession } from './data-session-privileged.js';
 import { helperControlProtocol, type HelperSettings, type SessionAddresses } from './protocols.js';
+
+// Started with its ids, it would stay dumpable: nothing may attach to it.
+setDumpable(false);
 
 let settings: HelperSettings | null = null;
 
@@ -24,6 +28,7 @@ const control = new BrokerServer(3, helperControlProtocol, {
     if (!settings) throw Object.assign(new Error('not configured'), { code: 'EINVAL' });
     new DataSession(channel, settings, parseJson<SessionAddresses>(json, 'session addresses'));
   },
+  answerPing: () => {},
 });
 
 // The helper lives exactly as long as the master's channel.

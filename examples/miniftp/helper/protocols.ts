@@ -12,6 +12,8 @@ export const helperControlProtocol = defineProtocol({
     configure: { id: 1, args: ['buf'], reply: ['result'] },
     /** A logged-in session: its data channel and, as JSON (SessionAddresses), where its client is. */
     openSession: { id: 2, args: ['fd', 'buf'], reply: ['result'] },
+    /** Are you there? A helper that does not answer within the master's deadline is replaced. */
+    ping: { id: 3, args: [], reply: ['result'] },
   },
 });
 

@@ -1,7 +1,9 @@
 // miniftp's master: listens and accepts, enforces max_clients and
 // max_per_ip, checks logins, starts the helper and the workers with their
 // credentials, and moves each control connection from the pre-login worker
-// to its user's worker. Privileged side: it runs as root; it reads only what
+// to its user's worker; pings every child and replaces one that is dead or
+// stuck (a new helper gets the data channels of every live session); writes
+// the log for all of them. Privileged side: it runs as root; it reads only what
 // workers send through the monitor table, and checks each sid against the
 // worker that sends it.
 import fs from 'node:fs';
@@ -17,10 +19,14 @@ import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
 import { helperControlProtocol, type HelperSettings, type SessionAddresses } from '../helper/protocols.js';
 import { LoginVerdict, type WorkerIdentity } from '../protocols.js';
+import { rootIdsReason } from '../root-ids.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
+import { PingSupervisor, type PingTarget } from './ping-supervisor.js';
 import { SessionTable, type SessionRecord } from './session-table.js';
-import { LIGHT_NODE_FLAGS, NODE_FLAGS, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
+import { parseWorkerEvent } from './worker-log-privileged.js';
+import { ChildStderr } from './child-stderr.js';
+import { LIGHT_NODE_FLAGS, NODE_FLAGS, NULL_STDIN_STDOUT, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 // A user worker with no session left lingers this long for the next login.
@@ -28,6 +34,17 @@ const USER_WORKER_IDLE_MS = 30_000;
 // The worker starts a session's failed-login delay when the verdict reaches it,
 // a little after the master starts counting; timers there round to the millisecond.
 const LOGIN_DELAY_SLACK_MS = 10;
+// A helper that dies at once is started again at most this often.
+const HELPER_RESTART_MS = 1000;
+
+type HelperBroker = Broker<typeof helperControlProtocol.requests>;
+
+interface HelperProcess {
+  process: CredentialedProcess;
+  broker: Promise<HelperBroker>;
+  /** The control channel once configured (only then is the helper pinged). */
+  connected: HelperBroker | null;
+}
 
 function refuse(fd: number, reply: string): void {
   const handle = new FdHandle(fd);
@@ -63,11 +80,14 @@ export class Master {
   readonly #workersByPid = new Map<number, WorkerProcess>();
   #acceptor: Acceptor | null = null;
   #prelogin: WorkerProcess | null = null;
-  #helper: { process: CredentialedProcess; broker: Promise<Broker<typeof helperControlProtocol.requests>> } | null = null;
+  #helper: HelperProcess | null = null;
+  #helperIds: { uid: number; gid: number } | null = null;
   #nopriv: WorkerIdentity | null = null;
   // chown_uploads: whom anonymous uploads go to (null: not set).
   #uploadOwner: UploadOwner | null = null;
   #stopping = false;
+  readonly #supervisor: PingSupervisor;
+  readonly #pingTargets = new WeakMap<object, PingTarget>();
 
   constructor(options: MasterOptions) {
     this.config = options.config;
@@ -76,6 +96,7 @@ export class Master {
     this.#workerMain = options.workerMain;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.log = new Logger(openLog(options.config), options.config.log_json);
+    this.#supervisor = new PingSupervisor(options.config.worker_ping_interval * 1000, () => this.#children());
   }
 
   /** The port it listens on (useful with listen_port=0). */
@@ -96,13 +117,15 @@ export class Master {
   async start(): Promise<void> {
     const c = this.config;
     const nopriv = await resolveIdentity(c.nopriv_user);
-    this.#nopriv = { user: c.nopriv_user, uid: nopriv.uid, gid: nopriv.gid, groups: [nopriv.gid], chroot: c.secure_chroot_dir, home: '/', anonymous: false };
+    this.#helperIds = { uid: c.helper_uid, gid: nopriv.gid };
+    this.#nopriv = { user: c.nopriv_user, uid: c.prelogin_uid, gid: nopriv.gid, groups: [nopriv.gid], chroot: c.secure_chroot_dir, home: '/', anonymous: false };
     fs.mkdirSync(c.secure_chroot_dir, { recursive: true, mode: 0o755 });
     if (c.chown_uploads) this.#uploadOwner = await uploadOwner(c);
     this.#startHelper();
     await this.#helper!.broker;
     this.#prelogin = this.#startWorker('prelogin', this.#nopriv);
     await this.#prelogin.control;
+    this.#supervisor.start();
     this.#acceptor = new Acceptor([{ host: c.listen_address, port: c.listen_port, ipv6Only: !c.listen_ipv6 || c.listen_address !== '::' }]);
     this.#acceptor.on('connections', (batch) => {
       for (const connection of batch) void this.#onConnection(connection);
@@ -112,6 +135,7 @@ export class Master {
   /** Stops listening and ends every process it started. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#supervisor.stop();
     this.#acceptor?.close();
     const exits: Promise<unknown>[] = [];
     for (const worker of this.#workersByPid.values()) {
@@ -128,15 +152,29 @@ export class Master {
   #startHelper(): void {
     const c = this.config;
     const [mine, theirs] = socketPair();
-    const nopriv = this.#nopriv!;
-    const proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...LIGHT_NODE_FLAGS, helperMain], {
-      uid: nopriv.uid, gid: nopriv.gid, groups: [],
-      capabilities: ['CAP_NET_BIND_SERVICE'],
-      fds: { 3: theirs },
-      env: { PATH: '/usr/bin:/bin' },
-      cwd: '/',
-    });
-    theirs.close();
+    const ids = this.#helperIds!;
+    // The last guard, as for workers: start-up checks refuse these first.
+    const rootIds = rootIdsReason(ids);
+    if (rootIds !== null) throw failure('EPERM', `refusing to start the helper: ${rootIds}`);
+    const stderr = new ChildStderr();
+    let proc: CredentialedProcess;
+    try {
+      proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...LIGHT_NODE_FLAGS, helperMain], {
+        uid: ids.uid, gid: ids.gid, groups: [],
+        capabilities: ['CAP_NET_BIND_SERVICE'],
+        fds: { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: theirs },
+        env: { PATH: '/usr/bin:/bin' },
+        cwd: '/',
+      });
+    } catch (err) {
+      mine.close();
+      stderr.close();
+      throw err;
+    } finally {
+      theirs.close();
+    }
+    stderr.childEnd.close();
+    stderr.forward(`helper ${proc.pid}`);
     const settings: HelperSettings = {
       pasvMinPort: c.pasv_min_port, pasvMaxPort: c.pasv_max_port,
       pasvPromiscuous: c.pasv_promiscuous, portPromiscuous: c.port_promiscuous,
@@ -147,16 +185,109 @@ export class Master {
       await b.configure(JSON.stringify(settings));
       return b;
     });
-    this.#helper = { process: proc, broker };
+    const helper: HelperProcess = { process: proc, broker, connected: null };
+    broker.then((b) => (helper.connected = b), () => {});
+    this.#helper = helper;
+    const started = Date.now();
     void proc.exited.then(() => {
-      // Without its helper no session can transfer data: start a new one.
-      if (!this.#stopping) this.#startHelper();
+      helper.connected = null;
+      void broker.then((b) => b.close(), () => {});
+      setTimeout(() => this.#restartHelper(), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
     });
+  }
+
+  // Without its helper no session can transfer data: start a new one and
+  // give it the data channel of every logged-in session.
+  #restartHelper(): void {
+    if (this.#stopping) return;
+    try {
+      this.#startHelper();
+    } catch (err) {
+      console.error(`miniftp: cannot start a new helper (${(err as Error).message}); trying again`);
+      setTimeout(() => this.#restartHelper(), HELPER_RESTART_MS);
+      return;
+    }
+    void this.#reopenDataChannels();
+  }
+
+  async #reopenDataChannels(): Promise<void> {
+    let helper: HelperBroker;
+    try {
+      helper = await this.#helper!.broker;
+    } catch {
+      return; // That helper died too; the next one tries again.
+    }
+    for (const worker of [...this.#workersByPid.values()]) {
+      if (worker.spec.kind !== 'user') continue;
+      for (const sid of [...worker.sessions]) {
+        const record = this.#sessions.get(sid);
+        if (record?.stage === 'postlogin' && record.workerPid === worker.pid) void this.#reopenDataChannel(helper, worker, record);
+      }
+    }
+  }
+
+  // A new socketpair: one end to the helper, the other to the session's
+  // worker, which drops its old channel (a transfer in flight on it fails).
+  async #reopenDataChannel(helper: HelperBroker, worker: WorkerProcess, record: SessionRecord): Promise<void> {
+    const [helperEnd, workerEnd] = socketPair();
+    try {
+      const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
+      const control = await worker.control;
+      await Promise.all([
+        helper.openSession(helperEnd, JSON.stringify(addresses)),
+        control.replaceDataChannel(record.sid, workerEnd),
+      ]);
+    } catch {
+      // The session, its worker or the new helper ended meanwhile.
+    } finally {
+      helperEnd.close();
+      workerEnd.close();
+    }
+  }
+
+  // What the supervisor pings: the helper and every worker whose channel is up.
+  *#children(): Iterable<PingTarget> {
+    const helper = this.#helper;
+    if (helper?.connected) yield this.#pingTarget(helper, () => helper.connected!.ping(), () => this.#helperSilent(helper));
+    for (const worker of this.#workersByPid.values()) {
+      if (worker.connected) yield this.#pingTarget(worker, () => worker.connected!.ping(), () => this.#workerSilent(worker));
+    }
+  }
+
+  #pingTarget(child: object, ping: () => Promise<unknown>, silent: () => void): PingTarget {
+    let target = this.#pingTargets.get(child);
+    if (!target) {
+      target = { ping, silent };
+      this.#pingTargets.set(child, target);
+    }
+    return target;
+  }
+
+  #helperSilent(helper: HelperProcess): void {
+    if (this.#stopping || this.#helper !== helper) return;
+    console.error(`miniftp: the helper (pid ${helper.process.pid}) did not answer within worker_ping_interval; starting a new one`);
+    helper.process.kill('SIGKILL');
+  }
+
+  // A stuck worker is killed (its sessions end with it); a new pre-login
+  // worker takes new connections at once, a new user worker the next login.
+  #workerSilent(worker: WorkerProcess): void {
+    if (this.#stopping || !this.#workersByPid.has(worker.pid)) return;
+    console.error(`miniftp: worker ${worker.pid} did not answer within worker_ping_interval; replacing it`);
+    for (const [key, w] of this.#userWorkers) if (w === worker) this.#userWorkers.delete(key);
+    worker.stop();
+    if (worker !== this.#prelogin) return;
+    try {
+      this.#prelogin = this.#startWorker('prelogin', this.#nopriv!);
+    } catch (err) {
+      // The old one's exit tries again.
+      console.error(`miniftp: cannot start a new pre-login worker (${(err as Error).message})`);
+    }
   }
 
   #startWorker(kind: 'prelogin' | 'user', identity: WorkerIdentity): WorkerProcess {
     const spec: WorkerSpec = { kind, config: this.config, identity, isolateNetwork: this.#isolateNetwork };
-    const worker: WorkerProcess = new WorkerProcess(spec, this.#monitorHandlers(() => worker), this.log.fd, this.#workerMain);
+    const worker: WorkerProcess = new WorkerProcess(spec, this.#monitorHandlers(() => worker), this.#workerMain);
     this.#workersByPid.set(worker.pid, worker);
     // A worker that breaks the monitor table is not trusted with its sessions any longer.
     worker.monitor.once('close', (reason) => {
@@ -215,19 +346,29 @@ export class Master {
     }
     const record = admitted.record;
     const control = new FdHandle(connection.fd);
-    const prelogin = this.#prelogin;
-    try {
-      if (!prelogin) throw failure('ESRCH', 'no pre-login worker');
-      record.workerPid = prelogin.pid;
-      prelogin.sessions.add(record.sid);
-      const addresses: SessionAddresses = { clientAddress: client, localAddress: record.localAddress };
-      await (await prelogin.control).newSession(record.sid, control, JSON.stringify(addresses));
-    } catch {
-      refuse(control.release(), '421 Service not available, closing control connection.\r\n');
-      this.#endSession(record);
-      return;
+    const addresses: SessionAddresses = { clientAddress: client, localAddress: record.localAddress };
+    for (let attempt = 1; ; attempt++) {
+      const prelogin = this.#prelogin;
+      try {
+        if (!prelogin) throw failure('ESRCH', 'no pre-login worker');
+        record.workerPid = prelogin.pid;
+        prelogin.sessions.add(record.sid);
+        await (await prelogin.control).newSession(record.sid, control, JSON.stringify(addresses));
+        control.close();
+        return;
+      } catch {
+        // A pre-login worker found stuck while this connection waited for
+        // it has been replaced: the connection goes to the new one.
+        const replaced = prelogin !== null && this.#prelogin !== prelogin && this.#sessions.get(record.sid) === record;
+        if (attempt === 1 && replaced && !this.#stopping) {
+          prelogin.sessions.delete(record.sid);
+          continue;
+        }
+        refuse(control.release(), '421 Service not available, closing control connection.\r\n');
+        this.#endSession(record);
+        return;
+      }
     }
-    control.close();
   }
 
   // Every handler checks that the sid it is given belongs to the worker
@@ -275,6 +416,10 @@ export class Master {
         if (record.stage !== 'postlogin' || !identity.anonymous) throw failure('EACCES', 'chown_uploads applies to anonymous sessions only');
         if (!this.#uploadOwner) throw failure('EACCES', 'chown_uploads is not set');
         await giveUpload(file, identity.uid, this.#uploadOwner);
+      },
+      answerLog: (sid: number, json: Buffer) => {
+        const record = owned(sid);
+        this.log.write(parseWorkerEvent(Buffer.from(json), record.client), self().pid);
       },
     };
   }

@@ -1,14 +1,17 @@
 // One worker process as the master sees it: started as root in a fresh
 // network namespace (it drops its own credentials once its code is loaded),
-// with the monitor channel at fd 3, the control channel at fd 4 and the log
-// at fd 5. Privileged side.
+// with the monitor channel at fd 3, the control channel at fd 4, /dev/null as
+// its stdin and stdout and a socket the master reads as its stderr (never the
+// master's terminal), and no log fd (it sends its log events on the monitor
+// channel). Privileged side.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BrokerClient, BrokerServer, socketPair, spawnWithCredentials,
-  type Broker, type CredentialedProcess, type FdHandle, type ServerHandlers,
+  type Broker, type CredentialedProcess, type ServerHandlers,
 } from 'privsep';
 import { controlProtocol, monitorProtocol, type WorkerIdentity } from '../protocols.js';
+import { ChildStderr } from './child-stderr.js';
 import type { MiniftpConfig } from '../config-table.js';
 import { rootIdsReason } from '../root-ids.js';
 
@@ -16,7 +19,7 @@ import { rootIdsReason } from '../root-ids.js';
 export interface WorkerSpec {
   kind: 'prelogin' | 'user';
   config: MiniftpConfig;
-  /** For a pre-login worker: nopriv_user's ids and secure_chroot_dir. */
+  /** For a pre-login worker: prelogin_uid, nopriv_user's group and secure_chroot_dir. */
   identity: WorkerIdentity;
   /** Run in an empty network namespace (isolate_network). */
   isolateNetwork: boolean;
@@ -39,11 +42,16 @@ export const LIGHT_NODE_FLAGS = (process.env.MINIFTP_LIGHT_NODE_FLAGS ?? '--jitl
 
 export type MonitorHandlers = ServerHandlers<typeof monitorProtocol.requests>;
 
+/** A child's fds 0 and 1: /dev/null, so that it can neither read nor write (nor ioctl) the master's terminal. */
+export const NULL_STDIN_STDOUT = { 0: 'ignore', 1: 'ignore' } as const;
+
 export class WorkerProcess {
   readonly spec: WorkerSpec;
   readonly process: CredentialedProcess;
   readonly monitor: BrokerServer<typeof monitorProtocol.requests>;
   readonly control: Promise<Broker<typeof controlProtocol.requests>>;
+  /** The control channel once its hello is done (only then is the worker pinged). */
+  connected: Broker<typeof controlProtocol.requests> | null = null;
   readonly sessions = new Set<number>();
   idleTimer: NodeJS.Timeout | null = null;
 
@@ -53,7 +61,7 @@ export class WorkerProcess {
    *   guard: start-up and login checks refuse them first); the spawn's
    *   system errors (EPERM, ENOENT, ...)
    */
-  constructor(spec: WorkerSpec, handlers: MonitorHandlers, logFd: number | null, script = workerMain) {
+  constructor(spec: WorkerSpec, handlers: MonitorHandlers, script = workerMain) {
     const rootIds = rootIdsReason(spec.identity);
     if (rootIds !== null) {
       throw Object.assign(new Error(`refusing to start a ${spec.kind} worker for ${JSON.stringify(spec.identity.user)}: ${rootIds}`), { code: 'EPERM' });
@@ -61,8 +69,8 @@ export class WorkerProcess {
     this.spec = spec;
     const [monitorEnd, monitorTheirs] = socketPair();
     const [controlEnd, controlTheirs] = socketPair();
-    const fds: Record<number, FdHandle | number> = { 3: monitorTheirs, 4: controlTheirs };
-    if (logFd !== null) fds[5] = logFd;
+    const stderr = new ChildStderr();
+    const fds = { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: monitorTheirs, 4: controlTheirs };
     try {
       this.process = spawnWithCredentials(process.execPath, [...NODE_FLAGS, script], {
         fds,
@@ -73,14 +81,17 @@ export class WorkerProcess {
       });
     } catch (err) {
       for (const fd of [monitorEnd, monitorTheirs, controlEnd, controlTheirs]) fd.close();
+      stderr.close();
       throw err;
     }
+    stderr.childEnd.close();
+    stderr.forward(`worker ${this.process.pid}`);
     monitorTheirs.close();
     controlTheirs.close();
     this.monitor = new BrokerServer(monitorEnd, monitorProtocol, handlers, { phase: spec.kind === 'prelogin' ? 'prelogin' : 'postlogin' });
     this.control = BrokerClient.connect(controlEnd, controlProtocol, { timeout: 30_000 });
     // A failed start shows as a rejected `control`; callers handle it.
-    this.control.catch(() => {});
+    this.control.then((c) => (this.connected = c), () => {});
   }
 
   get pid(): number {

@@ -10,7 +10,7 @@ import type { DataConnector } from '../session/index.js';
 const ACCEPT_SLICE_MS = 500;
 
 export class HelperDataConnector implements DataConnector {
-  readonly #channel: FdHandle;
+  #channel: FdHandle;
   readonly #acceptTimeoutMs: number;
   #broker: Promise<Broker<typeof dataProtocol.requests>> | null = null;
   #closed = false;
@@ -53,9 +53,28 @@ export class HelperDataConnector implements DataConnector {
     if (this.#broker) await (await this.#broker).pasvClose();
   }
 
+  /**
+   * Takes a new data channel (to a new helper) in place of the old one,
+   * which is closed: a request in flight on it fails, the next goes to the
+   * new helper.
+   */
+  replaceChannel(channel: FdHandle): void {
+    if (this.#closed) {
+      channel.close();
+      return;
+    }
+    this.#closeChannel();
+    this.#channel = channel;
+    this.#broker = null;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closeChannel();
+  }
+
+  #closeChannel(): void {
     if (this.#broker) void this.#broker.then((b) => b.close(), () => {});
     else this.#channel.close();
   }

@@ -4,12 +4,10 @@
 // no_new_privs, checked on every thread) before it reads a byte from any
 // client, then runs FTP sessions handed to it on the control channel (fd 4),
 // asking the master on the monitor channel (fd 3).
-import fs from 'node:fs';
 import { BrokerClient, BrokerServer, FdHandle, changeCredentials } from 'privsep';
 import { LoginVerdict, controlProtocol, monitorProtocol } from '../protocols.js';
 import type { WorkerSpec } from '../master/worker-process.js';
-import { Logger } from '../log.js';
-import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionState } from '../session/index.js';
+import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
 
@@ -20,18 +18,8 @@ if (!spec) {
 }
 delete process.env.MINIFTP_WORKER;
 
-const logger = new Logger(fdIsOpen(5) ? 5 : null, spec.config.log_json);
 const identity = spec.identity;
 const options = engineSettings(spec.config, identity.anonymous);
-
-function fdIsOpen(fd: number): boolean {
-  try {
-    fs.fstatSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Time zone data cannot be read once chrooted: load it now.
 new Date().toString();
@@ -46,6 +34,14 @@ await changeCredentials({
 });
 
 const monitor = await BrokerClient.connect(3, monitorProtocol);
+// The data channel of each logged-in session, by sid (the master replaces them with the helper).
+const dataConnectors = new Map<number, HelperDataConnector>();
+
+// The log file is the master's: a worker only reports what happened.
+function sendLog(sid: number, event: SessionLogEvent): void {
+  if (!spec!.config.xferlog_enable) return;
+  void monitor.log(sid, JSON.stringify(event)).catch(() => {});
+}
 
 // Login checks in progress, by sid: the master's loginVerdict settles them.
 const verdicts = new Map<number, (verdict: { verdict: number; delayMs: number }) => void>();
@@ -60,7 +56,7 @@ function preloginHost(sid: number, onHandover: () => void): SessionHost {
   return {
     options,
     data: noDataConnections,
-    log: (event) => logger.write(event),
+    log: (event) => sendLog(sid, event),
     async login(user: string, password: string): Promise<LoginAnswer> {
       // The verdict may come before the reply that the check started.
       const answer = new Promise<{ verdict: number; delayMs: number }>((resolve) => verdicts.set(sid, resolve));
@@ -113,14 +109,16 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
     umask: identity.anonymous ? options.anonUmask : options.localUmask,
   });
   const data = new HelperDataConnector(new FdHandle(dataChannel.release()), options.acceptTimeout * 1000);
+  dataConnectors.set(sid, data);
   const host: SessionHost = {
-    options, data, log: (event) => logger.write(event),
+    options, data, log: (event) => sendLog(sid, event),
     chownUpload: async (file) => {
       await monitor.chownUpload(sid, file);
     },
   };
   const session = new FtpSession(control.toSocket(), host, 'postlogin', state, Buffer.from(unread));
   void session.done.then(() => {
+    dataConnectors.delete(sid);
     data.close();
     void monitor.sessionClosed(sid).catch(() => {});
   });
@@ -131,6 +129,12 @@ const control = new BrokerServer(4, controlProtocol, {
   answerAdoptSession: (sid: number, fd: FdHandle, dataChannel: FdHandle, state: Buffer, unread: Buffer) =>
     answerAdoptSession(sid, fd, dataChannel, state, unread),
   answerLoginVerdict,
+  answerPing: () => {},
+  answerReplaceDataChannel: (sid: number, dataChannel: FdHandle) => {
+    const data = dataConnectors.get(sid);
+    if (!data) throw Object.assign(new Error(`no session ${sid} here`), { code: 'ESRCH' });
+    data.replaceChannel(new FdHandle(dataChannel.release()));
+  },
 });
 
 // A worker lives as long as its master.
