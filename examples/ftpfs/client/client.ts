@@ -4,6 +4,7 @@
 // new login when the server ended an idle session. Unprivileged client code.
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import type { FdHandle } from 'privsep';
 import {
   FtpError, formatTimeVal, parseFeatures, parseList, parsePathnameReply, parseTimeVal,
   type FileInfo, type Reply,
@@ -327,16 +328,24 @@ export class FtpClient extends EventEmitter {
   }
 
   /**
-   * Downloads a file into the file `fd` (RETR), at `startAt` there as on
-   * the server (REST). In passive mode the bytes are spliced from the data
+   * Downloads a file into `file` (RETR), at `startAt` there as on the
+   * server (REST). In passive mode the bytes are spliced from the data
    * connection into the file without passing through JavaScript.
-   * `onProgress` counts bytes that are in the file.
+   * `onProgress` counts bytes that are in the file. The bytes go through a
+   * duplicate of `file`, closed after its last write: `file` stays the
+   * caller's, and closing it meanwhile sends no byte elsewhere.
    * @returns the bytes received
    * @throws as download(), with local write errors (ENOSPC)
    */
-  downloadToFile(path: string, fd: number, options: DownloadOptions = {}): Promise<number> {
+  downloadToFile(path: string, file: FdHandle, options: DownloadOptions = {}): Promise<number> {
     const startAt = checkOffset('startAt', options.startAt);
-    if (this.#options.dataMode === 'active') return this.download(path, new FileWriter(fd, startAt, (bytes) => options.onProgress?.(bytes)), { startAt, signal: options.signal });
+    const target = file.dup();
+    if (this.#options.dataMode === 'active') {
+      const writer = new FileWriter(target, startAt, (bytes) => options.onProgress?.(bytes));
+      // Settles once the writer has closed its descriptor.
+      const closed = (): Promise<void> | void => (writer.closed ? undefined : new Promise((resolve) => writer.once('close', resolve).destroy()));
+      return this.download(path, writer, { startAt, signal: options.signal }).finally(closed);
+    }
     let moved = 0;
     const onProgress = this.#progress('download', path, (bytes) => {
       moved = bytes;
@@ -345,8 +354,8 @@ export class FtpClient extends EventEmitter {
     return this.#run(async (t) => {
       const data = await openRawDataConnection(t, { mode: 'passive', support: this.#support, usePasvAddress: this.#options.usePasvAddress });
       await restartAt(t, data, startAt);
-      return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, fd, startAt);
-    }, () => moved === 0);
+      return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, target.fd, startAt);
+    }, () => moved === 0).finally(() => target.close());
   }
 
   /**

@@ -1,0 +1,126 @@
+// ftpfs must never lose or mix up data, against a real server through a real
+// FUSE mount: a refused upload leaves later writes in their own file, a
+// dropped upload leaves the file dirty and honest until a retry puts it on
+// the server whole, names the server cannot store are refused at once, and
+// ftpfs exits at once after an unmount even when an upload was refused.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { miniftp, serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
+import { cleanUpMounts, fails, mountFtpfs, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
+import { fuseUnavailable } from '../helpers/mounts.js';
+import { waitFor } from '../helpers/process.js';
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-ftpfs-safety-'));
+const mounts: MountedFtpfs[] = [];
+
+afterAll(async () => {
+  await cleanUpMounts(mounts);
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
+
+/** Size of a file, 0 while it does not exist. */
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The error code a promise rejects with, or 'ok'. */
+async function outcome(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+}
+
+const why = miniftp.unavailable() ?? fuseUnavailable();
+if (why) console.log(`skipping ftpfs data safety with miniftp: ${why}`);
+
+describe.skipIf(why !== null)('ftpfs on miniftp: a refused upload', () => {
+  let server: FtpTestServer;
+  let m: MountedFtpfs;
+
+  beforeAll(async () => {
+    server = await miniftp.start();
+    server.own('.');
+    // Root's directory: the FTP user may read it but not store in it.
+    fs.mkdirSync(path.join(server.root, 'locked'), { mode: 0o755 });
+    m = await mountFtpfs(server, scratch, mounts, ['--dir-ttl', '1']);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('leaves later writes to the file in its own copy, not in another file opened after it', async () => {
+    const a = await fs.promises.open(path.join(m.mountpoint, 'locked', 'a.txt'), 'w+');
+    try {
+      // Bigger than the socket buffers: the refusal comes while the copy is being sent.
+      const content = crypto.randomBytes(4 * 1024 * 1024);
+      await a.write(content, 0, content.length, 0);
+      expect(await outcome(a.sync())).toBe('EACCES');
+      const b = await fs.promises.open(path.join(m.mountpoint, 'b.txt'), 'w');
+      await b.write('content of B\n', 0);
+      await a.write('SECRET-OF-A', 0);
+      await b.close();
+      expect(fs.readFileSync(path.join(server.root, 'b.txt'), 'utf8')).toBe('content of B\n');
+      const start = Buffer.alloc(16);
+      await a.read(start, 0, 16, 0);
+      expect(start).toEqual(Buffer.concat([Buffer.from('SECRET-OF-A'), content.subarray(11, 16)]));
+    } finally {
+      expect(await outcome(a.close())).toBe('EACCES');
+    }
+    expect(fs.existsSync(path.join(server.root, 'locked', 'a.txt'))).toBe(false);
+    expect(fs.readFileSync(path.join(server.root, 'b.txt'), 'utf8')).toBe('content of B\n');
+  });
+});
+
+for (const kind of serverKinds) {
+  const skip = kind.unavailable() ?? fuseUnavailable();
+  if (skip) console.log(`skipping ftpfs dropped uploads with ${kind.name}: ${skip}`);
+
+  describe.skipIf(skip !== null)(`ftpfs on ${kind.name}: an upload dropped midway`, () => {
+    let server: FtpTestServer;
+    let m: MountedFtpfs;
+    const rate = 1024 * 1024;
+
+    beforeAll(async () => {
+      // A slow server: the upload is still running when its session is killed.
+      server = await kind.start({ maxRate: rate });
+      server.own('.');
+      m = await mountFtpfs(server, scratch, mounts, ['--dir-ttl', '1', '--timeout', '10']);
+    });
+
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it('fails the close with EIO, keeps the copy whole on the mount, and the retry puts all of it on the server', async () => {
+      const content = crypto.randomBytes(4 * rate);
+      const source = path.join(scratch, `source-${kind.name}.bin`);
+      fs.writeFileSync(source, content);
+      const onServer = path.join(server.root, 'dropped.bin');
+      const onMount = path.join(m.mountpoint, 'dropped.bin');
+      const cp = fails('cp', [source, onMount], 60_000);
+      await waitFor(() => sizeOf(onServer) > 0, 30_000, 'the upload to begin');
+      server.killSessions();
+      expect(await cp).toMatch(/Input\/output error/);
+      // The mount shows what was written, from the copy, not the server's partial file.
+      expect(await run('stat', ['-c', '%s', onMount])).toBe(`${content.length}\n`);
+      expect(sha256(fs.readFileSync(onMount))).toBe(sha256(content));
+      // The upload at release, from the copy, puts the whole file there.
+      await waitFor(() => sizeOf(onServer) === content.length, 60_000, 'the retried upload');
+      expect(sha256(fs.readFileSync(onServer))).toBe(sha256(content));
+      expect(m.stderr()).not.toMatch(/upload of .* failed/);
+    });
+  });
+}
