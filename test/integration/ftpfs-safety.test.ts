@@ -84,6 +84,38 @@ describe.skipIf(why !== null)('ftpfs on miniftp: a refused upload', () => {
   });
 });
 
+describe.skipIf(why !== null)('ftpfs on miniftp: names the server cannot store', () => {
+  let server: FtpTestServer;
+  let m: MountedFtpfs;
+
+  beforeAll(async () => {
+    server = await miniftp.start();
+    fs.writeFileSync(path.join(server.root, 'existing.txt'), 'existing\n');
+    server.own('.');
+    m = await mountFtpfs(server, scratch, mounts, ['--dir-ttl', '1']);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('refuses them at create, mkdir and rename, and leaves no entry behind', async () => {
+    const bad: Array<[string, string]> = [['a'.repeat(256), 'ENAMETOOLONG'], ['é'.repeat(128), 'ENAMETOOLONG'], ['line\nbreak', 'EINVAL'], ['carriage\rreturn', 'EINVAL']];
+    for (const [name, code] of bad) {
+      const at = path.join(m.mountpoint, name);
+      expect(await outcome(fs.promises.writeFile(at, 'data\n')), `create ${JSON.stringify(name)}`).toBe(code);
+      expect(await outcome(fs.promises.mkdir(at)), `mkdir ${JSON.stringify(name)}`).toBe(code);
+      expect(await outcome(fs.promises.rename(path.join(m.mountpoint, 'existing.txt'), at)), `rename to ${JSON.stringify(name)}`).toBe(code);
+    }
+    expect((await fs.promises.readdir(m.mountpoint)).sort()).toEqual(['existing.txt']);
+    expect(fs.readdirSync(server.root).sort()).toEqual(['existing.txt']);
+    // The longest name the server stores is still fine.
+    const longest = 'b'.repeat(255);
+    await fs.promises.writeFile(path.join(m.mountpoint, longest), 'longest\n');
+    expect(fs.readFileSync(path.join(server.root, longest), 'utf8')).toBe('longest\n');
+  });
+});
+
 for (const kind of serverKinds) {
   const skip = kind.unavailable() ?? fuseUnavailable();
   if (skip) console.log(`skipping ftpfs dropped uploads with ${kind.name}: ${skip}`);
