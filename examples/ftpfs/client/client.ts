@@ -439,6 +439,9 @@ export class FtpClient extends EventEmitter {
       this.#features = parseFeatures(await transport.request('FEAT'));
       // RFC 2640: names are UTF-8 once asked; servers that always use it may refuse the command.
       if (this.#features.has('UTF8')) await transport.request('OPTS', 'UTF8 ON');
+      const facts = o.useMlsd ? mlstFactsWanted(this.#features.get('MLST')) : null;
+      // A server that refuses keeps its facts: listings then show no modes.
+      if (facts) await transport.request('OPTS', `MLST ${facts}`);
       expect(await transport.request('TYPE', this.#type), 200);
       if (this.#cwd !== null) expect(await transport.request('CWD', this.#cwd), 250);
     } catch (err) {
@@ -452,6 +455,20 @@ export class FtpClient extends EventEmitter {
     this.#transport = transport;
     return transport;
   }
+}
+
+/**
+ * The OPTS MLST argument that adds the unix.mode fact to the facts MLSD
+ * gives (RFC 3659 7.9; FEAT marks those with '*'), or null when the server
+ * gives it already or has no such fact (pyftpdlib offers it unselected).
+ */
+function mlstFactsWanted(offered: string | undefined): string | null {
+  if (offered === undefined) return null;
+  const facts = offered.split(';').map((fact) => fact.trim()).filter((fact) => fact !== '');
+  const mode = facts.find((fact) => fact.replace(/\*$/, '').toLowerCase() === 'unix.mode');
+  if (mode === undefined || mode.endsWith('*')) return null;
+  const selected = facts.filter((fact) => fact.endsWith('*')).map((fact) => fact.slice(0, -1));
+  return [...selected, mode].map((fact) => `${fact};`).join('');
 }
 
 // REST before a transfer that starts at `startAt`; a refusal closes the data
