@@ -321,10 +321,25 @@ export class FtpFs implements FuseOperations {
     }
     const info = await this.#info(path);
     if (path !== '/' && await this.#offers('MFMT')) {
-      await this.#pool.use('command', (client) => client.setLastModified(remote, new Date(ms)));
-      if (file?.version) file.version.mtimeMs = null;
+      try {
+        await this.#pool.use('command', (client) => client.setLastModified(remote, new Date(ms)));
+        if (file?.version) file.version.mtimeMs = null;
+      } catch (err) {
+        if (!await this.#timeRefusedOnDirectory(err, path, info)) throw await this.#explain(err, path, 'EPERM');
+      }
     }
     if (path !== '/') this.dirs.put(parentPath(path), this.#ourInfo({ ...info, modifiedAt: new Date(ms) }));
+  }
+
+  /**
+   * Servers that cannot set a directory's time answer MFMT with 550
+   * (pyftpdlib): not a missing directory, so tar x and rsync -a go on. The
+   * time is then kept as without MFMT; a directory that is gone stays ENOENT.
+   */
+  async #timeRefusedOnDirectory(err: unknown, path: string, info: FileInfo): Promise<boolean> {
+    if (!(err instanceof FtpError) || err.code !== 550 || info.type !== 'directory') return false;
+    const entries = await this.dirs.refresh(parentPath(path)).catch(() => null);
+    return entries?.get(baseName(path))?.type === 'directory';
   }
 
   async #offers(feature: string): Promise<boolean> {
