@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { miniftp, serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
-import { cleanUpMounts, fails, mountFtpfs, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
+import { cleanUpMounts, expectCleanEnd, fails, mountFtpfs, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
 import { fuseUnavailable } from '../helpers/mounts.js';
 import { waitFor } from '../helpers/process.js';
 
@@ -81,6 +81,17 @@ describe.skipIf(why !== null)('ftpfs on miniftp: a refused upload', () => {
     }
     expect(fs.existsSync(path.join(server.root, 'locked', 'a.txt'))).toBe(false);
     expect(fs.readFileSync(path.join(server.root, 'b.txt'), 'utf8')).toBe('content of B\n');
+  });
+
+  it('ends at once after fusermount3 -u, with nothing left waiting on refused uploads', async () => {
+    // A refusal may come before the data connection is made, or after: a few of them.
+    for (let i = 0; i < 5; i++) expect(await outcome(fs.promises.writeFile(path.join(m.mountpoint, 'locked', `${i}.txt`), 'refused\n'))).toBe('EACCES');
+    await run('fusermount3', ['-u', m.mountpoint]);
+    // Far less than the 30 s every FTP exchange may take (--timeout's default).
+    const bound = 10_000;
+    const ended = await Promise.race([m.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, bound, false))]);
+    expect(ended, `ftpfs still running ${bound} ms after the unmount:\n${m.stderr()}`).toBe(true);
+    await expectCleanEnd(m);
   });
 });
 

@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FtpClient, FtpTransport } from '../../../examples/ftpfs/client/index.js';
+import { openDataConnection } from '../../../examples/ftpfs/client/data-connection.js';
 import { basics, closeScriptedPeers, scripted } from '../../helpers/scripted-ftp-peer.js';
 
 afterEach(closeScriptedPeers);
@@ -12,6 +13,23 @@ afterEach(closeScriptedPeers);
 const MLSD_TEXT = 'type=dir;modify=20240102030405; sub\r\ntype=file;size=12;modify=20240102030405;unix.mode=0640; a file.txt\r\ntype=cdir; .\r\n';
 
 describe('FtpClient against a scripted peer', () => {
+  it('leaves no timer behind when a data connection is closed before it connected (a transfer refused at once)', async () => {
+    const peer = await scripted(basics([], (verb, _arg, p) => {
+      if (verb === 'EPSV') return void p.passive(() => {}).then((port) => p.reply(`229 Entering Extended Passive Mode (|||${port}|)`));
+      p.reply('502 no');
+    }));
+    const { transport } = await FtpTransport.connect({ host: '127.0.0.1', port: peer.port, timeoutMs: 60_000 });
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const data = await openDataConnection(transport, { mode: 'passive', support: {} });
+    // Still connecting: the connect completes on a later turn of the event loop.
+    data.close();
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(timers()).toBe(before);
+    await expect(data.socket()).rejects.toThrow(/closed/);
+    transport.close();
+  });
+
   it('turns the unix.mode fact on with OPTS MLST when FEAT offers it unselected, so listings show modes', async () => {
     let modeOn = false;
     const peer = await scripted(basics(['MLST type*;size*;modify*;perm*;unix.mode;unix.uid;'], (verb, arg, p) => {
