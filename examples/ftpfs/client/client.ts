@@ -354,7 +354,7 @@ export class FtpClient extends EventEmitter {
     return this.#run(async (t) => {
       const data = await openRawDataConnection(t, { mode: 'passive', support: this.#support, usePasvAddress: this.#options.usePasvAddress });
       await restartAt(t, data, startAt);
-      return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, target.fd, startAt);
+      return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, target, startAt);
     }, () => moved === 0).finally(() => target.close());
   }
 
