@@ -56,6 +56,8 @@ export class FileCache {
   #bytes = 0;
   #evicting = false;
   #counter = 0;
+  /** Reads, writes and truncations of copies under way: close() lets them end first. */
+  readonly #io = new Set<Promise<unknown>>();
 
   /**
    * @param dir a directory of this cache alone (its files are named by number)
@@ -115,7 +117,7 @@ export class FileCache {
           this.#stopDownload(file);
           await file.download?.done;
         }
-        await fsFtruncate(handle.fd, 0);
+        await this.#track(fsFtruncate(handle.fd, 0));
         file.setContent(0);
         file.dirty = true;
         file.mtimeMs = Date.now();
@@ -184,8 +186,15 @@ export class FileCache {
     const length = Math.max(0, Math.min(size, (file.complete ? file.size : file.available) - offset));
     if (length === 0) return Buffer.alloc(0);
     const buffer = Buffer.allocUnsafe(length);
-    const bytesRead = await handle.read(buffer, offset);
+    const bytesRead = await this.#track(handle.read(buffer, offset));
     return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+  }
+
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#io.add(operation);
+    const untrack = (): void => void this.#io.delete(operation);
+    operation.then(untrack, untrack);
+    return operation;
   }
 
   #handleOf(file: CachedFile): FdHandle {
@@ -200,7 +209,7 @@ export class FileCache {
    */
   async write(file: CachedFile, offset: number, data: Uint8Array): Promise<number> {
     await file.until(Infinity);
-    await this.#handleOf(file).write(data, offset);
+    await this.#track(this.#handleOf(file).write(data, offset));
     file.setContent(Math.max(file.size, offset + data.length));
     file.dirty = true;
     file.mtimeMs = Date.now();
@@ -213,7 +222,7 @@ export class FileCache {
    */
   async truncate(file: CachedFile, size: number): Promise<void> {
     await file.until(Infinity);
-    await fsFtruncate(this.#handleOf(file).fd, size);
+    await this.#track(fsFtruncate(this.#handleOf(file).fd, size));
     file.setContent(size);
     file.dirty = true;
     file.mtimeMs = Date.now();
@@ -293,6 +302,8 @@ export class FileCache {
     const files = [...this.#files.values()];
     for (const file of files) this.#stopDownload(file);
     await Promise.all(files.map((file) => file.download?.done));
+    // A descriptor is closed only once no read or write still has its number.
+    await Promise.allSettled([...this.#io]);
     for (const file of files) {
       file.handle?.close();
       file.handle = null;
