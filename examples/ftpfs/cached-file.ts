@@ -1,6 +1,7 @@
 // CachedFile: the local copy of one remote file, as ftpfs keeps it in its
 // cache directory: how much of it has arrived, whether it holds changes not
 // yet uploaded, and waiting for bytes still on their way.
+import type { FdHandle } from 'privsep';
 import { abortError } from './client/errors.js';
 
 /**
@@ -31,10 +32,14 @@ export class CachedFile {
   remote: string;
   /** The copy in the cache directory. */
   readonly local: string;
-  /** Open descriptor of the copy while anyone has the file open (or a transfer runs). */
-  fd: number | null = null;
+  /**
+   * The copy's descriptor while anyone has the file open (or a transfer
+   * runs). Transfers use duplicates of their own, so a transfer that fails
+   * and closes what it was given leaves this one open.
+   */
+  handle: FdHandle | null = null;
   /** Opening the copy: everyone waits for the same open. */
-  opening: Promise<number> | null = null;
+  opening: Promise<FdHandle> | null = null;
   /** Size of the file: what the listing said while downloading, then the copy's own. */
   size = 0;
   /** Bytes of the copy that hold the file's content (from 0). */

@@ -6,14 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { FdHandle } from 'privsep';
 import type { FtpClientPool } from './client/index.js';
 import { CachedFile, type RemoteVersion } from './cached-file.js';
 import { isInside, movedPath } from './mount-path.js';
 
 const fsOpen = promisify(fs.open);
-const fsClose = promisify(fs.close);
-const fsRead = promisify(fs.read);
-const fsWrite = promisify(fs.write);
 const fsFtruncate = promisify(fs.ftruncate);
 
 /** What the cache has done, for statistics and tests. */
@@ -58,6 +56,8 @@ export class FileCache {
   #bytes = 0;
   #evicting = false;
   #counter = 0;
+  /** Reads, writes and truncations of copies under way: close() lets them end first. */
+  readonly #io = new Set<Promise<unknown>>();
 
   /**
    * @param dir a directory of this cache alone (its files are named by number)
@@ -110,19 +110,19 @@ export class FileCache {
     this.#files.set(remote, file);
     file.opens++;
     try {
-      const fd = await this.#openCopy(file);
+      const handle = await this.#openCopy(file);
       if (how !== 'keep') {
         if (file.download) {
           // Its last writes must land before the copy is emptied.
           this.#stopDownload(file);
           await file.download?.done;
         }
-        await fsFtruncate(fd, 0);
+        await this.#track(fsFtruncate(handle.fd, 0));
         file.setContent(0);
         file.dirty = true;
         file.mtimeMs = Date.now();
       } else if (!file.complete && !file.download) {
-        this.#startDownload(file, fd, listed);
+        this.#startDownload(file, handle, listed);
       }
     } catch (err) {
       file.opens--;
@@ -133,18 +133,18 @@ export class FileCache {
     return { file, cached };
   }
 
-  #openCopy(file: CachedFile): Promise<number> {
-    if (file.fd !== null) return Promise.resolve(file.fd);
+  #openCopy(file: CachedFile): Promise<FdHandle> {
+    if (file.handle !== null) return Promise.resolve(file.handle);
     file.opening ??= fsOpen(file.local, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600).then((fd) => {
-      file.fd = fd;
-      return fd;
+      file.handle = new FdHandle(fd);
+      return file.handle;
     }).finally(() => {
       file.opening = null;
     });
     return file.opening;
   }
 
-  #startDownload(file: CachedFile, fd: number, listed: RemoteVersion | null): void {
+  #startDownload(file: CachedFile, handle: FdHandle, listed: RemoteVersion | null): void {
     if (listed && !sameVersion(file.version, listed)) {
       // A different version than the part already here: start over.
       file.available = 0;
@@ -159,7 +159,7 @@ export class FileCache {
     const abort = new AbortController();
     const startAt = file.available;
     this.stats.downloads++;
-    const done = this.#pool.use('transfer', (client) => client.downloadToFile(file.remote, fd, { startAt, signal: abort.signal, onProgress: (bytes) => file.stored(startAt + bytes) }), abort.signal)
+    const done = this.#pool.use('transfer', (client) => client.downloadToFile(file.remote, handle, { startAt, signal: abort.signal, onProgress: (bytes) => file.stored(startAt + bytes) }), abort.signal)
       .then(() => file.settle(null), (err: Error) => file.settle(err))
       .finally(() => {
         file.download = null;
@@ -180,15 +180,26 @@ export class FileCache {
   async read(file: CachedFile, offset: number, size: number, signal?: AbortSignal): Promise<Buffer> {
     const end = Math.min(offset + size, file.size);
     await file.until(end, signal);
-    const fd = file.fd;
-    if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
+    const handle = this.#handleOf(file);
     // Past `available` a download may be writing this very moment; past
     // `size` the copy may hold what an older version left there.
     const length = Math.max(0, Math.min(size, (file.complete ? file.size : file.available) - offset));
     if (length === 0) return Buffer.alloc(0);
     const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await fsRead(fd, buffer, 0, length, offset);
+    const bytesRead = await this.#track(handle.read(buffer, offset));
     return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+  }
+
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#io.add(operation);
+    const untrack = (): void => void this.#io.delete(operation);
+    operation.then(untrack, untrack);
+    return operation;
+  }
+
+  #handleOf(file: CachedFile): FdHandle {
+    if (file.handle === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
+    return file.handle;
   }
 
   /**
@@ -198,10 +209,7 @@ export class FileCache {
    */
   async write(file: CachedFile, offset: number, data: Uint8Array): Promise<number> {
     await file.until(Infinity);
-    const fd = file.fd;
-    if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
-    let done = 0;
-    while (done < data.length) done += (await fsWrite(fd, data, done, data.length - done, offset + done)).bytesWritten;
+    await this.#track(this.#handleOf(file).write(data, offset));
     file.setContent(Math.max(file.size, offset + data.length));
     file.dirty = true;
     file.mtimeMs = Date.now();
@@ -214,9 +222,7 @@ export class FileCache {
    */
   async truncate(file: CachedFile, size: number): Promise<void> {
     await file.until(Infinity);
-    const fd = file.fd;
-    if (fd === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
-    await fsFtruncate(fd, size);
+    await this.#track(fsFtruncate(this.#handleOf(file).fd, size));
     file.setContent(size);
     file.dirty = true;
     file.mtimeMs = Date.now();
@@ -231,18 +237,24 @@ export class FileCache {
   async upload(file: CachedFile): Promise<void> {
     while (file.uploading) await file.uploading.catch(() => {});
     if (!file.dirty || file.unlinked) return;
-    const fd = file.fd ?? (await this.#openCopy(file));
+    const handle = file.handle ?? (await this.#openCopy(file));
     const size = file.size;
+    // The stream owns a duplicate and reads by position: a failed upload
+    // closes the duplicate, never the copy's own descriptor.
+    const source = size === 0 ? Readable.from([]) : handle.dup().createReadStream({ start: 0, end: size - 1, highWaterMark: 1024 * 1024 });
+    // Writes from now on make the file dirty again.
     file.dirty = false;
-    const source = size === 0 ? Readable.from([]) : fs.createReadStream(file.local, { fd, start: 0, end: size - 1, autoClose: false, highWaterMark: 1024 * 1024 });
     const uploading = this.#pool.use('transfer', (client) => client.upload(source, file.remote)).then(() => undefined);
     file.uploading = uploading;
     try {
       await uploading;
     } catch (err) {
+      // The copy is whole and stays the file's content until an upload succeeds.
       file.dirty = true;
       throw err;
     } finally {
+      // Closes the duplicate when the upload never started reading it.
+      source.destroy();
       file.uploading = null;
       this.#idle(file);
     }
@@ -290,9 +302,11 @@ export class FileCache {
     const files = [...this.#files.values()];
     for (const file of files) this.#stopDownload(file);
     await Promise.all(files.map((file) => file.download?.done));
+    // A descriptor is closed only once no read or write still has its number.
+    await Promise.allSettled([...this.#io]);
     for (const file of files) {
-      if (file.fd !== null) await fsClose(file.fd).catch(() => {});
-      file.fd = null;
+      file.handle?.close();
+      file.handle = null;
     }
     this.#files.clear();
     await fs.promises.rm(this.#dir, { recursive: true, force: true });
@@ -310,14 +324,11 @@ export class FileCache {
    */
   #idle(file: CachedFile): void {
     if (file.busy || file.opening) return;
-    const fd = file.fd;
-    file.fd = null;
+    file.handle?.close();
+    file.handle = null;
     const gone = file.unlinked;
     this.#count(file, gone ? 0 : Math.max(file.available, file.complete ? file.size : 0));
-    void (async () => {
-      if (fd !== null) await fsClose(fd).catch(() => {});
-      if (gone) await fs.promises.rm(file.local, { force: true });
-    })();
+    if (gone) void fs.promises.rm(file.local, { force: true }).catch(() => {});
     if (this.#bytes > this.#maxBytes && !this.#evicting) this.#evict();
   }
 

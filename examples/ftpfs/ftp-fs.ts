@@ -12,7 +12,7 @@ import { FileCache } from './file-cache.js';
 import type {
   Attr, AttrChanges, CreateResult, DirEntry, Entry, FuseOperations, OpenResult, RequestContext, StatFs,
 } from './fuse/operations.js';
-import { baseName, childPath, mountPath, parentPath, remotePath } from './mount-path.js';
+import { NAME_MAX, baseName, childPath, mountPath, parentPath, remotePath, unstorableName } from './mount-path.js';
 import { NodeTable, ROOT_ID } from './node-table.js';
 
 const { S_IFDIR, S_IFREG, O_RDONLY, O_TRUNC, O_EXCL } = fs.constants;
@@ -213,6 +213,12 @@ export class FtpFs implements FuseOperations {
     if (this.#readOnly) throw fsError('EROFS');
   }
 
+  /** A new name must be one the server can store: refused now, not when the upload fails. */
+  #checkNewName(name: string): void {
+    const why = unstorableName(name);
+    if (why) throw fsError(why);
+  }
+
   // ---- names and attributes ----
 
   async lookup(_ctx: RequestContext, parent: number, name: string): Promise<Entry> {
@@ -315,10 +321,25 @@ export class FtpFs implements FuseOperations {
     }
     const info = await this.#info(path);
     if (path !== '/' && await this.#offers('MFMT')) {
-      await this.#pool.use('command', (client) => client.setLastModified(remote, new Date(ms)));
-      if (file?.version) file.version.mtimeMs = null;
+      try {
+        await this.#pool.use('command', (client) => client.setLastModified(remote, new Date(ms)));
+        if (file?.version) file.version.mtimeMs = null;
+      } catch (err) {
+        if (!await this.#timeRefusedOnDirectory(err, path, info)) throw await this.#explain(err, path, 'EPERM');
+      }
     }
     if (path !== '/') this.dirs.put(parentPath(path), this.#ourInfo({ ...info, modifiedAt: new Date(ms) }));
+  }
+
+  /**
+   * Servers that cannot set a directory's time answer MFMT with 550
+   * (pyftpdlib): not a missing directory, so tar x and rsync -a go on. The
+   * time is then kept as without MFMT; a directory that is gone stays ENOENT.
+   */
+  async #timeRefusedOnDirectory(err: unknown, path: string, info: FileInfo): Promise<boolean> {
+    if (!(err instanceof FtpError) || err.code !== 550 || info.type !== 'directory') return false;
+    const entries = await this.dirs.refresh(parentPath(path)).catch(() => null);
+    return entries?.get(baseName(path))?.type === 'directory';
   }
 
   async #offers(feature: string): Promise<boolean> {
@@ -335,6 +356,7 @@ export class FtpFs implements FuseOperations {
     const path = childPath(dir, name);
     try {
       this.#checkWritable();
+      this.#checkNewName(name);
       if ((await this.dirs.get(dir)).has(name)) throw fsError('EEXIST');
       await this.#pool.use('command', (client) => client.mkdir(this.#remote(path)));
       const info = this.#ourInfo({ name, type: 'directory', size: 0, modifiedAt: new Date(), mode: mode & ~umask & 0o7777 });
@@ -420,6 +442,7 @@ export class FtpFs implements FuseOperations {
     const path = childPath(dir, name);
     try {
       this.#checkWritable();
+      this.#checkNewName(name);
       const existing = (await this.dirs.get(dir)).get(name);
       if (existing && flags & O_EXCL) throw fsError('EEXIST');
       if (existing?.type === 'directory') throw fsError('EISDIR');
@@ -560,6 +583,7 @@ export class FtpFs implements FuseOperations {
     try {
       if (flags & RENAME_EXCHANGE || flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) throw fsError('EINVAL'); // FTP cannot swap two names.
       this.#checkWritable();
+      this.#checkNewName(newName);
       const from = childPath(this.#path(parent), name);
       const toDir = this.#path(newParent);
       const to = childPath(toDir, newName);
@@ -588,6 +612,6 @@ export class FtpFs implements FuseOperations {
   statfs(): StatFs {
     // FTP cannot tell free space: report plenty, so that programs that check first go on.
     const blocks = 2 ** 38;
-    return { blocks, bfree: blocks, bavail: blocks, files: 2 ** 32, ffree: 2 ** 32, bsize: 4096, namelen: 255, frsize: 4096 };
+    return { blocks, bfree: blocks, bavail: blocks, files: 2 ** 32, ffree: 2 ** 32, bsize: 4096, namelen: NAME_MAX, frsize: 4096 };
   }
 }

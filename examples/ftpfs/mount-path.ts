@@ -43,3 +43,17 @@ export function mountPath(remoteRoot: string, remote: string): string {
   if (remoteRoot === '/') return remote;
   return remote.length === remoteRoot.length ? '/' : remote.slice(remoteRoot.length);
 }
+
+/** The longest name, in bytes, that servers' file systems store (NAME_MAX). */
+export const NAME_MAX = 255;
+
+/**
+ * Why the server cannot store a new entry called `name`: longer than
+ * NAME_MAX bytes (ENAMETOOLONG), or with a CR or LF, which FTP's command
+ * lines cannot carry (EINVAL); null when it can.
+ */
+export function unstorableName(name: string): 'ENAMETOOLONG' | 'EINVAL' | null {
+  if (Buffer.byteLength(name) > NAME_MAX) return 'ENAMETOOLONG';
+  if (/[\r\n\0]/.test(name)) return 'EINVAL';
+  return null;
+}

@@ -25,6 +25,8 @@ export interface FtpTestServer {
   commands(verb: string): string[];
   /** Kills the server and every session process at once (a crash, not a shutdown). */
   kill(): Promise<void>;
+  /** Kills every session's processes at once; the server goes on accepting logins. */
+  killSessions(): void;
   /** Stops the server and removes its files and user. */
   stop(): Promise<void>;
 }
@@ -32,6 +34,18 @@ export interface FtpTestServer {
 export interface ServerOptions {
   /** Seconds of idleness after which the server ends a session (421). */
   idleSessionTimeout?: number;
+  /** Bytes per second one session may transfer (local_max_rate). */
+  maxRate?: number;
+}
+
+function killPids(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** How to start one kind of server; `available` says why not, when it cannot run here. */
@@ -106,17 +120,11 @@ export function descendants(pid: number): number[] {
 function killTree(child: ChildProcess): Promise<void> {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  for (const pid of [child.pid, ...descendants(child.pid)]) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killPids([child.pid, ...descendants(child.pid)]);
   return exited;
 }
 
-const vsftpdConfig = (o: { port: number; emptyDir: string; log: string; idle?: number }) => `
+const vsftpdConfig = (o: { port: number; emptyDir: string; log: string; idle?: number; maxRate?: number }) => `
 listen=YES
 listen_ipv6=NO
 listen_address=127.0.0.1
@@ -138,6 +146,7 @@ xferlog_enable=YES
 log_ftp_protocol=YES
 vsftpd_log_file=${o.log}
 ${o.idle === undefined ? '' : `idle_session_timeout=${o.idle}`}
+${o.maxRate === undefined ? '' : `local_max_rate=${o.maxRate}`}
 `;
 
 /** vsftpd from Debian's package: our own instance on a free port, as root. */
@@ -169,7 +178,7 @@ export const vsftpd: ServerKind = {
     for (let attempt = 0; attempt < 5 && child === null; attempt++) {
       port = await freePort();
       const conf = path.join(base, `vsftpd-${attempt}.conf`);
-      fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout }));
+      fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout, maxRate: options.maxRate }));
       const started = spawn(onPath('vsftpd')!, [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
       started.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       started.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -197,6 +206,7 @@ export const vsftpd: ServerKind = {
         });
       },
       kill: () => killTree(running),
+      killSessions: () => killPids(descendants(running.pid!)),
       async stop() {
         await killTree(running);
         fs.rmSync(base, { recursive: true, force: true });
@@ -229,6 +239,7 @@ export const miniftp: ServerKind = {
       server = await startMiniftp({
         chroot_local_user: 'YES', write_enable: 'YES', local_umask: '022', log_json: 'YES',
         ...(options.idleSessionTimeout === undefined ? {} : { idle_session_timeout: options.idleSessionTimeout }),
+        ...(options.maxRate === undefined ? {} : { local_max_rate: options.maxRate }),
       });
     } catch (err) {
       fs.rmSync(base, { recursive: true, force: true });
@@ -254,6 +265,7 @@ export const miniftp: ServerKind = {
         });
       },
       kill: () => killTree(running.child),
+      killSessions: () => killPids(running.processes().workers.flatMap((pid) => [pid, ...descendants(pid)])),
       async stop() {
         await running.stop();
         fs.rmSync(base, { recursive: true, force: true });

@@ -4,8 +4,8 @@
 // stat, cat, cp in and out, mv, rm, mkdir, rmdir, a tree with diff -r, 100 MiB
 // with sha256 both ways, the cache serving a second reader, unmounting
 // every way, and a server that dies (EIO, not a hang).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,76 +13,17 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { waitFor } from '../helpers/process.js';
-import { fuseUnavailable, isMounted, processesNaming } from '../helpers/mounts.js';
+import { fuseUnavailable, isMounted } from '../helpers/mounts.js';
+import { cleanUpMounts, expectCleanEnd, fails, ftpfsScript, mountFtpfs as mountOn, run, type MountedFtpfs as Mounted } from '../helpers/ftpfs-mount.js';
 
 const execFileAsync = promisify(execFile);
-const ftpfsScript = path.resolve(import.meta.dirname, '../../dist/examples/ftpfs/ftpfs.js');
-
-/** Runs a command with a bound on its time; resolves to stdout. */
-async function run(command: string, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(command, args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' } });
-  return stdout;
-}
-
-/** Runs a command that must fail; resolves to its stderr. */
-async function fails(command: string, args: string[], timeout = 60_000): Promise<string> {
-  try {
-    await execFileAsync(command, args, { timeout, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
-  } catch (err) {
-    const e = err as { stderr?: string; killed?: boolean };
-    if (e.killed) throw new Error(`${command} ${args.join(' ')} hung (killed after ${timeout} ms)`);
-    return e.stderr ?? '';
-  }
-  throw new Error(`${command} ${args.join(' ')} succeeded`);
-}
-
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-ftpfs-'));
-
-interface Mounted {
-  child: ChildProcess;
-  mountpoint: string;
-  cacheBase: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr(): string;
-}
-
 const mounts: Mounted[] = [];
-
-async function mountFtpfs(server: FtpTestServer, args: string[] = []): Promise<Mounted> {
-  const mountpoint = fs.mkdtempSync(path.join(scratch, 'mnt-'));
-  const cacheBase = fs.mkdtempSync(path.join(scratch, 'cache-'));
-  const url = `ftp://${server.user}@${server.host}:${server.port}/`;
-  const child = spawn(process.execPath, [ftpfsScript, url, mountpoint, '--cache-dir', cacheBase, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FTPFS_PASSWORD: server.password },
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-  const mounted: Mounted = { child, mountpoint, cacheBase, exited, stderr: () => stderr };
-  mounts.push(mounted);
-  await waitFor(() => /mounted /.test(stderr) || child.exitCode !== null, 20_000, 'ftpfs to mount');
-  if (!isMounted(mountpoint)) throw new Error(`ftpfs did not mount: ${stderr}`);
-  return mounted;
-}
-
-/** ftpfs has exited by itself with status 0 and left no mount, process or cache behind. */
-async function expectCleanEnd(m: Mounted): Promise<void> {
-  expect(await m.exited).toEqual({ code: 0, signal: null });
-  expect(isMounted(m.mountpoint)).toBe(false);
-  await waitFor(() => processesNaming(m.mountpoint).length === 0, 10_000, 'no process naming the mountpoint');
-  expect(fs.readdirSync(m.cacheBase)).toEqual([]);
-}
-
+const mountFtpfs = (server: FtpTestServer, args: string[] = []): Promise<Mounted> => mountOn(server, scratch, mounts, args);
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 afterAll(async () => {
-  for (const m of mounts) {
-    if (m.child.exitCode === null && m.child.signalCode === null) {
-      m.child.kill('SIGKILL');
-      await m.exited;
-    }
-    if (isMounted(m.mountpoint)) await run('fusermount3', ['-u', '-z', '--', m.mountpoint]).catch(() => {});
-  }
+  await cleanUpMounts(mounts);
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 

@@ -4,6 +4,7 @@
 // new login when the server ended an idle session. Unprivileged client code.
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import type { FdHandle } from 'privsep';
 import {
   FtpError, formatTimeVal, parseFeatures, parseList, parsePathnameReply, parseTimeVal,
   type FileInfo, type Reply,
@@ -327,16 +328,24 @@ export class FtpClient extends EventEmitter {
   }
 
   /**
-   * Downloads a file into the file `fd` (RETR), at `startAt` there as on
-   * the server (REST). In passive mode the bytes are spliced from the data
+   * Downloads a file into `file` (RETR), at `startAt` there as on the
+   * server (REST). In passive mode the bytes are spliced from the data
    * connection into the file without passing through JavaScript.
-   * `onProgress` counts bytes that are in the file.
+   * `onProgress` counts bytes that are in the file. The bytes go through a
+   * duplicate of `file`, closed after its last write: `file` stays the
+   * caller's, and closing it meanwhile sends no byte elsewhere.
    * @returns the bytes received
    * @throws as download(), with local write errors (ENOSPC)
    */
-  downloadToFile(path: string, fd: number, options: DownloadOptions = {}): Promise<number> {
+  downloadToFile(path: string, file: FdHandle, options: DownloadOptions = {}): Promise<number> {
     const startAt = checkOffset('startAt', options.startAt);
-    if (this.#options.dataMode === 'active') return this.download(path, new FileWriter(fd, startAt, (bytes) => options.onProgress?.(bytes)), { startAt, signal: options.signal });
+    const target = file.dup();
+    if (this.#options.dataMode === 'active') {
+      const writer = new FileWriter(target, startAt, (bytes) => options.onProgress?.(bytes));
+      // Settles once the writer has closed its descriptor.
+      const closed = (): Promise<void> | void => (writer.closed ? undefined : new Promise((resolve) => writer.once('close', resolve).destroy()));
+      return this.download(path, writer, { startAt, signal: options.signal }).finally(closed);
+    }
     let moved = 0;
     const onProgress = this.#progress('download', path, (bytes) => {
       moved = bytes;
@@ -345,8 +354,8 @@ export class FtpClient extends EventEmitter {
     return this.#run(async (t) => {
       const data = await openRawDataConnection(t, { mode: 'passive', support: this.#support, usePasvAddress: this.#options.usePasvAddress });
       await restartAt(t, data, startAt);
-      return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, fd, startAt);
-    }, () => moved === 0);
+      return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, target, startAt);
+    }, () => moved === 0).finally(() => target.close());
   }
 
   /**
@@ -430,6 +439,9 @@ export class FtpClient extends EventEmitter {
       this.#features = parseFeatures(await transport.request('FEAT'));
       // RFC 2640: names are UTF-8 once asked; servers that always use it may refuse the command.
       if (this.#features.has('UTF8')) await transport.request('OPTS', 'UTF8 ON');
+      const facts = o.useMlsd ? mlstFactsWanted(this.#features.get('MLST')) : null;
+      // A server that refuses keeps its facts: listings then show no modes.
+      if (facts) await transport.request('OPTS', `MLST ${facts}`);
       expect(await transport.request('TYPE', this.#type), 200);
       if (this.#cwd !== null) expect(await transport.request('CWD', this.#cwd), 250);
     } catch (err) {
@@ -443,6 +455,20 @@ export class FtpClient extends EventEmitter {
     this.#transport = transport;
     return transport;
   }
+}
+
+/**
+ * The OPTS MLST argument that adds the unix.mode fact to the facts MLSD
+ * gives (RFC 3659 7.9; FEAT marks those with '*'), or null when the server
+ * gives it already or has no such fact (pyftpdlib offers it unselected).
+ */
+function mlstFactsWanted(offered: string | undefined): string | null {
+  if (offered === undefined) return null;
+  const facts = offered.split(';').map((fact) => fact.trim()).filter((fact) => fact !== '');
+  const mode = facts.find((fact) => fact.replace(/\*$/, '').toLowerCase() === 'unix.mode');
+  if (mode === undefined || mode.endsWith('*')) return null;
+  const selected = facts.filter((fact) => fact.endsWith('*')).map((fact) => fact.slice(0, -1));
+  return [...selected, mode].map((fact) => `${fact};`).join('');
 }
 
 // REST before a transfer that starts at `startAt`; a refusal closes the data

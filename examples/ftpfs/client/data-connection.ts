@@ -119,6 +119,11 @@ function connectTo(host: string, port: number, timeoutMs: number): DataConnectio
       clearTimeout(timer);
       reject(err);
     });
+    // Closed before it connected (a refused transfer): no timer may outlive it.
+    socket.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error('the data connection was closed'));
+    });
   });
   connected.catch(() => {});
   return {

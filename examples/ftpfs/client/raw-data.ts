@@ -16,16 +16,17 @@ export class RawDataSocket {
   }
 
   /**
-   * Moves everything the server sends into `fileFd` at `start`, until it
-   * closes the connection; the fd is closed afterwards.
+   * Moves everything the server sends into `file` at `start`, until it
+   * closes the connection; the data socket's fd is closed afterwards
+   * (`file` stays the caller's, and is not written to once this settles).
    * @param onProgress the bytes written to the file so far
    * @throws the reason given to destroy(); ECONNRESET; local write errors
    */
-  async receiveFile(fileFd: number, start: number, onProgress: (bytes: number) => void): Promise<number> {
+  async receiveFile(file: FdHandle, start: number, onProgress: (bytes: number) => void): Promise<number> {
     if (this.#reason) throw this.#reason;
     this.#busy = true;
     try {
-      return await receiveFile(this.#handle.fd, fileFd, { start, onProgress, signal: this.#abort.signal });
+      return await receiveFile(this.#handle.fd, file.fd, { start, onProgress, signal: this.#abort.signal });
     } catch (err) {
       throw this.#reason ?? err;
     } finally {

@@ -5,6 +5,7 @@
 import type net from 'node:net';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { FdHandle } from 'privsep';
 import { FtpError, FtpProtocolError, type Reply } from '../../ftp/index.js';
 import { FtpTimeoutError, abortError } from './errors.js';
 import type { DataConnection } from './data-connection.js';
@@ -125,15 +126,15 @@ export function receive(transport: FtpTransport, command: TransferCommand, desti
 }
 
 /**
- * Runs a transfer from the server (RETR) straight into the file `fileFd`
+ * Runs a transfer from the server (RETR) straight into `file`
  * at `start`; `command.onProgress` then counts bytes written to the file.
  * @returns the bytes received
  * @throws as {@link receive}, with local write errors
  */
-export function receiveToFile(transport: FtpTransport, command: TransferCommand<RawDataSocket>, fileFd: number, start: number): Promise<number> {
+export function receiveToFile(transport: FtpTransport, command: TransferCommand<RawDataSocket>, file: FdHandle, start: number): Promise<number> {
   return run(transport, command, async (socket, count) => {
     let reported = 0;
-    await socket.receiveFile(fileFd, start, (moved) => {
+    await socket.receiveFile(file, start, (moved) => {
       count(moved - reported);
       reported = moved;
     });

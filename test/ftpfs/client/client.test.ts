@@ -7,9 +7,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { FdHandle } from 'privsep';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FtpClient, FtpClientPool, FtpError, type TransferProgress } from '../../../examples/ftpfs/client/index.js';
 import { serverKinds, type FtpTestServer } from '../../helpers/ftp-servers.js';
+import { openFdCount } from '../../helpers/process.js';
 
 /** A Writable that keeps everything. */
 function sink(): Writable & { bytes(): Buffer } {
@@ -154,19 +156,23 @@ for (const kind of serverKinds) {
         fs.writeFileSync(path.join(server.root, `${dataMode}-fd.bin`), data);
         server.own(`${dataMode}-fd.bin`);
         const local = path.join(fs.mkdtempSync('/tmp/ftpfs-fd-'), 'copy');
-        const fd = fs.openSync(local, 'w+');
+        const fd = new FdHandle(fs.openSync(local, 'w+'));
         try {
           const written: number[] = [];
+          const fds = openFdCount();
           expect(await client.downloadToFile(`/${dataMode}-fd.bin`, fd, { onProgress: (n) => written.push(n) })).toBe(data.length);
           expect(written.at(-1)).toBe(data.length);
           expect(sha256(fs.readFileSync(local))).toBe(sha256(data));
-          fs.ftruncateSync(fd, 1000);
+          fs.ftruncateSync(fd.fd, 1000);
           expect(await client.downloadToFile(`/${dataMode}-fd.bin`, fd, { startAt: 1000 })).toBe(data.length - 1000);
           expect(sha256(fs.readFileSync(local))).toBe(sha256(data));
           await expect(client.downloadToFile('/missing.bin', fd)).rejects.toMatchObject({ code: 550 });
           expect(await client.pwd()).toBe('/');
+          // The caller's descriptor stays open and its own; the duplicates written through are closed.
+          expect(fs.fstatSync(fd.fd).size).toBe(data.length);
+          expect(openFdCount()).toBe(fds);
         } finally {
-          fs.closeSync(fd);
+          fd.close();
           fs.rmSync(path.dirname(local), { recursive: true, force: true });
         }
       });

@@ -2,103 +2,67 @@
 // hand does on purpose: silence (timeouts), oversized replies, EPSV refused
 // (PASV fallback), MLSD, a connection dropped before a reply (new login and
 // one retry), a 421 answer.
-import net from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FtpClient, FtpTransport } from '../../../examples/ftpfs/client/index.js';
+import { openDataConnection } from '../../../examples/ftpfs/client/data-connection.js';
+import { basics, closeScriptedPeers, scripted } from '../../helpers/scripted-ftp-peer.js';
 
-type Handler = (verb: string, arg: string, peer: Peer) => void;
-
-interface Peer {
-  socket: net.Socket;
-  reply(line: string): void;
-  /** Opens a passive listener; `serve` writes to the data connection once it comes. */
-  passive(serve: (data: net.Socket) => void): Promise<number>;
-}
-
-interface Scripted {
-  port: number;
-  commands: string[];
-  connections: number;
-  close(): Promise<void>;
-}
-
-const running: Scripted[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()));
-});
-
-/** A server that greets (unless `greeting` is null) and hands each command line to `handle`. */
-async function scripted(handle: Handler, greeting: string | null = '220 scripted'): Promise<Scripted> {
-  const commands: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const listeners = new Set<net.Server>();
-  const state = { connections: 0 };
-  const server = net.createServer((socket) => {
-    state.connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    const peer: Peer = {
-      socket,
-      reply: (line) => socket.write(`${line}\r\n`),
-      passive: (serve) => new Promise((resolve) => {
-        const data = net.createServer((conn) => {
-          data.close();
-          serve(conn);
-        });
-        listeners.add(data);
-        data.listen(0, '127.0.0.1', () => resolve((data.address() as net.AddressInfo).port));
-      }),
-    };
-    if (greeting !== null) peer.reply(greeting);
-    let pending = '';
-    socket.on('data', (chunk) => {
-      pending += chunk.toString('latin1');
-      for (let nl = pending.indexOf('\r\n'); nl !== -1; nl = pending.indexOf('\r\n')) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 2);
-        commands.push(line);
-        const space = line.indexOf(' ');
-        handle(space === -1 ? line : line.slice(0, space), space === -1 ? '' : line.slice(space + 1), peer);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const result: Scripted = {
-    port: (server.address() as net.AddressInfo).port,
-    commands,
-    get connections() {
-      return state.connections;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      for (const l of listeners) l.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  running.push(result);
-  return result;
-}
-
-/** Answers a login, FEAT (with `features`), TYPE and QUIT; other verbs go to `more`. */
-function basics(features: string[], more: Handler): Handler {
-  return (verb, arg, peer) => {
-    switch (verb) {
-      case 'USER': return peer.reply('331 password');
-      case 'PASS': return peer.reply('230 in');
-      case 'FEAT': return peer.reply(['211-Features:', ...features.map((f) => ` ${f}`), '211 End'].join('\r\n'));
-      case 'TYPE': return peer.reply('200 ok');
-      case 'QUIT': return peer.reply('221 bye');
-      default: return more(verb, arg, peer);
-    }
-  };
-}
+afterEach(closeScriptedPeers);
 
 const MLSD_TEXT = 'type=dir;modify=20240102030405; sub\r\ntype=file;size=12;modify=20240102030405;unix.mode=0640; a file.txt\r\ntype=cdir; .\r\n';
 
 describe('FtpClient against a scripted peer', () => {
+  it('leaves no timer behind when a data connection is closed before it connected (a transfer refused at once)', async () => {
+    const peer = await scripted(basics([], (verb, _arg, p) => {
+      if (verb === 'EPSV') return void p.passive(() => {}).then((port) => p.reply(`229 Entering Extended Passive Mode (|||${port}|)`));
+      p.reply('502 no');
+    }));
+    const { transport } = await FtpTransport.connect({ host: '127.0.0.1', port: peer.port, timeoutMs: 60_000 });
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const data = await openDataConnection(transport, { mode: 'passive', support: {} });
+    // Still connecting: the connect completes on a later turn of the event loop.
+    data.close();
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(timers()).toBe(before);
+    await expect(data.socket()).rejects.toThrow(/closed/);
+    transport.close();
+  });
+
+  it('turns the unix.mode fact on with OPTS MLST when FEAT offers it unselected, so listings show modes', async () => {
+    let modeOn = false;
+    const peer = await scripted(basics(['MLST type*;size*;modify*;perm*;unix.mode;unix.uid;'], (verb, arg, p) => {
+      if (verb === 'OPTS') {
+        modeOn = /unix\.mode;/i.test(arg);
+        return p.reply(`200 MLST OPTS ${arg.slice('MLST '.length)}`);
+      }
+      if (verb === 'EPSV') {
+        const text = `type=file;size=3;modify=20240102030405;perm=r;${modeOn ? 'unix.mode=0750;' : ''} tool.sh\r\n`;
+        void p.passive((data) => data.end(text)).then((port) => p.reply(`229 Entering Extended Passive Mode (|||${port}|)`));
+        return;
+      }
+      if (verb === 'MLSD') {
+        p.reply('150 here it comes');
+        setTimeout(() => p.reply('226 done'), 20);
+        return;
+      }
+      p.reply('502 no');
+    }));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
+    expect(await client.list('/')).toMatchObject([{ name: 'tool.sh', mode: 0o750 }]);
+    expect(peer.commands.filter((c) => c.startsWith('OPTS MLST'))).toEqual(['OPTS MLST type;size;modify;perm;unix.mode;']);
+    await client.close();
+    // Not when the server gives the fact already, nor when MLSD is not used.
+    for (const [features, useMlsd] of [[['MLST type*;size*;unix.mode*;'], true], [['MLST type*;size*;unix.mode;'], false]] as const) {
+      const other = await scripted(basics([...features], (_verb, _arg, p) => p.reply('200 ok')));
+      const plain = new FtpClient({ host: '127.0.0.1', port: other.port, timeoutMs: 5000, useMlsd });
+      await plain.connect();
+      expect(other.commands.filter((c) => c.startsWith('OPTS'))).toEqual([]);
+      await plain.close();
+    }
+  });
+
   it('gives up on a server that never greets (ETIMEDOUT)', async () => {
     const peer = await scripted(() => {}, null);
     const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 300 });

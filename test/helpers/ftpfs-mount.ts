@@ -1,0 +1,81 @@
+// The ftpfs command mounting a test FTP server (test/helpers/ftp-servers.ts)
+// through fusermount3, commands run on the mount with a bound on their
+// time, and the checks that an ftpfs process ended cleanly.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'vitest';
+import type { FtpTestServer } from './ftp-servers.js';
+import { isMounted, processesNaming } from './mounts.js';
+import { waitFor } from './process.js';
+
+const execFileAsync = promisify(execFile);
+export const ftpfsScript = path.resolve(import.meta.dirname, '../../dist/examples/ftpfs/ftpfs.js');
+
+/** Runs a command with a bound on its time; resolves to stdout. */
+export async function run(command: string, args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync(command, args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' } });
+  return stdout;
+}
+
+/** Runs a command that must fail; resolves to its stderr. */
+export async function fails(command: string, args: string[], timeout = 60_000): Promise<string> {
+  try {
+    await execFileAsync(command, args, { timeout, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  } catch (err) {
+    const e = err as { stderr?: string; killed?: boolean };
+    if (e.killed) throw new Error(`${command} ${args.join(' ')} hung (killed after ${timeout} ms)`);
+    return e.stderr ?? '';
+  }
+  throw new Error(`${command} ${args.join(' ')} succeeded`);
+}
+
+export interface MountedFtpfs {
+  child: ChildProcess;
+  mountpoint: string;
+  cacheBase: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+/**
+ * Mounts the whole of `server` with the ftpfs command, on a new directory of
+ * `scratch`, with a cache directory of its own there; `mounts` keeps it for
+ * {@link cleanUpMounts}.
+ */
+export async function mountFtpfs(server: FtpTestServer, scratch: string, mounts: MountedFtpfs[], args: string[] = []): Promise<MountedFtpfs> {
+  const mountpoint = fs.mkdtempSync(path.join(scratch, 'mnt-'));
+  const cacheBase = fs.mkdtempSync(path.join(scratch, 'cache-'));
+  const url = `ftp://${server.user}@${server.host}:${server.port}/`;
+  const child = spawn(process.execPath, [ftpfsScript, url, mountpoint, '--cache-dir', cacheBase, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FTPFS_PASSWORD: server.password },
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const mounted: MountedFtpfs = { child, mountpoint, cacheBase, exited, stderr: () => stderr };
+  mounts.push(mounted);
+  await waitFor(() => /mounted /.test(stderr) || child.exitCode !== null, 20_000, 'ftpfs to mount');
+  if (!isMounted(mountpoint)) throw new Error(`ftpfs did not mount: ${stderr}`);
+  return mounted;
+}
+
+/** ftpfs has exited by itself with status 0 and left no mount, process or cache behind. */
+export async function expectCleanEnd(m: MountedFtpfs): Promise<void> {
+  expect(await m.exited).toEqual({ code: 0, signal: null });
+  expect(isMounted(m.mountpoint)).toBe(false);
+  await waitFor(() => processesNaming(m.mountpoint).length === 0, 10_000, 'no process naming the mountpoint');
+  expect(fs.readdirSync(m.cacheBase)).toEqual([]);
+}
+
+/** Kills what is still running of `mounts` and unmounts what is still mounted. */
+export async function cleanUpMounts(mounts: MountedFtpfs[]): Promise<void> {
+  for (const m of mounts) {
+    if (m.child.exitCode === null && m.child.signalCode === null) {
+      m.child.kill('SIGKILL');
+      await m.exited;
+    }
+    if (isMounted(m.mountpoint)) await run('fusermount3', ['-u', '-z', '--', m.mountpoint]).catch(() => {});
+  }
+}
