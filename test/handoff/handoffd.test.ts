@@ -2,7 +2,6 @@
 // environment, no_new_privs and not dumpable, and a stopped worker costs no
 // connection and is replaced.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,12 +10,14 @@ import { descendants } from '../helpers/ftp-servers.js';
 import { readStatus } from '../helpers/proc-status.js';
 import { killAll, startNode, waitFor, type RunningChild } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
+import { lacksTools } from '../helpers/tools.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const handoffd = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'examples', 'handoff', 'handoffd.js');
-const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoffd-test-'));
+const stateDir = scratchDir('handoffd-test-');
 afterAll(() => {
   killAll();
-  fs.rmSync(stateDir, { recursive: true, force: true });
+  stateDir.remove();
 });
 
 interface Daemon {
@@ -27,7 +28,7 @@ interface Daemon {
 }
 
 async function startHandoffd(workers: number): Promise<Daemon> {
-  const child = startNode(handoffd, ['--port', '0', '--tls-port', '0', '--workers', String(workers), '--state-dir', stateDir], [],
+  const child = startNode(handoffd, ['--port', '0', '--tls-port', '0', '--workers', String(workers), '--state-dir', stateDir.path], [],
     { HANDOFFD_TEST_ROOT_ONLY: 'root secret' });
   await waitFor(() => child.stdout().includes('listening on') || child.child.exitCode !== null, 30_000, 'handoffd to listen');
   const match = /listening on (http:\S+) and (https:\S+),/.exec(child.stdout());
@@ -44,7 +45,7 @@ async function stop(daemon: Daemon): Promise<void> {
 
 const pidOf = (reply: string) => Number(/pid=(\d+)/.exec(reply)?.[1]);
 
-describe.runIf(requireRoot('handoffd'))('handoffd', () => {
+describe.runIf(requireRoot('handoffd') && !lacksTools('handoffd', 'openssl', 'curl'))('handoffd', () => {
   it('serves HTTP and HTTPS from workers that see only PATH, have no_new_privs and are not dumpable', async () => {
     const daemon = await startHandoffd(2);
     try {

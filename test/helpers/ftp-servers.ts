@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { addUser, admin, setPassword, uniqueName } from './users.js';
 import { waitFor } from './process.js';
+import { missingTool, toolPath } from './tools.js';
 
 /** A running FTP server with one user whose root is a local directory. */
 export interface FtpTestServer {
@@ -53,14 +54,6 @@ export interface ServerKind {
   name: string;
   unavailable(): string | null;
   start(options?: ServerOptions): Promise<FtpTestServer>;
-}
-
-function onPath(program: string): string | null {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')]) {
-    const candidate = path.join(dir, program);
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return null;
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -154,7 +147,8 @@ export const vsftpd: ServerKind = {
   name: 'vsftpd',
   unavailable() {
     if (process.getuid?.() !== 0) return 'needs root (vsftpd, useradd)';
-    if (!onPath('vsftpd')) return 'needs vsftpd (apt-get install vsftpd)';
+    const missing = missingTool('vsftpd');
+    if (missing) return missing;
     if (!fs.existsSync('/etc/pam.d/vsftpd')) return 'needs /etc/pam.d/vsftpd (from the vsftpd package)';
     return null;
   },
@@ -179,7 +173,7 @@ export const vsftpd: ServerKind = {
       port = await freePort();
       const conf = path.join(base, `vsftpd-${attempt}.conf`);
       fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout, maxRate: options.maxRate }));
-      const started = spawn(onPath('vsftpd')!, [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const started = spawn(toolPath('vsftpd')!, [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
       started.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       started.stderr!.on('data', (d: Buffer) => (output += d.toString()));
       if (await greets(port, 5000)) child = started;

@@ -2,6 +2,7 @@
 // temporary configuration, root directory, log and users; stopped and
 // cleaned up afterwards.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,13 +18,23 @@ export interface RunningMiniftp {
   logFile: string;
   output: () => string;
   child: ChildProcess;
+  /** The account anonymous sessions run as, when the test gave none and this made one. */
+  anonymous: TestUser | null;
   /** pids of the master's children, by the script they run. */
   processes(): { helper: number[]; workers: number[] };
   stop(): Promise<void>;
 }
 
-/** Starts miniftp with `settings` (key -> value) on a free port of 127.0.0.1. */
+/**
+ * Starts miniftp with `settings` (key -> value) on a free port of 127.0.0.1.
+ * With anonymous_enable=YES and no ftp_username, an account of its own is made
+ * for anonymous sessions (no test relies on a distribution's `ftp` account),
+ * and removed by stop().
+ */
 export async function startMiniftp(settings: Record<string, string | number> = {}): Promise<RunningMiniftp> {
+  const anonymous = settings.anonymous_enable === 'YES' && settings.ftp_username === undefined
+    ? createUser('mfanon', crypto.randomBytes(12).toString('hex')) : null;
+  if (anonymous) settings = { ...settings, ftp_username: anonymous.name };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-it-'));
   fs.chmodSync(dir, 0o755);
   const logFile = path.join(dir, 'miniftp.log');
@@ -47,6 +58,7 @@ export async function startMiniftp(settings: Record<string, string | number> = {
   const match = /listening on [^ ]+:(\d+)/.exec(out);
   if (!match) {
     fs.rmSync(dir, { recursive: true, force: true });
+    anonymous?.remove();
     throw new Error(`miniftp did not start:\n${out}`);
   }
   const children = (): Array<{ pid: number; cmd: string }> => {
@@ -70,6 +82,7 @@ export async function startMiniftp(settings: Record<string, string | number> = {
     logFile,
     output: () => out,
     child,
+    anonymous,
     processes() {
       const list = children();
       return {
@@ -100,6 +113,7 @@ export async function startMiniftp(settings: Record<string, string | number> = {
       });
       await waitFor(() => !pids.some(alive), 5_000, 'miniftp processes to be killed').catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
+      anonymous?.remove();
     },
   };
 }

@@ -1,12 +1,11 @@
 // FUSE mounts in tests: whether they can run here, whether a path is a
 // mountpoint, and which processes are still around after an unmount.
 import fs from 'node:fs';
-import path from 'node:path';
+import { missingTool } from './tools.js';
 
 /** Why FUSE mounts cannot run here, or null when they can. */
 export function fuseUnavailable(): string | null {
-  const found = (process.env.PATH ?? '').split(':').some((dir) => fs.existsSync(path.join(dir, 'fusermount3')));
-  return fs.existsSync('/dev/fuse') && found ? null : 'needs /dev/fuse and fusermount3 (apt-get install fuse3)';
+  return missingTool('fusermount3') ?? (fs.existsSync('/dev/fuse') ? null : 'no /dev/fuse on this machine (a kernel without FUSE, or a container without the device)');
 }
 
 /** True when `mountpoint` is in /proc/mounts. */

@@ -2,6 +2,7 @@
 // in afterAll even when a test failed), and running node fixtures as
 // another user.
 import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 
 const created: Array<{ kind: 'user' | 'group'; name: string }> = [];
 let counter = 0;
@@ -95,4 +96,13 @@ export function removeCreated(): void {
       // already gone
     }
   }
+}
+
+/** A SHA-512 crypt hash of `password` with a random salt, by the system's crypt(3) through the addon. */
+export async function sha512Crypt(password: string): Promise<string> {
+  const { native } = await import('../../src/native.js');
+  const salt = crypto.randomBytes(12).toString('base64').replace(/[^A-Za-z0-9]/g, '.').slice(0, 16);
+  const hash = await native.crypt(password, `$6$${salt}$`);
+  if (hash === null) throw new Error('crypt(3) refused a $6$ setting');
+  return hash;
 }

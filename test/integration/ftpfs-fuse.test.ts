@@ -5,13 +5,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireRoot } from '../helpers/root.js';
 import { fixture, waitFor } from '../helpers/process.js';
 import { fuseUnavailable, isMounted, processesNaming } from '../helpers/mounts.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -39,7 +39,7 @@ async function fails(command: string, args: string[]): Promise<{ code: number; s
   throw new Error(`${command} ${args.join(' ')} succeeded`);
 }
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-fuse-'));
+const scratch = scratchDir('privsep-fuse-');
 
 interface Server {
   child: ChildProcess;
@@ -53,7 +53,7 @@ interface Server {
 const servers: Server[] = [];
 
 async function startServer(options: Record<string, unknown> = {}): Promise<Server> {
-  const mountpoint = fs.mkdtempSync(path.join(scratch, 'mnt-'));
+  const mountpoint = fs.mkdtempSync(path.join(scratch.path, 'mnt-'));
   const child = spawn(process.execPath, [fixture('fuse-memfs.mjs'), mountpoint, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const events: Record<string, unknown>[] = [];
   let stderr = '';
@@ -100,15 +100,16 @@ afterAll(async () => {
     }
     if (isMounted(server.mountpoint)) await run('fusermount3', ['-u', '-z', '--', server.mountpoint]).catch(() => {});
   }
-  fs.rmSync(scratch, { recursive: true, force: true });
+  scratch.remove();
 });
 
 describe.skipIf(!enabled)('FUSE: MemFs mounted through fusermount3, driven by coreutils', () => {
   let server: Server;
   let mnt: string;
-  const local = path.join(scratch, 'local');
+  let local: string;
 
   it('mounts as fuse.memfs and negotiates protocol 7.31', async () => {
+    local = path.join(scratch.path, 'local');
     fs.mkdirSync(local);
     server = await startServer({ readdirPlus: true, maxWrite: 1024 * 1024, autoUnmount: false });
     mnt = server.mountpoint;
@@ -231,8 +232,8 @@ describe.skipIf(!enabled)('FUSE: MemFs mounted through fusermount3, driven by co
 describe.skipIf(!enabled)('FUSE: ways a mount ends', () => {
   it('SIGTERM unmounts and the server exits', async () => {
     const server = await startServer();
-    fs.writeFileSync(path.join(scratch, 'small'), 'x');
-    await run('cp', [path.join(scratch, 'small'), path.join(server.mountpoint, 'a')]);
+    fs.writeFileSync(path.join(scratch.path, 'small'), 'x');
+    await run('cp', [path.join(scratch.path, 'small'), path.join(server.mountpoint, 'a')]);
     await run('mkdir', [path.join(server.mountpoint, 'b')]);
     expect((await run('ls', ['-la', server.mountpoint])).split('\n').filter((l) => / (a|b|\.|\.\.)$/.test(l))).toHaveLength(4);
     server.child.kill('SIGTERM');
@@ -267,8 +268,8 @@ describe.skipIf(!enabled)('FUSE: ways a mount ends', () => {
       expect(code).toBe(1);
       return JSON.parse(out);
     };
-    expect(await attempt(path.join(scratch, 'no-such-dir'), {})).toMatchObject({ event: 'error', code: 'ENOENT' });
-    const dir = fs.mkdtempSync(path.join(scratch, 'mnt-'));
+    expect(await attempt(path.join(scratch.path, 'no-such-dir'), {})).toMatchObject({ event: 'error', code: 'ENOENT' });
+    const dir = fs.mkdtempSync(path.join(scratch.path, 'mnt-'));
     expect(await attempt(dir, { fusermount: '/bin/false' })).toMatchObject({ event: 'error', code: 'ERR_FUSE_MOUNT' });
     expect(await attempt(dir, { fsName: 'a,b' })).toMatchObject({ event: 'error', code: 'ERR_INVALID_ARG_VALUE' });
     expect(isMounted(dir)).toBe(false);

@@ -5,20 +5,20 @@
 // ftpfs exits at once after an unmount even when an upload was refused.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { miniftp, serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { cleanUpMounts, expectCleanEnd, fails, mountFtpfs, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
 import { fuseUnavailable } from '../helpers/mounts.js';
 import { waitFor } from '../helpers/process.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-ftpfs-safety-'));
+const scratch = scratchDir('privsep-ftpfs-safety-');
 const mounts: MountedFtpfs[] = [];
 
 afterAll(async () => {
   await cleanUpMounts(mounts);
-  fs.rmSync(scratch, { recursive: true, force: true });
+  scratch.remove();
 });
 
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
@@ -54,7 +54,7 @@ describe.skipIf(why !== null)('ftpfs on miniftp: a refused upload', () => {
     server.own('.');
     // Root's directory: the FTP user may read it but not store in it.
     fs.mkdirSync(path.join(server.root, 'locked'), { mode: 0o755 });
-    m = await mountFtpfs(server, scratch, mounts, ['--dir-ttl', '1']);
+    m = await mountFtpfs(server, scratch.path, mounts, ['--dir-ttl', '1']);
   });
 
   afterAll(async () => {
@@ -103,7 +103,7 @@ describe.skipIf(why !== null)('ftpfs on miniftp: names the server cannot store',
     server = await miniftp.start();
     fs.writeFileSync(path.join(server.root, 'existing.txt'), 'existing\n');
     server.own('.');
-    m = await mountFtpfs(server, scratch, mounts, ['--dir-ttl', '1']);
+    m = await mountFtpfs(server, scratch.path, mounts, ['--dir-ttl', '1']);
   });
 
   afterAll(async () => {
@@ -140,7 +140,7 @@ for (const kind of serverKinds) {
       // A slow server: the upload is still running when its session is killed.
       server = await kind.start({ maxRate: rate });
       server.own('.');
-      m = await mountFtpfs(server, scratch, mounts, ['--dir-ttl', '1', '--timeout', '10']);
+      m = await mountFtpfs(server, scratch.path, mounts, ['--dir-ttl', '1', '--timeout', '10']);
     });
 
     afterAll(async () => {
@@ -149,7 +149,7 @@ for (const kind of serverKinds) {
 
     it('fails the close with EIO, keeps the copy whole on the mount, and the retry puts all of it on the server', async () => {
       const content = crypto.randomBytes(4 * rate);
-      const source = path.join(scratch, `source-${kind.name}.bin`);
+      const source = path.join(scratch.path, `source-${kind.name}.bin`);
       fs.writeFileSync(source, content);
       const onServer = path.join(server.root, 'dropped.bin');
       const onMount = path.join(m.mountpoint, 'dropped.bin');

@@ -7,7 +7,6 @@
 import crypto from 'node:crypto';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,16 +14,17 @@ import { serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { waitFor } from '../helpers/process.js';
 import { fuseUnavailable, isMounted } from '../helpers/mounts.js';
 import { cleanUpMounts, expectCleanEnd, fails, ftpfsScript, mountFtpfs as mountOn, run, type MountedFtpfs as Mounted } from '../helpers/ftpfs-mount.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const execFileAsync = promisify(execFile);
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-ftpfs-'));
+const scratch = scratchDir('privsep-ftpfs-');
 const mounts: Mounted[] = [];
-const mountFtpfs = (server: FtpTestServer, args: string[] = []): Promise<Mounted> => mountOn(server, scratch, mounts, args);
+const mountFtpfs = (server: FtpTestServer, args: string[] = []): Promise<Mounted> => mountOn(server, scratch.path, mounts, args);
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 afterAll(async () => {
   await cleanUpMounts(mounts);
-  fs.rmSync(scratch, { recursive: true, force: true });
+  scratch.remove();
 });
 
 for (const kind of serverKinds) {
@@ -39,7 +39,7 @@ for (const kind of serverKinds) {
 
     beforeAll(async () => {
       server = await kind.start();
-      local = fs.mkdtempSync(path.join(scratch, 'local-'));
+      local = fs.mkdtempSync(path.join(scratch.path, 'local-'));
       fs.mkdirSync(path.join(server.root, 'docs'));
       fs.writeFileSync(path.join(server.root, 'docs', 'hello.txt'), 'hello, ftpfs!\n');
       fs.writeFileSync(path.join(server.root, 'big.bin'), crypto.randomBytes(100 * 1024 * 1024));
@@ -256,7 +256,7 @@ for (const kind of serverKinds) {
     });
 
     it('a bad password fails to mount with a message', async () => {
-      const mountpoint = fs.mkdtempSync(path.join(scratch, 'mnt-'));
+      const mountpoint = fs.mkdtempSync(path.join(scratch.path, 'mnt-'));
       const result = await execFileAsync(process.execPath, [ftpfsScript, `ftp://${server.user}:wrong@127.0.0.1:${server.port}/`, mountpoint], { timeout: 30_000 })
         .then(() => null, (err: { code?: number; stderr?: string }) => err);
       expect(result).toMatchObject({ code: 1, stderr: expect.stringMatching(/530/) });

@@ -3,26 +3,28 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descendants } from '../helpers/ftp-servers.js';
 import { requireRoot } from '../helpers/root.js';
+import { lacksTools } from '../helpers/tools.js';
 import { waitFor } from '../helpers/process.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..', '..');
 const daemon = path.join(root, 'dist', 'examples', 'handoff', 'handoffd.js');
 
-describe.skipIf(!requireRoot('handoffd integration'))('handoffd', () => {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoffd-'));
+describe.skipIf(!requireRoot('handoffd integration') || lacksTools('handoffd integration', 'openssl', 'curl', 'ss'))('handoffd', () => {
+  const stateDir = scratchDir('handoffd-');
   let child: ChildProcess;
   let output = '';
   let plainPort = 0;
   let tlsPort = 0;
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [daemon, '--port', '0', '--tls-port', '0', '--state-dir', stateDir, '--workers', '2'], {
+    child = spawn(process.execPath, [daemon, '--port', '0', '--tls-port', '0', '--state-dir', stateDir.path, '--workers', '2'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d) => (output += d));
@@ -39,13 +41,10 @@ describe.skipIf(!requireRoot('handoffd integration'))('handoffd', () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
-    fs.rmSync(stateDir, { recursive: true, force: true });
+    stateDir.remove();
   });
 
-  const workerPids = async (): Promise<number[]> => {
-    const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(child.pid)]);
-    return stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
-  };
+  const workerPids = async (): Promise<number[]> => descendants(child.pid!);
 
   it('serves plain HTTP from an unprivileged worker', async () => {
     const { stdout } = await run('curl', ['-sS', '--max-time', '10', `http://127.0.0.1:${plainPort}/`]);
@@ -126,7 +125,7 @@ describe.skipIf(!requireRoot('handoffd integration'))('handoffd', () => {
   });
 
   it('made a self-signed certificate in its state directory', () => {
-    expect(fs.existsSync(path.join(stateDir, 'cert.pem'))).toBe(true);
-    expect(fs.statSync(path.join(stateDir, 'key.pem')).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(path.join(stateDir.path, 'cert.pem'))).toBe(true);
+    expect(fs.statSync(path.join(stateDir.path, 'key.pem')).mode & 0o777).toBe(0o600);
   });
 });

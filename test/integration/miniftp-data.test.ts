@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, curl, ftplibSteps, lftp, sha256File } from '../helpers/ftp-clients.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
+import { needTools } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 
@@ -43,7 +44,8 @@ describe.skipIf(!requireRoot('miniftp data connections'))('miniftp data connecti
 
   const url = (file = '') => `ftp://${dana.name}:${password}@127.0.0.1:${server.port}/${file}`;
 
-  it('curl downloads and uploads byte for byte, passive and active', async () => {
+  it('curl downloads and uploads byte for byte, passive and active', async (ctx) => {
+    needTools(ctx, 'curl');
     const expected = sha256File(path.join(dana.home, 'big.bin'));
     const pasv = path.join(work, 'pasv.bin');
     const port = path.join(work, 'port.bin');
@@ -56,7 +58,8 @@ describe.skipIf(!requireRoot('miniftp data connections'))('miniftp data connecti
     expect(fs.statSync(path.join(dana.home, 'up-by-curl.bin')).uid).toBe(dana.uid);
   });
 
-  it('lftp mirrors a file both ways', async () => {
+  it('lftp mirrors a file both ways', async (ctx) => {
+    needTools(ctx, 'lftp');
     const local = path.join(work, 'lftp.bin');
     await lftp(server.port, dana.name, password, [`get big.bin -o ${local}`, `put ${local} -o up-by-lftp.bin`]);
     expect(sha256File(local)).toBe(sha256File(path.join(dana.home, 'big.bin')));
@@ -154,7 +157,8 @@ print('\\n'.join(results))
     expect(new Set(lines)).toEqual(new Set([sha256File(path.join(dana.home, 'text.txt'))]));
   }, 240_000);
 
-  it('logs every transfer with its path, size and result', () => {
+  it('logs every transfer with its path, size and result', (ctx) => {
+    needTools(ctx, 'curl');
     const log = fs.readFileSync(server.logFile, 'utf8');
     expect(log).toMatch(/OK DOWNLOAD: Client "127\.0\.0\.1", "\/big\.bin", 5242897 bytes/);
     expect(log).toMatch(/OK UPLOAD: Client "127\.0\.0\.1", "\/up-by-curl\.bin", 5242897 bytes/);

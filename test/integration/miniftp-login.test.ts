@@ -1,7 +1,7 @@
 // Logging in to miniftp: system passwords, virtual users, anonymous,
 // failures that all look alike, max_login_fails; and how the server refuses
 // to start.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/ftp-clients.js';
 import { createUser, miniftpMain, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
+import { sha512Crypt } from '../helpers/users.js';
 
 const run = promisify(execFile);
 
@@ -29,7 +30,7 @@ describe.skipIf(!requireRoot('miniftp logins'))('miniftp logins', () => {
     fs.chmodSync(virtualRoot, 0o755);
     fs.chownSync(virtualRoot, bob.uid, bob.gid);
     fs.writeFileSync(path.join(virtualRoot, 'welcome.txt'), 'virtual\n');
-    const hash = execFileSync('openssl', ['passwd', '-6', 'carol-secret']).toString().trim();
+    const hash = await sha512Crypt('carol-secret');
     const userDb = path.join(virtualRoot, '..', `${path.basename(virtualRoot)}.users`);
     fs.writeFileSync(userDb, `# virtual users\ncarol:${hash}:${bob.name}:${virtualRoot}\n`);
     server = await startMiniftp({ user_db: userDb, max_login_fails: 2, write_enable: 'YES' });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/ftp-clients.js';
 import { miniftpMain, processIdentity, startMiniftp, type RunningMiniftp } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
-import { admin, addUser, removeCreated, setPassword, uniqueName } from '../helpers/users.js';
+import { admin, addUser, removeCreated, setPassword, sha512Crypt, uniqueName } from '../helpers/users.js';
 
 const run = promisify(execFile);
 const PASSWORD = 'root-by-another-name';
@@ -46,7 +46,7 @@ describe.skipIf(!requireRoot('miniftp root identities'))('miniftp never runs a s
     addUser(rootGroup, { gid: 0, shell: '/bin/sh', home: dir });
     for (const name of [normal, laterRoot, anon]) addUser(name, { home: '/nonexistent' });
     for (const name of [rootAlias, rootGroup]) setPassword(name, PASSWORD, 'SHA512');
-    hash = (await run('openssl', ['passwd', '-6', PASSWORD])).stdout.trim();
+    hash = await sha512Crypt(PASSWORD);
     userDb = path.join(dir, 'users');
     fs.writeFileSync(userDb, `carol:${hash}:${normal}:${dir}\ndave:${hash}:${laterRoot}:${dir}\n`);
   });

@@ -10,6 +10,7 @@ import { RawClient } from '../helpers/ftp-clients.js';
 import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
+import { needTools } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const CAP_NET_BIND_SERVICE = (1n << 10n).toString(16).padStart(16, '0');
@@ -86,7 +87,8 @@ describe.skipIf(!requireRoot('miniftp process design'))('miniftp processes', () 
     client.destroy();
   });
 
-  it('a worker cannot open a network connection: its namespace is empty', async () => {
+  it('a worker cannot open a network connection: its namespace is empty', async (ctx) => {
+    needTools(ctx, 'nsenter');
     const client = await login(alice.name, 'alice-secret');
     const worker = server.processes().workers.find((pid) => processIdentity(pid).Uid.startsWith(`${alice.uid}\t`))!;
     expect(processIdentity(worker).net).not.toBe(fs.readlinkSync(`/proc/${server.pid}/ns/net`));
@@ -96,7 +98,8 @@ describe.skipIf(!requireRoot('miniftp process design'))('miniftp processes', () 
     client.destroy();
   });
 
-  it('data sockets are made by the helper, and the worker gets them', async () => {
+  it('data sockets are made by the helper, and the worker gets them', async (ctx) => {
+    needTools(ctx, 'ss');
     const client = await login('anonymous', 'guest@');
     const pasv = await client.command('PASV');
     expect(pasv.code).toBe(227);

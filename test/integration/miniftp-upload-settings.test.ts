@@ -12,9 +12,8 @@ import { curl, passiveData, rawLogin } from '../helpers/ftp-clients.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
 import { giveUpload } from '../../examples/miniftp/master/chown-upload-privileged.js';
+import { needTools } from '../helpers/tools.js';
 
-const ftpUid = (): number => Number(execFileSync('id', ['-u', 'ftp']).toString().trim());
-const ftpGid = (): number => Number(execFileSync('id', ['-g', 'ftp']).toString().trim());
 
 // curl's failure with the server's reply code in its message.
 async function curlFails(args: string[]): Promise<string> {
@@ -29,25 +28,27 @@ async function curlFails(args: string[]): Promise<string> {
 describe.skipIf(!requireRoot('miniftp upload settings'))('miniftp: anonymous uploads and downloads', () => {
   let server: RunningMiniftp;
   let owner: TestUser;
+  let anon: TestUser;
   let anonRoot: string;
   let work: string;
 
   beforeAll(async () => {
     owner = createUser('mfown', 'unused-password');
+    anon = createUser('mfanon', 'unused-password');
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-up-'));
     anonRoot = fs.mkdtempSync('/tmp/miniftp-anon-up-');
     fs.chmodSync(anonRoot, 0o755);
     fs.mkdirSync(path.join(anonRoot, 'incoming'));
-    fs.chownSync(path.join(anonRoot, 'incoming'), ftpUid(), ftpGid());
+    fs.chownSync(path.join(anonRoot, 'incoming'), anon.uid, anon.gid);
     for (const [name, mode] of [['public.txt', 0o644], ['private.txt', 0o600]] as const) {
       const file = path.join(anonRoot, name);
       fs.writeFileSync(file, `${name}\n`);
-      fs.chownSync(file, ftpUid(), ftpGid());
+      fs.chownSync(file, anon.uid, anon.gid);
       fs.chmodSync(file, mode);
     }
     fs.writeFileSync(path.join(work, 'upload.txt'), 'uploaded by anonymous\n');
     server = await startMiniftp({
-      anonymous_enable: 'YES', anon_root: anonRoot, write_enable: 'YES', anon_upload_enable: 'YES',
+      anonymous_enable: 'YES', ftp_username: anon.name, anon_root: anonRoot, write_enable: 'YES', anon_upload_enable: 'YES',
       chown_uploads: 'YES', chown_username: owner.name, anon_umask: '022',
     });
   });
@@ -55,24 +56,27 @@ describe.skipIf(!requireRoot('miniftp upload settings'))('miniftp: anonymous upl
   afterAll(async () => {
     await server?.stop();
     owner?.remove();
+    anon?.remove();
     fs.rmSync(anonRoot, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });
   });
 
   const url = (file: string): string => `ftp://anonymous:guest@127.0.0.1:${server.port}/${file}`;
 
-  it('anon_world_readable_only (the default): a file of mode 0600 gets 550, one of 0644 downloads', async () => {
+  it('anon_world_readable_only (the default): a file of mode 0600 gets 550, one of 0644 downloads', async (ctx) => {
+    needTools(ctx, 'curl');
     expect((await curl([url('public.txt')])).stdout).toBe('public.txt\n');
     expect(await curlFails([url('private.txt')])).toMatch(/550/);
     // The ftp user itself could read it: the refusal is the setting's, not the kernel's.
-    expect(fs.statSync(path.join(anonRoot, 'private.txt')).uid).toBe(ftpUid());
+    expect(fs.statSync(path.join(anonRoot, 'private.txt')).uid).toBe(anon.uid);
   });
 
-  it('chown_uploads: an anonymous upload belongs to chown_username, with chown_upload_mode, and nobody anonymous reads it back', async () => {
+  it('chown_uploads: an anonymous upload belongs to chown_username, with chown_upload_mode, and nobody anonymous reads it back', async (ctx) => {
+    needTools(ctx, 'curl');
     await curl(['-T', path.join(work, 'upload.txt'), url('incoming/up.txt')]);
     const stats = fs.statSync(path.join(anonRoot, 'incoming', 'up.txt'));
     expect(stats.uid).toBe(owner.uid);
-    expect(stats.gid).toBe(ftpGid());
+    expect(stats.gid).toBe(anon.gid);
     expect(stats.mode & 0o7777).toBe(0o600);
     expect(fs.readFileSync(path.join(anonRoot, 'incoming', 'up.txt'), 'utf8')).toBe('uploaded by anonymous\n');
     expect(await curlFails([url('incoming/up.txt')])).toMatch(/550/);
@@ -88,16 +92,16 @@ describe.skipIf(!requireRoot('miniftp upload settings'))('miniftp: anonymous upl
     const dir = path.join(work, 'a-directory');
     fs.writeFileSync(file, 'x');
     fs.mkdirSync(dir);
-    fs.chownSync(file, ftpUid(), ftpGid());
+    fs.chownSync(file, anon.uid, anon.gid);
     const target = { uid: owner.uid, mode: 0o640 };
     const open = (p: string): FdHandle => new FdHandle(fs.openSync(p, 'r'));
     const handles = [open(file), open(dir), open('/etc/passwd')];
     try {
-      await expect(giveUpload(handles[1]!, ftpUid(), target)).rejects.toMatchObject({ code: 'EINVAL' });
-      await expect(giveUpload(handles[2]!, ftpUid(), target)).rejects.toMatchObject({ code: 'EPERM' });
+      await expect(giveUpload(handles[1]!, anon.uid, target)).rejects.toMatchObject({ code: 'EINVAL' });
+      await expect(giveUpload(handles[2]!, anon.uid, target)).rejects.toMatchObject({ code: 'EPERM' });
       expect(fs.statSync('/etc/passwd').uid).toBe(0);
-      await giveUpload(handles[0]!, ftpUid(), target);
-      expect(fs.statSync(file)).toMatchObject({ uid: owner.uid, gid: ftpGid() });
+      await giveUpload(handles[0]!, anon.uid, target);
+      expect(fs.statSync(file)).toMatchObject({ uid: owner.uid, gid: anon.gid });
       expect(fs.statSync(file).mode & 0o7777).toBe(0o640);
     } finally {
       for (const handle of handles) handle.close();
@@ -128,14 +132,16 @@ describe.skipIf(!requireRoot('miniftp upload settings'))('miniftp: file_open_mod
 
   const url = (file = ''): string => `ftp://${user.name}:${password}@127.0.0.1:${server.port}/${file}`;
 
-  it('an upload is created with file_open_mode & ~local_umask: 0600, not 0666', async () => {
+  it('an upload is created with file_open_mode & ~local_umask: 0600, not 0666', async (ctx) => {
+    needTools(ctx, 'curl');
     await curl(['-T', path.join(work, 'data.txt'), url('stored.txt')]);
     const stats = fs.statSync(path.join(user.home, 'stored.txt'));
     expect(stats.mode & 0o7777).toBe(0o600);
     expect(stats.uid).toBe(user.uid);
   });
 
-  it('LIST, STAT and MLSD show the owner and group by name', async () => {
+  it('LIST, STAT and MLSD show the owner and group by name', async (ctx) => {
+    needTools(ctx, 'curl');
     const group = execFileSync('id', ['-gn', user.name]).toString().trim();
     const listing = (await curl([url()])).stdout;
     const line = listing.split('\n').find((l) => l.endsWith('listed.txt'));

@@ -3,15 +3,14 @@
 // the hashes an attacker could be probing (user_db's when there is one,
 // else /etc/shadow's). Observed on the addon's crypt calls (the real crypt
 // runs), not by timing.
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cryptMethod, dummyHashLike } from 'privsep';
 import { native } from '../../src/native.js';
 import { defaultConfig } from '../../examples/miniftp/config.js';
 import { authenticate } from '../../examples/miniftp/master/authenticate-privileged.js';
-import { parseUserDb } from '../../examples/miniftp/user-db.js';
+import { parseUserDb, type UserDb } from '../../examples/miniftp/user-db.js';
 import { isRoot } from '../helpers/process.js';
-import { admin, addUser, removeCreated, setPassword, shadowHash, shadowHashes, uniqueName } from '../helpers/users.js';
+import { admin, addUser, removeCreated, setPassword, sha512Crypt, shadowHash, shadowHashes, uniqueName } from '../helpers/users.js';
 
 /** The settings crypt was called with while `run` ran, and its result. */
 async function cryptSettings<T>(run: () => Promise<T>): Promise<{ result: T; settings: string[] }> {
@@ -30,15 +29,15 @@ describe.skipIf(!isRoot)('authenticate: one hash of the same method for every re
   const local = uniqueName('lcl');
   const locked = uniqueName('lck');
   const config = defaultConfig();
-  const sha = (password: string) => execFileSync('openssl', ['passwd', '-6', password], { encoding: 'utf8' }).trim();
-  const userDb = parseUserDb([
-    `anna:${sha('anna-secret')}:nobody:/srv/ftp/anna`,
-    `ben:${sha('ben-secret')}:nobody:/srv/ftp/ben`,
-    // A minority of another method does not decide the dummy's.
-    'cleo:$y$j9T$F5Jx5fExrKuPp53xLKQ..1$0d4tjmq2aDOG6ZxJ1nT3gMFZkH6MpXtMJB6zAgB0WO4:nobody:/srv/ftp/cleo',
-  ].join('\n'), 'users');
+  let userDb: UserDb;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    userDb = parseUserDb([
+      `anna:${await sha512Crypt('anna-secret')}:nobody:/srv/ftp/anna`,
+      `ben:${await sha512Crypt('ben-secret')}:nobody:/srv/ftp/ben`,
+      // A minority of another method does not decide the dummy's.
+      'cleo:$y$j9T$F5Jx5fExrKuPp53xLKQ..1$0d4tjmq2aDOG6ZxJ1nT3gMFZkH6MpXtMJB6zAgB0WO4:nobody:/srv/ftp/cleo',
+    ].join('\n'), 'users');
     for (const name of [local, locked]) {
       addUser(name, { shell: '/bin/sh' });
       setPassword(name, 'local-secret', 'SHA512');

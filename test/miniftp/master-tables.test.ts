@@ -15,6 +15,7 @@ import { Master } from '../../dist/examples/miniftp/master/master.js';
 import { defaultConfig } from '../../dist/examples/miniftp/config.js';
 import { LoginVerdict, controlProtocol, monitorProtocol } from '../../dist/examples/miniftp/protocols.js';
 import { fixture, waitFor } from '../helpers/process.js';
+import { createUser, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
 
 const LIMIT = 64 * 1024;
@@ -52,6 +53,7 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
   const clients: net.Socket[] = [];
   let listener: UnixServer;
   let master: Master;
+  let anon: TestUser;
 
   const prelogin = (): FakeWorker => workers.filter((w) => w.kind === 'prelogin' && alive(w.pid)).at(-1)!;
 
@@ -117,10 +119,11 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
         adopt(link, about, message.fds[0]!, message.fds[1]!);
       });
     });
+    anon = createUser('mtanon', 'unused-password');
     const config = {
       ...defaultConfig(),
       listen_address: '127.0.0.1', listen_port: 0, secure_chroot_dir: dir, xferlog_enable: false,
-      anonymous_enable: true, max_login_fails: 3, delay_failed_login: 1,
+      anonymous_enable: true, ftp_username: anon.name, max_login_fails: 3, delay_failed_login: 1,
     };
     master = new Master({ config, userDb: null, workerMain: fixture('miniftp-fake-worker.mjs') });
     await master.start();
@@ -138,6 +141,7 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
     }
     listener?.close();
     fs.rmSync(dir, { recursive: true, force: true });
+    anon?.remove();
   });
 
   it('a login answers at once; the verdict comes on the control channel; the hand-over moves the session', async () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/ftp-harness.js';
 import { curl, ftplibSteps, lftp, sha256File } from '../../helpers/ftp-clients.js';
+import { needTools } from '../../helpers/tools.js';
 
 const sha = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
 const modes = ['pasv', 'epsv', 'port', 'eprt'] as const;
@@ -121,7 +122,8 @@ describe('engine transfers', () => {
     expect(fs.statSync(h.file('alice', 'shared.bin')).mode & 0o777).toBe(0o664);
   });
 
-  it('curl: downloads and uploads over EPSV, PASV, EPRT and PORT, resume, ASCII', async () => {
+  it('curl: downloads and uploads over EPSV, PASV, EPRT and PORT, resume, ASCII', async (ctx) => {
+    needTools(ctx, 'curl');
     const url = `ftp://alice:secret@127.0.0.1:${h.port}`;
     const variants: Array<[string, string[]]> = [
       ['epsv', []],
@@ -153,7 +155,8 @@ describe('engine transfers', () => {
     expect(listing.stdout.split(/\r?\n/)).toContain('big.bin');
   });
 
-  it('lftp: mirror a tree up and back down, identical', async () => {
+  it('lftp: mirror a tree up and back down, identical', async (ctx) => {
+    needTools(ctx, 'lftp');
     const tree = path.join(local, 'tree');
     fs.mkdirSync(path.join(tree, 'sub', 'deeper'), { recursive: true });
     fs.writeFileSync(path.join(tree, 'a.bin'), crypto.randomBytes(200_000));
