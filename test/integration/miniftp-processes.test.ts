@@ -49,7 +49,7 @@ describe.skipIf(!requireRoot('miniftp process design'))('miniftp processes', () 
     expect(helper).toHaveLength(1);
     expect(processIdentity(helper[0]!)).toMatchObject({
       Uid: '65533\t65533\t65533\t65533', Gid: '65534\t65534\t65534\t65534', Groups: '',
-      CapPrm: CAP_NET_BIND_SERVICE, CapEff: CAP_NET_BIND_SERVICE, CapAmb: CAP_NET_BIND_SERVICE, NoNewPrivs: '1',
+      CapPrm: CAP_NET_BIND_SERVICE, CapEff: CAP_NET_BIND_SERVICE, CapBnd: CAP_NET_BIND_SERVICE, CapInh: NO_CAPS, CapAmb: NO_CAPS, NoNewPrivs: '1',
       net: fs.readlinkSync(`/proc/${server.pid}/ns/net`),
     });
     expect(workers).toHaveLength(1);

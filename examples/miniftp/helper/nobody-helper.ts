@@ -1,13 +1,19 @@
-// miniftp's nobody helper process: started by the master as helper_uid (in
-// nopriv_user's group) with only CAP_NET_BIND_SERVICE; serves the master's
-// control channel on fd 3 and one data channel per logged-in session.
+// miniftp's nobody helper process: started by the master as root, it loads
+// its code, then becomes helper_uid (in nopriv_user's group) with only
+// CAP_NET_BIND_SERVICE, not dumpable, before it reads its control channel on
+// fd 3; then serves that channel and one data channel per logged-in session.
 // Privileged side (a capability).
-import { BrokerServer, setDumpable, type FdHandle } from 'privsep';
+import { BrokerServer, changeCredentials, type FdHandle } from 'privsep';
 import { DataSession } from './data-session-privileged.js';
 import { helperControlProtocol, type HelperSettings, type SessionAddresses } from './protocols.js';
 
-// Started with its ids, it would stay dumpable: nothing may attach to it.
-setDumpable(false);
+const ids = JSON.parse(process.env.MINIFTP_HELPER_IDS ?? 'null') as { uid: number; gid: number } | null;
+if (!ids) {
+  console.error('miniftp helper: started without MINIFTP_HELPER_IDS; the master starts the helper');
+  process.exit(2);
+}
+delete process.env.MINIFTP_HELPER_IDS;
+await changeCredentials({ uid: ids.uid, gid: ids.gid, groups: [], capabilities: ['CAP_NET_BIND_SERVICE'], noNewPrivs: true, dumpable: false });
 
 let settings: HelperSettings | null = null;
 

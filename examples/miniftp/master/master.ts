@@ -159,11 +159,11 @@ export class Master {
     const stderr = new ChildStderr();
     let proc: CredentialedProcess;
     try {
+      // Started as root, it loads its code and then takes its ids itself, so
+      // that it runs from a checkout that only root can reach.
       proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...LIGHT_NODE_FLAGS, helperMain], {
-        uid: ids.uid, gid: ids.gid, groups: [],
-        capabilities: ['CAP_NET_BIND_SERVICE'],
         fds: { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: theirs },
-        env: { PATH: '/usr/bin:/bin' },
+        env: { PATH: '/usr/bin:/bin', MINIFTP_HELPER_IDS: JSON.stringify({ uid: ids.uid, gid: ids.gid }) },
         cwd: '/',
       });
     } catch (err) {
