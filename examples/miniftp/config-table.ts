@@ -183,7 +183,7 @@ export const CONFIG_TABLE = {
   ftp_username: { type: 'string', default: 'ftp', validate: userName, doc: 'The system user anonymous sessions act as.' },
   secure_chroot_dir: {
     type: 'string', default: '/usr/share/empty', validate: absolutePath,
-    doc: 'An empty directory, not writable by prelogin_uid or nopriv_user\'s group, that the pre-login worker is chrooted to. Debian\'s vsftpd uses /var/run/vsftpd/empty.',
+    doc: 'An empty directory that the pre-login worker is chrooted to; made (root, 0755) when missing; the start is refused when root does not own it or group or others may write to it. Debian\'s vsftpd uses /var/run/vsftpd/empty.',
   },
   ftpd_banner: { type: 'string', default: null, validate: bannerText, doc: 'The text of the 220 greeting. Unset: a banner naming miniftp.' },
   hide_ids: { type: 'bool', default: false, doc: 'Show every owner and group as ftp in listings.' },

@@ -3,6 +3,7 @@
 // configuration file (none: the built-in defaults); it must start as root.
 import fs from 'node:fs';
 import { packageVersion } from '../cli/version.js';
+import { checkSecureChrootDir } from './check-chroot-dir.js';
 import { checkIdentities } from './check-identities.js';
 import { parseCommandLine, usage } from './cli.js';
 import { ConfigError } from './config-error.js';
@@ -53,6 +54,7 @@ try {
   config = readConfig(command.configFile, command.overrides);
   if (config.user_db) userDb = parseUserDb(fs.readFileSync(config.user_db, 'utf8'), config.user_db);
   await checkIdentities(config, userDb);
+  checkSecureChrootDir(config);
 } catch (err) {
   if (err instanceof ConfigError) fail(err.message);
   throw err;

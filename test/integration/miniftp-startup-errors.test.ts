@@ -1,0 +1,71 @@
+// miniftp refuses a configuration it cannot run with before it starts any
+// process, with one line that names the setting (or user_db line) and why,
+// and exit status 2: as vsftpd does.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { miniftpMain } from '../helpers/miniftp-server.js';
+import { requireRoot } from '../helpers/root.js';
+import { uniqueName } from '../helpers/users.js';
+
+const run = promisify(execFile);
+
+describe.skipIf(!requireRoot('miniftp start-up errors'))('miniftp start-up errors', () => {
+  let dir: string;
+  const missing = uniqueName('nouser');
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-startup-'));
+    fs.chmodSync(dir, 0o755);
+  });
+
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // Runs miniftp with `config` as its file; the master's children, if any, are counted as it exits.
+  async function start(config: string): Promise<{ code: number; lines: string[] }> {
+    const file = path.join(dir, 'miniftp.conf');
+    fs.writeFileSync(file, `listen_address=127.0.0.1\nlisten_port=0\n${config}`);
+    const result = await run(process.execPath, [miniftpMain, file], { timeout: 30_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+    );
+    return { code: result.code, lines: result.stderr.replaceAll(`${file}:`, 'CONF:').trim().split('\n') };
+  }
+
+  it('anonymous_enable=YES with an ftp_username that has no account', async () => {
+    expect(await start(`anonymous_enable=YES\nftp_username=${missing}\n`)).toEqual({
+      code: 2, lines: [`miniftp: CONF:4: bad value "${missing}" for ftp_username: no such user`],
+    });
+  });
+
+  it('a nopriv_user that does not exist', async () => {
+    expect(await start(`nopriv_user=${missing}\n`)).toEqual({
+      code: 2, lines: [`miniftp: CONF:3: bad value "${missing}" for nopriv_user: no such user`],
+    });
+  });
+
+  it('a secure_chroot_dir that others may write to, or that root does not own', async () => {
+    const open = path.join(dir, 'open');
+    fs.mkdirSync(open, { mode: 0o755 });
+    fs.chmodSync(open, 0o777);
+    expect(await start(`secure_chroot_dir=${open}\n`)).toEqual({
+      code: 2, lines: [`miniftp: CONF:3: bad value "${open}" for secure_chroot_dir: mode 0777 lets others write to it; it must not be writable by group or others`],
+    });
+    fs.chmodSync(open, 0o755);
+    fs.chownSync(open, 65534, 65534);
+    expect(await start(`secure_chroot_dir=${open}\n`)).toEqual({
+      code: 2, lines: [`miniftp: CONF:3: bad value "${open}" for secure_chroot_dir: owned by uid 65534; it must belong to root`],
+    });
+  });
+
+  it('a user_db entry whose system user is missing', async () => {
+    const users = path.join(dir, 'users');
+    fs.writeFileSync(users, `# virtual users\ncarol:$6$saltsalt$${'x'.repeat(86)}:${missing}:${dir}\n`);
+    const { code, lines } = await start(`user_db=${users}\n`);
+    expect(code).toBe(2);
+    expect(lines).toEqual([`miniftp: ${users}:2: system user "${missing}" of user "carol": no such user`]);
+  });
+});
