@@ -50,9 +50,9 @@ async function main(): Promise<void> {
       { host: options.host, port: options.tlsPort, name: 'tls' },
     ],
     worker: {
-      args: [path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js')],
-      uid: user.uid,
-      gid: user.gid,
+      // Started as root, a worker loads its code and then takes these ids
+      // itself, so that handoffd runs from a directory only root can reach.
+      args: [path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js'), String(user.uid), String(user.gid)],
       fds: [keyFd, certFd],
       cwd: '/',
       // Nothing of root's environment: the worker needs none of it.

@@ -1,12 +1,20 @@
 // handoffd's worker: unprivileged; serves HTTP on connections from the
-// plain listener and HTTPS on those from the TLS listener. Its TLS key
-// arrives as an open fd (4, certificate at 5): it could not read the file.
-// It links to its master first, which makes it not dumpable, and only then
-// reads the key.
+// plain listener and HTTPS on those from the TLS listener. Started as root
+// with its uid and gid as arguments, it takes them (no groups, no
+// capabilities) once its code is loaded. Its TLS key arrives as an open fd
+// (4, certificate at 5): it could not read the file. It links to its master
+// first, which makes it not dumpable, and only then reads the key.
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { handoffWorker } from 'privsep';
+import { changeCredentials, handoffWorker } from 'privsep';
+
+const [uid, gid] = process.argv.slice(2, 4).map(Number);
+if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid === 0) {
+  console.error('handoffd worker: usage: worker.js UID GID (handoffd starts its workers)');
+  process.exit(2);
+}
+await changeCredentials({ uid: uid!, gid: gid!, groups: [], capabilities: [], noNewPrivs: true });
 
 // Every worker shares the master's open files, and with them one offset:
 // read from position 0 explicitly instead of from wherever another worker left it.
