@@ -52,6 +52,7 @@ async function passiveWorks(session: DataBroker): Promise<void> {
   client.on('error', () => {});
   const fd = await session.pasvAccept(5_000);
   const socket = fd.toSocket();
+  socket.on('error', () => {});
   const received = new Promise<string>((resolve) => client.once('data', (d) => resolve(d.toString())));
   socket.end('through the helper');
   expect(await received).toBe('through the helper');
@@ -124,7 +125,8 @@ describe.runIf(isRoot)('the nobody helper against a misbehaving worker (data tab
 
   test('portConnect anywhere but the session\'s client, or to a privileged port, is refused with EACCES (no bounce)', async () => {
     const session = await openSession();
-    const target = net.createServer((s) => s.end('reached'));
+    // The test closes its ends unread: a reset on the server's side is expected.
+    const target = net.createServer((s) => s.on('error', () => {}).end('reached'));
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.2', resolve));
     const port = (target.address() as net.AddressInfo).port;
     try {
@@ -134,7 +136,7 @@ describe.runIf(isRoot)('the nobody helper against a misbehaving worker (data tab
       await expect(session.portConnect('127.0.0.1', 21)).rejects.toMatchObject({ code: 'EACCES' });
       await expect(session.portConnect('127.0.0.1', 70_000)).rejects.toMatchObject({ code: 'EINVAL' });
       // The client itself is reachable.
-      const own = net.createServer((s) => s.end('client'));
+      const own = net.createServer((s) => s.on('error', () => {}).end('client'));
       await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
       const fd = await session.portConnect('127.0.0.1', (own.address() as net.AddressInfo).port);
       fd.close();
