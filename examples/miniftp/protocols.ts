@@ -29,6 +29,8 @@ export const controlProtocol = defineProtocol({
     newSession: { id: 1, args: ['int', 'fd', 'buf'], reply: ['result'] },
     /** A logged-in session for a user worker: sid, control fd, data channel fd, state (JSON), unread bytes. */
     adoptSession: { id: 2, args: ['int', 'fd', 'fd', 'buf', 'buf'], reply: ['result'] },
+    /** The worker's memory (HeapStats as JSON), after a full collection when it runs with --expose-gc. */
+    stats: { id: 3, args: [], reply: ['result', 'buf'] },
   },
 });
 

@@ -22,8 +22,11 @@ export interface RunningMiniftp {
   stop(): Promise<void>;
 }
 
-/** Starts miniftp with `settings` (key -> value) on a free port of 127.0.0.1. */
-export async function startMiniftp(settings: Record<string, string | number> = {}): Promise<RunningMiniftp> {
+/**
+ * Starts miniftp with `settings` (key -> value) on a free port of 127.0.0.1;
+ * `nodeFlags` go to the master's node (--expose-gc: its children get it too).
+ */
+export async function startMiniftp(settings: Record<string, string | number> = {}, options: { nodeFlags?: string[] } = {}): Promise<RunningMiniftp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-it-'));
   fs.chmodSync(dir, 0o755);
   const logFile = path.join(dir, 'miniftp.log');
@@ -39,7 +42,7 @@ export async function startMiniftp(settings: Record<string, string | number> = {
   }).map(([k, v]) => `${k}=${v}`);
   const configFile = path.join(dir, 'miniftp.conf');
   fs.writeFileSync(configFile, `# test configuration\n${lines.join('\n')}\n`);
-  const child = spawn(process.execPath, [miniftpMain, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), miniftpMain, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -3,6 +3,7 @@
 // one data channel per logged-in session. Privileged side (a capability).
 import { BrokerServer, type FdHandle } from 'privsep';
 import { DataSession } from './data-session-privileged.js';
+import { heapStats } from '../heap-stats.js';
 import { helperControlProtocol, type HelperSettings, type SessionAddresses } from './protocols.js';
 
 let settings: HelperSettings | null = null;
@@ -23,6 +24,7 @@ const control = new BrokerServer(3, helperControlProtocol, {
     if (!settings) throw Object.assign(new Error('not configured'), { code: 'EINVAL' });
     new DataSession(channel, settings, parseJson<SessionAddresses>(json, 'session addresses'));
   },
+  answerStats: async () => JSON.stringify(await heapStats()),
 });
 
 // The helper lives exactly as long as the master's channel.

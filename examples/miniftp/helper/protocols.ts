@@ -12,6 +12,8 @@ export const helperControlProtocol = defineProtocol({
     configure: { id: 1, args: ['buf'], reply: ['result'], once: true },
     /** A logged-in session: its data channel and, as JSON (SessionAddresses), where its client is. */
     openSession: { id: 2, args: ['fd', 'buf'], reply: ['result'] },
+    /** The helper's memory (HeapStats as JSON), after a full collection when it runs with --expose-gc. */
+    stats: { id: 3, args: [], reply: ['result', 'buf'] },
   },
 });
 

@@ -12,6 +12,7 @@ import { Logger } from '../log.js';
 import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
+import { heapStats } from '../heap-stats.js';
 
 const spec = JSON.parse(process.env.MINIFTP_WORKER ?? 'null') as WorkerSpec | null;
 if (!spec) {
@@ -112,6 +113,7 @@ const control = new BrokerServer(4, controlProtocol, {
   answerNewSession: (sid: number, fd: FdHandle) => answerNewSession(sid, fd),
   answerAdoptSession: (sid: number, fd: FdHandle, dataChannel: FdHandle, state: Buffer, unread: Buffer) =>
     answerAdoptSession(sid, fd, dataChannel, state, unread),
+  answerStats: async () => JSON.stringify(await heapStats()),
 });
 
 // A worker lives as long as its master.
