@@ -104,6 +104,26 @@ export async function oneSession(port, login) {
 }
 
 /**
+ * A login the client walks away from: USER and PASS in one write, then a
+ * reset after `waitMs` (0: at once), whatever the server has answered by then.
+ * @param {number} port
+ * @param {SoakLogin} login
+ * @param {number} waitMs
+ * @returns {Promise<void>}
+ */
+export async function abandonedLogin(port, login, waitMs) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  try {
+    await connected(socket);
+    socket.write(`USER ${login.user}\r\nPASS ${login.password}\r\n`);
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  } finally {
+    socket.resetAndDestroy();
+  }
+}
+
+/**
  * Runs `count` sessions, `concurrency` at a time, cycling through `logins`,
  * until done or `deadline` (ms since the epoch).
  * @param {{ port: number, logins: SoakLogin[], count: number, concurrency: number, deadline?: number, onSession?: (finished: number) => void }} options

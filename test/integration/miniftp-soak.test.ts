@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processKey, requestStats, runSessions } from '../../bench/soak-client.mjs';
+import { abandonedLogin, processKey, requestStats, runSessions } from '../../bench/soak-client.mjs';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
 
@@ -27,6 +27,7 @@ interface Stats {
   pid: number;
   user?: string;
   sessions?: number;
+  approved?: number;
   gc?: boolean;
   heapUsed: number;
   code: number;
@@ -110,5 +111,21 @@ describe.skipIf(!requireRoot('miniftp soak'))('miniftp soak', () => {
       expect(g.retained!, what).toBeLessThan(RETAINED_BOUND);
       expect(g.rss!, what).toBeLessThan(RSS_BOUND);
     }
+  });
+
+  it('logins the client walks away from, at any moment, leave no session record in the master', { timeout: 60_000 }, async () => {
+    // Resets at once, after the login was approved, during the hand-over, after it.
+    const abandon = (round: number): Promise<void[]> =>
+      Promise.all(logins.flatMap((login) => [0, 1, 5, 20, 60].map((waitMs) => abandonedLogin(server.port, login, waitMs + round))));
+    // Warm-up: libuv keeps one fd in reserve from a process's first socket on.
+    await sessions(10);
+    await abandon(0);
+    const before = await settledStats();
+    const fdsOf = new Map(before.map((s) => [processKey(s), s.fds]));
+    for (let round = 1; round <= 10; round++) await abandon(round);
+    const after = await settledStats(fdsOf);
+    const master = after.find((s) => s.role === 'master')!;
+    expect(master).toMatchObject({ sessions: 0, approved: 0 });
+    for (const s of after) expect(s.fds, processKey(s)).toBe(fdsOf.get(processKey(s)));
   });
 });

@@ -191,6 +191,8 @@ export class Master {
 
   #endSession(record: SessionRecord): void {
     if (!this.#sessions.remove(record.sid)) return;
+    // A client that left between its login and the hand-over.
+    this.#approved.delete(record.sid);
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
     if (!worker) return;
     worker.sessions.delete(record.sid);
