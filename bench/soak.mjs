@@ -112,14 +112,18 @@ const logins = [
 const checkpoints = [...new Set([0, Math.round(total / 10), Math.round(total / 2), total])];
 const kib = (n) => (n === null || n === undefined ? '-' : (n / 1024).toFixed(0));
 
-// Stats once every session has ended in the master's table (bounded wait).
+// Stats once every session has ended in the master's table and the fds of
+// every process are what they were in the report before (bounded wait).
 async function settledStats() {
   let stats;
+  let previous = '';
   for (let i = 0; i < 100; i++) {
     stats = await requestStats(server.pid, () => output);
     trimOutput();
-    if (stats.find((s) => s.role === 'master')?.sessions === 0) break;
-    await new Promise((r) => setTimeout(r, 100));
+    const fds = JSON.stringify(stats.map((s) => [s.pid, s.fds]));
+    if (stats.find((s) => s.role === 'master')?.sessions === 0 && fds === previous) break;
+    previous = fds;
+    await new Promise((r) => setTimeout(r, 200));
   }
   return stats;
 }
