@@ -6,10 +6,11 @@
 // sessions (checkpoint 0) and at 10 %, 50 % and 100 % of N (10k, 50k, 100k
 // for N = 100,000) every process collects its garbage (the master runs with
 // --expose-gc and passes it on) and reports heap, external memory, rss and
-// fds. Last: each process's growth per 1,000 sessions from checkpoint 0; the
-// goal is under 50 KiB of retained memory (the heap without compiled code,
-// plus external memory) in every process, and the same fd count. Exits 1
-// when a process misses it.
+// fds. Last: each process's growth per 1,000 sessions from checkpoint 0 and
+// from the 10 % checkpoint; the goal, judged on the latter (the JIT is still
+// compiling after the warm-up), is under 50 KiB of retained memory (the heap
+// without compiled code, plus external memory) in every process, and the
+// same fd count. Exits 1 when a process misses it or a session fails.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -145,7 +146,12 @@ let errors = warm.errors;
 const firstErrors = [...warm.firstErrors];
 for (const checkpoint of checkpoints) {
   if (checkpoint > done) {
-    const round = await runSessions({ port, logins, count: checkpoint - done, concurrency, deadline });
+    const base = done;
+    const step = Math.max(1000, Math.round(total / 20));
+    const onSession = (finished) => {
+      if ((base + finished) % step === 0) console.error(`soak: ${base + finished} of ${total} sessions, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    };
+    const round = await runSessions({ port, logins, count: checkpoint - done, concurrency, deadline, onSession });
     done += round.done + round.errors;
     errors += round.errors;
     firstErrors.push(...round.firstErrors.slice(0, 5 - firstErrors.length));
@@ -156,26 +162,37 @@ for (const checkpoint of checkpoints) {
   if (Date.now() >= deadline) break;
 }
 
-const first = series[0];
-const last = series[series.length - 1];
-const per1000 = (last.sessions - first.sessions) / 1000;
-let missed = false;
-console.log(`\n# growth per 1,000 sessions, from ${first.sessions} to ${last.sessions} sessions (goal: retained < ${GOAL_BYTES_PER_1000 / 1024} KiB, same fds)`);
-console.log('retained: heap without compiled code (which grows while the JIT warms up), plus external memory');
-console.log('process            heap B/1k  code B/1k  external B/1k  retained B/1k    rss B/1k  fds  result');
-for (const end of last.stats) {
-  const start = first.stats.find((s) => processKey(s) === processKey(end));
-  if (!start || start.pid !== end.pid) {
-    console.log(`${processKey(end).padEnd(18)} (a new process since checkpoint 0: pid ${end.pid})`);
-    continue;
+// Growth per 1,000 sessions of every process from checkpoint `from` to `to`;
+// true when each one meets the goal.
+function printGrowth(from, to) {
+  const per1000 = (to.sessions - from.sessions) / 1000;
+  let met = true;
+  console.log(`\n# growth per 1,000 sessions, from ${from.sessions} to ${to.sessions} sessions (goal: retained < ${GOAL_BYTES_PER_1000 / 1024} KiB, same fds)`);
+  console.log('process            heap B/1k  code B/1k  external B/1k  retained B/1k    rss B/1k  fds  result');
+  for (const end of to.stats) {
+    const start = from.stats.find((s) => processKey(s) === processKey(end));
+    if (!start || start.pid !== end.pid) {
+      console.log(`${processKey(end).padEnd(18)} (a new process since ${from.sessions} sessions: pid ${end.pid})`);
+      continue;
+    }
+    const rate = (field) => (per1000 > 0 ? (end[field] - start[field]) / per1000 : 0);
+    const retained = rate('heapUsed') - rate('code') + rate('external');
+    const ok = retained < GOAL_BYTES_PER_1000 && end.fds === start.fds;
+    met &&= ok;
+    const fdDelta = end.fds - start.fds;
+    console.log(`${processKey(end).padEnd(18)} ${rate('heapUsed').toFixed(0).padStart(9)} ${rate('code').toFixed(0).padStart(10)} ${rate('external').toFixed(0).padStart(14)} ${retained.toFixed(0).padStart(14)} ${rate('rss').toFixed(0).padStart(11)} ${(fdDelta >= 0 ? `+${fdDelta}` : String(fdDelta)).padStart(4)}  ${ok ? 'ok' : 'MISSED'}`);
   }
-  const rate = (field) => (per1000 > 0 ? (end[field] - start[field]) / per1000 : 0);
-  const retained = rate('heapUsed') - rate('code') + rate('external');
-  const ok = retained < GOAL_BYTES_PER_1000 && end.fds === start.fds;
-  missed ||= !ok;
-  const fdDelta = end.fds - start.fds;
-  console.log(`${processKey(end).padEnd(18)} ${rate('heapUsed').toFixed(0).padStart(9)} ${rate('code').toFixed(0).padStart(10)} ${rate('external').toFixed(0).padStart(14)} ${retained.toFixed(0).padStart(14)} ${rate('rss').toFixed(0).padStart(11)} ${(fdDelta >= 0 ? `+${fdDelta}` : String(fdDelta)).padStart(4)}  ${ok ? 'ok' : 'MISSED'}`);
+  return met;
 }
-console.log(`\nsoak: ${last.sessions} sessions in ${((Date.now() - started) / 1000).toFixed(0)} s, ${errors} failed${firstErrors.length ? ` (first: ${firstErrors.join('; ')})` : ''}`);
+
+// retained: the heap without compiled code, plus external memory. The JIT
+// goes on compiling (bytecode, optimized code) well after the warm-up, so
+// the goal is judged from the 10 % checkpoint on; the growth from 0 is shown too.
+const last = series[series.length - 1];
+const fromZero = printGrowth(series[0], last);
+const judgedFrom = series.length > 2 ? series[1] : series[0];
+const met = judgedFrom === series[0] ? fromZero : printGrowth(judgedFrom, last);
+console.log(`\nsoak: the goal, judged from ${judgedFrom.sessions} sessions on, is ${met ? 'met' : 'MISSED'} in every process`);
+console.log(`soak: ${last.sessions} sessions in ${((Date.now() - started) / 1000).toFixed(0)} s, ${errors} failed${firstErrors.length ? ` (first: ${firstErrors.join('; ')})` : ''}`);
 if (last.sessions < total) console.log(`soak: stopped at the time bound (--minutes ${opts.minutes}) before ${total} sessions`);
-await shutdown(missed || errors > 0 ? 1 : 0);
+await shutdown(!met || errors > 0 ? 1 : 0);
