@@ -1,6 +1,9 @@
 // FdWatcher: one uv_poll_t per fd, reporting readable/writable readiness to
 // a JavaScript callback. The watcher is stopped and closed before its fd is
 // closed, and torn down by an env cleanup hook when a worker thread exits.
+// Closing also drops the callback: it usually holds the watcher's owner
+// (a Channel and all it refers to), and a strong reference from here would
+// keep the owner and the watcher's own JS object alive for good.
 #include <uv.h>
 
 #include "args.h"
@@ -58,10 +61,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     hooked_ = true;
   }
 
-  ~FdWatcher() override {
-    Release();
-    delete context_;
-  }
+  ~FdWatcher() override { Release(); }
 
  private:
   static void CleanupHook(void* arg) {
@@ -128,6 +128,10 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
       napi_remove_env_cleanup_hook(Env(), CleanupHook, this);
       hooked_ = false;
     }
+    callback_.Reset();
+    // A callback that closes its own watcher still runs in this context:
+    // Dispatch frees it once the callback returned.
+    if (!dispatching_) FreeContext();
     if (handle_ == nullptr) return;
     handle_->owner = nullptr;
     // uv_close stops the watcher at once (the fd leaves epoll now), so the
@@ -135,6 +139,11 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     uv_close(reinterpret_cast<uv_handle_t*>(&handle_->poll),
              [](uv_handle_t* h) { delete static_cast<PollHandle*>(h->data); });
     handle_ = nullptr;
+  }
+
+  void FreeContext() {
+    delete context_;
+    context_ = nullptr;
   }
 
   static void OnPoll(uv_poll_t* poll, int status, int events) {
@@ -156,9 +165,15 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
       }
     }
     Napi::Value err = status < 0 ? ErrnoError(env, -status, "uv_poll").Value() : env.Null();
+    // Locals: the callback may close this watcher, which drops callback_.
+    Napi::Object self = Value();
+    Napi::Function callback = callback_.Value();
     // MakeCallback runs queued microtasks and nextTicks afterwards, so
     // promises settled by the callback proceed in this same turn.
-    callback_.MakeCallback(Value(), {err, Napi::Number::New(env, events)}, *context_);
+    dispatching_ = true;
+    callback.MakeCallback(self, {err, Napi::Number::New(env, events)}, *context_);
+    dispatching_ = false;
+    if (handle_ == nullptr) FreeContext();
     if (env.IsExceptionPending()) {
       Napi::Error error = env.GetAndClearPendingException();
       napi_fatal_exception(env, error.Value());
@@ -171,6 +186,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   int events_ = 0;
   bool active_ = false;
   bool hooked_ = false;
+  bool dispatching_ = false;
 };
 
 }  // namespace

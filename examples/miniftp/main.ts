@@ -75,3 +75,8 @@ const stop = (): void => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+// One JSON line on stderr with the memory of every process (a debugging aid;
+// numbers after a forced collection when started with node --expose-gc).
+process.on('SIGUSR2', () => {
+  void master.stats().then((stats) => process.stderr.write(`${JSON.stringify({ miniftpStats: stats, time: new Date() })}\n`));
+});

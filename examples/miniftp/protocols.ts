@@ -42,6 +42,8 @@ export const controlProtocol = defineProtocol({
     ping: { id: 4, args: [], reply: ['result'] },
     /** A new data channel for session `sid` (its helper was replaced): later PASV/PORT go through it. */
     replaceDataChannel: { id: 5, args: ['int', 'fd'], reply: ['result'] },
+    /** The worker's memory (HeapStats as JSON), after a full collection when it runs with --expose-gc. */
+    stats: { id: 6, args: [], reply: ['result', 'buf'] },
   },
 });
 

@@ -378,6 +378,7 @@ export class Channel extends EventEmitter {
     this.#closeError = err;
     this.#watcher.close();
     native.close(this.#fd);
+    this.#reader.release();
     closeFds(this.#pendingFds.splice(0).map((fd) => new FdHandle(fd)));
     const sendError = err ?? new ChannelClosedError('channel closed before the message was sent');
     for (const entry of this.#sends.splice(0)) entry.reject(sendError);

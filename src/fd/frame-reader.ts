@@ -6,6 +6,7 @@ import { ProtocolError } from '../errors.js';
 
 export const HEADER_BYTES = 8;
 export const MAX_FDS_PER_MESSAGE = 253;
+const EMPTY = Buffer.alloc(0);
 
 /** Header for a message of `length` payload bytes carrying `fdCount` fds. */
 export function encodeHeader(length: number, fdCount: number): Buffer {
@@ -58,6 +59,13 @@ export class FrameReader {
   /** Records that `n` bytes were written at `end`. */
   commit(n: number): void {
     this.end += n;
+  }
+
+  /** Drops the buffer (a closed channel reads no more); what frames were cut from it stays valid. */
+  release(): void {
+    this.buffer = EMPTY;
+    this.end = 0;
+    this.#start = 0;
   }
 
   /**

@@ -29,9 +29,11 @@ export interface RunningMiniftp {
  * Starts miniftp with `settings` (key -> value) on a free port of 127.0.0.1.
  * With anonymous_enable=YES and no ftp_username, an account of its own is made
  * for anonymous sessions (no test relies on a distribution's `ftp` account),
- * and removed by stop(). `main` is the miniftp to run (this checkout's).
+ * and removed by stop(). `options.main` is the miniftp to run (default: this
+ * checkout's); `options.nodeFlags` go to the master's node (--expose-gc: its
+ * children get it too).
  */
-export async function startMiniftp(settings: Record<string, string | number> = {}, main = miniftpMain): Promise<RunningMiniftp> {
+export async function startMiniftp(settings: Record<string, string | number> = {}, options: { nodeFlags?: string[]; main?: string } = {}): Promise<RunningMiniftp> {
   const anonymous = settings.anonymous_enable === 'YES' && settings.ftp_username === undefined
     ? createUser('mfanon', crypto.randomBytes(12).toString('hex')) : null;
   if (anonymous) settings = { ...settings, ftp_username: anonymous.name };
@@ -50,7 +52,7 @@ export async function startMiniftp(settings: Record<string, string | number> = {
   }).map(([k, v]) => `${k}=${v}`);
   const configFile = path.join(dir, 'miniftp.conf');
   fs.writeFileSync(configFile, `# test configuration\n${lines.join('\n')}\n`);
-  const child = spawn(process.execPath, [main, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.main ?? miniftpMain, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

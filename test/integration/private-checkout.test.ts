@@ -40,7 +40,7 @@ describe.skipIf(!requireRoot('a checkout only root can reach'))('a checkout only
   });
 
   it('miniftp: the helper, the pre-login worker and a user worker start; a login lists over a passive connection', async () => {
-    const server = await startMiniftp({}, path.join(copy, 'dist', 'examples', 'miniftp', 'main.js'));
+    const server = await startMiniftp({}, { main: path.join(copy, 'dist', 'examples', 'miniftp', 'main.js') });
     try {
       const client = await rawLogin(server.port, user.name, 'private-secret');
       const data = await passiveData(client);

@@ -73,6 +73,7 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
       // A refusing worker still answers pings: it is not stuck.
       answerPing: () => {},
       answerReplaceDataChannel: () => void unlessRefused(),
+      answerStats: () => '{}',
     });
     // Twice the limit, so that the test can send what the master must refuse.
     void BrokerClient.connect(monitorFd, monitorProtocol, { maxBufBytes: 2 * LIMIT }).then((monitor) => {

@@ -5,6 +5,7 @@
 // Privileged side (a capability).
 import { BrokerServer, changeCredentials, type FdHandle } from 'privsep';
 import { DataSession } from './data-session-privileged.js';
+import { heapStats } from '../heap-stats.js';
 import { helperControlProtocol, type HelperSettings, type SessionAddresses } from './protocols.js';
 
 const ids = JSON.parse(process.env.MINIFTP_HELPER_IDS ?? 'null') as { uid: number; gid: number } | null;
@@ -35,6 +36,7 @@ const control = new BrokerServer(3, helperControlProtocol, {
     new DataSession(channel, settings, parseJson<SessionAddresses>(json, 'session addresses'));
   },
   answerPing: () => {},
+  answerStats: async () => JSON.stringify(await heapStats()),
 });
 
 // The helper lives exactly as long as the master's channel.

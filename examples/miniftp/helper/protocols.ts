@@ -14,6 +14,8 @@ export const helperControlProtocol = defineProtocol({
     openSession: { id: 2, args: ['fd', 'buf'], reply: ['result'] },
     /** Are you there? A helper that does not answer within the master's deadline is replaced. */
     ping: { id: 3, args: [], reply: ['result'] },
+    /** The helper's memory (HeapStats as JSON), after a full collection when it runs with --expose-gc. */
+    stats: { id: 4, args: [], reply: ['result', 'buf'] },
   },
 });
 

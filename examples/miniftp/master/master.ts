@@ -26,6 +26,8 @@ import { PingSupervisor, type PingTarget } from './ping-supervisor.js';
 import { SessionTable, type SessionRecord } from './session-table.js';
 import { parseWorkerEvent } from './worker-log-privileged.js';
 import { ChildStderr } from './child-stderr.js';
+import { collectStats, parseHeapStats, type ProcessStats, type StatsSource } from './process-stats.js';
+import { heapStats } from '../heap-stats.js';
 import { LIGHT_NODE_FLAGS, NODE_FLAGS, NULL_STDIN_STDOUT, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
@@ -111,6 +113,27 @@ export class Master {
       prelogin: this.#prelogin?.pid ?? null,
       users: [...this.#userWorkers.values()].map((w) => w.pid),
     };
+  }
+
+  /**
+   * The memory of every process: heap numbers from each (after a full
+   * collection when they run with --expose-gc), rss and fds from /proc.
+   */
+  stats(): Promise<ProcessStats[]> {
+    const sources: StatsSource[] = [{
+      role: 'master', pid: process.pid, sessions: this.#sessions.size, heap: heapStats,
+      extra: { approved: this.#sessions.approvedCount(), workers: this.#workersByPid.size },
+    }];
+    const helper = this.#helper;
+    if (helper) sources.push({ role: 'helper', pid: helper.process.pid, heap: async () => parseHeapStats(await (await helper.broker).stats()) });
+    for (const worker of this.#workersByPid.values()) {
+      sources.push({
+        role: worker.spec.kind, pid: worker.pid, sessions: worker.sessions.size,
+        ...(worker.spec.kind === 'user' ? { user: worker.spec.identity.user } : {}),
+        heap: async () => parseHeapStats(await (await worker.control).stats()),
+      });
+    }
+    return collectStats(sources);
   }
 
   /** Starts the helper and the pre-login worker, then listens. */

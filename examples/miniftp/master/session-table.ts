@@ -62,6 +62,13 @@ export class SessionTable {
     return this.#sessions.get(sid);
   }
 
+  /** Logins approved and not yet handed over. */
+  approvedCount(): number {
+    let count = 0;
+    for (const record of this.#sessions.values()) if (record.approved !== null) count++;
+    return count;
+  }
+
   /** Every session held by the worker `pid`. */
   heldBy(pid: number): SessionRecord[] {
     return [...this.#sessions.values()].filter((s) => s.workerPid === pid);

@@ -13,6 +13,7 @@ import {
 import { controlProtocol, monitorProtocol, type WorkerIdentity } from '../protocols.js';
 import { ChildStderr } from './child-stderr.js';
 import type { MiniftpConfig } from '../config-table.js';
+import { gcExposed } from '../heap-stats.js';
 import { rootIdsReason } from '../root-ids.js';
 
 /** Everything a worker needs to know at start, passed in MINIFTP_WORKER. */
@@ -32,7 +33,12 @@ export const workerMain = path.join(path.dirname(fileURLToPath(import.meta.url))
  * V8's memory-saving mode, since a worker mostly waits on sockets and moves
  * data in the kernel. MINIFTP_NODE_FLAGS (space-separated) replaces them.
  */
-export const NODE_FLAGS = (process.env.MINIFTP_NODE_FLAGS ?? '--optimize-for-size --max-semi-space-size=1').split(' ').filter(Boolean);
+export const NODE_FLAGS = [
+  ...(process.env.MINIFTP_NODE_FLAGS ?? '--optimize-for-size --max-semi-space-size=1').split(' ').filter(Boolean),
+  // A master started with --expose-gc (a debugging aid) lets every process
+  // collect before it answers `stats`.
+  ...(gcExposed ? ['--expose-gc'] : []),
+];
 
 /**
  * Extra flags for the helper, which runs little JavaScript: no JIT (its code

@@ -10,6 +10,7 @@ import type { WorkerSpec } from '../master/worker-process.js';
 import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
+import { heapStats } from '../heap-stats.js';
 
 const spec = JSON.parse(process.env.MINIFTP_WORKER ?? 'null') as WorkerSpec | null;
 if (!spec) {
@@ -135,6 +136,7 @@ const control = new BrokerServer(4, controlProtocol, {
     if (!data) throw Object.assign(new Error(`no session ${sid} here`), { code: 'ESRCH' });
     data.replaceChannel(new FdHandle(dataChannel.release()));
   },
+  answerStats: async () => JSON.stringify(await heapStats()),
 });
 
 // A worker lives as long as its master.
