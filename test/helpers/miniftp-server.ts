@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { waitFor } from './process.js';
+import { isAlive, waitFor } from './process.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 export const miniftpMain = path.join(root, 'dist', 'examples', 'miniftp', 'main.js');
@@ -102,18 +102,10 @@ export async function startMiniftp(settings: Record<string, string | number> = {
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
-      const alive = (pid: number): boolean => {
-        try {
-          const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-          return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-        } catch {
-          return false;
-        }
-      };
-      await waitFor(() => !pids.some(alive), 10_000, 'miniftp processes to exit').catch(() => {
-        for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+      await waitFor(() => !pids.some(isAlive), 10_000, 'miniftp processes to exit').catch(() => {
+        for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGKILL');
       });
-      await waitFor(() => !pids.some(alive), 5_000, 'miniftp processes to be killed').catch(() => {});
+      await waitFor(() => !pids.some(isAlive), 5_000, 'miniftp processes to be killed').catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
       anonymous?.remove();
     },

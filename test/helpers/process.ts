@@ -48,6 +48,16 @@ export function openFdCount(pid: number | 'self' = 'self'): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** Whether `pid` is a live process (not gone, not a zombie waiting for its parent). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves when `predicate` holds, polling every 10 ms; rejects after `ms`. */
 export async function waitFor(predicate: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, passiveData, rawLogin } from '../helpers/ftp-clients.js';
 import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
-import { waitFor } from '../helpers/process.js';
+import { isAlive, waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 
 const PING_SECONDS = 2;
@@ -15,15 +15,6 @@ const NOBODY = 65534;
 
 function uidOf(pid: number): number {
   return Number(processIdentity(pid).Uid.split('\t')[0]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 // LIST over a new passive connection; the reply codes and the listing.
@@ -142,10 +133,10 @@ describe.skipIf(!requireRoot('miniftp supervision'))('miniftp supervision', () =
     const stopped = server.processes().helper[0]!;
     process.kill(stopped, 'SIGSTOP');
     try {
-      await waitFor(() => !alive(stopped), 4 * PING_SECONDS * 1000 + 10_000, 'the stopped helper to be killed');
+      await waitFor(() => !isAlive(stopped), 4 * PING_SECONDS * 1000 + 10_000, 'the stopped helper to be killed');
       expect(await listsAgain(client)).toContain('listed.txt');
     } finally {
-      if (alive(stopped)) process.kill(stopped, 'SIGCONT');
+      if (isAlive(stopped)) process.kill(stopped, 'SIGCONT');
     }
     client.destroy();
   });
@@ -164,10 +155,10 @@ describe.skipIf(!requireRoot('miniftp supervision'))('miniftp supervision', () =
       const [, login] = await client.replies(2);
       expect(login!.code).toBe(230);
       client.destroy();
-      await waitFor(() => !alive(stopped), 10_000, 'the stopped worker to be killed');
+      await waitFor(() => !isAlive(stopped), 10_000, 'the stopped worker to be killed');
       expect(preloginWorker()).not.toBe(stopped);
     } finally {
-      if (alive(stopped)) process.kill(stopped, 'SIGCONT');
+      if (isAlive(stopped)) process.kill(stopped, 'SIGCONT');
     }
   });
 
@@ -177,12 +168,12 @@ describe.skipIf(!requireRoot('miniftp supervision'))('miniftp supervision', () =
     process.kill(worker, 'SIGSTOP');
     try {
       await client.closedByServer(4 * PING_SECONDS * 1000 + 10_000);
-      await waitFor(() => !alive(worker), 10_000, 'the stopped worker to be killed');
+      await waitFor(() => !isAlive(worker), 10_000, 'the stopped worker to be killed');
       const again = await rawLogin(server.port, erin.name, password);
       expect((await again.command('PWD')).code).toBe(257);
       again.destroy();
     } finally {
-      if (alive(worker)) process.kill(worker, 'SIGCONT');
+      if (isAlive(worker)) process.kill(worker, 'SIGCONT');
     }
   });
 });

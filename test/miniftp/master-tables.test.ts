@@ -14,7 +14,7 @@ import {
 import { Master } from '../../dist/examples/miniftp/master/master.js';
 import { defaultConfig } from '../../dist/examples/miniftp/config.js';
 import { LoginVerdict, controlProtocol, monitorProtocol } from '../../dist/examples/miniftp/protocols.js';
-import { fixture, waitFor } from '../helpers/process.js';
+import { fixture, isAlive, waitFor } from '../helpers/process.js';
 import { createUser, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
 
@@ -34,15 +34,6 @@ interface FakeWorker {
   refuse: { value: boolean; count: number };
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 async function codeOf(call: Promise<unknown>): Promise<string> {
   return call.then(() => 'OK', (err: { code?: string }) => err.code ?? String(err));
 }
@@ -55,7 +46,7 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
   let master: Master;
   let anon: TestUser;
 
-  const prelogin = (): FakeWorker => workers.filter((w) => w.kind === 'prelogin' && alive(w.pid)).at(-1)!;
+  const prelogin = (): FakeWorker => workers.filter((w) => w.kind === 'prelogin' && isAlive(w.pid)).at(-1)!;
 
   function adopt(link: Channel, about: { pid: number; kind: 'prelogin' | 'user' }, monitorFd: FdHandle, controlFd: FdHandle): void {
     const sessions = new Map<number, FdHandle>();
@@ -265,12 +256,12 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
       expect(String(errors.mock.calls[0]![0])).toMatch(
         new RegExp(`prelogin worker ${worker.pid}: monitor channel closed: request handover: item \\d+: buf of ${LIMIT + 1} bytes is over the limit of ${LIMIT}`),
       );
-      await waitFor(() => !alive(worker.pid), 10_000, 'the broken worker to end');
+      await waitFor(() => !isAlive(worker.pid), 10_000, 'the broken worker to end');
       // A new pre-login worker takes new connections.
       await waitFor(() => prelogin() !== undefined && prelogin() !== worker, 10_000, 'a new pre-login worker');
       await connect();
       // The user worker's session goes on: its channel answers, its client is connected.
-      expect(alive(user.pid)).toBe(true);
+      expect(isAlive(user.pid)).toBe(true);
       expect(userClient.destroyed).toBe(false);
       expect(await codeOf(user.monitor.sessionClosed(userSid))).toBe('OK');
     } finally {
@@ -283,7 +274,7 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
     try {
       const { sid, user } = await loggedIn();
       expect(await codeOf(user.monitor.login(sid, 'anonymous', 'x'))).toBe('ERR_PRIVSEP_CHANNEL_CLOSED');
-      await waitFor(() => !alive(user.pid), 10_000, 'the broken worker to end');
+      await waitFor(() => !isAlive(user.pid), 10_000, 'the broken worker to end');
       expect(String(errors.mock.calls[0]![0])).toMatch(/user worker \d+: monitor channel closed: request login \(id 1\) is not permitted in phase postlogin/);
       const { sid: next, worker } = await connect();
       await worker.monitor.login(next, 'anonymous', 'x');
