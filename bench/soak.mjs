@@ -131,9 +131,9 @@ async function settledStats() {
 
 function printCheckpoint(label, stats) {
   console.log(`\n# ${label}`);
-  console.log('process            pid      heap KiB  (code KiB)  external KiB   rss KiB  fds  sessions');
+  console.log('process            pid      heap KiB  (code KiB)  heap total KiB  external KiB   rss KiB  fds  sessions');
   for (const s of stats) {
-    console.log(`${processKey(s).padEnd(18)} ${String(s.pid).padEnd(7)} ${kib(s.heapUsed).padStart(9)} ${kib(s.code).padStart(11)} ${kib(s.external).padStart(13)} ${kib(s.rss).padStart(9)} ${String(s.fds ?? '-').padStart(4)}  ${s.sessions ?? '-'}${s.error ? `  (${s.error})` : ''}`);
+    console.log(`${processKey(s).padEnd(18)} ${String(s.pid).padEnd(7)} ${kib(s.heapUsed).padStart(9)} ${kib(s.code).padStart(11)} ${kib(s.heapTotal).padStart(15)} ${kib(s.external).padStart(13)} ${kib(s.rss).padStart(9)} ${String(s.fds ?? '-').padStart(4)}  ${s.sessions ?? '-'}${s.error ? `  (${s.error})` : ''}`);
   }
 }
 
