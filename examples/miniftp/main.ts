@@ -65,6 +65,8 @@ const master = new Master({ config, userDb });
 try {
   await master.start();
 } catch (err) {
+  // What a child printed before it died is above, labelled with its pid.
+  await master.stop().catch(() => {});
   fail(`cannot start: ${(err as Error).message}`);
 }
 const { helper, prelogin } = master.processes();

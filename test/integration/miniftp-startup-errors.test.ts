@@ -24,11 +24,11 @@ describe.skipIf(!requireRoot('miniftp start-up errors'))('miniftp start-up error
 
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  // Runs miniftp with `config` as its file; the master's children, if any, are counted as it exits.
-  async function start(config: string): Promise<{ code: number; lines: string[] }> {
+  // Runs miniftp with `config` as its file (and `env` added to its environment).
+  async function start(config: string, env: Record<string, string> = {}): Promise<{ code: number; lines: string[] }> {
     const file = path.join(dir, 'miniftp.conf');
     fs.writeFileSync(file, `listen_address=127.0.0.1\nlisten_port=0\n${config}`);
-    const result = await run(process.execPath, [miniftpMain, file], { timeout: 30_000 }).then(
+    const result = await run(process.execPath, [miniftpMain, file], { timeout: 30_000, env: { ...process.env, ...env } }).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
     );
@@ -67,5 +67,21 @@ describe.skipIf(!requireRoot('miniftp start-up errors'))('miniftp start-up error
     const { code, lines } = await start(`user_db=${users}\n`);
     expect(code).toBe(2);
     expect(lines).toEqual([`miniftp: ${users}:2: system user "${missing}" of user "carol": no such user`]);
+  });
+
+  it('a child that cannot start: the master says which, as which uid, and why; exit 2; nothing left running', async () => {
+    // A node flag that only the helper gets, and that node refuses.
+    const { code, lines } = await start(`secure_chroot_dir=${path.join(dir, 'empty')}\n`, { MINIFTP_LIGHT_NODE_FLAGS: '--no-such-node-flag' });
+    expect(code).toBe(2);
+    expect(lines.join('\n')).toMatch(/bad option: --no-such-node-flag/);
+    expect(lines.at(-1)).toMatch(/^miniftp: cannot start: the helper \(uid 65533\) did not start: /);
+    const left = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--no-such-node-flag');
+      } catch {
+        return false;
+      }
+    });
+    expect(left).toEqual([]);
   });
 });

@@ -12,14 +12,21 @@ export class ChildStderr {
   /** The end to give the child as its fd 2; close it once the child has started. */
   readonly childEnd: FdHandle;
   readonly #mine: FdHandle;
+  #ended: Promise<void> = Promise.resolve();
 
   constructor() {
     [this.#mine, this.childEnd] = socketPair();
   }
 
+  /** Resolves once everything the child wrote has been copied (or forward() was never called). */
+  get ended(): Promise<void> {
+    return this.#ended;
+  }
+
   /** Starts copying, each line prefixed with `label`; ends at the child's end. */
   forward(label: string): void {
     const socket = this.#mine.toSocket({ writable: false });
+    this.#ended = new Promise((resolve) => socket.once('close', () => resolve()));
     let copied = 0;
     let partial = '';
     socket.setEncoding('utf8');

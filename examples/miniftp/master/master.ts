@@ -46,6 +46,7 @@ interface HelperProcess {
   broker: Promise<HelperBroker>;
   /** The control channel once configured (only then is the helper pinged). */
   connected: HelperBroker | null;
+  stderr: ChildStderr;
 }
 
 function refuse(fd: number, reply: string): void {
@@ -145,9 +146,17 @@ export class Master {
     fs.mkdirSync(c.secure_chroot_dir, { recursive: true, mode: 0o755 });
     if (c.chown_uploads) this.#uploadOwner = await uploadOwner(c);
     this.#startHelper();
-    await this.#helper!.broker;
-    this.#prelogin = this.#startWorker('prelogin', this.#nopriv);
-    await this.#prelogin.control;
+    const helper = this.#helper!;
+    await helper.broker.catch(async (err: Error) => {
+      await afterOutput(helper.stderr);
+      throw new Error(`the helper (uid ${c.helper_uid}) did not start: ${err.message}`);
+    });
+    const prelogin = this.#startWorker('prelogin', this.#nopriv);
+    this.#prelogin = prelogin;
+    await prelogin.control.catch(async (err: Error) => {
+      await afterOutput(prelogin.stderr);
+      throw new Error(`the pre-login worker (uid ${c.prelogin_uid}) did not start: ${err.message}`);
+    });
     this.#supervisor.start();
     this.#acceptor = new Acceptor([{ host: c.listen_address, port: c.listen_port, ipv6Only: !c.listen_ipv6 || c.listen_address !== '::' }]);
     this.#acceptor.on('connections', (batch) => {
@@ -208,7 +217,7 @@ export class Master {
       await b.configure(JSON.stringify(settings));
       return b;
     });
-    const helper: HelperProcess = { process: proc, broker, connected: null };
+    const helper: HelperProcess = { process: proc, broker, connected: null, stderr };
     broker.then((b) => (helper.connected = b), () => {});
     this.#helper = helper;
     const started = Date.now();
@@ -532,6 +541,13 @@ function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   } catch {
     return false;
   }
+}
+
+// A child that died at start said why on its stderr: copy that first (for a second at most).
+async function afterOutput(stderr: ChildStderr): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([stderr.ended, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+  clearTimeout(timer);
 }
 
 function openLog(config: MiniftpConfig): number | null {

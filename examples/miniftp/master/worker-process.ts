@@ -59,6 +59,8 @@ export class WorkerProcess {
   /** The control channel once its hello is done (only then is the worker pinged). */
   connected: Broker<typeof controlProtocol.requests> | null = null;
   readonly sessions = new Set<number>();
+  /** What the worker writes to its stderr, copied to the master's. */
+  readonly stderr: ChildStderr;
   idleTimer: NodeJS.Timeout | null = null;
 
   /**
@@ -92,6 +94,7 @@ export class WorkerProcess {
     }
     stderr.childEnd.close();
     stderr.forward(`worker ${this.process.pid}`);
+    this.stderr = stderr;
     monitorTheirs.close();
     controlTheirs.close();
     this.monitor = new BrokerServer(monitorEnd, monitorProtocol, handlers, { phase: spec.kind === 'prelogin' ? 'prelogin' : 'postlogin' });
