@@ -502,10 +502,15 @@ export class Master {
       record.stage = 'postlogin';
       // Both at once: a data request the worker makes before the helper knows
       // the session just waits in the channel.
-      const helper = await this.#helper!.broker;
+      const helperProcess = this.#helper!;
+      const helper = await helperProcess.broker;
       const userWorker = await worker.control;
       await Promise.all([
-        helper.openSession(helperEnd, JSON.stringify(addresses)),
+        helper.openSession(helperEnd, JSON.stringify(addresses)).catch(async (err: unknown) => {
+          // A helper that died meanwhile is replaced, and its successor opens
+          // a data channel for every logged-in session, this one included.
+          if (!(await exitsSoon(helperProcess.process))) throw err;
+        }),
         userWorker.adoptSession(record.sid, control, workerEnd, state, unread),
       ]);
     } catch {
@@ -541,6 +546,15 @@ function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   } catch {
     return false;
   }
+}
+
+// Whether `child` has exited, or does within a second (a channel to it can
+// close a moment before its exit is reported).
+async function exitsSoon(child: CredentialedProcess): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const exited = await Promise.race([child.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1000)))]);
+  clearTimeout(timer);
+  return exited;
 }
 
 // A child that died at start said why on its stderr: copy that first (for a second at most).
