@@ -2,6 +2,7 @@
 // a system account, with which password hash, acting as which system user, in
 // which root directory. Read by the master, which alone checks passwords; pure.
 import { ConfigError } from './config-error.js';
+import { isAnonymousName } from './anonymous-names.js';
 
 /** One virtual user. */
 export interface VirtualUser {
@@ -24,7 +25,6 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$/;
 const SYSTEM_USER = /^[a-z_][a-z0-9_-]{0,31}$/i;
 // Modular crypt format ($id$[params$]salt$hash) or traditional 13-character DES.
 const CRYPT_HASH = /^(?:\$[a-z0-9]{1,8}\$[A-Za-z0-9./$=,+-]{8,}|[A-Za-z0-9./]{13})$/;
-const RESERVED = new Set(['anonymous', 'ftp']);
 
 /**
  * Reads a virtual users file. Each line is
@@ -61,7 +61,7 @@ export function parseUserDb(text: string, fileName: string): UserDb {
     const [name, passwordHash, systemUser] = fields as [string, string, string];
     const root = fields.slice(3).join(':');
     if (!NAME.test(name)) throw fail(`bad user name ${JSON.stringify(name.slice(0, 64))}: letters, digits and ._@- only, at most 64`);
-    if (RESERVED.has(name.toLowerCase())) throw fail(`user name ${JSON.stringify(name)} is reserved for anonymous logins`);
+    if (isAnonymousName(name)) throw fail(`user name ${JSON.stringify(name)} is reserved for anonymous logins`);
     if (!CRYPT_HASH.test(passwordHash)) throw fail(`bad password hash for user ${JSON.stringify(name)}: expected a crypt(3) hash such as $y$... or $6$...`);
     if (!SYSTEM_USER.test(systemUser)) throw fail(`bad system user ${JSON.stringify(systemUser.slice(0, 32))} for user ${JSON.stringify(name)}`);
     if (systemUser === 'root') throw fail(`user ${JSON.stringify(name)} must not act as root`);

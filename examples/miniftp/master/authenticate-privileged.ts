@@ -7,16 +7,12 @@
 // paranoia here.
 import { checkLogin, dummyHashLike, getGroupList, getUser, verifyCryptHash, type User } from 'privsep';
 import type { MiniftpConfig } from '../config-table.js';
+import { isAnonymousName } from '../anonymous-names.js';
 import type { WorkerIdentity } from '../protocols.js';
 import { rootIdsReason } from '../root-ids.js';
 import type { UserDb } from '../user-db.js';
 import { isFtpusersDenied, isListedShell } from './account-files.js';
 
-const ANONYMOUS_NAMES = new Set(['anonymous', 'ftp']);
-
-export function isAnonymousName(user: string): boolean {
-  return ANONYMOUS_NAMES.has(user.toLowerCase());
-}
 
 // A name in neither user_db nor the shadow database is hashed against a
 // dummy of the method user_db's entries use: what a wrong password of a

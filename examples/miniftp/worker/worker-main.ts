@@ -5,6 +5,7 @@
 // client, then runs FTP sessions handed to it on the control channel (fd 4),
 // asking the master on the monitor channel (fd 3).
 import { BrokerClient, BrokerServer, FdHandle, changeCredentials } from 'privsep';
+import { isAnonymousName } from '../anonymous-names.js';
 import { LoginVerdict, controlProtocol, monitorProtocol } from '../protocols.js';
 import type { WorkerSpec } from '../master/worker-process.js';
 import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
@@ -69,7 +70,7 @@ function preloginHost(sid: number, onHandover: () => void): SessionHost {
       }
       const { verdict, delayMs } = await answer;
       if (verdict === LoginVerdict.ok) {
-        const anonymous = ['anonymous', 'ftp'].includes(user.toLowerCase());
+        const anonymous = isAnonymousName(user);
         return { ok: true, user: anonymous ? 'ftp' : user, anonymous };
       }
       // delay_failed_login holds back this session only; the master refuses an earlier retry.
