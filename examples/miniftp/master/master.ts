@@ -148,13 +148,14 @@ export class Master {
     this.#startHelper();
     const helper = this.#helper!;
     await helper.broker.catch(async (err: Error) => {
-      await afterOutput(helper.stderr);
+      // What it printed before it died comes first.
+      await withinASecond(helper.stderr.ended);
       throw new Error(`the helper (uid ${c.helper_uid}) did not start: ${err.message}`);
     });
     const prelogin = this.#startWorker('prelogin', this.#nopriv);
     this.#prelogin = prelogin;
     await prelogin.control.catch(async (err: Error) => {
-      await afterOutput(prelogin.stderr);
+      await withinASecond(prelogin.stderr.ended);
       throw new Error(`the pre-login worker (uid ${c.prelogin_uid}) did not start: ${err.message}`);
     });
     this.#supervisor.start();
@@ -509,7 +510,7 @@ export class Master {
         helper.openSession(helperEnd, JSON.stringify(addresses)).catch(async (err: unknown) => {
           // A helper that died meanwhile is replaced, and its successor opens
           // a data channel for every logged-in session, this one included.
-          if (!(await exitsSoon(helperProcess.process))) throw err;
+          if (!(await withinASecond(helperProcess.process.exited))) throw err;
         }),
         userWorker.adoptSession(record.sid, control, workerEnd, state, unread),
       ]);
@@ -548,20 +549,13 @@ function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   }
 }
 
-// Whether `child` has exited, or does within a second (a channel to it can
-// close a moment before its exit is reported).
-async function exitsSoon(child: CredentialedProcess): Promise<boolean> {
+// Whether `event` happens within a second: a child's exit is reported, and
+// its stderr drained, a moment after its channels close.
+async function withinASecond(event: Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const exited = await Promise.race([child.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1000)))]);
+  const happened = await Promise.race([event.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1000)))]);
   clearTimeout(timer);
-  return exited;
-}
-
-// A child that died at start said why on its stderr: copy that first (for a second at most).
-async function afterOutput(stderr: ChildStderr): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([stderr.ended, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
-  clearTimeout(timer);
+  return happened;
 }
 
 function openLog(config: MiniftpConfig): number | null {
