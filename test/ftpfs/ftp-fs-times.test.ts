@@ -10,7 +10,7 @@ import { FtpClientPool } from '../../examples/ftpfs/client/index.js';
 import { FtpFs } from '../../examples/ftpfs/ftp-fs.js';
 import type { RequestContext } from '../../examples/ftpfs/fuse/operations.js';
 import { ROOT_ID } from '../../examples/ftpfs/node-table.js';
-import { basics, closeScriptedPeers, scripted } from '../helpers/scripted-ftp-peer.js';
+import { basics, closeScriptedPeers, replyTransfer, scripted } from '../helpers/scripted-ftp-peer.js';
 
 const closers: Array<() => Promise<void>> = [];
 
@@ -32,11 +32,7 @@ describe('FtpFs: a time the server refuses to set (MFMT 550)', () => {
         void p.passive((data) => data.end(text)).then((port) => p.reply(`229 Entering Extended Passive Mode (|||${port}|)`));
         return;
       }
-      if (verb === 'MLSD') {
-        p.reply('150 here it comes');
-        setTimeout(() => p.reply('226 done'), 20);
-        return;
-      }
+      if (verb === 'MLSD') return replyTransfer(p);
       if (verb === 'MFMT') return p.reply(`550 ${arg.split(' ')[1]} is not retrievable.`);
       p.reply('502 no');
     }));

@@ -1,11 +1,12 @@
 // A real miniftp (master, helper, workers) for integration tests: a
 // temporary configuration, root directory, log and users; stopped and
 // cleaned up afterwards.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { isAlive, waitFor } from './process.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -110,6 +111,21 @@ export async function startMiniftp(settings: Record<string, string | number> = {
       anonymous?.remove();
     },
   };
+}
+
+/**
+ * Runs miniftp with `config` as its file (written in `dir`) until it exits,
+ * as a start that is refused does: its exit status and standard error, in
+ * which the file's path reads CONF.
+ */
+export async function startRefused(dir: string, config: string, env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+  const file = path.join(dir, 'miniftp.conf');
+  fs.writeFileSync(file, config);
+  const result = await promisify(execFile)(process.execPath, [miniftpMain, file], { timeout: 30_000, env: { ...process.env, ...env } }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+  );
+  return { code: result.code, stderr: result.stderr.replaceAll(`${file}:`, 'CONF:') };
 }
 
 export interface TestUser {

@@ -79,6 +79,12 @@ export async function scripted(handle: Handler, greeting: string | null = '220 s
   return result;
 }
 
+/** Answers a transfer command (LIST, MLSD, RETR) whose data the passive connection carries: 150, then 226. */
+export function replyTransfer(peer: Peer): void {
+  peer.reply('150 here it comes');
+  setTimeout(() => peer.reply('226 done'), 20);
+}
+
 /** Answers a login, FEAT (with `features`), TYPE and QUIT; other verbs go to `more`. */
 export function basics(features: string[], more: Handler): Handler {
   return (verb, arg, peer) => {

@@ -4,18 +4,15 @@
 // (the message names the line), and at login when they are local users or
 // became root after the start (the 530 of a wrong password); no worker ever
 // runs with uid 0 or gid 0.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/ftp-clients.js';
-import { miniftpMain, processIdentity, startMiniftp, type RunningMiniftp } from '../helpers/miniftp-server.js';
+import { processIdentity, startMiniftp, startRefused, type RunningMiniftp } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
 import { admin, addUser, removeCreated, setPassword, sha512Crypt, uniqueName } from '../helpers/users.js';
 
-const run = promisify(execFile);
 const PASSWORD = 'root-by-another-name';
 
 async function loginReply(port: number, user: string, password = PASSWORD): Promise<string> {
@@ -56,16 +53,7 @@ describe.skipIf(!requireRoot('miniftp root identities'))('miniftp never runs a s
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** miniftp's exit status and standard error with this configuration file. */
-  async function startWith(config: string): Promise<{ code: number; stderr: string }> {
-    const file = path.join(dir, 'miniftp.conf');
-    fs.writeFileSync(file, config);
-    const result = await run(process.execPath, [miniftpMain, file], { timeout: 30_000 }).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
-    );
-    return { code: result.code, stderr: result.stderr.replace(`${file}:`, 'CONF:') };
-  }
+  const startWith = (config: string) => startRefused(dir, config);
 
   it('refuses to start when a setting or a user_db line names a root alias, naming the line', async () => {
     const asAnonymous = await startWith(`listen_port=0\nanonymous_enable=YES\nftp_username=${rootAlias}\n`);

@@ -1,17 +1,14 @@
 // miniftp refuses a configuration it cannot run with before it starts any
 // process, with one line that names the setting (or user_db line) and why,
 // and exit status 2: as vsftpd does.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { miniftpMain } from '../helpers/miniftp-server.js';
+import { startRefused } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
 import { uniqueName } from '../helpers/users.js';
 
-const run = promisify(execFile);
 
 describe.skipIf(!requireRoot('miniftp start-up errors'))('miniftp start-up errors', () => {
   let dir: string;
@@ -24,15 +21,10 @@ describe.skipIf(!requireRoot('miniftp start-up errors'))('miniftp start-up error
 
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  // Runs miniftp with `config` as its file (and `env` added to its environment).
+  // Runs miniftp with `config` after two lines of its own (and `env` added to its environment).
   async function start(config: string, env: Record<string, string> = {}): Promise<{ code: number; lines: string[] }> {
-    const file = path.join(dir, 'miniftp.conf');
-    fs.writeFileSync(file, `listen_address=127.0.0.1\nlisten_port=0\n${config}`);
-    const result = await run(process.execPath, [miniftpMain, file], { timeout: 30_000, env: { ...process.env, ...env } }).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
-    );
-    return { code: result.code, lines: result.stderr.replaceAll(`${file}:`, 'CONF:').trim().split('\n') };
+    const { code, stderr } = await startRefused(dir, `listen_address=127.0.0.1\nlisten_port=0\n${config}`, env);
+    return { code, lines: stderr.trim().split('\n') };
   }
 
   it('anonymous_enable=YES with an ftp_username that has no account', async () => {

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FtpClient, FtpTransport } from '../../../examples/ftpfs/client/index.js';
 import { openDataConnection } from '../../../examples/ftpfs/client/data-connection.js';
-import { basics, closeScriptedPeers, scripted } from '../../helpers/scripted-ftp-peer.js';
+import { basics, closeScriptedPeers, replyTransfer, scripted } from '../../helpers/scripted-ftp-peer.js';
 
 afterEach(closeScriptedPeers);
 
@@ -42,11 +42,7 @@ describe('FtpClient against a scripted peer', () => {
         void p.passive((data) => data.end(text)).then((port) => p.reply(`229 Entering Extended Passive Mode (|||${port}|)`));
         return;
       }
-      if (verb === 'MLSD') {
-        p.reply('150 here it comes');
-        setTimeout(() => p.reply('226 done'), 20);
-        return;
-      }
+      if (verb === 'MLSD') return replyTransfer(p);
       p.reply('502 no');
     }));
     const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
@@ -93,11 +89,7 @@ describe('FtpClient against a scripted peer', () => {
         void p.passive((data) => data.end(MLSD_TEXT)).then((port) => p.reply(`227 Entering Passive Mode (127,0,0,1,${port >> 8},${port & 255}).`));
         return;
       }
-      if (verb === 'MLSD') {
-        p.reply('150 here it comes');
-        setTimeout(() => p.reply('226 done'), 20);
-        return;
-      }
+      if (verb === 'MLSD') return replyTransfer(p);
       p.reply('502 no');
     }));
     const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
