@@ -4,7 +4,8 @@
 // theft). Privileged side: look for suitable paranoia in this file.
 import { BrokerServer, TcpListener, connectTcp, type FdHandle } from 'privsep';
 import { sameAddress } from '../../ftp/index.js';
-import { dataProtocol, type HelperSettings, type SessionAddresses } from './protocols.js';
+import type { HelperSettings } from '../config-table.js';
+import { dataProtocol, type SessionAddresses } from './protocols.js';
 
 function refused(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -36,7 +37,7 @@ export class DataSession {
     this.#closeListener();
     const { pasvMinPort, pasvMaxPort } = this.#settings;
     const host = this.#addresses.localAddress;
-    this.#listenerDeadline = Date.now() + this.#settings.acceptTimeoutMs;
+    this.#listenerDeadline = Date.now() + this.#settings.acceptTimeout * 1000;
     if (pasvMinPort === 0 && pasvMaxPort === 0) {
       this.#listener = new TcpListener({ host, port: 0, backlog: 1 });
       return this.#listener.port;
@@ -93,7 +94,7 @@ export class DataSession {
       port,
       localAddress: this.#addresses.localAddress,
       localPort: this.#settings.connectFromPort20 ? this.#settings.ftpDataPort : 0,
-      timeoutMs: this.#settings.connectTimeoutMs,
+      timeoutMs: this.#settings.connectTimeout * 1000,
     });
   }
 

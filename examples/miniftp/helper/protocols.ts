@@ -35,18 +35,6 @@ export const dataProtocol = defineProtocol({
   },
 });
 
-/** The helper's settings, from the master's configuration. */
-export interface HelperSettings {
-  pasvMinPort: number;
-  pasvMaxPort: number;
-  pasvPromiscuous: boolean;
-  portPromiscuous: boolean;
-  connectFromPort20: boolean;
-  ftpDataPort: number;
-  acceptTimeoutMs: number;
-  connectTimeoutMs: number;
-}
-
 /** Where a session's client is, as the master saw it when it accepted the control connection. */
 export interface SessionAddresses {
   clientAddress: string;

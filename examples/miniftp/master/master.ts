@@ -14,10 +14,10 @@ import {
   Acceptor, BrokerClient, FdHandle, localAddress, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, decodePeer,
   type AcceptedConnection, type Broker, type CredentialedProcess,
 } from 'privsep';
-import type { MiniftpConfig } from '../config-table.js';
+import { helperSettings, type MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
-import { helperControlProtocol, type HelperSettings, type SessionAddresses } from '../helper/protocols.js';
+import { helperControlProtocol, type SessionAddresses } from '../helper/protocols.js';
 import { LoginVerdict, type WorkerIdentity } from '../protocols.js';
 import { rootIdsReason } from '../root-ids.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
@@ -208,14 +208,8 @@ export class Master {
     }
     stderr.childEnd.close();
     stderr.forward(`helper ${proc.pid}`);
-    const settings: HelperSettings = {
-      pasvMinPort: c.pasv_min_port, pasvMaxPort: c.pasv_max_port,
-      pasvPromiscuous: c.pasv_promiscuous, portPromiscuous: c.port_promiscuous,
-      connectFromPort20: c.connect_from_port_20, ftpDataPort: c.ftp_data_port,
-      acceptTimeoutMs: c.accept_timeout * 1000, connectTimeoutMs: c.connect_timeout * 1000,
-    };
     const broker = BrokerClient.connect(mine, helperControlProtocol, { timeout: 30_000 }).then(async (b) => {
-      await b.configure(JSON.stringify(settings));
+      await b.configure(JSON.stringify(helperSettings(c)));
       return b;
     });
     const helper: HelperProcess = { process: proc, broker, connected: null, stderr };
