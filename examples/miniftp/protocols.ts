@@ -10,12 +10,13 @@ export const monitorProtocol = defineProtocol({
   version: 1,
   requests: {
     /**
-     * Starts the check of USER/PASS for session `sid` and answers at once; the
-     * verdict comes later as the control table's loginVerdict. BAD when no
-     * check may start: ECONNABORTED after max_login_fails, EBUSY while a
-     * check of the session runs, EAGAIN before its failed-login delay passed.
+     * Starts the check of USER/PASS for session `sid` and answers at once
+     * with a LoginStart; after `checking` the verdict comes later as the
+     * control table's loginVerdict. Errors only for a worker that breaks the
+     * rules: ESRCH (not its session), EALREADY (logged in), EBUSY (a check of
+     * the session runs).
      */
-    login: { id: 1, args: ['int', 'buf', 'buf'], reply: ['result'], phase: 'prelogin' },
+    login: { id: 1, args: ['int', 'buf', 'buf'], reply: ['result', 'int'], phase: 'prelogin' },
     /** After a good login: the control connection, the session state (JSON) and the bytes read but not handled. */
     handover: { id: 2, args: ['int', 'fd', 'buf', 'buf'], reply: ['result'], phase: 'prelogin' },
     /** The session ended in this worker. */
@@ -46,6 +47,16 @@ export const controlProtocol = defineProtocol({
     stats: { id: 6, args: [], reply: ['result', 'buf'] },
   },
 });
+
+/** The answer to a login request, as its reply carries it. */
+export const LoginStart = {
+  /** The check runs: its verdict comes as loginVerdict. */
+  checking: 0,
+  /** No check: asked before the failed-login delay passed, which counts as a failure; 530 now. */
+  refused: 1,
+  /** No check, for the last time (max_login_fails reached): 530, then close. */
+  refusedLast: 2,
+} as const;
 
 /** The verdict of a login check, as loginVerdict carries it. */
 export const LoginVerdict = {

@@ -18,7 +18,7 @@ import { helperSettings, type MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
 import { helperControlProtocol, type SessionAddresses } from '../helper/protocols.js';
-import { LoginVerdict, type WorkerIdentity } from '../protocols.js';
+import { LoginStart, LoginVerdict, type WorkerIdentity } from '../protocols.js';
 import { rootIdsReason } from '../root-ids.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
@@ -413,14 +413,15 @@ export class Master {
         if (record.stage !== 'prelogin') throw failure('EALREADY', 'login already done');
         if (record.checking) throw failure('EBUSY', 'a login check of this session is running');
         const max = this.config.max_login_fails;
-        if (record.loginFails >= max) throw failure('ECONNABORTED', 'too many failed logins');
+        if (record.loginFails >= max) return LoginStart.refusedLast;
         // The worker holds back its 530 for the delay; one that asks again sooner counts a failure.
         if (performance.now() < record.loginNotBefore) {
           record.loginFails++;
-          throw failure(record.loginFails >= max ? 'ECONNABORTED' : 'EAGAIN', 'login again before delay_failed_login passed');
+          return record.loginFails >= max ? LoginStart.refusedLast : LoginStart.refused;
         }
         record.checking = true;
         void this.#checkLogin(record, self(), user.toString(), password.toString());
+        return LoginStart.checking;
       },
       answerHandover: (sid: number, control, state: Buffer, unread: Buffer) => {
         const record = owned(sid);
