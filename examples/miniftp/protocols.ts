@@ -3,6 +3,7 @@
 // session over are pre-login only); the control table is what the master
 // tells a worker.
 import { defineProtocol } from 'privsep';
+import type { MiniftpConfig } from './config-table.js';
 
 /** worker -> master, on the worker's fd 3. */
 export const monitorProtocol = defineProtocol({
@@ -79,4 +80,14 @@ export interface WorkerIdentity {
   /** The session's first directory, inside the chroot when there is one. */
   home: string;
   anonymous: boolean;
+}
+
+/** Everything a worker needs to know at start, passed in MINIFTP_WORKER. */
+export interface WorkerSpec {
+  kind: 'prelogin' | 'user';
+  config: MiniftpConfig;
+  /** For a pre-login worker: prelogin_uid, nopriv_user's group and secure_chroot_dir. */
+  identity: WorkerIdentity;
+  /** Run in an empty network namespace (isolate_network). */
+  isolateNetwork: boolean;
 }

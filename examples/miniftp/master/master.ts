@@ -18,7 +18,7 @@ import { helperSettings, type MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
 import { helperControlProtocol, type SessionAddresses } from '../helper/protocols.js';
-import { LoginStart, LoginVerdict, type WorkerIdentity } from '../protocols.js';
+import { LoginStart, LoginVerdict, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import { rootIdsReason } from '../root-ids.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
@@ -28,7 +28,7 @@ import { parseWorkerEvent } from './worker-log-privileged.js';
 import { ChildStderr } from './child-stderr.js';
 import { collectStats, parseHeapStats, type ProcessStats, type StatsSource } from './process-stats.js';
 import { heapStats } from '../heap-stats.js';
-import { LIGHT_NODE_FLAGS, NODE_FLAGS, NULL_STDIN_STDOUT, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
+import { LIGHT_NODE_FLAGS, NODE_FLAGS, NULL_STDIN_STDOUT, WorkerProcess, type MonitorHandlers } from './worker-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 // A user worker with no session left lingers this long for the next login.

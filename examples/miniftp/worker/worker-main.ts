@@ -6,8 +6,7 @@
 // asking the master on the monitor channel (fd 3).
 import { BrokerClient, BrokerServer, FdHandle, changeCredentials } from 'privsep';
 import { isAnonymousName } from '../anonymous-names.js';
-import { LoginStart, LoginVerdict, controlProtocol, monitorProtocol } from '../protocols.js';
-import type { WorkerSpec } from '../master/worker-process.js';
+import { LoginStart, LoginVerdict, controlProtocol, monitorProtocol, type WorkerSpec } from '../protocols.js';
 import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
