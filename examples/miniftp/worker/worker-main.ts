@@ -113,7 +113,7 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
     cwd: identity.home,
     umask: identity.anonymous ? options.anonUmask : options.localUmask,
   });
-  const data = new HelperDataConnector(new FdHandle(dataChannel.release()), options.acceptTimeout * 1000);
+  const data = new HelperDataConnector(new FdHandle(dataChannel.release()));
   dataConnectors.set(sid, data);
   const host: SessionHost = {
     options, data, log: (event) => sendLog(sid, event),
