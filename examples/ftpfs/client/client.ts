@@ -1,7 +1,8 @@
 // FtpClient: the FTP commands over one control connection, one operation at
 // a time: login, directories, renames, sizes and times, listings (MLSD when
-// offered, else LIST -a where honoured, else LIST), downloads and uploads as streams with resume, and a
-// new login when the server ended an idle session. Unprivileged client code.
+// offered, else LIST -a where honoured, else LIST), downloads and uploads as
+// streams with resume, and a new login when the server ended an idle
+// session. Unprivileged client code.
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { FdHandle } from 'privsep';

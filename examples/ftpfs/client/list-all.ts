@@ -11,7 +11,7 @@ export interface ListSupport {
   all?: boolean;
 }
 
-/** The text LIST sends for an argument. */
+/** The text that LIST with this argument sends. */
 export type ListText = (arg: string) => Promise<string>;
 
 // Replies that refuse `-a dir` as a name or an argument rather than fail the transfer.
