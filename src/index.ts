@@ -6,7 +6,15 @@ export {
   ChannelClosedError,
   isErrnoError,
   abortError,
+  errnoError,
+  refusal,
+  invalidArgType,
+  invalidArgValue,
+  outOfRange,
+  ERROR_CODES,
   type ErrnoError,
+  type ErrnoDetails,
+  type PrivsepErrorCode,
 } from './errors.js';
 export { FdHandle, type FdKind } from './fd/fd-handle.js';
 export { type Sendable } from './fd/sendable.js';

@@ -125,7 +125,7 @@ function checkPort(port: number): void {
 function ipv4Of(host: string): string {
   const normal = normalizeAddress(host);
   if (normal === null || addressFamily(host) !== 'IPv4') {
-    throw invalidArgValue('host', 'must be an IPv4 address', host);
+    throw invalidArgValue('host', host, 'must be an IPv4 address');
   }
   return normal;
 }
@@ -202,7 +202,7 @@ export function encodeEprt(host: string, port: number): string {
   const family = addressFamily(host);
   const normal = normalizeAddress(host);
   if (family === null || normal === null) {
-    throw invalidArgValue('host', 'must be an IP address', host);
+    throw invalidArgValue('host', host, 'must be an IP address');
   }
   return `|${familyNumber[family]}|${normal}|${port}|`;
 }

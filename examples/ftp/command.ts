@@ -107,7 +107,7 @@ export class CommandLineSplitter {
       this.#discarding = options.state.discarding;
       this.#interrupted = options.state.interrupted;
       if (this.push(options.state.partial).length > 0) {
-        throw invalidArgValue('state', 'must not hold a complete line', options.state.partial.length);
+        throw invalidArgValue('state', options.state.partial.length, 'must not hold a complete line');
       }
     }
   }

@@ -1,6 +1,10 @@
-// The error classes of the FTP protocol layer, shared by server and client,
-// and builders of argument errors shaped like Node's. Pure: no I/O, no import
-// from the privsep library, so the codecs stay testable alone.
+// The error classes of the FTP protocol layer, shared by server and client.
+// Pure: no I/O; of the privsep library it takes only the builders of
+// Node-shaped argument errors ('privsep/errors', which loads no addon), so
+// the codecs stay testable alone.
+import { outOfRange } from 'privsep/errors';
+
+export { invalidArgValue, outOfRange } from 'privsep/errors';
 
 /**
  * An FTP reply that reports a failure, as the client sees it. `code` is the
@@ -59,18 +63,6 @@ export class FtpSyntaxError extends Error {
     this.code = code;
     this.replyCode = replyCode;
   }
-}
-
-/** RangeError with code ERR_OUT_OF_RANGE, worded as Node words it. */
-export function outOfRange(name: string, range: string, actual: unknown): RangeError {
-  const message = `The value of "${name}" is out of range. It must be ${range}. Received ${String(actual)}`;
-  return Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' });
-}
-
-/** TypeError with code ERR_INVALID_ARG_VALUE, worded as Node words it. */
-export function invalidArgValue(name: string, why: string, actual: unknown): TypeError {
-  const message = `The argument '${name}' ${why}. Received ${typeof actual === 'string' ? excerpt(actual) : String(actual)}`;
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' });
 }
 
 /** Checks an integer limit option; returns it, or `fallback` when undefined. */

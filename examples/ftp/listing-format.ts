@@ -247,7 +247,7 @@ export function mlsxTypeOfMode(mode: number): MlsxType {
  */
 export function formatMlsxLine(entry: MlsxEntry, facts: readonly MlsxFact[] = MLSX_FACTS): string {
   if (entry.perm !== undefined && !/^[acdeflmprw]*$/.test(entry.perm)) {
-    throw invalidArgValue('perm', 'must hold only the letters acdeflmprw', entry.perm);
+    throw invalidArgValue('perm', entry.perm, 'must hold only the letters acdeflmprw');
   }
   const values: Record<MlsxFact, string | undefined> = {
     type: entry.type,

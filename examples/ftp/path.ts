@@ -35,7 +35,7 @@ export function resolvePath(cwd: string, arg: string): string {
 
 function checkRoot(root: string): string {
   if (typeof root !== 'string' || !root.startsWith('/') || root.includes('\0')) {
-    throw invalidArgValue('root', 'must be an absolute path without NUL bytes', root);
+    throw invalidArgValue('root', root, 'must be an absolute path without NUL bytes');
   }
   const normal = path.posix.normalize(root);
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;

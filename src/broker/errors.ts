@@ -11,11 +11,14 @@ import { PrivsepError } from '../errors.js';
  * boundary.
  */
 export class BrokerError extends PrivsepError {
+  override readonly code: string;
   readonly request: string;
   readonly errno: number | undefined;
   constructor(request: string, code: string, errno: number) {
     const text = errno !== 0 ? getSystemErrorMap().get(errno)?.[1] : undefined;
-    super(code, `broker request ${request} refused: ${code}${text ? `: ${text}` : ''}`);
+    super('ERR_PRIVSEP_HANDLER_FAILED', `broker request ${request} refused: ${code}${text ? `: ${text}` : ''}`);
+    // The peer's code, whatever it is: an errno name, one of ERROR_CODES, or the application's own.
+    this.code = code;
     this.request = request;
     this.errno = errno !== 0 ? errno : undefined;
   }

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Channel, type Message } from '../fd/channel.js';
 import type { FdHandle } from '../fd/fd-handle.js';
 import { type Sendable, closeSent, fdOf } from '../fd/sendable.js';
-import { ChannelClosedError, ProtocolError, UnpermittedRequestError, checkInteger, invalidArgType, isErrnoError } from '../errors.js';
+import { ChannelClosedError, ProtocolError, UnpermittedRequestError, checkInteger, invalidArgType, invalidArgValue, isErrnoError } from '../errors.js';
 import { DEFAULT_MAX_BUF_BYTES } from './items.js';
 import { badResultOf } from './codes.js';
 import { checkHello, encodeHello } from './hello.js';
@@ -136,7 +136,7 @@ export class BrokerServer<T extends RequestTable = RequestTable> extends EventEm
     const expected = new Set(this.#compiled.requests.map((r) => r.handlerName));
     for (const key of Object.keys(table)) {
       if (!expected.has(key)) {
-        throw Object.assign(new TypeError(`The "handlers" argument has ${key}, but the ${this.#compiled.name} table declares no request for it`), { code: 'ERR_INVALID_ARG_VALUE' });
+        throw invalidArgValue('handlers', key, `names a handler the ${this.#compiled.name} table declares no request for`);
       }
     }
     for (const request of this.#compiled.requests) {

@@ -53,7 +53,7 @@ export class FdPoller {
   /** Starts (or changes) the watch. @throws EBADF once closed; ERR_INVALID_ARG_TYPE for unknown events */
   start(events: PollEvents = 'readable'): this {
     const mask = eventMask(events);
-    if (!this.#watcher) throw errnoError(-9, 'uv_poll_start');
+    if (!this.#watcher) throw errnoError('EBADF', 'uv_poll_start');
     this.#watcher.start(mask);
     return this;
   }
@@ -128,7 +128,7 @@ export function whenReady<T>(fd: number | FdHandle, events: PollEvents, attempt:
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.timeoutMs !== undefined) {
       const syscall = options.syscall ?? 'poll';
-      timer = setTimeout(() => finish(Object.assign(new Error(`ETIMEDOUT: connection timed out, ${syscall}`), { code: 'ETIMEDOUT', errno: -110, syscall })), options.timeoutMs);
+      timer = setTimeout(() => finish(errnoError('ETIMEDOUT', syscall)), options.timeoutMs);
     }
     poller = new FdPoller(fd, (err, ready) => (err ? finish(err) : check(ready)));
     poller.start(events);

@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { FileHandle } from 'node:fs/promises';
 import { FdHandle } from './fd-handle.js';
 import { native } from '../native.js';
-import { checkFd, invalidArgType } from '../errors.js';
+import { checkFd, errnoError, invalidArgType } from '../errors.js';
 
 /** Anything whose fd can travel in a message. */
 export type Sendable = number | FdHandle | net.Socket | net.Server | FileHandle;
@@ -24,9 +24,8 @@ export function fdOf(value: Sendable, name = 'fd'): number {
   if (value instanceof net.Socket || value instanceof net.Server) {
     const fd = (value as unknown as HandleWithFd)._handle?.fd;
     if (typeof fd !== 'number' || fd < 0) {
-      throw Object.assign(new Error(`EBADF: bad file descriptor, ${name} has no open fd`), {
-        code: 'EBADF', errno: -9, syscall: 'sendmsg',
-      });
+      // The socket was closed: as sendmsg would say of a closed fd.
+      throw errnoError('EBADF', 'sendmsg');
     }
     return fd;
   }

@@ -104,6 +104,6 @@ export function remoteAddress(fd: number | FdHandle): PeerAddress {
 }
 
 function inetAddress(address: ReturnType<typeof native.getsockname>): PeerAddress {
-  if (address.family !== 'IPv4' && address.family !== 'IPv6') throw errnoError(-22, 'getsockname');
+  if (address.family !== 'IPv4' && address.family !== 'IPv6') throw errnoError('EINVAL', 'getsockname');
   return { family: address.family, address: address.address, port: address.port };
 }

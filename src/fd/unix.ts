@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { native, type NativeFdWatcher } from '../native.js';
-import { invalidArgType } from '../errors.js';
+import { errnoError, invalidArgType } from '../errors.js';
 import { Channel, type ChannelOptions } from './channel.js';
 import { type UnixSocketType, socketTypeOf } from './socketpair.js';
 
@@ -120,9 +120,7 @@ export async function connectUnix(address: string, options: UnixAddressOptions &
   try {
     for (let pause = 1; !native.connectUnix(fd, path, abstract); pause = Math.min(pause * 2, 100)) {
       if (Date.now() >= deadline) {
-        throw Object.assign(new Error(`EAGAIN: resource temporarily unavailable, connect ${address}`), {
-          code: 'EAGAIN', errno: -11, syscall: 'connect',
-        });
+        throw errnoError('EAGAIN', 'connect', { path: address });
       }
       await new Promise((resolve) => setTimeout(resolve, pause));
     }

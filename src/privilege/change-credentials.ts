@@ -4,7 +4,6 @@
 // every thread and that there is no way back. Privileged side: look for
 // suitable paranoia in this file.
 import fs from 'node:fs';
-import os from 'node:os';
 import { native, type NativeThreadStep } from '../native.js';
 import { PrivsepError, errnoError, invalidArgType, invalidArgValue, isErrnoError } from '../errors.js';
 import { checkGroups, checkOptionNames, optionalBoolean, optionalPath } from './options.js';
@@ -204,7 +203,7 @@ function hex(mask: bigint): string {
 }
 
 function checkDirectory(dir: string): void {
-  if (!fs.statSync(dir).isDirectory()) throw errnoError(-os.constants.errno.ENOTDIR, 'chdir');
+  if (!fs.statSync(dir).isDirectory()) throw errnoError('ENOTDIR', 'chdir', { path: dir });
 }
 
 function planLimits(rlimits: ChangeCredentialsOptions['rlimits']): Array<[ResourceLimitName, number, number]> {

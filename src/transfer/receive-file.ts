@@ -4,7 +4,7 @@
 // per fd), and the file must not be open with O_APPEND (splice refuses it:
 // pass the end of the file as `start` instead).
 import { native } from '../native.js';
-import { checkFd, checkInteger } from '../errors.js';
+import { checkFd, checkInteger, errnoError } from '../errors.js';
 import { TransferPump, type PumpOptions } from './transfer-pump.js';
 
 export interface ReceiveFileOptions extends PumpOptions {
@@ -36,7 +36,7 @@ export async function receiveFile(socketFd: number, fileFd: number, options: Rec
       // The pipe now holds n bytes: all of them go to the file.
       for (let left = n; left > 0; ) {
         const m = native.splice(pipeRead, -1, fileFd, offset, left);
-        if (m <= 0) throw Object.assign(new Error('EIO: i/o error, splice'), { code: 'EIO', errno: -5, syscall: 'splice' });
+        if (m <= 0) throw errnoError('EIO', 'splice');
         offset += m;
         left -= m;
       }

@@ -2,14 +2,10 @@
 // worker asks for, and trusts nothing it says. The client's address comes
 // from the master; every peer is checked against it (no FTP bounce, no PASV
 // theft). Privileged side: look for suitable paranoia in this file.
-import { BrokerServer, TcpListener, connectTcp, type FdHandle } from 'privsep';
+import { BrokerServer, connectTcp, refusal, TcpListener, type FdHandle } from 'privsep';
 import { sameAddress } from '../../ftp/index.js';
 import type { HelperSettings } from '../config-table.js';
 import { dataProtocol, type SessionAddresses } from './protocols.js';
-
-function refused(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
 
 // vsftpd picks passive ports at random in the range and tries a few.
 const PASV_BIND_TRIES = 64;
@@ -54,7 +50,7 @@ export class DataSession {
         lastError = err;
       }
     }
-    throw lastError ?? refused('EADDRINUSE', 'no free passive port');
+    throw lastError ?? refusal('EADDRINUSE', 'no free passive port');
   }
 
   // accept_timeout is enforced here, where the listener is. The worker asks
@@ -63,21 +59,21 @@ export class DataSession {
   // is taken, PASV comes again, or accept_timeout has passed since PASV.
   async #pasvAccept(waitMs: number): Promise<FdHandle> {
     const listener = this.#listener;
-    if (!listener) throw refused('ENOTCONN', 'no passive listener: PASV first');
+    if (!listener) throw refusal('ENOTCONN', 'no passive listener: PASV first');
     const left = this.#listenerDeadline - Date.now();
     if (left <= 0) {
       this.#closeListener();
-      throw refused('ETIMEDOUT', 'accept_timeout passed');
+      throw refusal('ETIMEDOUT', 'accept_timeout passed');
     }
     let taken: { fd: FdHandle; peer: { address: string } };
     try {
       taken = await listener.accept({ timeoutMs: Math.max(1, Math.min(waitMs, left)) });
     } catch (err) {
       if ((err as { code?: string }).code !== 'ETIMEDOUT') this.#closeListener();
-      else if (Date.now() < this.#listenerDeadline) throw refused('EAGAIN', 'no connection yet');
+      else if (Date.now() < this.#listenerDeadline) throw refusal('EAGAIN', 'no connection yet');
       else {
         this.#closeListener();
-        throw refused('ETIMEDOUT', 'accept_timeout passed');
+        throw refusal('ETIMEDOUT', 'accept_timeout passed');
       }
       throw err;
     }
@@ -86,15 +82,15 @@ export class DataSession {
     // Someone else raced the client to the port: refuse them and fail this
     // transfer, as vsftpd does.
     taken.fd.close();
-    throw refused('EACCES', `passive data connection from ${taken.peer.address}, not the client`);
+    throw refusal('EACCES', `passive data connection from ${taken.peer.address}, not the client`);
   }
 
   async #portConnect(address: string, port: number): Promise<FdHandle> {
     if (!this.#settings.portPromiscuous) {
-      if (!sameAddress(address, this.#addresses.clientAddress)) throw refused('EACCES', 'PORT to an address that is not the client');
-      if (port < 1024) throw refused('EACCES', 'PORT to a privileged port');
+      if (!sameAddress(address, this.#addresses.clientAddress)) throw refusal('EACCES', 'PORT to an address that is not the client');
+      if (port < 1024) throw refusal('EACCES', 'PORT to a privileged port');
     }
-    if (port < 1 || port > 65535) throw refused('EINVAL', 'bad port');
+    if (port < 1 || port > 65535) throw refusal('EINVAL', 'bad port');
     return connectTcp({
       host: address,
       port,

@@ -3,7 +3,7 @@
 // CAP_NET_BIND_SERVICE, not dumpable, before it reads its control channel on
 // fd 3; then serves that channel and one data channel per logged-in session.
 // Privileged side (a capability).
-import { BrokerServer, changeCredentials, type FdHandle } from 'privsep';
+import { BrokerServer, changeCredentials, refusal, type FdHandle } from 'privsep';
 import { DataSession } from './data-session-privileged.js';
 import { heapStats } from '../heap-stats.js';
 import type { HelperSettings } from '../config-table.js';
@@ -23,17 +23,17 @@ function parseJson<T>(buf: Buffer, what: string): T {
   try {
     return JSON.parse(buf.toString()) as T;
   } catch {
-    throw Object.assign(new Error(`malformed ${what}`), { code: 'EINVAL' });
+    throw refusal('EINVAL', `malformed ${what}`);
   }
 }
 
 const control = new BrokerServer(3, helperControlProtocol, {
   answerConfigure: (json: Buffer) => {
-    if (settings) throw Object.assign(new Error('already configured'), { code: 'EALREADY' });
+    if (settings) throw refusal('EALREADY', 'already configured');
     settings = parseJson<HelperSettings>(json, 'settings');
   },
   answerOpenSession: (channel: FdHandle, json: Buffer) => {
-    if (!settings) throw Object.assign(new Error('not configured'), { code: 'EINVAL' });
+    if (!settings) throw refusal('EINVAL', 'not configured');
     new DataSession(channel, settings, parseJson<SessionAddresses>(json, 'session addresses'));
   },
   answerPing: () => {},

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { FdHandle } from 'privsep';
+import { refusal } from 'privsep';
 
 const fchown = promisify(fs.fchown);
 const fchmod = promisify(fs.fchmod);
@@ -15,10 +16,6 @@ export interface UploadOwner {
   mode: number;
 }
 
-function refused(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
 /**
  * Makes `file` owner's, with owner's mode; the group stays (as vsftpd).
  * A file that is the owner's already is left as it is.
@@ -26,9 +23,9 @@ function refused(code: string, message: string): Error {
  */
 export async function giveUpload(file: FdHandle, uploaderUid: number, owner: UploadOwner): Promise<void> {
   const stats = file.stat();
-  if (!stats.isFile()) throw refused('EINVAL', 'chown_uploads: not a regular file');
+  if (!stats.isFile()) throw refusal('EINVAL', 'chown_uploads: not a regular file');
   if (stats.uid === owner.uid) return;
-  if (stats.uid !== uploaderUid) throw refused('EPERM', `chown_uploads: the file belongs to uid ${stats.uid}, not to the anonymous user`);
+  if (stats.uid !== uploaderUid) throw refusal('EPERM', `chown_uploads: the file belongs to uid ${stats.uid}, not to the anonymous user`);
   // chown first: it clears set-id bits, and afterwards the uploader cannot change the mode back.
   await fchown(file.fd, owner.uid, -1);
   await fchmod(file.fd, owner.mode);

@@ -10,10 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import {
-  Acceptor, BrokerClient, FdHandle, localAddress, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, decodePeer,
-  type AcceptedConnection, type Broker, type CredentialedProcess,
-} from 'privsep';
+import { Acceptor, BrokerClient, decodePeer, FdHandle, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, type AcceptedConnection, type Broker, type CredentialedProcess } from 'privsep';
 import { helperSettings, type MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
@@ -57,10 +54,6 @@ function refuse(fd: number, reply: string): void {
     // The client is gone already.
   }
   handle.close();
-}
-
-function failure(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
 }
 
 export interface MasterOptions {
@@ -188,7 +181,7 @@ export class Master {
     const ids = this.#helperIds!;
     // The last guard, as for workers: start-up checks refuse these first.
     const rootIds = rootIdsReason(ids);
-    if (rootIds !== null) throw failure('EPERM', `refusing to start the helper: ${rootIds}`);
+    if (rootIds !== null) throw refusal('EPERM', `refusing to start the helper: ${rootIds}`);
     const stderr = new ChildStderr();
     let proc: CredentialedProcess;
     try {
@@ -377,7 +370,7 @@ export class Master {
     for (let attempt = 1; ; attempt++) {
       const prelogin = this.#prelogin;
       try {
-        if (!prelogin) throw failure('ESRCH', 'no pre-login worker');
+        if (!prelogin) throw refusal('ESRCH', 'no pre-login worker');
         record.workerPid = prelogin.pid;
         prelogin.sessions.add(record.sid);
         await (await prelogin.control).newSession(record.sid, control, JSON.stringify(addresses));
@@ -404,14 +397,14 @@ export class Master {
   #monitorHandlers(self: () => WorkerProcess): MonitorHandlers {
     const owned = (sid: number): SessionRecord => {
       const record = this.#sessions.get(sid);
-      if (!record || record.workerPid !== self().pid) throw failure('ESRCH', `session ${sid} is not this worker's`);
+      if (!record || record.workerPid !== self().pid) throw refusal('ESRCH', `session ${sid} is not this worker's`);
       return record;
     };
     return {
       answerLogin: (sid: number, user: Buffer, password: Buffer) => {
         const record = owned(sid);
-        if (record.stage !== 'prelogin') throw failure('EALREADY', 'login already done');
-        if (record.checking) throw failure('EBUSY', 'a login check of this session is running');
+        if (record.stage !== 'prelogin') throw refusal('EALREADY', 'login already done');
+        if (record.checking) throw refusal('EBUSY', 'a login check of this session is running');
         const max = this.config.max_login_fails;
         if (record.loginFails >= max) return LoginStart.refusedLast;
         // The worker holds back its 530 for the delay; one that asks again sooner counts a failure.
@@ -426,8 +419,8 @@ export class Master {
       answerHandover: (sid: number, control, state: Buffer, unread: Buffer) => {
         const record = owned(sid);
         const identity = record.approved;
-        if (record.stage !== 'approved' || !identity) throw failure('EACCES', 'handover without a good login');
-        if (!isConnectionOf(control, record)) throw failure('EBADF', `the fd handed over is not the control connection of session ${sid}`);
+        if (record.stage !== 'approved' || !identity) throw refusal('EACCES', 'handover without a good login');
+        if (!isConnectionOf(control, record)) throw refusal('EBADF', `the fd handed over is not the control connection of session ${sid}`);
         record.approved = null;
         record.stage = 'moving';
         record.workerPid = null;
@@ -441,8 +434,8 @@ export class Master {
       answerChownUpload: async (sid: number, file: FdHandle) => {
         const record = owned(sid);
         const identity = self().spec.identity;
-        if (record.stage !== 'postlogin' || !identity.anonymous) throw failure('EACCES', 'chown_uploads applies to anonymous sessions only');
-        if (!this.#uploadOwner) throw failure('EACCES', 'chown_uploads is not set');
+        if (record.stage !== 'postlogin' || !identity.anonymous) throw refusal('EACCES', 'chown_uploads applies to anonymous sessions only');
+        if (!this.#uploadOwner) throw refusal('EACCES', 'chown_uploads is not set');
         await giveUpload(file, identity.uid, this.#uploadOwner);
       },
       answerLog: (sid: number, json: Buffer) => {

@@ -3,12 +3,13 @@
 // only known event types with fields of the right kind get through; the time
 // is the master's and the client address is the master's record of it.
 import type { SessionLogEvent } from '../session/index.js';
+import { refusal } from 'privsep';
 
 // Longer fields are cut: a line stays a line, not a way to fill the disk.
 const MAX_FIELD_CHARS = 4096;
 
 function invalid(message: string): Error {
-  return Object.assign(new Error(`log event from a worker: ${message}`), { code: 'EINVAL' });
+  return refusal('EINVAL', `log event from a worker: ${message}`);
 }
 
 type Fields = Record<string, unknown>;

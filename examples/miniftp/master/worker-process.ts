@@ -6,10 +6,7 @@
 // channel). Privileged side.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  BrokerClient, BrokerServer, socketPair, spawnWithCredentials,
-  type Broker, type CredentialedProcess, type ServerHandlers,
-} from 'privsep';
+import { BrokerClient, BrokerServer, refusal, socketPair, spawnWithCredentials, type Broker, type CredentialedProcess, type ServerHandlers } from 'privsep';
 import { controlProtocol, monitorProtocol, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import { ChildStderr } from './child-stderr.js';
 import { gcExposed } from '../heap-stats.js';
@@ -61,7 +58,7 @@ export class WorkerProcess {
   constructor(spec: WorkerSpec, handlers: MonitorHandlers, script = workerMain) {
     const rootIds = rootIdsReason(spec.identity);
     if (rootIds !== null) {
-      throw Object.assign(new Error(`refusing to start a ${spec.kind} worker for ${JSON.stringify(spec.identity.user)}: ${rootIds}`), { code: 'EPERM' });
+      throw refusal('EPERM', `refusing to start a ${spec.kind} worker for ${JSON.stringify(spec.identity.user)}: ${rootIds}`);
     }
     this.spec = spec;
     const [monitorEnd, monitorTheirs] = socketPair();

@@ -1,6 +1,7 @@
 // The settings the session engine reads: those of the configuration table
 // that name the engine, with the table's defaults, and a few of its own.
 import { engineSettingsFromTable, type EngineSettingsFromTable } from '../config-table.js';
+import { invalidArgValue, outOfRange } from 'privsep';
 
 /** Looks up user and group names for LIST when ids are shown by name. */
 export interface IdNameLookup {
@@ -56,20 +57,18 @@ const nonNegative: ReadonlyArray<keyof EngineOptions> = [
  */
 export function engineOptions(overrides: Partial<EngineOptions> = {}): EngineOptions {
   const options: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...overrides };
-  const range = (name: string, value: number, what: string) =>
-    Object.assign(new RangeError(`The value of "${name}" is out of range. It must be ${what}. Received ${value}`), { code: 'ERR_OUT_OF_RANGE' });
   for (const name of nonNegative) {
     const value = options[name] as number;
-    if (!Number.isInteger(value) || value < 0) throw range(name, value, 'an integer >= 0');
+    if (!Number.isInteger(value) || value < 0) throw outOfRange(name, 'an integer >= 0', value);
   }
   for (const name of ['fileOpenMode', 'localUmask', 'anonUmask'] as const) {
-    if (!Number.isInteger(options[name]) || options[name] < 0 || options[name] > 0o777) throw range(name, options[name], 'an integer 0..0o777');
+    if (!Number.isInteger(options[name]) || options[name] < 0 || options[name] > 0o777) throw outOfRange(name, 'an integer 0..0o777', options[name]);
   }
   if (!Number.isInteger(options.maxCommandLineBytes) || options.maxCommandLineBytes < 512) {
-    throw range('maxCommandLineBytes', options.maxCommandLineBytes, 'an integer >= 512');
+    throw outOfRange('maxCommandLineBytes', 'an integer >= 512', options.maxCommandLineBytes);
   }
   if (options.root !== null && (typeof options.root !== 'string' || !options.root.startsWith('/') || options.root.includes('\0'))) {
-    throw Object.assign(new TypeError(`The option "root" must be an absolute path. Received ${String(options.root)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue('root', options.root, 'must be an absolute path');
   }
   return options;
 }

@@ -14,6 +14,7 @@ import { SessionFs } from './session-fs.js';
 import type { LoginAnswer, SessionHost, SessionLogEvent } from './session-host.js';
 import { newSessionState, type SessionState } from './session-state.js';
 import { Transfer, type TransferDirection } from './transfer.js';
+import { invalidArgValue } from 'privsep';
 
 // Commands read ahead while a transfer runs; beyond this, reading waits.
 const MAX_QUEUED = 64;
@@ -60,7 +61,7 @@ export class FtpSession implements SessionContext {
    */
   constructor(control: net.Socket, host: SessionHost, phase: SessionPhase, state?: SessionState, unread?: Buffer) {
     if (phase === 'postlogin' && !state?.loggedIn) {
-      throw Object.assign(new TypeError('a postlogin session needs the state of a logged-in session'), { code: 'ERR_INVALID_ARG_VALUE' });
+      throw invalidArgValue('state', state?.loggedIn, 'must be the state of a logged-in session for a postlogin session');
     }
     this.host = host;
     this.options = host.options;

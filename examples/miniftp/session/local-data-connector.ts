@@ -2,7 +2,7 @@
 // nobody helper's peer checks: for single-process runs (tests, benchmarks,
 // a server started without root). In the real server the worker has no
 // network and the helper makes every socket; this class must not run there.
-import { TcpListener, connectTcp, type FdHandle } from 'privsep';
+import { connectTcp, refusal, TcpListener, type FdHandle } from 'privsep';
 import { sameAddress } from '../../ftp/index.js';
 import type { DataConnector } from './session-host.js';
 
@@ -19,7 +19,7 @@ function timeoutMs(seconds: number): number | undefined {
 }
 
 function refused(why: string): Error {
-  return Object.assign(new Error(`EACCES: permission denied, ${why}`), { code: 'EACCES' });
+  return refusal('EACCES', `EACCES: permission denied, ${why}`);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The per-session bandwidth limit (download_max_rate, upload_max_rate): a
 // token bucket that transfers ask before moving each chunk. Runs in a worker.
-import { abortError } from 'privsep';
+import { abortError, outOfRange } from 'privsep';
 
 /** Options of a {@link RateLimiter}. */
 export interface RateLimiterOptions {
@@ -30,11 +30,11 @@ export class RateLimiter {
    */
   constructor(bytesPerSecond: number, options: RateLimiterOptions = {}) {
     if (!(bytesPerSecond > 0) || !Number.isFinite(bytesPerSecond)) {
-      throw Object.assign(new RangeError(`The value of "bytesPerSecond" is out of range. It must be > 0. Received ${bytesPerSecond}`), { code: 'ERR_OUT_OF_RANGE' });
+      throw outOfRange('bytesPerSecond', '> 0', bytesPerSecond);
     }
     const burst = options.burst ?? Math.min(1 << 20, Math.max(1024, Math.floor(bytesPerSecond / 10)));
     if (!(burst >= 1) || !Number.isFinite(burst)) {
-      throw Object.assign(new RangeError(`The value of "burst" is out of range. It must be >= 1. Received ${burst}`), { code: 'ERR_OUT_OF_RANGE' });
+      throw outOfRange('burst', '>= 1', burst);
     }
     this.bytesPerSecond = bytesPerSecond;
     this.burst = Math.floor(burst);

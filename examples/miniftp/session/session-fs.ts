@@ -5,9 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isInsideRoot, realToVirtual, resolvePath, virtualToReal } from '../../ftp/index.js';
+import { errnoError } from 'privsep';
 
 function outsideRoot(syscall: string, where: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`EACCES: permission denied, ${syscall} '${where}'`), { code: 'EACCES', errno: -13, syscall });
+  return errnoError('EACCES', syscall, { path: where });
 }
 
 /**

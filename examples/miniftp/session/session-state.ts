@@ -2,6 +2,7 @@
 // the pre-login worker hands over after a good PASS, for the user's worker
 // to go on from. Plain data, JSON-safe, checked when it comes back in.
 import { MLSX_FACTS, type MlsxFact } from '../../ftp/index.js';
+import { invalidArgValue } from 'privsep';
 
 /** Everything a session remembers between commands. */
 export interface SessionState {
@@ -61,31 +62,31 @@ export function newSessionState(init: Partial<SessionState> = {}): SessionState 
   };
 }
 
-function fail(field: string, why: string): TypeError {
-  return Object.assign(new TypeError(`invalid session state: "${field}" ${why}`), { code: 'ERR_INVALID_ARG_VALUE' });
+function fail(field: string, value: unknown, why: string): TypeError {
+  return invalidArgValue(field === 'state' ? field : `state.${field}`, typeof value === 'object' && value !== null ? JSON.stringify(value) : value, why);
 }
 
 const MAX_TEXT = 4096;
 
 function text(value: unknown, field: string, nullable: boolean): string | null {
   if (value === null && nullable) return null;
-  if (typeof value !== 'string' || value.length > MAX_TEXT || value.includes('\0')) throw fail(field, `must be a string of at most ${MAX_TEXT} characters without NUL`);
+  if (typeof value !== 'string' || value.length > MAX_TEXT || value.includes('\0')) throw fail(field, value, `must be a string of at most ${MAX_TEXT} characters without NUL`);
   return value;
 }
 
 function absolute(value: unknown, field: string, nullable: boolean): string | null {
   const path = text(value, field, nullable);
-  if (path !== null && !path.startsWith('/')) throw fail(field, 'must be an absolute path');
+  if (path !== null && !path.startsWith('/')) throw fail(field, path, 'must be an absolute path');
   return path;
 }
 
 function flag(value: unknown, field: string): boolean {
-  if (typeof value !== 'boolean') throw fail(field, 'must be a boolean');
+  if (typeof value !== 'boolean') throw fail(field, value, 'must be a boolean');
   return value;
 }
 
 function integer(value: unknown, field: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) throw fail(field, `must be an integer 0..${max}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) throw fail(field, value, `must be an integer 0..${max}`);
   return value;
 }
 
@@ -95,14 +96,14 @@ function integer(value: unknown, field: string, max: number): number {
  * @throws TypeError (ERR_INVALID_ARG_VALUE) naming the first bad field
  */
 export function parseSessionState(value: unknown): SessionState {
-  if (typeof value !== 'object' || value === null) throw fail('state', 'must be an object');
+  if (typeof value !== 'object' || value === null) throw fail('state', value, 'must be an object');
   const v = value as Record<string, unknown>;
-  if (v.type !== 'ascii' && v.type !== 'binary') throw fail('type', "must be 'ascii' or 'binary'");
+  if (v.type !== 'ascii' && v.type !== 'binary') throw fail('type', v.type, "must be 'ascii' or 'binary'");
   if (!Array.isArray(v.mlstFacts) || v.mlstFacts.some((f) => !(MLSX_FACTS as readonly unknown[]).includes(f))) {
-    throw fail('mlstFacts', 'must list known facts');
+    throw fail('mlstFacts', v.mlstFacts, 'must list known facts');
   }
   const splitter = v.splitter as Record<string, unknown> | null;
-  if (typeof splitter !== 'object' || splitter === null) throw fail('splitter', 'must be an object');
+  if (typeof splitter !== 'object' || splitter === null) throw fail('splitter', splitter, 'must be an object');
   return {
     id: text(v.id, 'id', false)!,
     user: text(v.user, 'user', true),

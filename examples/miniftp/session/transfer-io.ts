@@ -4,7 +4,7 @@
 // limiter and stoppable through its signal. Runs in a worker.
 import type { FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
-import { abortError, receiveFile as spliceIntoFile, sendFile } from 'privsep';
+import { abortError, errnoError, receiveFile as spliceIntoFile, sendFile } from 'privsep';
 import { AsciiDecoder, toNetworkAscii } from './ascii.js';
 import type { DataConnection } from './data-connection.js';
 import type { Transfer } from './transfer.js';
@@ -202,7 +202,7 @@ async function writeFully(file: FileHandle, chunks: Buffer[], position: number |
     while (written < total) {
       const rest = Buffer.concat(chunks).subarray(written);
       const { bytesWritten } = await file.write(rest, 0, rest.length, position === null ? null : position + written);
-      if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      if (bytesWritten === 0) throw errnoError('ENOSPC', 'write');
       written += bytesWritten;
     }
   } catch (err) {

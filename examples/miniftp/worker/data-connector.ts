@@ -3,7 +3,7 @@
 // open no network connection (it runs in an empty network namespace). The
 // helper enforces accept_timeout and connect_timeout; a helper that stops
 // answering is replaced by the master's pings, which fails calls in flight.
-import { BrokerClient, abortError, type Broker, type FdHandle } from 'privsep';
+import { abortError, BrokerClient, refusal, type Broker, type FdHandle } from 'privsep';
 import { dataProtocol } from '../helper/protocols.js';
 import type { DataConnector } from '../session/index.js';
 
@@ -95,8 +95,8 @@ export class HelperDataConnector implements DataConnector {
 
 /** The pre-login phase has no data connections. */
 export const noDataConnections: DataConnector = {
-  pasvListen: () => Promise.reject(Object.assign(new Error('not logged in'), { code: 'EACCES' })),
-  pasvAccept: () => Promise.reject(Object.assign(new Error('not logged in'), { code: 'EACCES' })),
-  portConnect: () => Promise.reject(Object.assign(new Error('not logged in'), { code: 'EACCES' })),
+  pasvListen: () => Promise.reject(refusal('EACCES', 'not logged in')),
+  pasvAccept: () => Promise.reject(refusal('EACCES', 'not logged in')),
+  portConnect: () => Promise.reject(refusal('EACCES', 'not logged in')),
   pasvClose: () => Promise.resolve(),
 };

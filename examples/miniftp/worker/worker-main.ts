@@ -4,7 +4,7 @@
 // no_new_privs, checked on every thread) before it reads a byte from any
 // client, then runs FTP sessions handed to it on the control channel (fd 4),
 // asking the master on the monitor channel (fd 3).
-import { BrokerClient, BrokerServer, FdHandle, changeCredentials } from 'privsep';
+import { BrokerClient, BrokerServer, changeCredentials, FdHandle, refusal } from 'privsep';
 import { isAnonymousName } from '../anonymous-names.js';
 import { LoginStart, LoginVerdict, controlProtocol, monitorProtocol, type WorkerSpec } from '../protocols.js';
 import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
@@ -137,7 +137,7 @@ const control = new BrokerServer(4, controlProtocol, {
   answerPing: () => {},
   answerReplaceDataChannel: (sid: number, dataChannel: FdHandle) => {
     const data = dataConnectors.get(sid);
-    if (!data) throw Object.assign(new Error(`no session ${sid} here`), { code: 'ESRCH' });
+    if (!data) throw refusal('ESRCH', `no session ${sid} here`);
     data.replaceChannel(new FdHandle(dataChannel.release()));
   },
   answerStats: async () => JSON.stringify(await heapStats()),
