@@ -1,10 +1,13 @@
 // The fault check of bench/ftpfs.mjs: a cp of FAULT_SIZE bytes into the
 // mount; the FTP server killed (listener and sessions) once it has received
-// FAULT_KILL_AT bytes of it and started again at once on the same port; then,
-// with nothing more done, the time until the server's file is whole (size and
-// sha256 those of the source), FAULT_WAIT_MS at most. Until the kill the
-// server sends and receives at FAULT_RATE, so that the kill lands in the
-// middle of the upload on any machine; after it, at full speed.
+// FAULT_KILL_AT bytes of it, left down FAULT_DOWN_MS and started again on the
+// same port; then, with nothing more done, the time from the restart until
+// the server's file is whole (size and sha256 those of the source),
+// FAULT_WAIT_MS at most. Until the kill the server sends and receives at
+// FAULT_RATE, so that the kill lands in the middle of the upload on any
+// machine; after it, at full speed. The time down makes a single immediate
+// retry fail, as it would against a server that takes a moment to come back:
+// only a later retry gets the file there.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -15,11 +18,12 @@ const MiB = 1024 ** 2;
 export const FAULT_SIZE = 64 * MiB;
 const FAULT_RATE = 8 * MiB;
 const FAULT_KILL_AT = 8 * MiB;
+const FAULT_DOWN_MS = 5_000;
 const FAULT_WAIT_MS = 120_000;
 const UPLOAD_START_MS = 60_000;
 
 export const faultSetup = `cp of ${FAULT_SIZE / MiB} MiB into the mount; vsftpd (${FAULT_RATE / MiB} MiB/s) killed when it has ` +
-  `${FAULT_KILL_AT / MiB} MiB and restarted on the same port at full speed; then only waiting, ${FAULT_WAIT_MS / 1000} s at most`;
+  `${FAULT_KILL_AT / MiB} MiB, down ${FAULT_DOWN_MS / 1000} s, restarted on the same port at full speed; then only waiting, ${FAULT_WAIT_MS / 1000} s at most`;
 
 function sha256(file) {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -104,6 +108,7 @@ export async function faultCheck(name, { port, root, base, background, mount, st
       await stopServer();
       const killedAt = statOf(onServer)?.size ?? 0;
       if (killedAt >= FAULT_SIZE) return { result: 'not-measured', text: 'the upload ended before the server was killed' };
+      await sleep(FAULT_DOWN_MS);
       await startServer(port);
       const seconds = await wholeWithin(onServer, FAULT_SIZE, want, FAULT_WAIT_MS);
       const stat = statOf(onServer);
