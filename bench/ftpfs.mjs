@@ -4,12 +4,18 @@
 //   read   cat of a 1 GiB file through the mount
 //   ls     ls -l of a directory of 10,000 files
 //   write  cp of a 100 MiB file into the mount, until the server has it all
+//   seek   a 4 KiB read at the end of the 1 GiB file, on a mount of its own
+//   tail   tail -c 100 of the 1 GiB file, on a mount of its own
+// and then, once, the fault check (bench/ftpfs-fault.mjs): the server killed
+// in the middle of an upload and restarted; the time until its file is whole.
 // rclone runs with --vfs-cache-mode full, the mode with ftpfs's semantics
 // (reads and writes through a local cache, upload after close), with
 // --vfs-write-back 0s (upload at close, not 5 s later) and
 // --vfs-read-chunk-size 0 (one RETR per file: rclone 1.60's chunked reads
 // end RETRs early, which vsftpd answers with 426 and rclone counts as errors).
-// Last line: ftpfs ratio read=<x> ls=<y> write=<z>  (rclone time / ftpfs time)
+// Last line: ftpfs ratio read=<x> ls=<y> write=<z> seek=<s> tail=<t>
+// (rclone time / ftpfs time). BENCH_ROUNDS=<n> sets the rounds (5),
+// BENCH_ONLY=seek,tail (any of read,ls,write,seek,tail,fault) a subset.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -17,6 +23,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FAULT_SIZE, faultCheck, faultSetup } from './ftpfs-fault.mjs';
+import { descendants, exited, exitedWithin, waitUntil } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ftpfsScript = path.join(here, '..', 'dist', 'examples', 'ftpfs', 'ftpfs.js');
@@ -24,6 +32,27 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BIG = 1024 ** 3;
 const WRITE = 100 * 1024 ** 2;
 const FILES = 10_000;
+const SEEK = 4096;
+const TAIL = 100;
+const MEASURES = ['read', 'ls', 'write', 'seek', 'tail', 'fault'];
+
+function selectedMeasures() {
+  const text = process.env.BENCH_ONLY;
+  if (text === undefined || text.trim() === '') return new Set(MEASURES);
+  const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !MEASURES.includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    console.error(`bench:ftpfs BENCH_ONLY=${JSON.stringify(text)}: unknown ${unknown.join(', ') || 'nothing'}; choose from ${MEASURES.join(',')}`);
+    process.exit(1);
+  }
+  return new Set(names);
+}
+
+const only = selectedMeasures();
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
+  console.error(`bench:ftpfs BENCH_ROUNDS must be a whole number from 1, not ${JSON.stringify(process.env.BENCH_ROUNDS)}`);
+  process.exit(1);
+}
 
 function which(program) {
   return ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => path.join(d, program)).find((p) => fs.existsSync(p));
@@ -44,16 +73,6 @@ if (missing) {
   process.exit(1);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(predicate, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 async function freePort() {
   const server = net.createServer();
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -66,30 +85,6 @@ function isMounted(mountpoint) {
   return fs.readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === mountpoint);
 }
 
-function descendants(pid) {
-  const children = new Map();
-  for (const entry of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {}
-  }
-  const found = [];
-  const stack = [pid];
-  while (stack.length > 0 && found.length < 10_000) {
-    for (const child of children.get(stack.pop()) ?? []) {
-      found.push(child);
-      stack.push(child);
-    }
-  }
-  return found;
-}
-
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('close', r));
-}
-
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ftpfs-bench-'));
 fs.chmodSync(base, 0o755);
 const root = path.join(base, 'root');
@@ -97,18 +92,26 @@ const user = `ftpbench${process.pid}`;
 const password = crypto.randomBytes(12).toString('hex');
 let server = null;
 const mounts = [];
+/** Commands running beside the bench (the fault check's cp): killed at clean-up. */
+const background = new Set();
+
+async function stopServer() {
+  if (!server) return;
+  // The sessions first listed, then killed: once the listener is gone they are no longer its descendants.
+  for (const pid of [server.pid, ...descendants(server.pid)]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+  await exited(server);
+  server = null;
+}
 
 async function cleanUp() {
+  for (const child of background) child.kill('SIGKILL');
   for (const m of mounts.splice(0)) await m.stop().catch(() => {});
-  if (server) {
-    for (const pid of [server.pid, ...descendants(server.pid)]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {}
-    }
-    await exited(server);
-    server = null;
-  }
+  for (const child of background) await exitedWithin(child, 20_000);
+  await stopServer();
   spawnSync('userdel', [user]);
   fs.rmSync(base, { recursive: true, force: true });
 }
@@ -119,43 +122,68 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-async function startVsftpd() {
-  fs.mkdirSync(root);
-  fs.mkdirSync(path.join(base, 'empty'));
-  execFileSync('useradd', ['-M', '-N', '-s', '/bin/sh', '-d', root, '-g', '65534', user]);
-  execFileSync('chpasswd', ['-c', 'SHA512'], { input: `${user}:${password}\n` });
-  const port = await freePort();
-  const conf = path.join(base, 'vsftpd.conf');
-  fs.writeFileSync(conf, [
-    'listen=YES', 'listen_ipv6=NO', 'listen_address=127.0.0.1', `listen_port=${port}`, 'background=NO',
-    'anonymous_enable=NO', 'local_enable=YES', 'write_enable=YES', 'local_umask=022', 'chroot_local_user=YES',
-    'allow_writeable_chroot=YES', 'pam_service_name=vsftpd', `secure_chroot_dir=${path.join(base, 'empty')}`,
-    'seccomp_sandbox=NO', 'force_dot_files=YES', '',
-  ].join('\n'));
-  server = spawn(which('vsftpd'), [conf], { stdio: 'ignore' });
-  await waitUntil(() => new Promise((resolve) => {
+function greets(port) {
+  return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.once('data', (d) => {
       socket.destroy();
       resolve(d.toString().startsWith('220'));
     });
     socket.once('error', () => resolve(false));
-  }), 10_000, 'vsftpd');
+  });
+}
+
+/**
+ * Starts vsftpd on `port`; `maxRate` (bytes/s, 0 for none) bounds each
+ * transfer. A port just left by a killed vsftpd is taken again: vsftpd
+ * listens with SO_REUSEADDR.
+ */
+async function startServer(port, maxRate = 0) {
+  const conf = path.join(base, 'vsftpd.conf');
+  fs.writeFileSync(conf, [
+    'listen=YES', 'listen_ipv6=NO', 'listen_address=127.0.0.1', `listen_port=${port}`, 'background=NO',
+    'anonymous_enable=NO', 'local_enable=YES', 'write_enable=YES', 'local_umask=022', 'chroot_local_user=YES',
+    'allow_writeable_chroot=YES', 'pam_service_name=vsftpd', `secure_chroot_dir=${path.join(base, 'empty')}`,
+    'seccomp_sandbox=NO', 'force_dot_files=YES', `local_max_rate=${maxRate}`, '',
+  ].join('\n'));
+  server = spawn(which('vsftpd'), [conf], { stdio: 'ignore' });
+  const started = server;
+  await waitUntil(async () => started.exitCode !== null || (await greets(port)), 10_000, `vsftpd on port ${port}`);
+  if (started.exitCode !== null) {
+    server = null;
+    throw new Error(`vsftpd on port ${port} exited with ${started.exitCode} at start`);
+  }
+}
+
+async function setUpServer() {
+  fs.mkdirSync(root);
+  fs.mkdirSync(path.join(base, 'empty'));
+  execFileSync('useradd', ['-M', '-N', '-s', '/bin/sh', '-d', root, '-g', '65534', user]);
+  execFileSync('chpasswd', ['-c', 'SHA512'], { input: `${user}:${password}\n` });
+  const port = await freePort();
+  await startServer(port);
   return port;
 }
 
 function makeFiles() {
-  const block = crypto.randomBytes(16 * 1024 ** 2);
-  const fd = fs.openSync(path.join(root, 'big.bin'), 'w');
-  // 64 different 16 MiB blocks would cost time for nothing: FTP does not compress.
-  for (let i = 0; i < BIG / block.length; i++) {
-    block.writeUInt32LE(i, 0);
-    fs.writeSync(fd, block);
+  if (['read', 'seek', 'tail'].some((key) => only.has(key))) {
+    const block = crypto.randomBytes(16 * 1024 ** 2);
+    const fd = fs.openSync(path.join(root, 'big.bin'), 'w');
+    // 64 different 16 MiB blocks would cost time for nothing: FTP does not compress.
+    // Each is numbered at both ends, so that a read from the wrong block shows.
+    for (let i = 0; i < BIG / block.length; i++) {
+      block.writeUInt32LE(i, 0);
+      block.writeUInt32LE(i, block.length - 4);
+      fs.writeSync(fd, block);
+    }
+    fs.closeSync(fd);
   }
-  fs.closeSync(fd);
-  fs.mkdirSync(path.join(root, 'many'));
-  for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(root, 'many', `file-${String(i).padStart(5, '0')}.txt`), `${i}\n`);
-  fs.writeFileSync(path.join(base, 'write.bin'), crypto.randomBytes(WRITE));
+  if (only.has('ls')) {
+    fs.mkdirSync(path.join(root, 'many'));
+    for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(root, 'many', `file-${String(i).padStart(5, '0')}.txt`), `${i}\n`);
+  }
+  if (only.has('write')) fs.writeFileSync(path.join(base, 'write.bin'), crypto.randomBytes(WRITE));
+  if (only.has('fault')) fs.writeFileSync(path.join(base, 'fault.bin'), crypto.randomBytes(FAULT_SIZE));
   execFileSync('chown', ['-R', `${user}:65534`, root]);
   execFileSync('sync');
 }
@@ -163,87 +191,171 @@ function makeFiles() {
 async function mountWith(name, port, round) {
   const mountpoint = fs.mkdtempSync(path.join(base, `mnt-${name}-`));
   const cache = fs.mkdtempSync(path.join(base, `cache-${name}-`));
+  const log = path.join(base, `${name}-${round}.log`);
   let child;
   if (name === 'ftpfs') {
-    child = spawn(process.execPath, [ftpfsScript, `ftp://${user}@127.0.0.1:${port}/`, mountpoint, '--cache-dir', cache], {
-      stdio: 'ignore', env: { ...process.env, FTPFS_PASSWORD: password },
-    });
+    const logFd = fs.openSync(log, 'a');
+    try {
+      child = spawn(process.execPath, [ftpfsScript, `ftp://${user}@127.0.0.1:${port}/`, mountpoint, '--cache-dir', cache], {
+        stdio: ['ignore', 'ignore', logFd], env: { ...process.env, FTPFS_PASSWORD: password },
+      });
+    } finally {
+      fs.closeSync(logFd);
+    }
   } else {
     const obscured = execFileSync('rclone', ['obscure', password], { encoding: 'utf8' }).trim();
     child = spawn('rclone', ['mount', `:ftp,host=127.0.0.1,port=${port},user=${user},pass=${obscured}:/`, mountpoint,
       '--vfs-cache-mode', 'full', '--vfs-write-back', '0s', '--vfs-read-chunk-size', '0', '--cache-dir', cache,
-      '--config', '/dev/null', '--log-file', path.join(base, `rclone-${round}.log`)], { stdio: 'ignore' });
+      '--config', '/dev/null', '--log-file', log], { stdio: 'ignore' });
   }
-  await waitUntil(() => isMounted(mountpoint) || child.exitCode !== null, 20_000, `${name} to mount`);
-  if (!isMounted(mountpoint)) throw new Error(`${name} did not mount`);
   const m = {
     mountpoint,
+    log,
     async stop() {
       if (isMounted(mountpoint)) spawnSync('fusermount3', ['-u', '-z', mountpoint]);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited(child);
-      clearTimeout(timer);
+      if (!(await exitedWithin(child, 20_000))) {
+        child.kill('SIGKILL');
+        await exited(child);
+      }
       fs.rmSync(cache, { recursive: true, force: true });
     },
   };
   mounts.push(m);
+  await waitUntil(() => isMounted(mountpoint) || child.exitCode !== null, 20_000, `${name} to mount`);
+  if (!isMounted(mountpoint)) throw new Error(`${name} did not mount`);
   return m;
 }
 
-/** Runs a shell command; returns the seconds it took. */
-function timed(command) {
+/** Mounts afresh, runs `use(mountpoint, log)`, unmounts whatever happened. */
+async function withMount(name, port, round, use) {
+  const m = await mountWith(name, port, round);
+  try {
+    return await use(m.mountpoint, m.log);
+  } finally {
+    mounts.splice(mounts.indexOf(m), 1);
+    await m.stop();
+  }
+}
+
+/** Runs a shell command; returns the seconds it took and what it wrote. */
+function timedOutput(command) {
   const start = process.hrtime.bigint();
-  const result = spawnSync('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
-  if (result.status !== 0) throw new Error(`${command}: ${result.stderr}`);
-  return Number(process.hrtime.bigint() - start) / 1e9;
+  const result = spawnSync('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  if (result.status !== 0) throw new Error(`${command}: ${result.error ?? result.stderr}`);
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, stdout: result.stdout };
+}
+
+const timed = (command) => timedOutput(command).seconds;
+
+function bytesOf(file, offset, length) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const bytes = Buffer.alloc(length);
+    fs.readSync(fd, bytes, 0, length, offset);
+    return bytes;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Times `command` on a mount of its own (nothing cached) and checks that it printed `expected`. */
+async function coldRead(name, port, round, what, command, expected) {
+  return withMount(name, port, round, (mnt) => {
+    execFileSync('sync');
+    const { seconds, stdout } = timedOutput(command(mnt));
+    if (!stdout.equals(expected)) {
+      throw new Error(`${name}'s ${what} gave ${stdout.length} bytes that are not the file's (${stdout.subarray(0, 16).toString('hex')}...)`);
+    }
+    return seconds;
+  });
+}
+
+async function lsReadWrite(name, port, round) {
+  return withMount(name, port, round, async (mnt) => {
+    const results = {};
+    if (only.has('ls')) results.ls = timed(`ls -l '${mnt}/many' > /dev/null`);
+    execFileSync('sync');
+    if (only.has('read')) results.read = timed(`cat '${mnt}/big.bin' > /dev/null`);
+    execFileSync('sync');
+    if (only.has('write')) {
+      const target = `w-${name}-${round}.bin`;
+      const start = process.hrtime.bigint();
+      try {
+        timed(`cp '${path.join(base, 'write.bin')}' '${mnt}/${target}'`);
+        // Written means on the server: rclone uploads after close, ftpfs during it.
+        await waitUntil(() => fs.existsSync(path.join(root, target)) && fs.statSync(path.join(root, target)).size === WRITE, 120_000, `${name}'s upload`);
+        results.write = Number(process.hrtime.bigint() - start) / 1e9;
+      } finally {
+        fs.rmSync(path.join(root, target), { force: true });
+      }
+    }
+    return results;
+  });
 }
 
 async function measure(name, port, round) {
-  const m = await mountWith(name, port, round);
-  const mnt = m.mountpoint;
-  const results = {};
-  results.ls = timed(`ls -l '${mnt}/many' > /dev/null`);
+  const results = ['ls', 'read', 'write'].some((key) => only.has(key)) ? await lsReadWrite(name, port, round) : {};
   execFileSync('sync');
-  results.read = timed(`cat '${mnt}/big.bin' > /dev/null`);
-  execFileSync('sync');
-  const target = `w-${name}-${round}.bin`;
-  const start = process.hrtime.bigint();
-  timed(`cp '${path.join(base, 'write.bin')}' '${mnt}/${target}'`);
-  // Written means on the server: rclone uploads after close, ftpfs during it.
-  await waitUntil(() => fs.existsSync(path.join(root, target)) && fs.statSync(path.join(root, target)).size === WRITE, 120_000, `${name}'s upload`);
-  results.write = Number(process.hrtime.bigint() - start) / 1e9;
-  await m.stop();
-  mounts.splice(mounts.indexOf(m), 1);
-  fs.rmSync(path.join(root, target), { force: true });
-  execFileSync('sync');
+  const big = path.join(root, 'big.bin');
+  if (only.has('seek')) {
+    const dd = `dd bs=${SEEK} skip=${BIG / SEEK - 1} count=1 status=none`;
+    results.seek = await coldRead(name, port, round, `${SEEK}-byte read at ${BIG - SEEK}`, (mnt) => `${dd} if='${mnt}/big.bin'`, bytesOf(big, BIG - SEEK, SEEK));
+  }
+  if (only.has('tail')) {
+    results.tail = await coldRead(name, port, round, `tail -c ${TAIL}`, (mnt) => `tail -c ${TAIL} '${mnt}/big.bin'`, bytesOf(big, BIG - TAIL, TAIL));
+  }
   return results;
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
+const TESTS = [
+  ['read', 'read 1 GiB (cat)'],
+  ['ls', `ls -l of ${FILES} files`],
+  ['write', 'write 100 MiB (cp)'],
+  ['seek', '4 KiB at the end (dd)'],
+  ['tail', `tail -c ${TAIL} of 1 GiB`],
+].filter(([key]) => only.has(key));
+
 try {
-  const port = await startVsftpd();
+  const port = await setUpServer();
   makeFiles();
-  const times = { ftpfs: { read: [], ls: [], write: [] }, rclone: { read: [], ls: [], write: [] } };
-  for (let round = 0; round < ROUNDS; round++) {
+  const times = { ftpfs: {}, rclone: {} };
+  for (let round = 0; round < ROUNDS && TESTS.length > 0; round++) {
     const order = round % 2 === 0 ? ['ftpfs', 'rclone'] : ['rclone', 'ftpfs'];
     for (const name of order) {
       const r = await measure(name, port, round);
-      for (const key of Object.keys(r)) times[name][key].push(r[key]);
-      console.log(`round ${round + 1} ${name.padEnd(6)} read ${r.read.toFixed(2)} s  ls ${r.ls.toFixed(2)} s  write ${r.write.toFixed(2)} s`);
+      for (const key of Object.keys(r)) (times[name][key] ??= []).push(r[key]);
+      console.log(`round ${round + 1} ${name.padEnd(6)} ${Object.entries(r).map(([key, s]) => `${key} ${s.toFixed(2)} s`).join('  ')}`);
+    }
+  }
+  const faults = {};
+  if (only.has('fault')) {
+    const context = { port, root, base, background, mount: withMount, startServer, stopServer };
+    for (const name of ['ftpfs', 'rclone']) {
+      faults[name] = await faultCheck(name, context);
+      console.log(`fault  ${name.padEnd(6)} ${faults[name].text}`);
     }
   }
   const rclone = process.env.RCLONE_VERSION ?? execFileSync('rclone', ['version'], { encoding: 'utf8' }).split('\n')[0];
-  console.log(`\nmedian of ${ROUNDS} rounds, seconds (${rclone}, vsftpd, 127.0.0.1)`);
-  console.log(`${'test'.padEnd(28)}${'ftpfs'.padStart(8)}${'rclone'.padStart(8)}${'ratio'.padStart(8)}`);
   const ratio = {};
-  for (const [key, label] of [['read', 'read 1 GiB (cat)'], ['ls', `ls -l of ${FILES} files`], ['write', 'write 100 MiB (cp)']]) {
-    const f = median(times.ftpfs[key]);
-    const r = median(times.rclone[key]);
-    ratio[key] = r / f;
-    console.log(`${label.padEnd(28)}${f.toFixed(2).padStart(8)}${r.toFixed(2).padStart(8)}${ratio[key].toFixed(2).padStart(8)}`);
+  if (TESTS.length > 0) {
+    console.log(`\nmedian of ${ROUNDS} rounds, seconds (${rclone}, vsftpd, 127.0.0.1)`);
+    console.log(`${'test'.padEnd(28)}${'ftpfs'.padStart(8)}${'rclone'.padStart(8)}${'ratio'.padStart(8)}`);
+    for (const [key, label] of TESTS) {
+      const f = median(times.ftpfs[key]);
+      const r = median(times.rclone[key]);
+      ratio[key] = r / f;
+      console.log(`${label.padEnd(28)}${f.toFixed(2).padStart(8)}${r.toFixed(2).padStart(8)}${ratio[key].toFixed(2).padStart(8)}`);
+    }
   }
-  console.log(`ftpfs ratio read=${ratio.read.toFixed(2)} ls=${ratio.ls.toFixed(2)} write=${ratio.write.toFixed(2)}`);
+  if (only.has('fault')) {
+    console.log(`\nfault check: ${faultSetup}`);
+    console.log(`rclone fault: ${faults.rclone.text}`);
+    console.log(`ftpfs fault: ${faults.ftpfs.text}`);
+    console.log(`ftpfs fault=${faults.ftpfs.result}`);
+  }
+  if (TESTS.length > 0) console.log(`ftpfs ratio ${TESTS.map(([key]) => `${key}=${ratio[key].toFixed(2)}`).join(' ')}`);
 } finally {
   await cleanUp();
 }
