@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { REPLY_CODES, ReplyCode, defaultReplyText, isReplyCode, replyCodeName, replyKind } from '../../examples/ftp/index.js';
 
@@ -46,5 +48,22 @@ describe('reply codes', () => {
     expect(() => replyKind(600)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => replyKind(99)).toThrow(RangeError);
     expect(isReplyCode(200.5)).toBe(false);
+  });
+});
+
+describe('the applications speak of reply codes by name', () => {
+  const examples = path.resolve(import.meta.dirname, '../../examples');
+  // A reply sent, a reply code compared or built: with a bare number where a name belongs.
+  const bare = /\b(?:reply|disconnect)\([^,()]*\b[1-5]\d\d\b|\bcode: [1-5]\d\d\b|\b(?:code|replyCode) [!=]== [1-5]\d\d\b|'[1-5]\d\d [A-Z]/;
+
+  test.each(['miniftp'])('examples/%s has no bare reply code', (app) => {
+    const dir = path.join(examples, app);
+    const offenders: string[] = [];
+    for (const name of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts'))) {
+      fs.readFileSync(path.join(dir, name), 'utf8').split('\n').forEach((line, i) => {
+        if (!/^\s*(\/\/|\*)/.test(line) && bare.test(line)) offenders.push(`${app}/${name}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(offenders).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Acceptor, BrokerClient, decodePeer, FdHandle, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, type AcceptedConnection, type Broker, type CredentialedProcess } from 'privsep';
+import { ReplyCode, formatReply } from '../../ftp/index.js';
 import { helperSettings, type MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
@@ -46,10 +47,11 @@ interface HelperProcess {
   stderr: ChildStderr;
 }
 
-function refuse(fd: number, reply: string): void {
+/** Answers a connection it will not serve with a 421 and closes it. */
+function refuse(fd: number, text: string): void {
   const handle = new FdHandle(fd);
   try {
-    fs.writeSync(fd, reply);
+    fs.writeSync(fd, formatReply(ReplyCode.ServiceNotAvailable, text));
   } catch {
     // The client is gone already.
   }
@@ -360,8 +362,8 @@ export class Master {
     if (!admitted.ok) {
       this.log.write({ type: 'refused', time: new Date(), client, reason: admitted.reason });
       refuse(connection.fd, admitted.reason === 'max_clients'
-        ? '421 There are too many connected users, please try later.\r\n'
-        : '421 There are too many connections from your internet address.\r\n');
+        ? 'There are too many connected users, please try later.'
+        : 'There are too many connections from your internet address.');
       return;
     }
     const record = admitted.record;
@@ -384,7 +386,7 @@ export class Master {
           prelogin.sessions.delete(record.sid);
           continue;
         }
-        refuse(control.release(), '421 Service not available, closing control connection.\r\n');
+        refuse(control.release(), 'Service not available, closing control connection.');
         this.#endSession(record);
         return;
       }
@@ -503,7 +505,7 @@ export class Master {
         userWorker.adoptSession(record.sid, control, workerEnd, state, unread),
       ]);
     } catch {
-      refuse(control.release(), '421 Service not available, closing control connection.\r\n');
+      refuse(control.release(), 'Service not available, closing control connection.');
       this.#endSession(record);
     } finally {
       helperEnd?.close();

@@ -3,7 +3,7 @@
 // read during transfers, the idle timeout, and one way out (QUIT, timeout,
 // error, the client leaving, or the hand-over after login).
 import type net from 'node:net';
-import { parseCommand, type FramedLine, type FtpSyntaxError, type FtpSyntaxErrorCode } from '../../ftp/index.js';
+import { parseCommand, ReplyCode, type FramedLine, type FtpSyntaxError, type FtpSyntaxErrorCode } from '../../ftp/index.js';
 import { COMMANDS, lookupCommand } from './command-table.js';
 import { ControlConnection } from './control-connection.js';
 import { DataChannel } from './data-channel.js';
@@ -78,7 +78,7 @@ export class FtpSession implements SessionContext {
     this.data = new DataChannel(host.data ?? null);
     if (phase === 'prelogin') {
       this.log({ type: 'connect' });
-      this.reply(220, this.options.banner ?? '(miniftp)');
+      this.reply(ReplyCode.ServiceReady, this.options.banner ?? '(miniftp)');
     } else {
       this.#enterPostlogin();
     }
@@ -90,7 +90,7 @@ export class FtpSession implements SessionContext {
    * the transfer in progress stopped, the connection closed.
    */
   close(): Promise<void> {
-    void this.#end('server shutdown', { code: 421, text: 'Service not available, closing control connection.' });
+    void this.#end('server shutdown', { code: ReplyCode.ServiceNotAvailable, text: 'Service not available, closing control connection.' });
     return this.done;
   }
 
@@ -133,7 +133,7 @@ export class FtpSession implements SessionContext {
 
   quit(): void {
     if (this.#transfer) this.#quitPending = true;
-    else void this.#end('quit', { code: 221, text: 'Goodbye.' });
+    else void this.#end('quit', { code: ReplyCode.ClosingControlConnection, text: 'Goodbye.' });
   }
 
   disconnect(code: number, text: string): Promise<void> {
@@ -172,7 +172,7 @@ export class FtpSession implements SessionContext {
   endTransfer(transfer: Transfer): void {
     if (this.#transfer !== transfer) return;
     this.#transfer = null;
-    if (this.#quitPending) void this.#end('quit', { code: 221, text: 'Goodbye.' });
+    if (this.#quitPending) void this.#end('quit', { code: ReplyCode.ClosingControlConnection, text: 'Goodbye.' });
   }
 
   #enterPostlogin(): void {
@@ -180,7 +180,7 @@ export class FtpSession implements SessionContext {
     this.#fs = new SessionFs(this.state.root ?? this.options.root, this.state);
     if (this.state.loginReplyPending) {
       this.state.loginReplyPending = false;
-      this.reply(230, 'Login successful.');
+      this.reply(ReplyCode.LoggedIn, 'Login successful.');
       this.log({ type: 'login', ok: true, anonymous: this.state.anonymous });
     }
   }
@@ -200,7 +200,7 @@ export class FtpSession implements SessionContext {
       return;
     }
     if (!detached) {
-      await this.#end('too much input before the login completed', { code: 421, text: 'Too much input before the login completed.' });
+      await this.#end('too much input before the login completed', { code: ReplyCode.ServiceNotAvailable, text: 'Too much input before the login completed.' });
       return;
     }
     this.#ending = true;
@@ -269,17 +269,17 @@ export class FtpSession implements SessionContext {
     } catch (err) {
       const { code } = err as FtpSyntaxError;
       // Empty lines are ignored, as vsftpd does (some NAT devices send them).
-      if (code !== 'ERR_FTP_EMPTY_LINE') this.reply(500, SYNTAX_REPLIES[code] ?? 'Syntax error.');
+      if (code !== 'ERR_FTP_EMPTY_LINE') this.reply(ReplyCode.SyntaxError, SYNTAX_REPLIES[code] ?? 'Syntax error.');
       return;
     }
     const spec = lookupCommand(verb);
-    if (!spec) return this.reply(500, 'Unknown command.');
-    if (spec.phase === 'postlogin' && this.#phase !== 'postlogin') return this.reply(530, 'Please login with USER and PASS.');
+    if (!spec) return this.reply(ReplyCode.SyntaxError, 'Unknown command.');
+    if (spec.phase === 'postlogin' && this.#phase !== 'postlogin') return this.reply(ReplyCode.NotLoggedIn, 'Please login with USER and PASS.');
     const hasArg = arg.trim() !== '';
-    if (spec.arg === 'required' && !hasArg) return this.reply(501, `${verb} needs an argument.`);
-    if (spec.arg === 'none' && hasArg) return this.reply(501, `${verb} takes no argument.`);
+    if (spec.arg === 'required' && !hasArg) return this.reply(ReplyCode.SyntaxErrorInArguments, `${verb} needs an argument.`);
+    if (spec.arg === 'none' && hasArg) return this.reply(ReplyCode.SyntaxErrorInArguments, `${verb} takes no argument.`);
     if ((spec.enabled && !spec.enabled(this.options)) || (spec.write && !this.mayWrite(spec.write))) {
-      return this.reply(550, 'Permission denied.');
+      return this.reply(ReplyCode.FileUnavailable, 'Permission denied.');
     }
     // RNTO must follow RNFR at once (RFC 959 4.1.3).
     if (verb !== 'RNTO') this.state.renameFrom = null;
@@ -301,13 +301,13 @@ export class FtpSession implements SessionContext {
 
   // A handler that throws is a bug; the client learns the command failed, and the session goes on.
   #internalError(): void {
-    this.reply(451, 'Internal error; the command was not completed.');
+    this.reply(ReplyCode.LocalError, 'Internal error; the command was not completed.');
   }
 
   #armIdle(): void {
     const seconds = this.options.idleSessionTimeout;
     if (seconds <= 0 || this.#idle) return;
-    this.#idle = setTimeout(() => void this.#end('idle timeout', { code: 421, text: 'Timeout.' }), seconds * 1000);
+    this.#idle = setTimeout(() => void this.#end('idle timeout', { code: ReplyCode.ServiceNotAvailable, text: 'Timeout.' }), seconds * 1000);
   }
 
   #stopIdle(): void {

@@ -6,6 +6,7 @@ import type { DataConnection } from './data-connection.js';
 import type { SessionContext } from './session-context.js';
 import type { Transfer, TransferDirection } from './transfer.js';
 import { TransferError } from './transfer-io.js';
+import { ReplyCode } from '../../ftp/index.js';
 
 /** What a transfer command asks {@link runTransfer} to do. */
 export interface TransferPlan {
@@ -45,7 +46,7 @@ export async function runTransfer(ctx: SessionContext, plan: TransferPlan): Prom
       outcome = 'no-connection';
       return;
     }
-    ctx.reply(150, plan.mark);
+    ctx.reply(ReplyCode.FileStatusOk, plan.mark);
     transfer.watch(ctx.options.dataConnectionTimeout);
     // A stopped transfer must not wait on its socket; sendFile watches the signal itself.
     const onStop = (): void => data.interrupt();
@@ -72,12 +73,12 @@ function finish(ctx: SessionContext, plan: TransferPlan, transfer: Transfer, out
   const stopped = transfer.stopReason;
   const complete = outcome === 'ok';
   if (stopped !== 'closed') {
-    if (complete) ctx.reply(226, plan.done);
-    else if (stopped === 'abor') ctx.reply(426, 'Transfer aborted.');
-    else if (stopped === 'timeout') ctx.reply(426, 'Data connection timed out.');
-    else if (outcome === 'no-connection') ctx.reply(425, 'Failed to establish connection.');
-    else ctx.reply(outcome === 'local' ? 451 : 426, failureText[plan.direction][outcome]);
-    if (stopped === 'abor') ctx.reply(226, 'ABOR successful.');
+    if (complete) ctx.reply(ReplyCode.ClosingDataConnection, plan.done);
+    else if (stopped === 'abor') ctx.reply(ReplyCode.TransferAborted, 'Transfer aborted.');
+    else if (stopped === 'timeout') ctx.reply(ReplyCode.TransferAborted, 'Data connection timed out.');
+    else if (outcome === 'no-connection') ctx.reply(ReplyCode.CannotOpenDataConnection, 'Failed to establish connection.');
+    else ctx.reply(outcome === 'local' ? ReplyCode.LocalError : ReplyCode.TransferAborted, failureText[plan.direction][outcome]);
+    if (stopped === 'abor') ctx.reply(ReplyCode.ClosingDataConnection, 'ABOR successful.');
   }
   if (plan.direction !== 'listing') {
     ctx.log({

@@ -3,15 +3,7 @@
 // goes only to the client's own address and a port >= 1024 unless
 // port_promiscuous, checked here and again by the helper. Runs in a worker.
 import {
-  FtpSyntaxError,
-  addressFamily,
-  decodeEprt,
-  decodeHostPort,
-  epsvReplyText,
-  parseEpsvArgument,
-  pasvReplyText,
-  sameAddress,
-  type HostPort,
+  addressFamily, decodeEprt, decodeHostPort, epsvReplyText, FtpSyntaxError, parseEpsvArgument, pasvReplyText, ReplyCode, sameAddress, type HostPort,
 } from '../../../ftp/index.js';
 import type { SessionContext } from '../session-context.js';
 
@@ -23,18 +15,18 @@ function allowedTarget(ctx: SessionContext, target: HostPort): boolean {
 }
 
 function refusedAfterEpsvAll(ctx: SessionContext, verb: string): boolean {
-  if (ctx.state.epsvAll) ctx.reply(503, `${verb} not allowed after EPSV ALL.`);
+  if (ctx.state.epsvAll) ctx.reply(ReplyCode.BadSequence, `${verb} not allowed after EPSV ALL.`);
   return ctx.state.epsvAll;
 }
 
 async function setActive(ctx: SessionContext, target: HostPort | null, verb: 'PORT' | 'EPRT'): Promise<void> {
   if (!target || !allowedTarget(ctx, target)) {
     await ctx.data.release();
-    ctx.reply(500, `Illegal ${verb} command.`);
+    ctx.reply(ReplyCode.SyntaxError, `Illegal ${verb} command.`);
     return;
   }
   await ctx.data.active(target.host, target.port);
-  ctx.reply(200, verb === 'PORT' ? 'PORT command successful. Consider using PASV.' : 'EPRT command successful. Consider using EPSV.');
+  ctx.reply(ReplyCode.Ok, verb === 'PORT' ? 'PORT command successful. Consider using PASV.' : 'EPRT command successful. Consider using EPSV.');
 }
 
 /** PORT h1,h2,h3,h4,p1,p2 (RFC 959). */
@@ -56,9 +48,9 @@ export async function handleEprt(ctx: SessionContext, arg: string): Promise<void
   try {
     target = decodeEprt(arg.trim());
   } catch (err) {
-    if (err instanceof FtpSyntaxError && err.replyCode === 522) {
+    if (err instanceof FtpSyntaxError && err.replyCode === ReplyCode.NetworkProtocolNotSupported) {
       await ctx.data.release();
-      ctx.reply(522, 'Network protocol not supported, use (1,2)');
+      ctx.reply(ReplyCode.NetworkProtocolNotSupported, 'Network protocol not supported, use (1,2)');
       return;
     }
   }
@@ -69,7 +61,7 @@ async function listen(ctx: SessionContext): Promise<number | null> {
   try {
     return await ctx.data.passive();
   } catch {
-    ctx.reply(425, 'Cannot open a passive data connection now.');
+    ctx.reply(ReplyCode.CannotOpenDataConnection, 'Cannot open a passive data connection now.');
     return null;
   }
 }
@@ -79,11 +71,11 @@ export async function handlePasv(ctx: SessionContext): Promise<void> {
   if (refusedAfterEpsvAll(ctx, 'PASV')) return;
   const address = ctx.options.pasvAddress ?? ctx.localAddress;
   if (addressFamily(address) !== 'IPv4') {
-    ctx.reply(425, 'PASV needs an IPv4 address; use EPSV.');
+    ctx.reply(ReplyCode.CannotOpenDataConnection, 'PASV needs an IPv4 address; use EPSV.');
     return;
   }
   const port = await listen(ctx);
-  if (port !== null) ctx.reply(227, pasvReplyText(address, port));
+  if (port !== null) ctx.reply(ReplyCode.EnteringPassiveMode, pasvReplyText(address, port));
 }
 
 /** EPSV [1|2|ALL] (RFC 2428): 229 with the port; the address is the control connection's. */
@@ -92,20 +84,20 @@ export async function handleEpsv(ctx: SessionContext, arg: string): Promise<void
   try {
     request = parseEpsvArgument(arg.trim());
   } catch (err) {
-    const unsupported = err instanceof FtpSyntaxError && err.replyCode === 522;
-    ctx.reply(unsupported ? 522 : 501, unsupported ? 'Network protocol not supported, use (1,2)' : 'Bad EPSV argument.');
+    const unsupported = err instanceof FtpSyntaxError && err.replyCode === ReplyCode.NetworkProtocolNotSupported;
+    ctx.reply(unsupported ? ReplyCode.NetworkProtocolNotSupported : ReplyCode.SyntaxErrorInArguments, unsupported ? 'Network protocol not supported, use (1,2)' : 'Bad EPSV argument.');
     return;
   }
   if (request.kind === 'all') {
     ctx.state.epsvAll = true;
-    ctx.reply(200, 'EPSV ALL ok.');
+    ctx.reply(ReplyCode.Ok, 'EPSV ALL ok.');
     return;
   }
   const family = addressFamily(ctx.localAddress);
   if (request.kind === 'family' && request.family !== family) {
-    ctx.reply(522, `Network protocol not supported, use (${family === 'IPv6' ? 2 : 1})`);
+    ctx.reply(ReplyCode.NetworkProtocolNotSupported, `Network protocol not supported, use (${family === 'IPv6' ? 2 : 1})`);
     return;
   }
   const port = await listen(ctx);
-  if (port !== null) ctx.reply(229, epsvReplyText(port));
+  if (port !== null) ctx.reply(ReplyCode.EnteringExtendedPassiveMode, epsvReplyText(port));
 }

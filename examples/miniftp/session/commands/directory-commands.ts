@@ -1,12 +1,12 @@
 // Directory commands: PWD/XPWD, CWD/XCWD, CDUP/XCUP, MKD/XMKD, RMD/XRMD.
 // Runs in a worker, as the session's user.
 import fs from 'node:fs';
-import { quotePathname } from '../../../ftp/index.js';
+import { quotePathname, ReplyCode } from '../../../ftp/index.js';
 import type { SessionContext } from '../session-context.js';
 
 /** PWD: the current directory, quoted as RFC 959 appendix II asks. */
 export function handlePwd(ctx: SessionContext): void {
-  ctx.reply(257, `${quotePathname(ctx.state.cwd)} is the current directory`);
+  ctx.reply(ReplyCode.PathnameCreated, `${quotePathname(ctx.state.cwd)} is the current directory`);
 }
 
 /** CWD: enters a directory the user may search; the new current directory is its physical path. */
@@ -18,9 +18,9 @@ export async function handleCwd(ctx: SessionContext, arg: string): Promise<void>
     const view = await ctx.fs.toView(real);
     if (view === null) throw new Error('outside the root');
     ctx.state.cwd = view;
-    ctx.reply(250, 'Directory successfully changed.');
+    ctx.reply(ReplyCode.FileActionOk, 'Directory successfully changed.');
   } catch {
-    ctx.reply(550, 'Failed to change directory.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Failed to change directory.');
   }
 }
 
@@ -41,9 +41,9 @@ export async function handleMkd(ctx: SessionContext, arg: string): Promise<void>
     await fs.promises.chmod(real, mode);
     ok = true;
   } catch {
-    ctx.reply(550, 'Create directory operation failed.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Create directory operation failed.');
   }
-  if (ok) ctx.reply(257, `${quotePathname(view)} created`);
+  if (ok) ctx.reply(ReplyCode.PathnameCreated, `${quotePathname(view)} created`);
   ctx.log({ type: 'action', action: 'mkdir', path: view, ok });
 }
 
@@ -55,9 +55,9 @@ export async function handleRmd(ctx: SessionContext, arg: string): Promise<void>
     if (view === '/') throw new Error('the root stays');
     await fs.promises.rmdir(await ctx.fs.entry(view));
     ok = true;
-    ctx.reply(250, 'Remove directory operation successful.');
+    ctx.reply(ReplyCode.FileActionOk, 'Remove directory operation successful.');
   } catch {
-    ctx.reply(550, 'Remove directory operation failed.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Remove directory operation failed.');
   }
   ctx.log({ type: 'action', action: 'rmdir', path: view, ok });
 }

@@ -1,7 +1,7 @@
 // Commands on single files: DELE, RNFR, RNTO, SIZE, MDTM, and SITE (CHMOD,
 // UMASK, HELP). Runs in a worker, as the session's user.
 import fs from 'node:fs';
-import { formatTimeVal } from '../../../ftp/index.js';
+import { formatTimeVal, ReplyCode } from '../../../ftp/index.js';
 import { asciiSize } from '../ascii.js';
 import type { SessionContext } from '../session-context.js';
 
@@ -17,9 +17,9 @@ export async function handleDele(ctx: SessionContext, arg: string): Promise<void
     if ((await fs.promises.lstat(real)).isDirectory()) throw new Error('a directory');
     await fs.promises.unlink(real);
     ok = true;
-    ctx.reply(250, 'Delete operation successful.');
+    ctx.reply(ReplyCode.FileActionOk, 'Delete operation successful.');
   } catch {
-    ctx.reply(550, 'Delete operation failed.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Delete operation failed.');
   }
   ctx.log({ type: 'action', action: 'delete', path: view, ok });
 }
@@ -31,9 +31,9 @@ export async function handleRnfr(ctx: SessionContext, arg: string): Promise<void
     if (view === '/') throw new Error('the root stays');
     await fs.promises.lstat(await ctx.fs.entry(view));
     ctx.state.renameFrom = view;
-    ctx.reply(350, 'Ready for RNTO.');
+    ctx.reply(ReplyCode.PendingFurtherInformation, 'Ready for RNTO.');
   } catch {
-    ctx.reply(550, 'RNFR command failed.');
+    ctx.reply(ReplyCode.FileUnavailable, 'RNFR command failed.');
   }
 }
 
@@ -42,7 +42,7 @@ export async function handleRnto(ctx: SessionContext, arg: string): Promise<void
   const from = ctx.state.renameFrom;
   ctx.state.renameFrom = null;
   if (from === null) {
-    ctx.reply(503, 'RNFR required first.');
+    ctx.reply(ReplyCode.BadSequence, 'RNFR required first.');
     return;
   }
   const to = ctx.fs.resolve(arg);
@@ -51,9 +51,9 @@ export async function handleRnto(ctx: SessionContext, arg: string): Promise<void
     if (to === '/') throw new Error('the root stays');
     await fs.promises.rename(await ctx.fs.entry(from), await ctx.fs.entry(to));
     ok = true;
-    ctx.reply(250, 'Rename successful.');
+    ctx.reply(ReplyCode.FileActionOk, 'Rename successful.');
   } catch {
-    ctx.reply(550, 'Rename failed.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Rename failed.');
   }
   ctx.log({ type: 'action', action: 'rename', path: `${from} ${to}`, ok });
 }
@@ -77,23 +77,23 @@ export async function handleSize(ctx: SessionContext, arg: string): Promise<void
     if (ctx.state.type === 'binary') size = stats.size;
     else if (stats.size <= ASCII_SIZE_LIMIT) size = asciiSize(await fs.promises.readFile(real));
     else {
-      ctx.reply(550, 'SIZE not available in ASCII mode for files over 1 MiB; use TYPE I.');
+      ctx.reply(ReplyCode.FileUnavailable, 'SIZE not available in ASCII mode for files over 1 MiB; use TYPE I.');
       return;
     }
   } catch {
-    ctx.reply(550, 'Could not get file size.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Could not get file size.');
     return;
   }
-  ctx.reply(213, String(size));
+  ctx.reply(ReplyCode.FileStatus, String(size));
 }
 
 /** MDTM (RFC 3659 3): the modification time, UTC, as YYYYMMDDHHMMSS. */
 export async function handleMdtm(ctx: SessionContext, arg: string): Promise<void> {
   try {
     const { stats } = await regularFile(ctx, arg);
-    ctx.reply(213, formatTimeVal(stats.mtime));
+    ctx.reply(ReplyCode.FileStatus, formatTimeVal(stats.mtime));
   } catch {
-    ctx.reply(550, 'Could not get file modification time.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Could not get file modification time.');
   }
 }
 
@@ -101,14 +101,14 @@ const octal = /^[0-7]{1,4}$/;
 
 async function siteChmod(ctx: SessionContext, args: string): Promise<void> {
   if (!ctx.mayWrite('other')) {
-    ctx.reply(550, 'Permission denied.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Permission denied.');
     return;
   }
   const space = args.indexOf(' ');
   const modeText = space === -1 ? '' : args.slice(0, space);
   const file = space === -1 ? '' : args.slice(space + 1);
   if (file === '' || !octal.test(modeText)) {
-    ctx.reply(501, 'SITE CHMOD needs 2 arguments: an octal mode and a path.');
+    ctx.reply(ReplyCode.SyntaxErrorInArguments, 'SITE CHMOD needs 2 arguments: an octal mode and a path.');
     return;
   }
   const view = ctx.fs.resolve(file);
@@ -117,9 +117,9 @@ async function siteChmod(ctx: SessionContext, args: string): Promise<void> {
     // Permission bits only: never setuid, setgid or sticky from a client.
     await fs.promises.chmod(await ctx.fs.target(view), parseInt(modeText, 8) & 0o777);
     ok = true;
-    ctx.reply(200, 'SITE CHMOD command ok.');
+    ctx.reply(ReplyCode.Ok, 'SITE CHMOD command ok.');
   } catch {
-    ctx.reply(550, 'SITE CHMOD command failed.');
+    ctx.reply(ReplyCode.FileUnavailable, 'SITE CHMOD command failed.');
   }
   ctx.log({ type: 'action', action: 'chmod', path: view, ok });
 }
@@ -127,30 +127,30 @@ async function siteChmod(ctx: SessionContext, args: string): Promise<void> {
 function siteUmask(ctx: SessionContext, args: string): void {
   const show = (mask: number) => mask.toString(8).padStart(4, '0');
   if (args === '') {
-    ctx.reply(200, `Your current UMASK is ${show(ctx.state.umask)}`);
+    ctx.reply(ReplyCode.Ok, `Your current UMASK is ${show(ctx.state.umask)}`);
   } else if (octal.test(args) && parseInt(args, 8) <= 0o777) {
     ctx.state.umask = parseInt(args, 8);
-    ctx.reply(200, `UMASK set to ${show(ctx.state.umask)}`);
+    ctx.reply(ReplyCode.Ok, `UMASK set to ${show(ctx.state.umask)}`);
   } else {
-    ctx.reply(501, 'SITE UMASK needs an octal mask 0..777.');
+    ctx.reply(ReplyCode.SyntaxErrorInArguments, 'SITE UMASK needs an octal mask 0..777.');
   }
 }
 
 const SITE_COMMANDS: Readonly<Record<string, (ctx: SessionContext, args: string) => void | Promise<void>>> = {
   CHMOD: siteChmod,
   UMASK: siteUmask,
-  HELP: (ctx) => ctx.reply(214, 'CHMOD UMASK HELP'),
+  HELP: (ctx) => ctx.reply(ReplyCode.HelpMessage, 'CHMOD UMASK HELP'),
 };
 
 /** SITE CHMOD mode path, SITE UMASK [mask], SITE HELP; none for anonymous sessions (as vsftpd). */
 export async function handleSite(ctx: SessionContext, arg: string): Promise<void> {
   if (ctx.state.anonymous) {
-    ctx.reply(550, 'Permission denied.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Permission denied.');
     return;
   }
   const space = arg.indexOf(' ');
   const sub = (space === -1 ? arg : arg.slice(0, space)).toUpperCase();
   const handler = Object.hasOwn(SITE_COMMANDS, sub) ? SITE_COMMANDS[sub] : undefined;
   if (handler) await handler(ctx, space === -1 ? '' : arg.slice(space + 1).trim());
-  else ctx.reply(500, 'Unknown SITE command.');
+  else ctx.reply(ReplyCode.SyntaxError, 'Unknown SITE command.');
 }

@@ -3,7 +3,7 @@
 // Runs in a worker, as the session's user.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ListFormatter, formatMlsxLine, type IdDisplay } from '../../../ftp/index.js';
+import { formatMlsxLine, ListFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
 import { TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
 import { Glob, PatternError, filterNames, isPattern, yieldToEventLoop } from '../glob.js';
 import type { SessionContext } from '../session-context.js';
@@ -78,7 +78,7 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
 // A listing refused for its size or cost: the reply says which limit.
 function refusedListing(ctx: SessionContext, err: unknown): boolean {
   if (!(err instanceof PatternError || err instanceof TooManyEntriesError)) return false;
-  ctx.reply(550, err.message);
+  ctx.reply(ReplyCode.FileUnavailable, err.message);
   return true;
 }
 
@@ -116,7 +116,7 @@ async function* nameLines(_ctx: SessionContext, target: ListTarget): AsyncGenera
 
 async function directoryListing(ctx: SessionContext, arg: string, lines: (ctx: SessionContext, target: ListTarget) => AsyncGenerator<string>): Promise<void> {
   if (!ctx.data.configured) {
-    ctx.reply(425, 'Use PORT or PASV first.');
+    ctx.reply(ReplyCode.CannotOpenDataConnection, 'Use PORT or PASV first.');
     return;
   }
   let target: ListTarget;
@@ -158,7 +158,7 @@ export async function handleStatPath(ctx: SessionContext, arg: string): Promise<
   const lines = ['Status follows:'];
   for await (const piece of listLines(ctx, target)) lines.push(...piece.split('\r\n').slice(0, -1));
   lines.push('End of status');
-  ctx.reply(213, lines);
+  ctx.reply(ReplyCode.FileStatus, lines);
 }
 
 async function mlsxTarget(ctx: SessionContext, arg: string): Promise<{ view: string; real: string; stats: fs.Stats } | null> {
@@ -174,16 +174,16 @@ async function mlsxTarget(ctx: SessionContext, arg: string): Promise<{ view: str
 /** MLSD [dir] (RFC 3659 7): one fact line per entry of a directory, dotfiles included. */
 export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void> {
   if (!ctx.data.configured) {
-    ctx.reply(425, 'Use PORT or PASV first.');
+    ctx.reply(ReplyCode.CannotOpenDataConnection, 'Use PORT or PASV first.');
     return;
   }
   const found = await mlsxTarget(ctx, arg);
   if (!found) {
-    ctx.reply(550, 'Failed to open directory.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');
     return;
   }
   if (!found.stats.isDirectory()) {
-    ctx.reply(501, 'MLSD needs a directory; use MLST for a file.');
+    ctx.reply(ReplyCode.SyntaxErrorInArguments, 'MLSD needs a directory; use MLST for a file.');
     return;
   }
   let names: string[];
@@ -191,7 +191,7 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
     names = (await readNames(found.real, true, ctx.options.maxListingEntries)).filter((name) => name !== '.' && name !== '..');
   } catch (err) {
     if (refusedListing(ctx, err)) return;
-    ctx.reply(550, 'Failed to open directory.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');
     return;
   }
   const writable = ctx.options.writeEnable;
@@ -218,9 +218,9 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
 export async function handleMlst(ctx: SessionContext, arg: string): Promise<void> {
   const found = await mlsxTarget(ctx, arg);
   if (!found) {
-    ctx.reply(550, 'Could not get file status.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Could not get file status.');
     return;
   }
   const line = formatMlsxLine(mlsxEntry(found.view, found.stats, ctx.options.writeEnable, processIds(), idShowing(ctx)), ctx.state.mlstFacts);
-  ctx.reply(250, [`Listing ${found.view}`, ` ${line}`, 'End']);
+  ctx.reply(ReplyCode.FileActionOk, [`Listing ${found.view}`, ` ${line}`, 'End']);
 }

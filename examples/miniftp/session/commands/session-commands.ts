@@ -1,23 +1,23 @@
 // Commands about the session itself: USER, PASS, QUIT, NOOP, SYST, FEAT,
 // OPTS, HELP, STAT without a path, and the ones miniftp answers only with a
 // refusal (AUTH, PBSZ, PROT, REIN, ACCT, SMNT). Runs in a worker.
-import { featureReplyLines, mlstFeature, parseMlstOptions } from '../../../ftp/index.js';
+import { featureReplyLines, mlstFeature, parseMlstOptions, ReplyCode } from '../../../ftp/index.js';
 import type { SessionContext } from '../session-context.js';
 
 /** USER: remembers the name and asks for the password (331). */
 export function handleUser(ctx: SessionContext, arg: string): void {
   if (ctx.state.loggedIn) {
-    ctx.reply(530, "Can't change to another user.");
+    ctx.reply(ReplyCode.NotLoggedIn, "Can't change to another user.");
     return;
   }
   // As vsftpd: without anonymous_enable, "ftp" and "anonymous" are ordinary user names.
   const anonymous = ctx.options.anonymousEnable && /^(ftp|anonymous)$/i.test(arg);
   if (!anonymous && !ctx.options.localEnable) {
-    ctx.reply(530, 'This FTP server is anonymous only.');
+    ctx.reply(ReplyCode.NotLoggedIn, 'This FTP server is anonymous only.');
     return;
   }
   ctx.state.user = arg;
-  ctx.reply(331, 'Please specify the password.');
+  ctx.reply(ReplyCode.NeedPassword, 'Please specify the password.');
 }
 
 /**
@@ -27,12 +27,12 @@ export function handleUser(ctx: SessionContext, arg: string): void {
  */
 export async function handlePass(ctx: SessionContext, arg: string): Promise<void> {
   if (ctx.state.loggedIn) {
-    ctx.reply(230, 'Already logged in.');
+    ctx.reply(ReplyCode.LoggedIn, 'Already logged in.');
     return;
   }
   const user = ctx.state.user;
   if (user === null) {
-    ctx.reply(503, 'Login with USER first.');
+    ctx.reply(ReplyCode.BadSequence, 'Login with USER first.');
     return;
   }
   ctx.state.user = null;
@@ -45,10 +45,10 @@ export async function handlePass(ctx: SessionContext, arg: string): Promise<void
   ctx.log({ type: 'login', ok: false, anonymous: /^(ftp|anonymous)$/i.test(user) }, user);
   ctx.state.loginFails++;
   if (answer.disconnect || ctx.state.loginFails >= ctx.options.maxLoginFails) {
-    await ctx.disconnect(530, 'Login incorrect.');
+    await ctx.disconnect(ReplyCode.NotLoggedIn, 'Login incorrect.');
     return;
   }
-  ctx.reply(530, 'Login incorrect.');
+  ctx.reply(ReplyCode.NotLoggedIn, 'Login incorrect.');
 }
 
 /** QUIT: 221 and close (after the transfer in progress, RFC 959). */
@@ -58,12 +58,12 @@ export function handleQuit(ctx: SessionContext): void {
 
 /** NOOP. */
 export function handleNoop(ctx: SessionContext): void {
-  ctx.reply(200, 'NOOP ok.');
+  ctx.reply(ReplyCode.Ok, 'NOOP ok.');
 }
 
 /** SYST: what every Unix server answers. */
 export function handleSyst(ctx: SessionContext): void {
-  ctx.reply(215, 'UNIX Type: L8');
+  ctx.reply(ReplyCode.SystemType, 'UNIX Type: L8');
 }
 
 /** The features FEAT lists (RFC 2389), as this session's settings allow. */
@@ -79,7 +79,7 @@ export function features(ctx: SessionContext): string[] {
 
 /** FEAT: 211 with one feature per line. */
 export function handleFeat(ctx: SessionContext): void {
-  ctx.reply(211, featureReplyLines(features(ctx)));
+  ctx.reply(ReplyCode.SystemStatus, featureReplyLines(features(ctx)));
 }
 
 /** OPTS UTF8 ON (always on), OPTS MLST facts (RFC 3659 7.9). */
@@ -88,12 +88,12 @@ export function handleOpts(ctx: SessionContext, arg: string): void {
   const name = (space === -1 ? arg : arg.slice(0, space)).toUpperCase();
   const value = space === -1 ? '' : arg.slice(space + 1).trim();
   if (name === 'UTF8' && (value === '' || value.toUpperCase() === 'ON')) {
-    ctx.reply(200, 'Always in UTF8 mode.');
+    ctx.reply(ReplyCode.Ok, 'Always in UTF8 mode.');
   } else if (name === 'MLST') {
     ctx.state.mlstFacts = parseMlstOptions(value);
-    ctx.reply(200, `MLST OPTS ${ctx.state.mlstFacts.map((fact) => `${fact};`).join('')}`);
+    ctx.reply(ReplyCode.Ok, `MLST OPTS ${ctx.state.mlstFacts.map((fact) => `${fact};`).join('')}`);
   } else {
-    ctx.reply(501, 'Option not understood.');
+    ctx.reply(ReplyCode.SyntaxErrorInArguments, 'Option not understood.');
   }
 }
 
@@ -103,19 +103,19 @@ export function handleHelp(ctx: SessionContext): void {
   const lines = ['The following commands are recognized.'];
   for (let i = 0; i < verbs.length; i += 8) lines.push(' ' + verbs.slice(i, i + 8).map((verb) => verb.padEnd(4)).join(' '));
   lines.push('Help OK.');
-  ctx.reply(214, lines);
+  ctx.reply(ReplyCode.HelpMessage, lines);
 }
 
 /** STAT without a path: the session's status (211); during a transfer, the transfer's (213). */
 export function handleStatServer(ctx: SessionContext): void {
   const transfer = ctx.transfer;
   if (transfer) {
-    ctx.reply(213, `Status: ${transfer.direction} of ${transfer.path}, ${transfer.bytes} bytes so far.`);
+    ctx.reply(ReplyCode.FileStatus, `Status: ${transfer.direction} of ${transfer.path}, ${transfer.bytes} bytes so far.`);
     return;
   }
   const { options, state } = ctx;
   const rate = Math.max(options.downloadMaxRate, options.uploadMaxRate);
-  ctx.reply(211, [
+  ctx.reply(ReplyCode.SystemStatus, [
     'FTP server status:',
     `     Connected to ${ctx.clientAddress}`,
     `     Logged in as ${state.user ?? ''}`,
@@ -131,15 +131,15 @@ export function handleStatServer(ctx: SessionContext): void {
 
 /** AUTH: no TLS here (RFC 2228 lets a server refuse with 502); clients go on in plain text. */
 export function handleAuth(ctx: SessionContext): void {
-  ctx.reply(502, 'TLS is not available.');
+  ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
 }
 
 /** PBSZ and PROT: meaningful only after AUTH, which is never accepted. */
 export function handleProtection(ctx: SessionContext): void {
-  ctx.reply(502, 'TLS is not available.');
+  ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
 }
 
 /** REIN, ACCT, SMNT: RFC 959 commands vsftpd does not implement either. */
 export function notImplemented(verb: string): (ctx: SessionContext) => void {
-  return (ctx) => ctx.reply(502, `${verb} not implemented.`);
+  return (ctx) => ctx.reply(ReplyCode.CommandNotImplemented, `${verb} not implemented.`);
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { SessionContext } from '../session-context.js';
 import { runTransfer } from '../run-transfer.js';
 import { receiveFile, receiveFileBinary, sendFileAscii, sendFileBinary } from '../transfer-io.js';
+import { ReplyCode } from '../../../ftp/index.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
 
@@ -15,7 +16,7 @@ const UNIQUE_ATTEMPTS = 1000;
 
 function noDataConnection(ctx: SessionContext): boolean {
   if (ctx.data.configured) return false;
-  ctx.reply(425, 'Use PORT or PASV first.');
+  ctx.reply(ReplyCode.CannotOpenDataConnection, 'Use PORT or PASV first.');
   return true;
 }
 
@@ -33,7 +34,7 @@ export async function handleRetr(ctx: SessionContext, arg: string): Promise<void
   if (noDataConnection(ctx)) return;
   const ascii = ctx.state.type === 'ascii';
   if (ascii && offset !== 0) {
-    ctx.reply(550, 'No support for resume of ASCII transfer.');
+    ctx.reply(ReplyCode.FileUnavailable, 'No support for resume of ASCII transfer.');
     return;
   }
   const view = ctx.fs.resolve(arg);
@@ -48,7 +49,7 @@ export async function handleRetr(ctx: SessionContext, arg: string): Promise<void
     size = stats.size;
   } catch {
     await file?.close().catch(() => {});
-    ctx.reply(550, 'Failed to open file.');
+    ctx.reply(ReplyCode.FileUnavailable, 'Failed to open file.');
     return;
   }
   const opened = file;
@@ -128,7 +129,7 @@ async function upload(ctx: SessionContext, arg: string, kind: UploadKind): Promi
   try {
     opened = await openUpload(ctx, arg, kind, offset);
   } catch {
-    ctx.reply(553, 'Could not create file.');
+    ctx.reply(ReplyCode.FileNameNotAllowed, 'Could not create file.');
     return;
   }
   const ascii = ctx.state.type === 'ascii';
@@ -167,5 +168,5 @@ export function handleStou(ctx: SessionContext, arg: string): Promise<void> {
  */
 export function handleAbor(ctx: SessionContext): void {
   if (ctx.transfer) ctx.transfer.stop('abor');
-  else ctx.reply(225, 'No transfer to ABOR.');
+  else ctx.reply(ReplyCode.DataConnectionOpen, 'No transfer to ABOR.');
 }
