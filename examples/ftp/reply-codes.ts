@@ -28,6 +28,7 @@ export const REPLY_CODES = {
   EnteringExtendedPassiveMode: { code: 229, text: 'Entering Extended Passive Mode' },
   LoggedIn: { code: 230, text: 'User logged in, proceed' },
   FileActionOk: { code: 250, text: 'Requested file action okay, completed' },
+  FileTimeChanged: { code: 253, text: 'File time changed (some servers\' answer to MFMT)' },
   PathnameCreated: { code: 257, text: 'Pathname created' },
   NeedPassword: { code: 331, text: 'User name okay, need password' },
   NeedAccount: { code: 332, text: 'Need account for login' },

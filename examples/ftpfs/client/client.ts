@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { FdHandle } from 'privsep';
 import {
-  FtpError, formatTimeVal, parseFeatures, parseList, parsePathnameReply, parseTimeVal,
+  formatTimeVal, FtpError, isFailure, parseFeatures, parseList, parsePathnameReply, parseTimeVal, ReplyCode,
   type FileInfo, type Reply,
 } from '../../ftp/index.js';
 import { FtpClosedError } from './errors.js';
@@ -83,7 +83,7 @@ function expect(reply: Reply, ...codes: number[]): Reply {
 
 /** True when the server ended the session without acting on the last command. */
 function sessionLost(err: unknown): boolean {
-  return (err instanceof FtpError && err.code === 421) || (err instanceof FtpClosedError && !err.replied);
+  return (err instanceof FtpError && err.code === ReplyCode.ServiceNotAvailable) || (err instanceof FtpClosedError && !err.replied);
 }
 
 function checkOffset(name: string, value: number | undefined): number {
@@ -194,28 +194,28 @@ export class FtpClient extends EventEmitter {
   send(verb: string, arg = ''): Promise<Reply> {
     return this.#run(async (t) => {
       const reply = await t.request(verb, arg);
-      if (reply.code >= 400) throw new FtpError(reply.code, reply.text);
+      if (isFailure(reply)) throw new FtpError(reply.code, reply.text);
       return reply;
     });
   }
 
   /** The current directory (PWD). @throws FtpError; as connect() */
   pwd(): Promise<string> {
-    return this.#run(async (t) => parsePathnameReply(expect(await t.request('PWD'), 257).text));
+    return this.#run(async (t) => parsePathnameReply(expect(await t.request('PWD'), ReplyCode.PathnameCreated).text));
   }
 
   /** Changes the current directory (CWD); kept across a new login. @throws FtpError (550); as connect() */
   cd(path: string): Promise<void> {
     return this.#run(async (t) => {
-      expect(await t.request('CWD', path), 250);
-      this.#cwd = parsePathnameReply(expect(await t.request('PWD'), 257).text);
+      expect(await t.request('CWD', path), ReplyCode.FileActionOk);
+      this.#cwd = parsePathnameReply(expect(await t.request('PWD'), ReplyCode.PathnameCreated).text);
     });
   }
 
   /** Creates a directory (MKD); returns the path the server reports, or `path`. @throws FtpError (550); as connect() */
   mkdir(path: string): Promise<string> {
     return this.#run(async (t) => {
-      const reply = expect(await t.request('MKD', path), 257, 250);
+      const reply = expect(await t.request('MKD', path), ReplyCode.PathnameCreated, ReplyCode.FileActionOk);
       try {
         return parsePathnameReply(reply.text);
       } catch {
@@ -226,27 +226,27 @@ export class FtpClient extends EventEmitter {
 
   /** Removes an empty directory (RMD). @throws FtpError (550); as connect() */
   rmdir(path: string): Promise<void> {
-    return this.#run(async (t) => void expect(await t.request('RMD', path), 250));
+    return this.#run(async (t) => void expect(await t.request('RMD', path), ReplyCode.FileActionOk));
   }
 
   /** Deletes a file (DELE). @throws FtpError (550); as connect() */
   remove(path: string): Promise<void> {
-    return this.#run(async (t) => void expect(await t.request('DELE', path), 250));
+    return this.#run(async (t) => void expect(await t.request('DELE', path), ReplyCode.FileActionOk));
   }
 
   /** Renames (RNFR, RNTO). @throws FtpError (550 from RNFR or RNTO, 553); as connect() */
   rename(from: string, to: string): Promise<void> {
     return this.#run(async (t) => {
-      expect(await t.request('RNFR', from), 350);
-      expect(await t.request('RNTO', to), 250);
+      expect(await t.request('RNFR', from), ReplyCode.PendingFurtherInformation);
+      expect(await t.request('RNTO', to), ReplyCode.FileActionOk);
     });
   }
 
   /** A file's size in bytes (SIZE, RFC 3659). @throws FtpError (550); as connect() */
   size(path: string): Promise<number> {
     return this.#run(async (t) => {
-      const text = expect(await t.request('SIZE', path), 213).text.trim();
-      if (!/^\d{1,16}$/.test(text)) throw new FtpError(213, `not a size: ${text}`);
+      const text = expect(await t.request('SIZE', path), ReplyCode.FileStatus).text.trim();
+      if (!/^\d{1,16}$/.test(text)) throw new FtpError(ReplyCode.FileStatus, `not a size: ${text}`);
       return Number(text);
     });
   }
@@ -254,9 +254,9 @@ export class FtpClient extends EventEmitter {
   /** A file's modification time (MDTM, RFC 3659). @throws FtpError (550); as connect() */
   lastModified(path: string): Promise<Date> {
     return this.#run(async (t) => {
-      const text = expect(await t.request('MDTM', path), 213).text.trim();
+      const text = expect(await t.request('MDTM', path), ReplyCode.FileStatus).text.trim();
       const date = parseTimeVal(text);
-      if (!date) throw new FtpError(213, `not a time-val: ${text}`);
+      if (!date) throw new FtpError(ReplyCode.FileStatus, `not a time-val: ${text}`);
       return date;
     });
   }
@@ -267,23 +267,23 @@ export class FtpClient extends EventEmitter {
    * @throws FtpError (500/502 when the server lacks it, 550); as connect()
    */
   setLastModified(path: string, date: Date): Promise<void> {
-    return this.#run(async (t) => void expect(await t.request('MFMT', `${formatTimeVal(date)} ${path}`), 213, 253));
+    return this.#run(async (t) => void expect(await t.request('MFMT', `${formatTimeVal(date)} ${path}`), ReplyCode.FileStatus, ReplyCode.FileTimeChanged));
   }
 
   /** Changes permission bits (SITE CHMOD). @throws FtpError (500/502/550); as connect() */
   chmod(path: string, mode: number): Promise<void> {
-    return this.#run(async (t) => void expect(await t.request('SITE', `CHMOD ${(mode & 0o7777).toString(8)} ${path}`), 200));
+    return this.#run(async (t) => void expect(await t.request('SITE', `CHMOD ${(mode & 0o7777).toString(8)} ${path}`), ReplyCode.Ok));
   }
 
   /** The server's status, or a path's (STAT): the reply's text. @throws FtpError; as connect() */
   status(path = ''): Promise<string> {
-    return this.#run(async (t) => expect(await t.request('STAT', path), 211, 212, 213).text);
+    return this.#run(async (t) => expect(await t.request('STAT', path), ReplyCode.SystemStatus, ReplyCode.DirectoryStatus, ReplyCode.FileStatus).text);
   }
 
   /** Sets the transfer type (TYPE I or A); kept across a new login. @throws FtpError; as connect() */
   type(type: TransferType): Promise<void> {
     return this.#run(async (t) => {
-      expect(await t.request('TYPE', type), 200);
+      expect(await t.request('TYPE', type), ReplyCode.Ok);
       this.#type = type;
     });
   }
@@ -302,7 +302,7 @@ export class FtpClient extends EventEmitter {
         try {
           return parseList(await this.#listText(t, 'MLSD', path));
         } catch (err) {
-          if (!(err instanceof FtpError) || (err.code !== 500 && err.code !== 502)) throw err;
+          if (!(err instanceof FtpError) || (err.code !== ReplyCode.SyntaxError && err.code !== ReplyCode.CommandNotImplemented)) throw err;
           this.#mlsdRefused = true;
         }
       }
@@ -446,16 +446,16 @@ export class FtpClient extends EventEmitter {
     this.#connections++;
     try {
       let reply = await transport.request('USER', o.user);
-      if (reply.code === 331) reply = await transport.request('PASS', o.password);
-      expect(reply, 230, 202);
+      if (reply.code === ReplyCode.NeedPassword) reply = await transport.request('PASS', o.password);
+      expect(reply, ReplyCode.LoggedIn, ReplyCode.Superfluous);
       this.#features = parseFeatures(await transport.request('FEAT'));
       // RFC 2640: names are UTF-8 once asked; servers that always use it may refuse the command.
       if (this.#features.has('UTF8')) await transport.request('OPTS', 'UTF8 ON');
       const facts = o.useMlsd ? mlstFactsWanted(this.#features.get('MLST')) : null;
       // A server that refuses keeps its facts: listings then show no modes.
       if (facts) await transport.request('OPTS', `MLST ${facts}`);
-      expect(await transport.request('TYPE', this.#type), 200);
-      if (this.#cwd !== null) expect(await transport.request('CWD', this.#cwd), 250);
+      expect(await transport.request('TYPE', this.#type), ReplyCode.Ok);
+      if (this.#cwd !== null) expect(await transport.request('CWD', this.#cwd), ReplyCode.FileActionOk);
     } catch (err) {
       transport.close();
       throw err;
@@ -488,7 +488,7 @@ function mlstFactsWanted(offered: string | undefined): string | null {
 async function restartAt(t: FtpTransport, data: { close(): void }, startAt: number): Promise<void> {
   if (startAt === 0) return;
   try {
-    expect(await t.request('REST', String(startAt)), 350);
+    expect(await t.request('REST', String(startAt)), ReplyCode.PendingFurtherInformation);
   } catch (err) {
     data.close();
     throw err;

@@ -3,7 +3,10 @@
 // listens on our side and accepts the server's connection, from the
 // control connection's peer only. Unprivileged client code.
 import net from 'node:net';
-import { FtpError, addressFamily, encodeEprt, encodeHostPort, parseEpsvReply, parsePasvReply, sameAddress, type Reply } from '../../ftp/index.js';
+import {
+  addressFamily, encodeEprt, encodeHostPort, FtpError, parseEpsvReply, parsePasvReply, ReplyCode,
+  sameAddress, type Reply,
+} from '../../ftp/index.js';
 import { FtpTimeoutError } from './errors.js';
 import { connectRaw, type RawDataSocket } from './raw-data.js';
 import type { FtpTransport } from './transport.js';
@@ -47,7 +50,7 @@ export interface OpenDataOptions {
 }
 
 // Reply codes that mean "I do not know this command" (or this address family).
-const UNSUPPORTED = new Set([500, 501, 502, 504, 522]);
+const UNSUPPORTED = new Set<number>([ReplyCode.SyntaxError, ReplyCode.SyntaxErrorInArguments, ReplyCode.CommandNotImplemented, ReplyCode.ParameterNotImplemented, ReplyCode.NetworkProtocolNotSupported]);
 
 function refused(reply: Reply): FtpError {
   return new FtpError(reply.code, reply.text);
@@ -84,7 +87,7 @@ async function passiveAddress(transport: FtpTransport, options: OpenDataOptions)
   let port: number | undefined;
   if (support.epsv !== false) {
     const reply = await transport.request('EPSV');
-    if (reply.code === 229) {
+    if (reply.code === ReplyCode.EnteringExtendedPassiveMode) {
       support.epsv = true;
       port = parseEpsvReply(reply.text);
     } else if (UNSUPPORTED.has(reply.code) && support.epsv === undefined) {
@@ -95,7 +98,7 @@ async function passiveAddress(transport: FtpTransport, options: OpenDataOptions)
   }
   if (port === undefined) {
     const reply = await transport.request('PASV');
-    if (reply.code !== 227) throw refused(reply);
+    if (reply.code !== ReplyCode.EnteringPassiveMode) throw refused(reply);
     const address = parsePasvReply(reply.text);
     port = address.port;
     if (options.usePasvAddress) host = address.host;
@@ -177,7 +180,7 @@ async function openActive(transport: FtpTransport, support: DataCommandSupport):
     let done = false;
     if (support.eprt !== false || ipv6) {
       const reply = await transport.request('EPRT', encodeEprt(local, port));
-      if (reply.code === 200) {
+      if (reply.code === ReplyCode.Ok) {
         support.eprt = true;
         done = true;
       } else if (!ipv6 && UNSUPPORTED.has(reply.code) && support.eprt === undefined) {
@@ -188,7 +191,7 @@ async function openActive(transport: FtpTransport, support: DataCommandSupport):
     }
     if (!done) {
       const reply = await transport.request('PORT', encodeHostPort(local, port));
-      if (reply.code !== 200) throw refused(reply);
+      if (reply.code !== ReplyCode.Ok) throw refused(reply);
     }
   } catch (err) {
     close();

@@ -31,7 +31,4 @@ export class FtpTimeoutError extends Error {
   }
 }
 
-/** An AbortError shaped as Node's own (name 'AbortError', code 'ABORT_ERR'). */
-export function abortError(reason?: unknown): Error {
-  return Object.assign(new Error('The operation was aborted', reason === undefined ? undefined : { cause: reason }), { name: 'AbortError', code: 'ABORT_ERR' });
-}
+export { abortError } from 'privsep';

@@ -3,7 +3,7 @@
 // `LIST -a`; other servers take `-a dir` for a path (pyftpdlib: 550) or
 // ignore it. The first answer that tells which says it for the server, and
 // every client of a pool shares what it learnt. Unprivileged client code.
-import { FtpError, namesListedDirectory, parseList, type FileInfo } from '../../ftp/index.js';
+import { FtpError, namesListedDirectory, parseList, ReplyCode, type FileInfo } from '../../ftp/index.js';
 
 /** What is known of a server's LIST. Shared by the clients of one server (a pool's). */
 export interface ListSupport {
@@ -15,7 +15,7 @@ export interface ListSupport {
 export type ListText = (arg: string) => Promise<string>;
 
 // Replies that refuse `-a dir` as a name or an argument rather than fail the transfer.
-const REFUSALS = new Set([450, 500, 501, 502, 504, 550]);
+const REFUSALS = new Set<number>([ReplyCode.FileActionNotTaken, ReplyCode.SyntaxError, ReplyCode.SyntaxErrorInArguments, ReplyCode.CommandNotImplemented, ReplyCode.ParameterNotImplemented, ReplyCode.FileUnavailable]);
 
 function listsListedDirectory(text: string): boolean {
   return text.split('\n').some((line) => namesListedDirectory(line.endsWith('\r') ? line.slice(0, -1) : line));

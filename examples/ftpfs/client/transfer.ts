@@ -6,7 +6,7 @@ import type net from 'node:net';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FdHandle } from 'privsep';
-import { FtpError, FtpProtocolError, type Reply } from '../../ftp/index.js';
+import { FtpError, FtpProtocolError, isFailure, ReplyCode, type Reply } from '../../ftp/index.js';
 import { FtpTimeoutError, abortError } from './errors.js';
 import type { DataConnection } from './data-connection.js';
 import type { RawDataSocket } from './raw-data.js';
@@ -24,7 +24,7 @@ export interface TransferCommand<S = net.Socket> {
 
 // The final reply to a transfer command: 226 or 250 when all went well.
 function checkFinal(reply: Reply): void {
-  if (reply.code !== 226 && reply.code !== 250) throw new FtpError(reply.code, reply.text);
+  if (reply.code !== ReplyCode.ClosingDataConnection && reply.code !== ReplyCode.FileActionOk) throw new FtpError(reply.code, reply.text);
 }
 
 /**
@@ -35,7 +35,7 @@ async function connected<S>(data: DataConnection<S>, final: Promise<Reply>): Pro
   let failed: ((err: Error) => void) | undefined;
   const refused = new Promise<never>((_, reject) => (failed = reject));
   final.then((reply) => {
-    if (reply.code >= 400) failed!(new FtpError(reply.code, reply.text));
+    if (isFailure(reply)) failed!(new FtpError(reply.code, reply.text));
   }, (err: Error) => failed!(err));
   return Promise.race([data.socket(), refused]);
 }
@@ -85,7 +85,7 @@ async function run<S extends DataSocket>(transport: FtpTransport, command: Trans
   final.then((reply) => {
     // A failed transfer's data means nothing, and a server that refused a
     // RETR may leave our passive connection waiting in its backlog forever.
-    if (reply.code >= 400) socket.destroy();
+    if (isFailure(reply)) socket.destroy();
     // After success the data connection ends too, soon: bound the wait.
     else drain = setTimeout(() => socket.destroy(new FtpTimeoutError(`the data connection did not end within ${transport.timeoutMs} ms of the final reply`)), transport.timeoutMs);
   }, () => socket.destroy());

@@ -3,7 +3,7 @@
 // on every exchange, and one close path. Unprivileged client code.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { FtpError, ReplyParser, formatCommand, type Reply } from '../../ftp/index.js';
+import { formatCommand, FtpError, ReplyCode, replyKind, ReplyParser, type Reply } from '../../ftp/index.js';
 import { FtpClosedError, FtpTimeoutError, abortError } from './errors.js';
 
 /** Where to connect and how long to wait. */
@@ -80,7 +80,7 @@ export class FtpTransport extends EventEmitter {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const greeting = await transport.#exchange(null, `connect to ${options.host}:${options.port}`, {});
-      if (greeting.code !== 220) {
+      if (greeting.code !== ReplyCode.ServiceReady) {
         transport.close();
         throw new FtpError(greeting.code, greeting.text);
       }
@@ -180,15 +180,15 @@ export class FtpTransport extends EventEmitter {
 
   #onReply(reply: Reply): void {
     const task = this.#task;
-    if (reply.code === 421) {
+    if (reply.code === ReplyCode.ServiceNotAvailable) {
       // The server is closing the session (an idle timeout, a shutdown).
       // The command it answers was not carried out.
       if (task) this.#finish(task, reply);
-      this.#shutdown(new FtpError(421, reply.text));
+      this.#shutdown(new FtpError(ReplyCode.ServiceNotAvailable, reply.text));
       return;
     }
     if (!task) return; // An unsolicited reply other than 421 carries nothing to act on.
-    if (reply.code < 200) {
+    if (replyKind(reply.code) === 'preliminary') {
       task.begun = true;
       this.#arm(task);
       task.onPreliminary?.(reply);
