@@ -2,7 +2,7 @@
 // program on the mount sees: reply codes (and, for the vague 550, the
 // reply's words), lost connections and timeouts, local cache errors. Pure.
 import os from 'node:os';
-import { FtpError, FtpProtocolError, FtpSyntaxError } from '../ftp/index.js';
+import { FtpError, FtpProtocolError, FtpSyntaxError, ReplyCode } from '../ftp/index.js';
 
 /** An errno name that os.constants.errno knows. */
 export type ErrnoCode = keyof typeof os.constants.errno;
@@ -26,16 +26,16 @@ const NETWORK = new Set([
 /** The errno of a failure reply, from its code, and for 550 and 553 also from its text. */
 export function errnoOfReply(code: number, text: string): ErrnoCode {
   switch (code) {
-    case 450: return 'EBUSY'; // file busy
-    case 452: case 552: return 'ENOSPC'; // insufficient storage, exceeded storage allocation
-    case 501: return 'EINVAL'; // syntax error in the arguments
-    case 500: case 502: case 504: return 'EOPNOTSUPP'; // the server lacks the command
-    case 530: case 532: return 'EACCES'; // not logged in, or needs an account
-    case 550: case 553: {
+    case ReplyCode.FileActionNotTaken: return 'EBUSY'; // file busy
+    case ReplyCode.InsufficientStorage: case ReplyCode.StorageAllocationExceeded: return 'ENOSPC'; // insufficient storage, exceeded storage allocation
+    case ReplyCode.SyntaxErrorInArguments: return 'EINVAL'; // syntax error in the arguments
+    case ReplyCode.SyntaxError: case ReplyCode.CommandNotImplemented: case ReplyCode.ParameterNotImplemented: return 'EOPNOTSUPP'; // the server lacks the command
+    case ReplyCode.NotLoggedIn: case ReplyCode.NeedAccountForStoring: return 'EACCES'; // not logged in, or needs an account
+    case ReplyCode.FileUnavailable: case ReplyCode.FileNameNotAllowed: {
       for (const [pattern, errno] of TEXT_RULES) if (pattern.test(text)) return errno;
-      if (/name/i.test(text) && code === 553) return 'EINVAL';
+      if (/name/i.test(text) && code === ReplyCode.FileNameNotAllowed) return 'EINVAL';
       // vsftpd's "Failed to open file." and the like: the caller may know better (see FtpFs).
-      return code === 550 ? 'ENOENT' : 'EACCES';
+      return code === ReplyCode.FileUnavailable ? 'ENOENT' : 'EACCES';
     }
     default:
       // 421 closing, 425/426 data connection trouble, 451 local error, other 4xx/5xx.
