@@ -2,7 +2,7 @@
 // their byte codec. A broker message's payload is a sequence of items, each a
 // one-byte tag and its body; docs/broker.md gives the layout. Pure: no I/O.
 // Used on both sides of the privilege boundary.
-import { ProtocolError, checkInteger, invalidArgType, outOfRange } from '../errors.js';
+import { ProtocolError, checkInteger, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import type { FdHandle } from '../fd/fd-handle.js';
 
 export type ItemKind = 'cmd' | 'result' | 'int' | 'buf' | 'fd';
@@ -57,8 +57,7 @@ export function toBufBytes(name: string, value: unknown, maxBytes: number): Buff
 /** Checks the code of a BAD result: 1 to 64 ASCII letters, digits or '_'. @throws ERR_INVALID_ARG_VALUE */
 export function checkCode(code: unknown): string {
   if (typeof code !== 'string' || !CODE_PATTERN.test(code)) {
-    const err = new TypeError(`The "code" argument must be 1 to ${MAX_CODE_BYTES} ASCII letters, digits or "_". Received ${String(code)}`);
-    throw Object.assign(err, { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue('code', code, `must be 1 to ${MAX_CODE_BYTES} ASCII letters, digits or "_"`);
   }
   return code;
 }

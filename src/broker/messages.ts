@@ -5,7 +5,7 @@
 import type { Message } from '../fd/channel.js';
 import type { FdHandle } from '../fd/fd-handle.js';
 import { type Sendable, fdOf } from '../fd/sendable.js';
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, invalidArgValue } from '../errors.js';
 import { type BrokerResult, ITEM_BYTES, ItemReader, ItemWriter, MAX_CODE_BYTES, badResultBytes, checkCode, checkInt32, toBufBytes } from './items.js';
 import { MAX_HELLO_BYTES } from './hello.js';
 import type { CompiledProtocol, CompiledRequest, ValueKind } from './requests.js';
@@ -22,8 +22,7 @@ export interface Outgoing {
  */
 export function encodeRequest(request: CompiledRequest, args: readonly unknown[], maxBufBytes: number): Outgoing {
   if (!Array.isArray(args) || args.length !== request.args.length) {
-    const err = new TypeError(`${request.name} takes ${request.args.length} argument(s) (${request.args.join(', ') || 'none'}). Received ${Array.isArray(args) ? args.length : String(args)}`);
-    throw Object.assign(err, { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue('args', Array.isArray(args) ? `${args.length} argument(s)` : args, `of ${request.name} must be ${request.args.length} argument(s) (${request.args.join(', ') || 'none'})`);
   }
   return encodeValues(request.args, args, maxBufBytes, (w) => w.cmd(request.id), ITEM_BYTES.cmd, `${request.name} argument`);
 }
@@ -42,8 +41,7 @@ export function replyValues(request: CompiledRequest, value: unknown): readonly 
   if (request.reply.length === 0) return [];
   if (request.reply.length === 1) return [value];
   if (!Array.isArray(value) || value.length !== request.reply.length) {
-    const err = new TypeError(`the ${request.name} handler must return an array of ${request.reply.length} values (${request.reply.join(', ')})`);
-    throw Object.assign(err, { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue('reply', Array.isArray(value) ? `${value.length} value(s)` : value, `of the ${request.name} handler must be an array of ${request.reply.length} values (${request.reply.join(', ')})`);
   }
   return value;
 }

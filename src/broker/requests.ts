@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { FdHandle } from '../fd/fd-handle.js';
 import type { Sendable } from '../fd/sendable.js';
-import { checkInteger, invalidArgType } from '../errors.js';
+import { checkInteger, invalidArgType, invalidArgValue } from '../errors.js';
 import { MAX_FDS_PER_MESSAGE } from '../fd/frame-reader.js';
 
 /** The kinds a request argument or reply value can have (cmd and result are the frame). */
@@ -222,6 +222,5 @@ function fingerprintOf(requests: readonly CompiledRequest[]): number {
 }
 
 function invalidValue(name: string, rule: string, value: unknown): TypeError {
-  const err = new TypeError(`The "${name}" argument ${rule}. Received ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
-  return Object.assign(err, { code: 'ERR_INVALID_ARG_VALUE' });
+  return invalidArgValue(name, value, rule);
 }

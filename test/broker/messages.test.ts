@@ -27,7 +27,7 @@ describe('requests', () => {
   });
 
   test('arguments are checked before anything is sent', () => {
-    expect(() => encodeRequest(getDataSocket, [], 16)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/getDataSocket takes 1 argument/) }));
+    expect(() => encodeRequest(getDataSocket, [], 16)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/'args' of getDataSocket must be 1 argument/) }));
     expect(() => encodeRequest(getDataSocket, ['20'], 16)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => encodeRequest(getDataSocket, [1.5], 16)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => encodeRequest(stat, ['x'.repeat(17), 7], 16)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));

@@ -23,12 +23,12 @@ describe('defineProtocol', () => {
   });
 
   test.each([
-    ['a duplicate id', { a: { id: 1, args: [], reply: ['result'] }, b: { id: 1, args: [], reply: ['result'] } }, /"requests.b.id" argument must be unique; a has id 1 too/],
+    ['a duplicate id', { a: { id: 1, args: [], reply: ['result'] }, b: { id: 1, args: [], reply: ['result'] } }, /argument 'requests.b.id' must be unique; a has id 1 too/],
     ['an id over 255', { a: { id: 256, args: [], reply: ['result'] } }, /requests.a.id/],
-    ['an unknown kind', { a: { id: 1, args: ['str'], reply: ['result'] } }, /"requests.a.args" argument may hold only 'int', 'buf' and 'fd'/],
-    ['a reply without result', { a: { id: 1, args: [], reply: ['int'] } }, /"requests.a.reply" argument must be an array that starts with 'result'/],
+    ['an unknown kind', { a: { id: 1, args: ['str'], reply: ['result'] } }, /argument 'requests.a.args' may hold only 'int', 'buf' and 'fd'/],
+    ['a reply without result', { a: { id: 1, args: [], reply: ['int'] } }, /argument 'requests.a.reply' must be an array that starts with 'result'/],
     ['result in the values', { a: { id: 1, args: [], reply: ['result', 'result'] } }, /requests.a.reply/],
-    ['a reserved name', { then: { id: 1, args: [], reply: ['result'] } }, /"requests.then" argument is a reserved name/],
+    ['a reserved name', { then: { id: 1, args: [], reply: ['result'] } }, /argument 'requests.then' is a reserved name/],
     ['a name that is no identifier', { 'a-b': { id: 1, args: [], reply: ['result'] } }, /not an identifier/],
     ['an empty phase list', { a: { id: 1, args: [], reply: ['result'], phase: [] } }, /requests.a.phase/],
   ])('refuses %s', (_what, requests, message) => {

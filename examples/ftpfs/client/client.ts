@@ -5,7 +5,7 @@
 // session. Unprivileged client code.
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import type { FdHandle } from 'privsep';
+import { invalidArgType, outOfRange, type FdHandle } from 'privsep';
 import {
   formatTimeVal, FtpError, isFailure, parseFeatures, parseList, parsePathnameReply, parseTimeVal, ReplyCode,
   type FileInfo, type Reply,
@@ -89,7 +89,7 @@ function sessionLost(err: unknown): boolean {
 function checkOffset(name: string, value: number | undefined): number {
   const n = value ?? 0;
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw Object.assign(new RangeError(`The value of "${name}" is out of range. It must be an integer >= 0. Received ${n}`), { code: 'ERR_OUT_OF_RANGE' });
+    throw outOfRange(name, 'an integer >= 0', n);
   }
   return n;
 }
@@ -118,15 +118,15 @@ export class FtpClient extends EventEmitter {
   constructor(options: FtpClientOptions) {
     super();
     if (typeof options?.host !== 'string' || options.host === '') {
-      throw Object.assign(new TypeError('The "host" option must be a non-empty string'), { code: 'ERR_INVALID_ARG_TYPE' });
+      throw invalidArgType('host', 'a non-empty string', options?.host);
     }
     const port = options.port ?? 21;
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw Object.assign(new RangeError(`The value of "port" is out of range. It must be an integer >= 1 and <= 65535. Received ${port}`), { code: 'ERR_OUT_OF_RANGE' });
+      throw outOfRange('port', 'an integer >= 1 and <= 65535', port);
     }
     const timeoutMs = options.timeoutMs ?? 30_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
-      throw Object.assign(new RangeError(`The value of "timeoutMs" is out of range. It must be an integer >= 1. Received ${timeoutMs}`), { code: 'ERR_OUT_OF_RANGE' });
+      throw outOfRange('timeoutMs', 'an integer >= 1', timeoutMs);
     }
     const user = options.user ?? 'anonymous';
     this.#options = {

@@ -2,6 +2,7 @@
 // carries one transfer per control connection, so transfers get at most all
 // connections but one: a long download never makes a directory listing
 // wait. Unprivileged client code.
+import { outOfRange } from 'privsep';
 import { FtpClient, type FtpClientOptions } from './client.js';
 import { FtpClosedError, abortError } from './errors.js';
 
@@ -37,7 +38,7 @@ export class FtpClientPool {
   constructor(options: FtpClientPoolOptions) {
     const { maxConnections = 4, ...clientOptions } = options;
     if (!Number.isInteger(maxConnections) || maxConnections < 1 || maxConnections > 64) {
-      throw Object.assign(new RangeError(`The value of "maxConnections" is out of range. It must be an integer >= 1 and <= 64. Received ${maxConnections}`), { code: 'ERR_OUT_OF_RANGE' });
+      throw outOfRange('maxConnections', 'an integer >= 1 and <= 64', maxConnections);
     }
     // Checks the options now rather than at the first use.
     void new FtpClient(clientOptions);
