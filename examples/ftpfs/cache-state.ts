@@ -14,7 +14,8 @@ export function indexEntries(files: Iterable<CachedFile>, failure: (file: Cached
   for (const file of files) {
     if (file.unlinked) continue;
     const ranges = file.heldRanges();
-    if (ranges.length === 0 && !file.dirty && file.onServer) continue;
+    // A copy that holds nothing of a file on the server is worth nothing to the next mount.
+    if (ranges.length === 0 && file.size > 0 && !file.dirty && file.onServer) continue;
     const failed = failure(file);
     entries.push({
       remote: file.remote,

@@ -114,7 +114,7 @@ export class FtpFs implements FuseOperations {
       report: this.#report,
       changed: () => void this.#saveIndex(),
     });
-    this.#index = options.index ? new IndexWriter(options.cacheDir, () => indexEntries(this.files.copies(), (file) => this.uploads.failure(file))) : null;
+    this.#index = options.index ? new IndexWriter(options.cacheDir, () => this.#entries()) : null;
     if (options.index) this.#restore(options.index);
     this.dirs = new DirCache(
       (dir) => this.#pool.use('command', (client) => client.list(this.#remote(dir))),
@@ -134,6 +134,10 @@ export class FtpFs implements FuseOperations {
     }
   }
 
+  #entries(): IndexEntry[] {
+    return indexEntries(this.files.copies(), (file) => this.uploads.failure(file));
+  }
+
   /** Records the copies' state on disk (persistent cache directories only); failures are told, not thrown. */
   async #saveIndex(): Promise<void> {
     await this.#index?.save().catch((err: Error) => this.#report(`cannot write the cache index in ${this.files.dir}: ${err.message}`));
@@ -149,7 +153,11 @@ export class FtpFs implements FuseOperations {
   async close(): Promise<Array<{ remote: string; error: string | null }>> {
     const left = await this.uploads.drain(() => this.files.pendingUploads(), this.#unmountWaitMs);
     await this.files.close(this.#index !== null || left.length > 0);
-    await this.#saveIndex();
+    if (this.#index) {
+      await this.#saveIndex();
+      // Copies the index does not name (deleted files, empty ones) have no use.
+      removeStrayFiles(this.files.dir, this.#entries());
+    }
     return left.map((file) => ({ remote: file.remote, error: this.uploads.failure(file)?.error ?? null }));
   }
 
