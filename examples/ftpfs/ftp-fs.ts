@@ -130,7 +130,9 @@ export class FtpFs implements FuseOperations {
     for (const file of restoreCopies(this.files.dir, index, this.#report)) {
       this.files.adopt(file);
       const entry = dirty.get(file.remote);
-      if (entry) this.uploads.resume(file, null, entry.lastError);
+      if (!entry) continue;
+      this.#report(`${file.remote} was left not on the server by an earlier mount: uploading it`);
+      this.uploads.resume(file, null, entry.lastError);
     }
   }
 

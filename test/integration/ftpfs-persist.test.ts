@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type FtpRelay } from '../helpers/ftp-relay.js';
 import { miniftp, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { cacheDirs, cleanUpMounts, expectCleanEnd, mountFtpfs, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
@@ -74,6 +74,11 @@ describe.skipIf(why !== null)('ftpfs on miniftp: the cache directory outlives th
     relay = await startRelay(server);
   });
 
+  // A test that failed with the server down leaves it up for the next.
+  afterEach(async () => {
+    await relay?.up();
+  });
+
   afterAll(async () => {
     await relay?.close();
     await server?.stop();
@@ -110,10 +115,12 @@ describe.skipIf(why !== null)('ftpfs on miniftp: the cache directory outlives th
     expect(await writeOnMount(path.join(m.mountpoint, 'killed.txt'), 'written before the kill\n')).not.toBe('ok');
     m.child.kill('SIGKILL');
     await m.exited;
-    await run('fusermount3', ['-u', '-z', m.mountpoint]);
+    // fusermount3, kept alive by auto_unmount, unmounts.
+    await waitFor(() => !isMounted(m.mountpoint), 10_000, 'the mount to go with the killed ftpfs');
     await relay.up();
     const again = await mountFtpfs(relay.server, scratch.path, mounts, ['--dir-ttl', '60'], m.cacheBase);
     expect(again.stderr()).not.toMatch(/private/);
+    expect(again.stderr()).toContain('/killed.txt was left not on the server by an earlier mount: uploading it');
     await waitFor(() => contentOf(path.join(server.root, 'killed.txt')) === 'written before the kill\n', 60_000, 'the upload by the next mount');
     expect(await fs.promises.readFile(path.join(again.mountpoint, 'killed.txt'), 'utf8')).toBe('written before the kill\n');
     await unmount(again);
