@@ -5,33 +5,37 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CachedFile } from './cached-file.js';
 import { isLockFile } from './cache-dir.js';
-import { INDEX_FILE, type IndexEntry } from './cache-index.js';
+import { INDEX_FILE, JOURNAL_DIR, type IndexEntry } from './cache-index.js';
 import type { UploadFailure } from './upload-queue.js';
+
+/** The index entry of one copy. */
+export function indexEntry(file: CachedFile, failed: UploadFailure | undefined): IndexEntry {
+  return {
+    remote: file.remote,
+    local: path.basename(file.local),
+    size: file.size,
+    ranges: file.heldRanges(),
+    version: file.version && { ...file.version },
+    // A file being uploaded is not on the server until the upload ends.
+    dirty: file.dirty || file.uploading !== null,
+    onServer: file.onServer,
+    mtimeMs: file.mtimeMs,
+    pendingMode: file.pendingMode,
+    pendingMtimeMs: file.pendingMtimeMs,
+    lastError: failed?.error ?? null,
+    nextRetryAt: failed?.nextAt ?? null,
+  };
+}
 
 /** The index entries of `files`: those with content or changes, deleted ones left out. */
 export function indexEntries(files: Iterable<CachedFile>, failure: (file: CachedFile) => UploadFailure | undefined): IndexEntry[] {
   const entries: IndexEntry[] = [];
   for (const file of files) {
     if (file.unlinked) continue;
-    const ranges = file.heldRanges();
+    const entry = indexEntry(file, failure(file));
     // A copy that holds nothing of a file on the server is worth nothing to the next mount.
-    if (ranges.length === 0 && file.size > 0 && !file.dirty && file.onServer) continue;
-    const failed = failure(file);
-    entries.push({
-      remote: file.remote,
-      local: path.basename(file.local),
-      size: file.size,
-      ranges,
-      version: file.version && { ...file.version },
-      // A file being uploaded is not on the server until the upload ends.
-      dirty: file.dirty || file.uploading !== null,
-      onServer: file.onServer,
-      mtimeMs: file.mtimeMs,
-      pendingMode: file.pendingMode,
-      pendingMtimeMs: file.pendingMtimeMs,
-      lastError: failed?.error ?? null,
-      nextRetryAt: failed?.nextAt ?? null,
-    });
+    if (entry.ranges.length === 0 && entry.size > 0 && !entry.dirty && entry.onServer) continue;
+    entries.push(entry);
   }
   return entries;
 }
@@ -73,7 +77,7 @@ export function restoreCopies(dir: string, entries: IndexEntry[], report: (messa
 export function removeStrayFiles(dir: string, entries: IndexEntry[]): void {
   const known = new Set(entries.map((entry) => entry.local));
   for (const name of fs.readdirSync(dir)) {
-    if (name === INDEX_FILE || isLockFile(name) || known.has(name)) continue;
+    if (name === INDEX_FILE || name === JOURNAL_DIR || isLockFile(name) || known.has(name)) continue;
     fs.rmSync(path.join(dir, name), { force: true, recursive: true });
   }
 }

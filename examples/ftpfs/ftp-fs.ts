@@ -10,7 +10,7 @@ import { DirCache } from './dir-cache.js';
 import { errnoOf, fsError, type ErrnoCode } from './errno-map.js';
 import { FileCache } from './file-cache.js';
 import { IndexWriter, type IndexEntry } from './cache-index.js';
-import { indexEntries, removeStrayFiles, restoreCopies } from './cache-state.js';
+import { indexEntries, indexEntry, removeStrayFiles, restoreCopies } from './cache-state.js';
 import { UploadQueue } from './upload-queue.js';
 import { UPLOAD_ATTRIBUTE, uploadState } from './upload-state.js';
 import type {
@@ -112,7 +112,7 @@ export class FtpFs implements FuseOperations {
     this.uploads = new UploadQueue({
       send: (file) => this.#upload(file),
       report: this.#report,
-      changed: () => void this.#saveIndex(),
+      changed: (file) => void this.#record(file),
     });
     this.#index = options.index ? new IndexWriter(options.cacheDir, () => this.#entries()) : null;
     if (options.index) this.#restore(options.index);
@@ -134,15 +134,24 @@ export class FtpFs implements FuseOperations {
       this.#report(`${file.remote} was left not on the server by an earlier mount: uploading it`);
       this.uploads.resume(file, null, entry.lastError);
     }
+    // One index.json again, with the journal's records in it.
+    void this.#saveIndex();
   }
 
   #entries(): IndexEntry[] {
     return indexEntries(this.files.copies(), (file) => this.uploads.failure(file));
   }
 
-  /** Records the copies' state on disk (persistent cache directories only); failures are told, not thrown. */
+  /** Records every copy's state on disk (persistent cache directories only); failures are told, not thrown. */
   async #saveIndex(): Promise<void> {
     await this.#index?.save().catch((err: Error) => this.#report(`cannot write the cache index in ${this.files.dir}: ${err.message}`));
+  }
+
+  /** Records one copy's state on disk (persistent cache directories only); failures are told, not thrown. */
+  async #record(file: CachedFile): Promise<void> {
+    if (file.unlinked) return;
+    await this.#index?.record(indexEntry(file, this.uploads.failure(file)))
+      .catch((err: Error) => this.#report(`cannot record the state of ${file.remote} in ${this.files.dir}: ${err.message}`));
   }
 
   /**
@@ -586,7 +595,7 @@ export class FtpFs implements FuseOperations {
     if (!file.dirty || file.unlinked) return;
     if (this.#index) {
       await this.files.sync(file);
-      await this.#saveIndex();
+      await this.#record(file);
     }
     this.uploads.reset(file);
     try {
@@ -602,7 +611,6 @@ export class FtpFs implements FuseOperations {
   async #upload(file: CachedFile): Promise<void> {
     if (!file.dirty || file.unlinked) return;
     await this.files.upload(file);
-    void this.#saveIndex();
     const at = mountPath(this.#root, file.remote);
     const existing = this.dirs.peek(parentPath(at), baseName(at));
     this.dirs.put(parentPath(at), this.#ourInfo({ name: baseName(at), type: 'file', size: file.size, modifiedAt: new Date(file.mtimeMs), mode: file.pendingMode ?? existing?.mode ?? DEFAULT_FILE_MODE }));
@@ -616,6 +624,7 @@ export class FtpFs implements FuseOperations {
     file.pendingMtimeMs = null;
     // The content is safe on the server: a time it refuses is no failure of close(2).
     if (pending !== null) await this.#setTime(at, file.remote, pending).catch((err: Error) => this.#report(`setting the time of ${file.remote} failed: ${err.message}`));
+    void this.#record(file);
   }
 
   /** close(2) of a descriptor: a changed file is uploaded now, and close reports how that went. */

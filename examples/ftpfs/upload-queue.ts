@@ -30,7 +30,7 @@ export interface UploadQueueOptions {
   send: (file: CachedFile) => Promise<void>;
   report: (message: string) => void;
   /** The failure state of a file changed: the index should record it. */
-  changed: () => void;
+  changed: (file: CachedFile) => void;
 }
 
 function reason(err: unknown): string {
@@ -121,7 +121,7 @@ export class UploadQueue {
     }
     retry.error = message;
     this.#schedule(file, retry, delay);
-    this.#options.changed();
+    this.#options.changed(file);
   }
 
   #succeeded(file: CachedFile): void {

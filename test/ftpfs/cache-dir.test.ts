@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cacheKey, lockCacheDir } from '../../examples/ftpfs/cache-dir.js';
-import { INDEX_FILE, UnreadableIndexError, loadIndex, saveIndex, type IndexEntry } from '../../examples/ftpfs/cache-index.js';
+import { INDEX_FILE, IndexWriter, JOURNAL_DIR, UnreadableIndexError, loadIndex, saveIndex, type IndexEntry } from '../../examples/ftpfs/cache-index.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const scratch = scratchDir('privsep-ftpfs-cache-dir-');
@@ -56,9 +56,40 @@ describe('the index', () => {
     expect(loadIndex(dir)).toEqual([entry, expect.objectContaining({ remote: '/big.bin', ranges: [[0, 4096]] })]);
   });
 
+  it('a record of one copy overrides index.json until the next save takes it in', async () => {
+    const dir = fs.mkdtempSync(path.join(scratch.path, 'journal-'));
+    let state: IndexEntry[] = [{ ...entry, dirty: false, onServer: true, lastError: null, nextRetryAt: null }];
+    const writer = new IndexWriter(dir, () => state);
+    await writer.save();
+    const failed = { ...entry, lastError: 'connect ECONNREFUSED' };
+    await writer.record(failed);
+    expect(fs.readdirSync(path.join(dir, JOURNAL_DIR))).toEqual(['3.json']);
+    expect(loadIndex(dir)).toEqual([failed]);
+    // A later mount's writer takes the records it finds into its first save.
+    state = [failed];
+    await new IndexWriter(dir, () => state).save();
+    expect(fs.readdirSync(path.join(dir, JOURNAL_DIR))).toEqual([]);
+    expect(loadIndex(dir)).toEqual([failed]);
+    // A copy deleted since its record is gone with the next save.
+    await writer.record(failed);
+    state = [];
+    await writer.save();
+    expect(loadIndex(dir)).toEqual([]);
+  });
+
+  it('a corrupt journal record makes the index unreadable too', () => {
+    const dir = fs.mkdtempSync(path.join(scratch.path, 'bad-journal-'));
+    fs.mkdirSync(path.join(dir, JOURNAL_DIR));
+    fs.writeFileSync(path.join(dir, JOURNAL_DIR, '3.json'), '{"format":1,"file":');
+    expect(() => loadIndex(dir)).toThrow(/3\.json is not JSON/);
+    fs.writeFileSync(path.join(dir, JOURNAL_DIR, '3.json'), JSON.stringify({ format: 1, file: { ...entry, local: '4' } }));
+    expect(() => loadIndex(dir)).toThrow(/records another copy/);
+  });
+
   it.each([
     ['{ half', /not JSON/],
     [JSON.stringify({ format: 2, files: [] }), /format 2 is newer/],
+    [JSON.stringify({ format: 1 }), /lists no files/],
     [JSON.stringify({ files: [] }), /no format/],
     [JSON.stringify({ format: 1, files: [{ remote: 'relative', local: '1' }] }), /entry 0/],
     [JSON.stringify({ format: 1, files: [{ ...entry, local: '../escape' }] }), /entry 0/],

@@ -76,8 +76,9 @@ export function cacheDirs(cacheBase: string): Array<{ dir: string; index: CacheI
 
 /**
  * ftpfs has exited by itself with status 0 and left no mount or process
- * behind; its cache holds only what it keeps for the next mount: an index,
- * unlocked, and the copies it names, all of them on the server.
+ * behind; its cache holds only what it keeps for the next mount: an index
+ * (with nothing left in its journal), unlocked, and the copies it names, all
+ * of them on the server.
  */
 export async function expectCleanEnd(m: MountedFtpfs): Promise<void> {
   expect(await m.exited).toEqual({ code: 0, signal: null });
@@ -86,7 +87,9 @@ export async function expectCleanEnd(m: MountedFtpfs): Promise<void> {
   expect(fs.readdirSync(m.cacheBase).filter((name) => name.startsWith('mount-')), 'private cache directories left').toEqual([]);
   for (const { dir, index } of cacheDirs(m.cacheBase)) {
     expect(index.files.filter((file) => file.dirty || !file.onServer), `files not uploaded in ${dir}`).toEqual([]);
-    expect(fs.readdirSync(dir).sort()).toEqual(['index.json', ...index.files.map((file) => file.local)].sort());
+    const journal = path.join(dir, 'journal');
+    expect(fs.existsSync(journal) ? fs.readdirSync(journal) : [], 'records not taken into index.json').toEqual([]);
+    expect(fs.readdirSync(dir).filter((name) => name !== 'journal').sort()).toEqual(['index.json', ...index.files.map((file) => file.local)].sort());
   }
 }
 
