@@ -49,7 +49,7 @@
     {
       "target_name": "openfile",
       "type": "executable",
-      "sources": ["native/openfile.c"],
+      "sources": ["examples/mycat/openfile.c"],
       "cflags": ["<@(hardening_cflags)", "-O2", "-std=c11", "-fPIE"],
       "ldflags": ["-pie", "-Wl,-z,relro,-z,now"],
       "conditions": [

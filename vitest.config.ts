@@ -7,7 +7,9 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Files run in name order (test/native before test/fd, ...): primitives first.
+    // Files run in the order vitest's sequencer picks (failed and slow files
+    // first, from its cache), not by name: no file depends on another's run.
+    // Tests within a file run in their written order.
     sequence: { shuffle: false },
   },
 });

@@ -32,7 +32,7 @@ const big = path.join(root, 'big.bin');
 }
 
 function startMiniftp() {
-  const options = engineOptions({ writeEnable: true, anonUploadEnable: true, anonUmask: 0o022, idleSessionTimeout: 0 });
+  const options = engineOptions({ anonymousEnable: true, writeEnable: true, anonUploadEnable: true, anonUmask: 0o022, idleSessionTimeout: 0 });
   const server = net.createServer((socket) => {
     const host = {
       options,

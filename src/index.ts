@@ -19,7 +19,7 @@ export { HandoffMaster, type HandoffOptions, type HandoffPolicy, type WorkerInfo
 export { HandoffWorker, handoffWorker, type HandedConnection, type HandoffWorkerOptions } from './handoff/worker.js';
 export { type WorkerCommand } from './handoff/launch.js';
 export { decodePeer, type PeerAddress } from './fd/peer-address.js';
-export { sendFile, type SendFileOptions } from './fd/send-file.js';
+export { sendFile, type SendFileOptions } from './transfer/send-file.js';
 export { receiveRaw, sendRaw, type RawMessage } from './fd/raw.js';
 export { connectTcp, TcpListener, localAddress, remoteAddress, type ConnectTcpOptions, type TcpListenerOptions, type WaitOptions } from './fd/tcp.js';
 export { BrokerSocket, type BrokerSocketOptions } from './broker/wire.js';
@@ -96,5 +96,5 @@ export { readNonBlocking, writeNonBlocking, setNonBlocking } from './fd/nonblock
 export { FdPoller, waitForFd, type PollEvents, type Readiness } from './fd/fd-poller.js';
 export { setOobInline, setTcpNoDelay } from './fd/socket-options.js';
 export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';
-export { receiveFile, type ReceiveFileOptions } from './fd/receive-file.js';
+export { receiveFile, type ReceiveFileOptions } from './transfer/receive-file.js';
 export { lstatBatch, type LstatRecord } from './fs/lstat-batch.js';

@@ -76,6 +76,7 @@ export {
   unixParser,
   dosParser,
   defaultListParsers,
+  namesListedDirectory,
   type FileInfo,
   type FileType,
   type ListParseContext,

@@ -221,6 +221,14 @@ export const dosParser: ListLineParser = {
   },
 };
 
+/**
+ * True for a LIST line, Unix or DOS style, that names the listed directory
+ * itself (`.`): `ls -la` shows one, and so do servers that honour `LIST -a`.
+ */
+export function namesListedDirectory(line: string): boolean {
+  return unixLine.exec(line)?.[16] === '.' || dosLine.exec(line)?.[8] === '.';
+}
+
 /** The parsers {@link parseList} tries, in order. */
 export const defaultListParsers: readonly ListLineParser[] = Object.freeze([mlsxParser, unixParser, dosParser]);
 

@@ -3,15 +3,26 @@
 // and the documentation all follow this table. Read by the master; pure.
 import { addressFamily } from '../ftp/index.js';
 
+/**
+ * Which process reads a setting besides the master, and under what name:
+ * the session engine (EngineOptions, in every worker) and the nobody helper
+ * (HelperSettings). Both objects are made from these names, so a setting
+ * reaches them with its value and its default without another list.
+ */
+interface Destinations {
+  readonly engine?: string;
+  readonly helper?: string;
+}
+
 /** A YES/NO setting. */
-export interface BoolSetting {
+export interface BoolSetting extends Destinations {
   readonly type: 'bool';
   readonly default: boolean;
   readonly doc: string;
 }
 
 /** A decimal integer setting within [min, max]. */
-export interface IntSetting {
+export interface IntSetting extends Destinations {
   readonly type: 'int';
   readonly default: number;
   readonly min: number;
@@ -20,7 +31,7 @@ export interface IntSetting {
 }
 
 /** An octal setting (a umask or a mode), written with a leading 0, within [0, max]. */
-export interface OctalSetting {
+export interface OctalSetting extends Destinations {
   readonly type: 'octal';
   readonly default: number;
   readonly max: number;
@@ -28,7 +39,7 @@ export interface OctalSetting {
 }
 
 /** A text setting; `validate` returns why a value is refused, or undefined. A null default means unset. */
-export interface StringSetting {
+export interface StringSetting extends Destinations {
   readonly type: 'string';
   readonly default: string | null;
   readonly validate?: (value: string) => string | undefined;
@@ -86,56 +97,56 @@ export const CONFIG_TABLE = {
     type: 'bool', default: false,
     doc: 'Listen on IPv6. Without a listen_address, it listens on ::1; listen_address=:: takes IPv4 clients too.',
   },
-  pasv_enable: { type: 'bool', default: true, doc: 'Allow PASV and EPSV (the server listens, the client connects).' },
-  port_enable: { type: 'bool', default: true, doc: 'Allow PORT and EPRT (the server connects to the client).' },
+  pasv_enable: { type: 'bool', engine: 'pasvEnable', default: true, doc: 'Allow PASV and EPSV (the server listens, the client connects).' },
+  port_enable: { type: 'bool', engine: 'portEnable', default: true, doc: 'Allow PORT and EPRT (the server connects to the client).' },
   pasv_min_port: {
-    type: 'int', default: 0, min: 0, max: 65535,
+    type: 'int', helper: 'pasvMinPort', default: 0, min: 0, max: 65535,
     doc: 'Lowest port for passive data connections; 0 for no lower bound (1024). Else 1024..65535.',
   },
   pasv_max_port: {
-    type: 'int', default: 0, min: 0, max: 65535,
+    type: 'int', helper: 'pasvMaxPort', default: 0, min: 0, max: 65535,
     doc: 'Highest port for passive data connections; 0 for no upper bound (65535). Else 1024..65535, not below pasv_min_port.',
   },
   pasv_address: {
-    type: 'string', default: null, validate: ipv4Address,
+    type: 'string', engine: 'pasvAddress', default: null, validate: ipv4Address,
     doc: 'The IPv4 address PASV replies announce, for a server behind NAT. Unset: the control connection\'s local address.',
   },
   pasv_promiscuous: {
-    type: 'bool', default: false,
+    type: 'bool', engine: 'pasvPromiscuous', helper: 'pasvPromiscuous', default: false,
     doc: 'Accept a passive data connection from any address, not only the control connection\'s client. Unsafe.',
   },
   port_promiscuous: {
-    type: 'bool', default: false,
+    type: 'bool', engine: 'portPromiscuous', helper: 'portPromiscuous', default: false,
     doc: 'Let PORT/EPRT name any address and port, including a third party\'s or a port below 1024 (FTP bounce). Unsafe.',
   },
   connect_from_port_20: {
-    type: 'bool', default: false,
+    type: 'bool', helper: 'connectFromPort20', default: false,
     doc: 'Make active (PORT/EPRT) data connections from ftp_data_port, as RFC 959 says (needs CAP_NET_BIND_SERVICE in the helper).',
   },
-  ftp_data_port: { type: 'int', default: 20, min: 1, max: 65535, doc: 'The source port of active data connections when connect_from_port_20 is set.' },
+  ftp_data_port: { type: 'int', helper: 'ftpDataPort', default: 20, min: 1, max: 65535, doc: 'The source port of active data connections when connect_from_port_20 is set.' },
   max_clients: { type: 'int', default: 2000, min: 0, max: 1_000_000, doc: 'Most control connections at once; more get 421 and are closed. 0: no limit.' },
   max_per_ip: { type: 'int', default: 50, min: 0, max: 1_000_000, doc: 'Most control connections from one address; more get 421 and are closed. 0: no limit.' },
   accept_timeout: {
-    type: 'int', default: 60, min: 0, max: MAX_TIMEOUT_SECONDS,
+    type: 'int', engine: 'acceptTimeout', helper: 'acceptTimeout', default: 60, min: 0, max: MAX_TIMEOUT_SECONDS,
     doc: 'Seconds to wait for the client to connect to a passive data port. 0: no timeout.',
   },
   connect_timeout: {
-    type: 'int', default: 60, min: 0, max: MAX_TIMEOUT_SECONDS,
+    type: 'int', engine: 'connectTimeout', helper: 'connectTimeout', default: 60, min: 0, max: MAX_TIMEOUT_SECONDS,
     doc: 'Seconds to wait for an active data connection to the client. 0: no timeout.',
   },
   idle_session_timeout: {
-    type: 'int', default: 300, min: 0, max: MAX_TIMEOUT_SECONDS,
+    type: 'int', engine: 'idleSessionTimeout', default: 300, min: 0, max: MAX_TIMEOUT_SECONDS,
     doc: 'Seconds without a command before the session gets 421 and is closed (never during a transfer). 0: no timeout.',
   },
   data_connection_timeout: {
-    type: 'int', default: 300, min: 0, max: MAX_TIMEOUT_SECONDS,
+    type: 'int', engine: 'dataConnectionTimeout', default: 300, min: 0, max: MAX_TIMEOUT_SECONDS,
     doc: 'Seconds a data transfer may make no progress before it is aborted. 0: no timeout.',
   },
-  local_umask: { type: 'octal', default: 0o077, max: 0o777, doc: 'The umask of files and directories local and virtual users create.' },
-  anon_umask: { type: 'octal', default: 0o077, max: 0o777, doc: 'The umask of files and directories anonymous users create.' },
-  file_open_mode: { type: 'octal', default: 0o666, max: 0o777, doc: 'The mode uploads create files with, before the umask (anon_umask or local_umask).' },
-  upload_max_rate: { type: 'int', default: 0, min: 0, max: MAX_RATE, doc: 'Bytes per second one session may upload. 0: no limit.' },
-  download_max_rate: { type: 'int', default: 0, min: 0, max: MAX_RATE, doc: 'Bytes per second one session may download. 0: no limit.' },
+  local_umask: { type: 'octal', engine: 'localUmask', default: 0o077, max: 0o777, doc: 'The umask of files and directories local and virtual users create.' },
+  anon_umask: { type: 'octal', engine: 'anonUmask', default: 0o077, max: 0o777, doc: 'The umask of files and directories anonymous users create.' },
+  file_open_mode: { type: 'octal', engine: 'fileOpenMode', default: 0o666, max: 0o777, doc: 'The mode uploads create files with, before the umask (anon_umask or local_umask).' },
+  upload_max_rate: { type: 'int', engine: 'uploadMaxRate', default: 0, min: 0, max: MAX_RATE, doc: 'Bytes per second one session may upload. 0: no limit.' },
+  download_max_rate: { type: 'int', engine: 'downloadMaxRate', default: 0, min: 0, max: MAX_RATE, doc: 'Bytes per second one session may download. 0: no limit.' },
   local_max_rate: {
     type: 'int', default: 0, min: 0, max: MAX_RATE,
     doc: 'vsftpd\'s name: bytes per second one local or virtual user session may transfer, either way. 0: no limit.',
@@ -144,20 +155,20 @@ export const CONFIG_TABLE = {
     type: 'int', default: 0, min: 0, max: MAX_RATE,
     doc: 'vsftpd\'s name: bytes per second one anonymous session may transfer, either way. 0: no limit.',
   },
-  anonymous_enable: { type: 'bool', default: false, doc: 'Allow logins as anonymous or ftp, acting as ftp_username.' },
+  anonymous_enable: { type: 'bool', engine: 'anonymousEnable', default: false, doc: 'Allow logins as anonymous or ftp, acting as ftp_username.' },
   anon_root: {
     type: 'string', default: null, validate: absolutePath,
     doc: 'The root directory of anonymous sessions. Unset: ftp_username\'s home directory.',
   },
-  anon_upload_enable: { type: 'bool', default: false, doc: 'Let anonymous users upload files (write_enable must be set too).' },
-  anon_mkdir_write_enable: { type: 'bool', default: false, doc: 'Let anonymous users create directories (write_enable must be set too).' },
-  anon_other_write_enable: { type: 'bool', default: false, doc: 'Let anonymous users delete, rename, append and chmod (write_enable must be set too).' },
+  anon_upload_enable: { type: 'bool', engine: 'anonUploadEnable', default: false, doc: 'Let anonymous users upload files (write_enable must be set too).' },
+  anon_mkdir_write_enable: { type: 'bool', engine: 'anonMkdirWriteEnable', default: false, doc: 'Let anonymous users create directories (write_enable must be set too).' },
+  anon_other_write_enable: { type: 'bool', engine: 'anonOtherWriteEnable', default: false, doc: 'Let anonymous users delete, rename, append and chmod (write_enable must be set too).' },
   anon_world_readable_only: {
-    type: 'bool', default: true,
+    type: 'bool', engine: 'anonWorldReadableOnly', default: true,
     doc: 'Let anonymous users download only files that everyone may read (mode o+r), not merely files ftp_username may read.',
   },
   chown_uploads: {
-    type: 'bool', default: false,
+    type: 'bool', engine: 'chownUploads', default: false,
     doc: 'Give every anonymous upload to chown_username, with mode chown_upload_mode, as soon as it is created (the master does the chown).',
   },
   chown_username: {
@@ -165,12 +176,12 @@ export const CONFIG_TABLE = {
     doc: 'The owner of anonymous uploads with chown_uploads. It must not be a uid 0 account: vsftpd\'s default, root, is refused at start.',
   },
   chown_upload_mode: { type: 'octal', default: 0o600, max: 0o777, doc: 'The mode of anonymous uploads given away by chown_uploads.' },
-  local_enable: { type: 'bool', default: true, doc: 'Allow local users (system accounts, shadow password) and user_db users to log in.' },
+  local_enable: { type: 'bool', engine: 'localEnable', default: true, doc: 'Allow local users (system accounts, shadow password) and user_db users to log in.' },
   local_root: {
     type: 'string', default: null, validate: absolutePath,
     doc: 'A directory local users start in (and are confined to with chroot_local_user). Unset: the home directory.',
   },
-  write_enable: { type: 'bool', default: false, doc: 'Allow any command that changes the file system (STOR, DELE, MKD, RNTO, SITE CHMOD, ...).' },
+  write_enable: { type: 'bool', engine: 'writeEnable', default: false, doc: 'Allow any command that changes the file system (STOR, DELE, MKD, RNTO, SITE CHMOD, ...).' },
   chroot_local_user: { type: 'bool', default: false, doc: 'Confine local users to their root directory.' },
   check_shell: {
     type: 'bool', default: true,
@@ -185,19 +196,19 @@ export const CONFIG_TABLE = {
     type: 'string', default: '/usr/share/empty', validate: absolutePath,
     doc: 'An empty directory that the pre-login worker is chrooted to; made (root, 0755) when missing; the start is refused when root does not own it or group or others may write to it. Debian\'s vsftpd uses /var/run/vsftpd/empty.',
   },
-  ftpd_banner: { type: 'string', default: null, validate: bannerText, doc: 'The text of the 220 greeting. Unset: a banner naming miniftp.' },
-  hide_ids: { type: 'bool', default: false, doc: 'Show every owner and group as ftp in listings.' },
+  ftpd_banner: { type: 'string', engine: 'banner', default: null, validate: bannerText, doc: 'The text of the 220 greeting. Unset: a banner naming miniftp.' },
+  hide_ids: { type: 'bool', engine: 'hideIds', default: false, doc: 'Show every owner and group as ftp in listings.' },
   text_userdb_names: {
     type: 'bool', default: false,
     doc: 'Show owner and group names (from /etc/passwd and /etc/group as a worker starts) in LIST and STAT, and as unix.ownername/unix.groupname in MLSD and MLST.',
   },
-  use_localtime: { type: 'bool', default: false, doc: 'Show listing times in the server\'s time zone, instead of UTC.' },
+  use_localtime: { type: 'bool', engine: 'useLocaltime', default: false, doc: 'Show listing times in the server\'s time zone, instead of UTC.' },
   user_db: {
     type: 'string', default: null, validate: absolutePath,
     doc: 'A file of virtual users (name:crypt-hash:system-user:root-directory), checked before system accounts.',
   },
   delay_failed_login: { type: 'int', default: 1, min: 0, max: 60, doc: 'Seconds a failed login waits before its 530; only that session waits.' },
-  max_login_fails: { type: 'int', default: 3, min: 1, max: 1000, doc: 'Failed logins after which the connection is closed.' },
+  max_login_fails: { type: 'int', engine: 'maxLoginFails', default: 3, min: 1, max: 1000, doc: 'Failed logins after which the connection is closed.' },
   xferlog_enable: { type: 'bool', default: false, doc: 'Log every session start, login, transfer and end, one line each.' },
   vsftpd_log_file: {
     type: 'string', default: '/var/log/vsftpd.log', validate: logDestination,
@@ -228,3 +239,33 @@ type ValueOf<S extends Setting> = S extends BoolSetting ? boolean
 
 /** miniftp's settings as the server reads them: every key, typed, frozen. */
 export type MiniftpConfig = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_TABLE)[K]> };
+
+type Row<K extends ConfigKey> = (typeof CONFIG_TABLE)[K];
+type NameIn<K extends ConfigKey, D extends keyof Destinations> = Row<K> extends { readonly [P in D]: infer N extends string } ? N : never;
+type SettingsFor<D extends keyof Destinations> = { [K in ConfigKey as NameIn<K, D>]: ValueOf<Row<K>> };
+
+/** The settings the session engine reads as they are, under its names for them. */
+export type EngineSettingsFromTable = SettingsFor<'engine'>;
+
+/** The nobody helper's settings (timeouts in seconds), sent to it by the master. */
+export type HelperSettings = SettingsFor<'helper'>;
+
+/** The values of the settings that go to `destination`, under their names there; defaults where `config` is omitted. */
+function settingsFor(destination: keyof Destinations, config?: MiniftpConfig): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const [key, row] of Object.entries(CONFIG_TABLE) as Array<[ConfigKey, Setting]>) {
+    const name = row[destination];
+    if (name !== undefined) settings[name] = config ? config[key] : row.default;
+  }
+  return settings;
+}
+
+/** The engine's settings from the configuration (their defaults without one). */
+export function engineSettingsFromTable(config?: MiniftpConfig): EngineSettingsFromTable {
+  return settingsFor('engine', config) as EngineSettingsFromTable;
+}
+
+/** The nobody helper's settings from the configuration (their defaults without one). */
+export function helperSettings(config?: MiniftpConfig): HelperSettings {
+  return settingsFor('helper', config) as HelperSettings;
+}

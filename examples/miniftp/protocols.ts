@@ -3,6 +3,7 @@
 // session over are pre-login only); the control table is what the master
 // tells a worker.
 import { defineProtocol } from 'privsep';
+import type { MiniftpConfig } from './config-table.js';
 
 /** worker -> master, on the worker's fd 3. */
 export const monitorProtocol = defineProtocol({
@@ -10,12 +11,13 @@ export const monitorProtocol = defineProtocol({
   version: 1,
   requests: {
     /**
-     * Starts the check of USER/PASS for session `sid` and answers at once; the
-     * verdict comes later as the control table's loginVerdict. BAD when no
-     * check may start: ECONNABORTED after max_login_fails, EBUSY while a
-     * check of the session runs, EAGAIN before its failed-login delay passed.
+     * Starts the check of USER/PASS for session `sid` and answers at once
+     * with a LoginStart; after `checking` the verdict comes later as the
+     * control table's loginVerdict. Errors only for a worker that breaks the
+     * rules: ESRCH (not its session), EALREADY (logged in), EBUSY (a check of
+     * the session runs).
      */
-    login: { id: 1, args: ['int', 'buf', 'buf'], reply: ['result'], phase: 'prelogin' },
+    login: { id: 1, args: ['int', 'buf', 'buf'], reply: ['result', 'int'], phase: 'prelogin' },
     /** After a good login: the control connection, the session state (JSON) and the bytes read but not handled. */
     handover: { id: 2, args: ['int', 'fd', 'buf', 'buf'], reply: ['result'], phase: 'prelogin' },
     /** The session ended in this worker. */
@@ -47,6 +49,16 @@ export const controlProtocol = defineProtocol({
   },
 });
 
+/** The answer to a login request, as its reply carries it. */
+export const LoginStart = {
+  /** The check runs: its verdict comes as loginVerdict. */
+  checking: 0,
+  /** No check: asked before the failed-login delay passed, which counts as a failure; 530 now. */
+  refused: 1,
+  /** No check, for the last time (max_login_fails reached): 530, then close. */
+  refusedLast: 2,
+} as const;
+
 /** The verdict of a login check, as loginVerdict carries it. */
 export const LoginVerdict = {
   /** Approved: the worker hands the session over. */
@@ -68,4 +80,14 @@ export interface WorkerIdentity {
   /** The session's first directory, inside the chroot when there is one. */
   home: string;
   anonymous: boolean;
+}
+
+/** Everything a worker needs to know at start, passed in MINIFTP_WORKER. */
+export interface WorkerSpec {
+  kind: 'prelogin' | 'user';
+  config: MiniftpConfig;
+  /** For a pre-login worker: prelogin_uid, nopriv_user's group and secure_chroot_dir. */
+  identity: WorkerIdentity;
+  /** Run in an empty network namespace (isolate_network). */
+  isolateNetwork: boolean;
 }

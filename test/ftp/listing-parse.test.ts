@@ -7,6 +7,7 @@ import {
   formatMlsxLine,
   mlsxFileInfo,
   modeFromPermissions,
+  namesListedDirectory,
   parseList,
   parseMlsxFacts,
   unixParser,
@@ -144,6 +145,44 @@ describe('Unix ls -l lines', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('LIST -a answers, as servers send them', () => {
+  // As vsftpd 3.0, pure-ftpd 1.0.50 and pyftpdlib 1.5.7 send them.
+  const vsftpd = [
+    'drwxr-xr-x    2 1001     0            4096 Dec 06 15:10 .',
+    'drwxr-xr-x    6 1001     0            4096 Dec 06 15:10 ..',
+    '-rw-r--r--    1 1001     0               2 Dec 06 15:10 .q',
+  ];
+  const pureFtpd = [
+    'drwxr-xr-x    2 ftpuser    0                4096 Dec  6 15:10 .',
+    'drwxr-xr-x    4 ftpuser    0                4096 Dec  6 15:10 ..',
+    '-rw-r--r--    1 ftpuser    0                   2 Dec  6 15:10 .h2',
+    '-rw-r--r--    1 ftpuser    0                   2 Dec  6 15:10 vis',
+  ];
+  // pyftpdlib lists dot files in plain LIST and takes `LIST -a dir` for a path.
+  const pyftpdlib = [
+    '-rw-r--r--   1 root     root            2 Dec 06 15:10 .hidden',
+    'drwxr-xr-x   2 root     root         4096 Dec 06 15:10 empty',
+  ];
+
+  test('`.` and `..` are not entries; dot files are', () => {
+    expect(parseList(vsftpd.join('\r\n'), { now }).map((e) => e.name)).toEqual(['.q']);
+    expect(parseList(pureFtpd.join('\r\n'), { now }).map((e) => [e.name, e.type, e.size, e.owner])).toEqual([['.h2', 'file', 2, 'ftpuser'], ['vis', 'file', 2, 'ftpuser']]);
+    expect(parseList(pyftpdlib.join('\r\n'), { now }).map((e) => [e.name, e.type, e.mode, e.modifiedAt])).toEqual([
+      ['.hidden', 'file', 0o644, utc(2023, 12, 6, 15, 10)],
+      ['empty', 'directory', 0o755, utc(2023, 12, 6, 15, 10)],
+    ]);
+  });
+
+  test('namesListedDirectory tells the `.` line, Unix or DOS, from every other', () => {
+    expect([...vsftpd, ...pureFtpd].filter(namesListedDirectory)).toEqual([vsftpd[0], pureFtpd[0]]);
+    expect(namesListedDirectory('12-06-26  03:10PM       <DIR>          .')).toBe(true);
+    expect(namesListedDirectory('12-06-26  03:10PM       <DIR>          ..')).toBe(false);
+    for (const line of [...pyftpdlib, '-rw-r--r--    1 0 0 2 Dec 06 15:10 a .', 'total 8', '.', 'type=cdir; .']) {
+      expect(namesListedDirectory(line), line).toBe(false);
+    }
   });
 });
 

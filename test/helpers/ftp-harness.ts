@@ -64,7 +64,7 @@ export async function startHarness(config: HarnessOptions = {}): Promise<Harness
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-engine-'));
   const users = config.users ?? DEFAULT_USERS;
   for (const user of Object.values(users)) fs.mkdirSync(path.join(base, user.root), { recursive: true });
-  const options = engineOptions({ localEnable: true, writeEnable: true, idleSessionTimeout: 60, ...config.options });
+  const options = engineOptions({ anonymousEnable: true, writeEnable: true, idleSessionTimeout: 60, ...config.options });
   const events: SessionLogEvent[] = [];
   const live = new Set<FtpSession>();
   const sockets = new Set<net.Socket>();

@@ -37,6 +37,8 @@ export interface ServerOptions {
   idleSessionTimeout?: number;
   /** Bytes per second one session may transfer (local_max_rate). */
   maxRate?: number;
+  /** vsftpd as configured out of the box: plain LIST hides dot files (no force_dot_files); `LIST -a` shows them. */
+  hideDotFiles?: boolean;
 }
 
 function killPids(pids: number[]): void {
@@ -117,7 +119,7 @@ function killTree(child: ChildProcess): Promise<void> {
   return exited;
 }
 
-const vsftpdConfig = (o: { port: number; emptyDir: string; log: string; idle?: number; maxRate?: number }) => `
+const vsftpdConfig = (o: { port: number; emptyDir: string; log: string; idle?: number; maxRate?: number; hideDotFiles?: boolean }) => `
 listen=YES
 listen_ipv6=NO
 listen_address=127.0.0.1
@@ -132,7 +134,7 @@ allow_writeable_chroot=YES
 pam_service_name=vsftpd
 secure_chroot_dir=${o.emptyDir}
 seccomp_sandbox=NO
-force_dot_files=YES
+force_dot_files=${o.hideDotFiles ? 'NO' : 'YES'}
 ascii_download_enable=YES
 ascii_upload_enable=YES
 xferlog_enable=YES
@@ -172,7 +174,7 @@ export const vsftpd: ServerKind = {
     for (let attempt = 0; attempt < 5 && child === null; attempt++) {
       port = await freePort();
       const conf = path.join(base, `vsftpd-${attempt}.conf`);
-      fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout, maxRate: options.maxRate }));
+      fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout, maxRate: options.maxRate, hideDotFiles: options.hideDotFiles }));
       const started = spawn(toolPath('vsftpd')!, [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
       started.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       started.stderr!.on('data', (d: Buffer) => (output += d.toString()));

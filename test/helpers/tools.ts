@@ -17,6 +17,7 @@ export const OPTIONAL_TOOLS = {
   nsenter: 'util-linux',
   ps: 'procps',
   rclone: 'rclone',
+  git: 'git',
 } as const;
 
 export type Tool = keyof typeof OPTIONAL_TOOLS;

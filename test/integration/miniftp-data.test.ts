@@ -201,3 +201,49 @@ describe.skipIf(!requireRoot('miniftp connection limits'))('miniftp connection l
     }
   });
 });
+
+describe.skipIf(!requireRoot('miniftp accept_timeout'))('miniftp accept_timeout, enforced by the helper that holds the listener', () => {
+  async function loggedIn(port: number, user: TestUser, password: string): Promise<RawClient> {
+    const client = await RawClient.connect(port);
+    await client.replies(1);
+    await client.command(`USER ${user.name}`);
+    expect((await client.command(`PASS ${password}`)).code).toBe(230);
+    return client;
+  }
+
+  it('a client that never connects gets 425 once it has passed; one that connects late within 0 (no timeout) is served', async () => {
+    const password = 'ada-secret';
+    const ada = createUser('mfa', password);
+    fs.writeFileSync(path.join(ada.home, 'a.txt'), 'late but served\n');
+    fs.chownSync(path.join(ada.home, 'a.txt'), ada.uid, ada.gid);
+    const strict = await startMiniftp({ accept_timeout: 1 });
+    const patient = await startMiniftp({ accept_timeout: 0 });
+    try {
+      const client = await loggedIn(strict.port, ada, password);
+      expect((await client.command('PASV')).code).toBe(227);
+      const retr = await client.command('RETR a.txt');
+      const final = retr.code === 150 ? (await client.replies(1))[0]! : retr;
+      expect(final.code).toBe(425);
+      expect((await client.command('NOOP')).code).toBe(200);
+      client.destroy();
+
+      // The worker asks the helper in half-second slices: connecting after a
+      // few of them must not end the wait when there is no timeout.
+      const late = await loggedIn(patient.port, ada, password);
+      const port = pasvPort((await late.command('PASV')).text);
+      late.send('RETR a.txt\r\n');
+      await new Promise((r) => setTimeout(r, 1600));
+      const data = net.connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      data.on('data', (d: Buffer) => chunks.push(d));
+      await new Promise((r) => data.once('close', r));
+      expect(Buffer.concat(chunks).toString()).toBe('late but served\n');
+      expect((await late.replies(2)).map((r) => r.code)).toEqual([150, 226]);
+      late.destroy();
+    } finally {
+      await strict.stop();
+      await patient.stop();
+      ada.remove();
+    }
+  });
+});

@@ -13,15 +13,13 @@ import { encodeRequest } from '../../src/broker/messages.js';
 import { compileProtocol } from '../../src/broker/requests.js';
 import { encodeHeader } from '../../src/fd/frame-reader.js';
 import { native } from '../../src/native.js';
-import { dataProtocol, helperControlProtocol, type HelperSettings } from '../../examples/miniftp/helper/protocols.js';
+import { helperSettings } from '../../examples/miniftp/config-table.js';
+import { dataProtocol, helperControlProtocol } from '../../examples/miniftp/helper/protocols.js';
 import { isRoot } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 
 const helperMain = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'examples', 'miniftp', 'helper', 'nobody-helper.js');
-const settings: HelperSettings = {
-  pasvMinPort: 0, pasvMaxPort: 0, pasvPromiscuous: false, portPromiscuous: false,
-  connectFromPort20: false, ftpDataPort: 20, acceptTimeoutMs: 10_000, connectTimeoutMs: 5_000,
-};
+const settings = { ...helperSettings(), acceptTimeout: 10, connectTimeout: 5 };
 const CLIENT = { clientAddress: '127.0.0.1', localAddress: '127.0.0.1' };
 const dataTable = compileProtocol(dataProtocol);
 

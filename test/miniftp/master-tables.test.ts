@@ -13,7 +13,7 @@ import {
 } from 'privsep';
 import { Master } from '../../dist/examples/miniftp/master/master.js';
 import { defaultConfig } from '../../dist/examples/miniftp/config.js';
-import { LoginVerdict, controlProtocol, monitorProtocol } from '../../dist/examples/miniftp/protocols.js';
+import { LoginStart, LoginVerdict, controlProtocol, monitorProtocol } from '../../dist/examples/miniftp/protocols.js';
 import { fixture, isAlive, waitFor } from '../helpers/process.js';
 import { createUser, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
@@ -179,12 +179,12 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
     expect(await codeOf(during)).toBe('EBUSY');
     expect(await verdictOf(worker, sid)).toEqual({ verdict: LoginVerdict.failed, delayMs: 1000 });
     // Asking again before the delay passed counts as a failure (2 of 3).
-    expect(await codeOf(worker.monitor.login(sid, 'anonymous', 'x'))).toBe('EAGAIN');
+    expect(await worker.monitor.login(sid, 'anonymous', 'x')).toBe(LoginStart.refused);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await worker.monitor.login(sid, 'no-such-user-here', 'x');
+    expect(await worker.monitor.login(sid, 'no-such-user-here', 'x')).toBe(LoginStart.checking);
     expect(await verdictOf(worker, sid)).toEqual({ verdict: LoginVerdict.failedLast, delayMs: 1000 });
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(await codeOf(worker.monitor.login(sid, 'anonymous', 'x'))).toBe('ECONNABORTED');
+    expect(await worker.monitor.login(sid, 'anonymous', 'x')).toBe(LoginStart.refusedLast);
   });
 
   it('refuses a second login of a session already approved', async () => {

@@ -1,7 +1,8 @@
 // FtpClient: the FTP commands over one control connection, one operation at
 // a time: login, directories, renames, sizes and times, listings (MLSD when
-// offered, else LIST), downloads and uploads as streams with resume, and a
-// new login when the server ended an idle session. Unprivileged client code.
+// offered, else LIST -a where honoured, else LIST), downloads and uploads as
+// streams with resume, and a new login when the server ended an idle
+// session. Unprivileged client code.
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { FdHandle } from 'privsep';
@@ -12,6 +13,7 @@ import {
 import { FtpClosedError } from './errors.js';
 import { openDataConnection, openRawDataConnection, type DataCommandSupport, type DataMode } from './data-connection.js';
 import { FileWriter } from './file-writer.js';
+import { listAll, type ListSupport } from './list-all.js';
 import { TextCollector, receive, receiveToFile, send } from './transfer.js';
 import { FtpTransport } from './transport.js';
 
@@ -32,6 +34,12 @@ export interface FtpClientOptions {
   usePasvAddress?: boolean;
   /** List with MLSD when the server offers it (FEAT: MLST). Default true. */
   useMlsd?: boolean;
+  /**
+   * What is known of the server's LIST (whether `LIST -a` shows dot files),
+   * learnt by the first listings: pass one object to every client of the
+   * same server. Default: this client's own.
+   */
+  listSupport?: ListSupport;
   /** Largest listing accepted, in bytes. Default 64 MiB. */
   maxListingBytes?: number;
   /** Log in again (once) when the server ended the session while idle (421, or the connection closed). Default true. */
@@ -127,6 +135,7 @@ export class FtpClient extends EventEmitter {
       dataMode: options.dataMode ?? 'passive',
       usePasvAddress: options.usePasvAddress ?? false,
       useMlsd: options.useMlsd ?? true,
+      listSupport: options.listSupport ?? {},
       maxListingBytes: options.maxListingBytes ?? 64 * 1024 * 1024,
       reconnect: options.reconnect ?? true,
     };
@@ -281,28 +290,31 @@ export class FtpClient extends EventEmitter {
 
   /**
    * Lists a directory: MLSD when the server offers it (exact sizes and UTC
-   * times), else LIST parsed as Unix or DOS lines.
+   * times), else LIST parsed as Unix or DOS lines: `LIST -a` where the
+   * server honours it (dot files; see list-all.ts), plain LIST where not.
    * @param path default: the current directory
    * @throws FtpError (550); FtpProtocolError (ERR_FTP_PROTOCOL) for a
    *   listing no parser knows or one over maxListingBytes; as connect()
    */
   list(path = ''): Promise<FileInfo[]> {
     return this.#run(async (t) => {
-      const mlsd = this.#options.useMlsd && !this.#mlsdRefused && this.#features.has('MLST');
-      try {
-        return parseList(await this.#listText(t, mlsd ? 'MLSD' : 'LIST', path));
-      } catch (err) {
-        if (!mlsd || !(err instanceof FtpError) || (err.code !== 500 && err.code !== 502)) throw err;
-        this.#mlsdRefused = true;
-        return parseList(await this.#listText(t, 'LIST', path));
+      if (this.#options.useMlsd && !this.#mlsdRefused && this.#features.has('MLST')) {
+        try {
+          return parseList(await this.#listText(t, 'MLSD', path));
+        } catch (err) {
+          if (!(err instanceof FtpError) || (err.code !== 500 && err.code !== 502)) throw err;
+          this.#mlsdRefused = true;
+        }
       }
+      return listAll(this.#options.listSupport, path, (arg) => this.#listText(t, 'LIST', path, arg));
     });
   }
 
-  async #listText(t: FtpTransport, verb: 'MLSD' | 'LIST', path: string): Promise<string> {
+  /** The text of a listing of `path`; `arg` may put options before it. */
+  async #listText(t: FtpTransport, verb: 'MLSD' | 'LIST', path: string, arg = path): Promise<string> {
     const collector = new TextCollector(this.#options.maxListingBytes);
     const data = await this.#openData(t);
-    await receive(t, { verb, arg: path, data, onProgress: this.#progress('list', path) }, collector);
+    await receive(t, { verb, arg, data, onProgress: this.#progress('list', path) }, collector);
     return collector.text();
   }
 

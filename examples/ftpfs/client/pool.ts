@@ -41,7 +41,8 @@ export class FtpClientPool {
     }
     // Checks the options now rather than at the first use.
     void new FtpClient(clientOptions);
-    this.#options = clientOptions;
+    // What one client learns of the server's LIST, all of them use.
+    this.#options = { ...clientOptions, listSupport: clientOptions.listSupport ?? {} };
     this.#max = maxConnections;
     this.#maxTransfers = Math.max(1, maxConnections - 1);
   }

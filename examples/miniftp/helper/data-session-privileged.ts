@@ -4,7 +4,8 @@
 // theft). Privileged side: look for suitable paranoia in this file.
 import { BrokerServer, TcpListener, connectTcp, type FdHandle } from 'privsep';
 import { sameAddress } from '../../ftp/index.js';
-import { dataProtocol, type HelperSettings, type SessionAddresses } from './protocols.js';
+import type { HelperSettings } from '../config-table.js';
+import { dataProtocol, type SessionAddresses } from './protocols.js';
 
 function refused(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -36,7 +37,7 @@ export class DataSession {
     this.#closeListener();
     const { pasvMinPort, pasvMaxPort } = this.#settings;
     const host = this.#addresses.localAddress;
-    this.#listenerDeadline = Date.now() + this.#settings.acceptTimeoutMs;
+    this.#listenerDeadline = this.#settings.acceptTimeout > 0 ? Date.now() + this.#settings.acceptTimeout * 1000 : Infinity;
     if (pasvMinPort === 0 && pasvMaxPort === 0) {
       this.#listener = new TcpListener({ host, port: 0, backlog: 1 });
       return this.#listener.port;
@@ -56,9 +57,10 @@ export class DataSession {
     throw lastError ?? refused('EADDRINUSE', 'no free passive port');
   }
 
-  // The worker asks in slices (so that an ABOR never waits long behind an
-  // accept); the listener stays until a connection is taken, PASV comes
-  // again, or accept_timeout has passed since PASV.
+  // accept_timeout is enforced here, where the listener is. The worker asks
+  // in slices (so that an ABOR never waits long behind an accept): EAGAIN
+  // ends a slice, ETIMEDOUT the wait. The listener stays until a connection
+  // is taken, PASV comes again, or accept_timeout has passed since PASV.
   async #pasvAccept(waitMs: number): Promise<FdHandle> {
     const listener = this.#listener;
     if (!listener) throw refused('ENOTCONN', 'no passive listener: PASV first');
@@ -72,6 +74,11 @@ export class DataSession {
       taken = await listener.accept({ timeoutMs: Math.max(1, Math.min(waitMs, left)) });
     } catch (err) {
       if ((err as { code?: string }).code !== 'ETIMEDOUT') this.#closeListener();
+      else if (Date.now() < this.#listenerDeadline) throw refused('EAGAIN', 'no connection yet');
+      else {
+        this.#closeListener();
+        throw refused('ETIMEDOUT', 'accept_timeout passed');
+      }
       throw err;
     }
     this.#closeListener();
@@ -93,7 +100,7 @@ export class DataSession {
       port,
       localAddress: this.#addresses.localAddress,
       localPort: this.#settings.connectFromPort20 ? this.#settings.ftpDataPort : 0,
-      timeoutMs: this.#settings.connectTimeoutMs,
+      timeoutMs: this.#settings.connectTimeout > 0 ? this.#settings.connectTimeout * 1000 : undefined,
     });
   }
 

@@ -6,7 +6,8 @@
 import { BrokerServer, changeCredentials, type FdHandle } from 'privsep';
 import { DataSession } from './data-session-privileged.js';
 import { heapStats } from '../heap-stats.js';
-import { helperControlProtocol, type HelperSettings, type SessionAddresses } from './protocols.js';
+import type { HelperSettings } from '../config-table.js';
+import { helperControlProtocol, type SessionAddresses } from './protocols.js';
 
 const ids = JSON.parse(process.env.MINIFTP_HELPER_IDS ?? 'null') as { uid: number; gid: number } | null;
 if (!ids) {

@@ -26,7 +26,11 @@ export const dataProtocol = defineProtocol({
   requests: {
     /** Listens for a passive data connection; answers the port. */
     pasvListen: { id: 1, args: [], reply: ['result', 'int'] },
-    /** Accepts the client's passive data connection, waiting at most the given ms (ETIMEDOUT after). */
+    /**
+     * Accepts the client's passive data connection, waiting at most the
+     * given ms: EAGAIN when none came meanwhile (ask again), ETIMEDOUT once
+     * accept_timeout has passed since pasvListen.
+     */
     pasvAccept: { id: 2, args: ['int'], reply: ['result', 'fd'] },
     /** Connects to the client for an active data connection (address as text, port). */
     portConnect: { id: 3, args: ['buf', 'int'], reply: ['result', 'fd'] },
@@ -34,18 +38,6 @@ export const dataProtocol = defineProtocol({
     pasvClose: { id: 4, args: [], reply: ['result'] },
   },
 });
-
-/** The helper's settings, from the master's configuration. */
-export interface HelperSettings {
-  pasvMinPort: number;
-  pasvMaxPort: number;
-  pasvPromiscuous: boolean;
-  portPromiscuous: boolean;
-  connectFromPort20: boolean;
-  ftpDataPort: number;
-  acceptTimeoutMs: number;
-  connectTimeoutMs: number;
-}
 
 /** Where a session's client is, as the master saw it when it accepted the control connection. */
 export interface SessionAddresses {

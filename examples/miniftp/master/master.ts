@@ -14,11 +14,11 @@ import {
   Acceptor, BrokerClient, FdHandle, localAddress, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, decodePeer,
   type AcceptedConnection, type Broker, type CredentialedProcess,
 } from 'privsep';
-import type { MiniftpConfig } from '../config-table.js';
+import { helperSettings, type MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
-import { helperControlProtocol, type HelperSettings, type SessionAddresses } from '../helper/protocols.js';
-import { LoginVerdict, type WorkerIdentity } from '../protocols.js';
+import { helperControlProtocol, type SessionAddresses } from '../helper/protocols.js';
+import { LoginStart, LoginVerdict, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import { rootIdsReason } from '../root-ids.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
@@ -28,7 +28,7 @@ import { parseWorkerEvent } from './worker-log-privileged.js';
 import { ChildStderr } from './child-stderr.js';
 import { collectStats, parseHeapStats, type ProcessStats, type StatsSource } from './process-stats.js';
 import { heapStats } from '../heap-stats.js';
-import { LIGHT_NODE_FLAGS, NODE_FLAGS, NULL_STDIN_STDOUT, WorkerProcess, type MonitorHandlers, type WorkerSpec } from './worker-process.js';
+import { LIGHT_NODE_FLAGS, NODE_FLAGS, NULL_STDIN_STDOUT, WorkerProcess, type MonitorHandlers } from './worker-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 // A user worker with no session left lingers this long for the next login.
@@ -208,14 +208,8 @@ export class Master {
     }
     stderr.childEnd.close();
     stderr.forward(`helper ${proc.pid}`);
-    const settings: HelperSettings = {
-      pasvMinPort: c.pasv_min_port, pasvMaxPort: c.pasv_max_port,
-      pasvPromiscuous: c.pasv_promiscuous, portPromiscuous: c.port_promiscuous,
-      connectFromPort20: c.connect_from_port_20, ftpDataPort: c.ftp_data_port,
-      acceptTimeoutMs: c.accept_timeout * 1000, connectTimeoutMs: c.connect_timeout * 1000,
-    };
     const broker = BrokerClient.connect(mine, helperControlProtocol, { timeout: 30_000 }).then(async (b) => {
-      await b.configure(JSON.stringify(settings));
+      await b.configure(JSON.stringify(helperSettings(c)));
       return b;
     });
     const helper: HelperProcess = { process: proc, broker, connected: null, stderr };
@@ -419,14 +413,15 @@ export class Master {
         if (record.stage !== 'prelogin') throw failure('EALREADY', 'login already done');
         if (record.checking) throw failure('EBUSY', 'a login check of this session is running');
         const max = this.config.max_login_fails;
-        if (record.loginFails >= max) throw failure('ECONNABORTED', 'too many failed logins');
+        if (record.loginFails >= max) return LoginStart.refusedLast;
         // The worker holds back its 530 for the delay; one that asks again sooner counts a failure.
         if (performance.now() < record.loginNotBefore) {
           record.loginFails++;
-          throw failure(record.loginFails >= max ? 'ECONNABORTED' : 'EAGAIN', 'login again before delay_failed_login passed');
+          return record.loginFails >= max ? LoginStart.refusedLast : LoginStart.refused;
         }
         record.checking = true;
         void this.#checkLogin(record, self(), user.toString(), password.toString());
+        return LoginStart.checking;
       },
       answerHandover: (sid: number, control, state: Buffer, unread: Buffer) => {
         const record = owned(sid);

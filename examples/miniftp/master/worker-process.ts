@@ -10,21 +10,10 @@ import {
   BrokerClient, BrokerServer, socketPair, spawnWithCredentials,
   type Broker, type CredentialedProcess, type ServerHandlers,
 } from 'privsep';
-import { controlProtocol, monitorProtocol, type WorkerIdentity } from '../protocols.js';
+import { controlProtocol, monitorProtocol, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import { ChildStderr } from './child-stderr.js';
-import type { MiniftpConfig } from '../config-table.js';
 import { gcExposed } from '../heap-stats.js';
 import { rootIdsReason } from '../root-ids.js';
-
-/** Everything a worker needs to know at start, passed in MINIFTP_WORKER. */
-export interface WorkerSpec {
-  kind: 'prelogin' | 'user';
-  config: MiniftpConfig;
-  /** For a pre-login worker: prelogin_uid, nopriv_user's group and secure_chroot_dir. */
-  identity: WorkerIdentity;
-  /** Run in an empty network namespace (isolate_network). */
-  isolateNetwork: boolean;
-}
 
 export const workerMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'worker', 'worker-main.js');
 

@@ -1,7 +1,8 @@
 // The data connection strategies of one session: passive (PASV/EPSV) and
-// active (PORT/EPRT), set up by one command and used by the next transfer,
-// with accept_timeout and connect_timeout. Runs in a worker; the sockets
-// themselves come from the DataConnector.
+// active (PORT/EPRT), set up by one command and used by the next transfer.
+// Runs in a worker; the sockets themselves come from the DataConnector,
+// which holds the listener and the connecting socket and so enforces
+// accept_timeout and connect_timeout.
 import { abortError } from 'privsep';
 import type { DataConnector } from './session-host.js';
 import { DataConnection } from './data-connection.js';
@@ -20,16 +21,11 @@ export class DataConnectionError extends Error {
 /** The session's data connection setup, as the last PORT/PASV/EPRT/EPSV left it. */
 export class DataChannel {
   readonly #connector: DataConnector | null;
-  readonly #timeouts: { accept: number; connect: number };
   #mode: Mode | null = null;
 
-  /**
-   * @param connector null before login: every setup then fails
-   * @param timeouts seconds; 0 waits without limit
-   */
-  constructor(connector: DataConnector | null, timeouts: { accept: number; connect: number }) {
+  /** @param connector null before login: every setup then fails */
+  constructor(connector: DataConnector | null) {
     this.#connector = connector;
-    this.#timeouts = timeouts;
   }
 
   /** A PORT/PASV/EPRT/EPSV was given and not yet used. */
@@ -58,28 +54,21 @@ export class DataChannel {
   /**
    * Opens the data connection for a transfer.
    * @throws DataConnectionError (ERR_MINIFTP_DATA_CONNECTION) when there is no
-   *   setup, on timeout, or when the connector fails; AbortError when `signal` aborts
+   *   setup, or when the connector fails (its timeouts included); AbortError
+   *   when `signal` aborts
    */
   async open(signal: AbortSignal): Promise<DataConnection> {
     const mode = this.#mode;
     const connector = this.#connector;
     if (!mode || !connector) throw new DataConnectionError('no PORT or PASV first');
-    const seconds = mode.kind === 'passive' ? this.#timeouts.accept : this.#timeouts.connect;
-    const limit = new AbortController();
-    const onAbort = (): void => limit.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = seconds > 0 ? setTimeout(() => limit.abort(new DataConnectionError(`no data connection within ${seconds} s`)), seconds * 1000) : null;
     try {
       const fd = mode.kind === 'passive'
-        ? await connector.pasvAccept(limit.signal)
-        : await connector.portConnect(mode.host, mode.port, limit.signal);
+        ? await connector.pasvAccept(signal)
+        : await connector.portConnect(mode.host, mode.port, signal);
       return new DataConnection(fd);
     } catch (err) {
       if (signal.aborted) throw abortError();
-      throw err instanceof DataConnectionError ? err : new DataConnectionError(`cannot open the data connection: ${(err as Error).message}`, { cause: err });
-    } finally {
-      if (timer) clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      throw new DataConnectionError(`cannot open the data connection: ${(err as Error).message}`, { cause: err });
     }
   }
 

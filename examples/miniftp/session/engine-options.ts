@@ -1,6 +1,6 @@
-// The settings the session engine reads: timeouts, umasks, write permissions,
-// rate limits, data connection policy, banner. The process side fills them
-// from the vsftpd-style configuration; defaults are vsftpd's.
+// The settings the session engine reads: those of the configuration table
+// that name the engine, with the table's defaults, and a few of its own.
+import { engineSettingsFromTable, type EngineSettingsFromTable } from '../config-table.js';
 
 /** Looks up user and group names for LIST when ids are shown by name. */
 export interface IdNameLookup {
@@ -8,54 +8,13 @@ export interface IdNameLookup {
   group(gid: number): string | undefined;
 }
 
-/** The engine's settings; every field has a default in {@link DEFAULT_ENGINE_OPTIONS}. */
-export interface EngineOptions {
-  /** ftpd_banner: the text of the 220 greeting; null gives "(miniftp)". */
-  banner: string | null;
-  /** idle_session_timeout, seconds (0: none). Never fires while a command or transfer runs. */
-  idleSessionTimeout: number;
-  /** data_connection_timeout, seconds without progress before a transfer fails (0: none). */
-  dataConnectionTimeout: number;
-  /** accept_timeout, seconds to wait for the client's passive data connection. */
-  acceptTimeout: number;
-  /** connect_timeout, seconds to wait for an active data connection to the client. */
-  connectTimeout: number;
-  /** file_open_mode: the mode an upload creates a file with, before the umask. */
-  fileOpenMode: number;
-  /** local_umask and anon_umask: new files get fileOpenMode & ~umask, directories 0777 & ~umask. */
-  localUmask: number;
-  anonUmask: number;
-  /** write_enable: any command that changes the file system. */
-  writeEnable: boolean;
-  /** anon_upload_enable (STOR, STOU), anon_mkdir_write_enable (MKD), anon_other_write_enable (DELE, RMD, RNFR/RNTO, APPE, SITE CHMOD). */
-  anonUploadEnable: boolean;
-  anonMkdirWriteEnable: boolean;
-  anonOtherWriteEnable: boolean;
-  /** anon_world_readable_only: anonymous sessions download only files that others may read. */
-  anonWorldReadableOnly: boolean;
-  /** chown_uploads: anonymous uploads are given away (by the host's chownUpload) as soon as they are opened. */
-  chownUploads: boolean;
-  /** anonymous_enable and local_enable, as USER checks them. */
-  anonymousEnable: boolean;
-  localEnable: boolean;
-  /** download_max_rate and upload_max_rate, bytes per second per session (0: unlimited). */
-  downloadMaxRate: number;
-  uploadMaxRate: number;
-  /** hide_ids: LIST shows "ftp" as every owner and group. */
-  hideIds: boolean;
+/**
+ * The engine's own settings, which no configuration line sets: they are
+ * derived from several settings, or serve tests and embedders.
+ */
+interface EngineOnlyOptions {
   /** With it (and hideIds off), LIST shows owner and group names; without, numbers (vsftpd's default). */
   idNames: IdNameLookup | null;
-  /** pasv_enable and port_enable. */
-  pasvEnable: boolean;
-  portEnable: boolean;
-  /** pasv_address: the address a 227 reply gives (NAT); null: the control connection's local address. */
-  pasvAddress: string | null;
-  /** port_promiscuous: PORT/EPRT may name any address and port (FTP bounce); checked by the engine and again by the helper. */
-  portPromiscuous: boolean;
-  /** pasv_promiscuous: a passive data connection may come from any address (checked by whoever accepts it). */
-  pasvPromiscuous: boolean;
-  /** max_login_fails: failed PASS commands before the connection is closed. */
-  maxLoginFails: number;
   /**
    * An emulated root: this real directory is "/" for every session, and no
    * path (symbolic links included) may leave it. null when the process itself
@@ -64,43 +23,23 @@ export interface EngineOptions {
   root: string | null;
   /** Longest command line, bytes (vsftpd: 4096). */
   maxCommandLineBytes: number;
-  /** LIST and MDTM times in local time instead of UTC (use_localtime). */
-  useLocaltime: boolean;
   /** Most entries a listing (LIST, NLST, MLSD, STAT) reads from one directory; past it the listing is refused. */
   maxListingEntries: number;
 }
 
-/** vsftpd's defaults, with miniftp's own where vsftpd has none. */
+/**
+ * The engine's settings: those of miniftp's configuration table that carry
+ * an engine name (banner, timeouts in seconds, umasks, write and anonymous
+ * permissions, rates, data connection policy, ...), and its own.
+ */
+export type EngineOptions = EngineSettingsFromTable & EngineOnlyOptions;
+
+/** The configuration table's defaults (vsftpd's), and the engine's own. */
 export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineOptions> = Object.freeze({
-  banner: null,
-  idleSessionTimeout: 300,
-  dataConnectionTimeout: 300,
-  acceptTimeout: 60,
-  connectTimeout: 60,
-  fileOpenMode: 0o666,
-  localUmask: 0o077,
-  anonUmask: 0o077,
-  writeEnable: false,
-  anonUploadEnable: false,
-  anonMkdirWriteEnable: false,
-  anonOtherWriteEnable: false,
-  anonWorldReadableOnly: true,
-  chownUploads: false,
-  anonymousEnable: true,
-  localEnable: false,
-  downloadMaxRate: 0,
-  uploadMaxRate: 0,
-  hideIds: false,
+  ...engineSettingsFromTable(),
   idNames: null,
-  pasvEnable: true,
-  portEnable: true,
-  pasvAddress: null,
-  portPromiscuous: false,
-  pasvPromiscuous: false,
-  maxLoginFails: 3,
   root: null,
   maxCommandLineBytes: 4096,
-  useLocaltime: false,
   maxListingEntries: 100_000,
 });
 

@@ -74,7 +74,7 @@ export class FtpSession implements SessionContext {
     this.state.splitter = { discarding: false, interrupted: false };
     this.clientAddress = this.#control.remoteAddress;
     this.localAddress = this.#control.localAddress;
-    this.data = new DataChannel(host.data ?? null, { accept: this.options.acceptTimeout, connect: this.options.connectTimeout });
+    this.data = new DataChannel(host.data ?? null);
     if (phase === 'prelogin') {
       this.log({ type: 'connect' });
       this.reply(220, this.options.banner ?? '(miniftp)');

@@ -6,10 +6,16 @@ import { TcpListener, connectTcp, type FdHandle } from 'privsep';
 import { sameAddress } from '../../ftp/index.js';
 import type { DataConnector } from './session-host.js';
 
-/** The peer policy of a {@link LocalDataConnector}: pasv_promiscuous and port_promiscuous. */
+/** The policy of a {@link LocalDataConnector}: pasv_promiscuous, port_promiscuous, accept_timeout and connect_timeout (seconds, 0: none). */
 export interface LocalDataPolicy {
   pasvPromiscuous: boolean;
   portPromiscuous: boolean;
+  acceptTimeout: number;
+  connectTimeout: number;
+}
+
+function timeoutMs(seconds: number): number | undefined {
+  return seconds > 0 ? seconds * 1000 : undefined;
 }
 
 function refused(why: string): Error {
@@ -47,10 +53,10 @@ export class LocalDataConnector implements DataConnector {
     return { port: this.#listener.port };
   }
 
-  /** @throws EACCES for a connection from another address (it is closed); AbortError */
+  /** @throws EACCES for a connection from another address (it is closed); ETIMEDOUT (accept_timeout); AbortError */
   async pasvAccept(signal: AbortSignal): Promise<FdHandle> {
     if (!this.#listener) throw refused('not listening');
-    const { fd, peer } = await this.#listener.accept({ signal });
+    const { fd, peer } = await this.#listener.accept({ signal, timeoutMs: timeoutMs(this.#policy.acceptTimeout) });
     if (!this.#policy.pasvPromiscuous && !sameAddress(peer.address, this.#client)) {
       fd.close();
       throw refused(`passive data connection from ${peer.address}, not the client`);
@@ -58,12 +64,12 @@ export class LocalDataConnector implements DataConnector {
     return fd;
   }
 
-  /** @throws EACCES for a target that is not the client or is below port 1024; ECONNREFUSED; AbortError */
+  /** @throws EACCES for a target that is not the client or is below port 1024; ECONNREFUSED; ETIMEDOUT (connect_timeout); AbortError */
   async portConnect(address: string, port: number, signal: AbortSignal): Promise<FdHandle> {
     if (!this.#policy.portPromiscuous && (!sameAddress(address, this.#client) || port < 1024)) {
       throw refused(`active data connection to ${address} port ${port}`);
     }
-    return connectTcp({ host: address, port, signal });
+    return connectTcp({ host: address, port, signal, timeoutMs: timeoutMs(this.#policy.connectTimeout) });
   }
 
   async pasvClose(): Promise<void> {

@@ -1,6 +1,8 @@
 // A session's DataConnector in a worker: every data socket comes from the
 // nobody helper over the session's own broker channel. The worker itself can
-// open no network connection (it runs in an empty network namespace).
+// open no network connection (it runs in an empty network namespace). The
+// helper enforces accept_timeout and connect_timeout; a helper that stops
+// answering is replaced by the master's pings, which fails calls in flight.
 import { BrokerClient, abortError, type Broker, type FdHandle } from 'privsep';
 import { dataProtocol } from '../helper/protocols.js';
 import type { DataConnector } from '../session/index.js';
@@ -11,18 +13,16 @@ const ACCEPT_SLICE_MS = 500;
 
 export class HelperDataConnector implements DataConnector {
   #channel: FdHandle;
-  readonly #acceptTimeoutMs: number;
   #broker: Promise<Broker<typeof dataProtocol.requests>> | null = null;
   #closed = false;
 
   /** Takes `channel` (the session's data channel); the hello waits for the first data command. */
-  constructor(channel: FdHandle, acceptTimeoutMs: number) {
+  constructor(channel: FdHandle) {
     this.#channel = channel;
-    this.#acceptTimeoutMs = acceptTimeoutMs;
   }
 
   #connect(): Promise<Broker<typeof dataProtocol.requests>> {
-    this.#broker ??= BrokerClient.connect(this.#channel, dataProtocol, { timeout: 120_000 });
+    this.#broker ??= BrokerClient.connect(this.#channel, dataProtocol);
     return this.#broker;
   }
 
@@ -32,21 +32,34 @@ export class HelperDataConnector implements DataConnector {
 
   async pasvAccept(signal: AbortSignal): Promise<FdHandle> {
     const broker = await this.#connect();
-    const deadline = Date.now() + this.#acceptTimeoutMs;
     for (;;) {
       if (signal.aborted) throw abortError();
       try {
-        return await broker.pasvAccept(Math.min(ACCEPT_SLICE_MS, Math.max(1, deadline - Date.now())));
+        return await broker.pasvAccept(ACCEPT_SLICE_MS);
       } catch (err) {
-        if ((err as { code?: string }).code !== 'ETIMEDOUT' || Date.now() >= deadline) throw err;
+        if ((err as { code?: string }).code !== 'EAGAIN') throw err;
       }
     }
   }
 
+  /** An ABOR does not wait for the helper's connect: the connection, if it comes later, is closed. */
   async portConnect(address: string, port: number, signal: AbortSignal): Promise<FdHandle> {
     const broker = await this.#connect();
     if (signal.aborted) throw abortError();
-    return broker.portConnect(address, port);
+    const connecting = broker.portConnect(address, port);
+    let onAbort: () => void = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortError());
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([connecting, aborted]);
+    } catch (err) {
+      void connecting.then((fd) => fd.close(), () => {});
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   async pasvClose(): Promise<void> {

@@ -6,8 +6,7 @@
 // asking the master on the monitor channel (fd 3).
 import { BrokerClient, BrokerServer, FdHandle, changeCredentials } from 'privsep';
 import { isAnonymousName } from '../anonymous-names.js';
-import { LoginVerdict, controlProtocol, monitorProtocol } from '../protocols.js';
-import type { WorkerSpec } from '../master/worker-process.js';
+import { LoginStart, LoginVerdict, controlProtocol, monitorProtocol, type WorkerSpec } from '../protocols.js';
 import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
@@ -62,11 +61,15 @@ function preloginHost(sid: number, onHandover: () => void): SessionHost {
     async login(user: string, password: string): Promise<LoginAnswer> {
       // The verdict may come before the reply that the check started.
       const answer = new Promise<{ verdict: number; delayMs: number }>((resolve) => verdicts.set(sid, resolve));
+      let start: number;
       try {
-        await monitor.login(sid, user, password);
-      } catch (err) {
+        start = await monitor.login(sid, user, password);
+      } catch {
+        start = LoginStart.refused;
+      }
+      if (start !== LoginStart.checking) {
         verdicts.delete(sid);
-        return { ok: false, disconnect: (err as { code?: string }).code === 'ECONNABORTED' };
+        return { ok: false, disconnect: start === LoginStart.refusedLast };
       }
       const { verdict, delayMs } = await answer;
       if (verdict === LoginVerdict.ok) {
@@ -110,7 +113,7 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
     cwd: identity.home,
     umask: identity.anonymous ? options.anonUmask : options.localUmask,
   });
-  const data = new HelperDataConnector(new FdHandle(dataChannel.release()), options.acceptTimeout * 1000);
+  const data = new HelperDataConnector(new FdHandle(dataChannel.release()));
   dataConnectors.set(sid, data);
   const host: SessionHost = {
     options, data, log: (event) => sendLog(sid, event),

@@ -80,15 +80,22 @@ describe('engine limits', () => {
     const client = await rawLogin(h.port);
     expect((await client.command('PASV')).code).toBe(227);
     expect(await client.command('RETR slow.bin')).toMatchObject({ code: 425, text: 'Failed to establish connection.' });
-    // A port nobody listens on: connection refused.
+    // A port nobody listens on: connection refused. The local end of an open
+    // connection holds it, so no other test's listener can take it meanwhile.
     const probe = net.createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    expect((await client.command(`PORT 127,0,0,1,${port >> 8},${port & 255}`)).code).toBe(200);
-    expect(await client.command('RETR slow.bin')).toMatchObject({ code: 425 });
-    expect((await client.command('NOOP')).code).toBe(200);
-    client.destroy();
+    const holder = net.connect((probe.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise<void>((resolve) => holder.once('connect', resolve));
+    const port = holder.localPort!;
+    try {
+      expect((await client.command(`PORT 127,0,0,1,${port >> 8},${port & 255}`)).code).toBe(200);
+      expect(await client.command('RETR slow.bin')).toMatchObject({ code: 425 });
+      expect((await client.command('NOOP')).code).toBe(200);
+    } finally {
+      holder.destroy();
+      probe.close();
+      client.destroy();
+    }
   });
 
   it('max_login_fails closes the connection after the third failure', async () => {
