@@ -72,8 +72,29 @@ export function lockCacheDir(dir: string): CacheDirLock | { heldBy: number } {
     }
     const holder = lockHolder(lock);
     if (holder !== null && holder !== process.pid && isRunning(holder)) return { heldBy: holder };
-    // Left by a mount that ended without unmounting (killed, crashed).
-    fs.rmSync(lock, { force: true });
+    // Left by a mount that ended without unmounting (killed, crashed). Moved
+    // aside before it is looked at again: another mount may have taken its
+    // place meanwhile, and its lock must stay.
+    const stale = path.join(dir, `${LOCK_FILE}.stale.${process.pid}`);
+    try {
+      fs.renameSync(lock, stale);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    const moved = lockHolder(stale);
+    if (moved !== null && moved !== holder && isRunning(moved)) {
+      try {
+        fs.linkSync(stale, lock);
+      } catch (err) {
+        // EEXIST: yet another mount took the place; either way this one does not get it.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      } finally {
+        fs.rmSync(stale, { force: true });
+      }
+      return { heldBy: moved };
+    }
+    fs.rmSync(stale, { force: true });
   }
   throw new Error(`cannot take the lock ${lock}: other mounts keep racing for it`);
 }

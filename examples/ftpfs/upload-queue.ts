@@ -16,7 +16,12 @@ interface Retry {
   nextDelayMs: number;
   timer: NodeJS.Timeout | null;
   nextAt: number | null;
+  /** The last failure's reason (an earlier mount's, until this one tries). */
   error: string | null;
+  /** The reason last told on stderr by this mount. */
+  reported: string | null;
+  /** The user was told the file is not on the server: they are told when it is. */
+  told: boolean;
 }
 
 /** A failed upload's state, for the index and the user.ftpfs.upload attribute. */
@@ -86,12 +91,13 @@ export class UploadQueue {
   }
 
   /**
-   * A file left dirty by an earlier mount (or whose retry was due): tried
-   * at `at` (now when null), with the failure it had.
+   * A file left dirty by an earlier mount, which the user was told of:
+   * tried at `at` (now when null), with the failure it had.
    */
   resume(file: CachedFile, at: number | null, error: string | null): void {
     const retry = this.#retryOf(file);
     retry.error = error;
+    retry.told = true;
     this.#schedule(file, retry, Math.max(0, (at ?? 0) - Date.now()));
   }
 
@@ -105,7 +111,7 @@ export class UploadQueue {
   #retryOf(file: CachedFile): Retry {
     let retry = this.#retries.get(file);
     if (!retry) {
-      retry = { nextDelayMs: FIRST_RETRY_MS, timer: null, nextAt: null, error: null };
+      retry = { nextDelayMs: FIRST_RETRY_MS, timer: null, nextAt: null, error: null, reported: null, told: false };
       this.#retries.set(file, retry);
     }
     return retry;
@@ -116,10 +122,12 @@ export class UploadQueue {
     const message = reason(err);
     const delay = retry.nextDelayMs;
     retry.nextDelayMs = Math.min(delay * 2, MAX_RETRY_MS);
-    if (retry.error !== message) {
+    if (retry.reported !== message) {
       this.#options.report(`${file.remote} is not on the server yet: upload failed (${message}); the copy is kept and the upload retried`);
     }
     retry.error = message;
+    retry.reported = message;
+    retry.told = true;
     this.#schedule(file, retry, delay);
     this.#options.changed(file);
   }
@@ -129,7 +137,7 @@ export class UploadQueue {
     if (!retry) return;
     if (retry.timer) clearTimeout(retry.timer);
     this.#retries.delete(file);
-    if (retry.error !== null && !file.dirty) this.#options.report(`${file.remote} is on the server now`);
+    if (retry.told && !file.dirty) this.#options.report(`${file.remote} is on the server now`);
   }
 
   #schedule(file: CachedFile, retry: Retry, delayMs: number): void {

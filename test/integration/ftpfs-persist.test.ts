@@ -71,6 +71,8 @@ describe.skipIf(why !== null)('ftpfs on miniftp: the cache directory outlives th
     fs.writeFileSync(path.join(server.root, 'same.bin'), Buffer.alloc(256 * 1024, 7));
     fs.writeFileSync(path.join(server.root, 'changing.txt'), 'first version\n');
     server.own('.');
+    // Root's directory: the FTP user may read it but not store in it.
+    fs.mkdirSync(path.join(server.root, 'locked'), { mode: 0o755 });
     relay = await startRelay(server);
   });
 
@@ -123,28 +125,52 @@ describe.skipIf(why !== null)('ftpfs on miniftp: the cache directory outlives th
     expect(again.stderr()).toContain('/killed.txt was left not on the server by an earlier mount: uploading it');
     await waitFor(() => contentOf(path.join(server.root, 'killed.txt')) === 'written before the kill\n', 60_000, 'the upload by the next mount');
     expect(await fs.promises.readFile(path.join(again.mountpoint, 'killed.txt'), 'utf8')).toBe('written before the kill\n');
+    await waitFor(() => /killed\.txt is on the server now/.test(again.stderr()), 10_000, 'the report of the upload');
     await unmount(again);
     await expectCleanEnd(again);
   });
 
-  it('an unmount with the server down names the file, ends within --unmount-wait, and the next mount uploads it', async () => {
+  it.each([['fusermount3 -u', 'later.txt'], ['SIGTERM', 'sigterm.txt']])('an unmount (%s) with the server down names the file, ends within --unmount-wait, and the next mount uploads it', async (how, name) => {
     const m = await mountFtpfs(relay.server, scratch.path, mounts, ['--dir-ttl', '60', '--unmount-wait', '2']);
     await fs.promises.readdir(m.mountpoint);
     await relay.down();
-    expect(await writeOnMount(path.join(m.mountpoint, 'later.txt'), 'for later\n')).not.toBe('ok');
+    expect(await writeOnMount(path.join(m.mountpoint, name), 'for later\n')).not.toBe('ok');
     const started = Date.now();
-    await unmount(m);
+    if (how === 'SIGTERM') m.child.kill('SIGTERM');
+    else await unmount(m);
     expect(await m.exited).toEqual({ code: 0, signal: null });
     expect(Date.now() - started).toBeLessThan(20_000);
-    expect(m.stderr()).toContain('not on the server yet: /later.txt');
+    expect(m.stderr()).toContain(`not on the server yet: /${name}`);
     expect(m.stderr()).toMatch(/kept in .*: the next mount of .* uploads them/);
     const [kept] = cacheDirs(m.cacheBase);
-    expect(kept!.index.files.find((f) => f.remote === '/later.txt')?.dirty).toBe(true);
+    expect(kept!.index.files.find((f) => f.remote === `/${name}`)?.dirty).toBe(true);
     await relay.up();
     const again = await mountFtpfs(relay.server, scratch.path, mounts, ['--dir-ttl', '60'], m.cacheBase);
-    await waitFor(() => contentOf(path.join(server.root, 'later.txt')) === 'for later\n', 60_000, 'the upload by the next mount');
+    await waitFor(() => contentOf(path.join(server.root, name)) === 'for later\n', 60_000, 'the upload by the next mount');
     await unmount(again);
     await expectCleanEnd(again);
+  });
+
+  it('the next mount lists a file the server still refuses with its local size and time, and says it is not uploaded', async () => {
+    const m = await mountFtpfs(server, scratch.path, mounts, ['--dir-ttl', '1', '--unmount-wait', '1']);
+    const file = path.join(m.mountpoint, 'locked', 'kept.txt');
+    expect(await writeOnMount(file, 'refused by the server\n')).toBe('EACCES');
+    const time = new Date('2020-02-02T02:02:02Z');
+    await fs.promises.utimes(file, time, time);
+    await unmount(m);
+    expect(await m.exited).toEqual({ code: 0, signal: null });
+    expect(m.stderr()).toContain('not on the server yet: /locked/kept.txt');
+    const again = await mountFtpfs(server, scratch.path, mounts, ['--dir-ttl', '1', '--unmount-wait', '1'], m.cacheBase);
+    const at = path.join(again.mountpoint, 'locked', 'kept.txt');
+    expect(await fs.promises.readdir(path.join(again.mountpoint, 'locked'))).toEqual(['kept.txt']);
+    const stat = await fs.promises.stat(at);
+    expect({ size: stat.size, mtime: stat.mtime.toISOString() }).toEqual({ size: 22, mtime: time.toISOString() });
+    expect(await fs.promises.readFile(at, 'utf8')).toBe('refused by the server\n');
+    await waitFor(() => /kept\.txt is not on the server yet/.test(again.stderr()), 10_000, 'the refusal reported');
+    expect(await uploadState(at)).toMatch(/^failed: .*; next try in \d+ s$|^uploading$/);
+    expect(fs.readdirSync(path.join(server.root, 'locked'))).toEqual([]);
+    await unmount(again);
+    expect(await again.exited).toEqual({ code: 0, signal: null });
   });
 
   it('the next mount does not download an unchanged file again, and does download a changed one', async () => {
