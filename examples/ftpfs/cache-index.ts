@@ -118,11 +118,11 @@ export function loadIndex(dir: string): IndexEntry[] {
   return [...byLocal.values()];
 }
 
-async function writeSynced(file: string, text: string): Promise<void> {
+async function writeWhole(file: string, text: string, sync: boolean): Promise<void> {
   const handle = await fs.promises.open(file, 'w', 0o600);
   try {
     await handle.writeFile(text);
-    await handle.sync();
+    if (sync) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -137,17 +137,20 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `text` to `target`; when it resolves, it is on disk (temp, fsync, rename, fsync of the directory). */
-async function replaceSynced(target: string, text: string): Promise<void> {
+/**
+ * Writes `text` to `target` whole (a temporary file renamed); with `sync`,
+ * it is on disk when this resolves (fsync of the file, then of the directory).
+ */
+async function replaceWhole(target: string, text: string, sync = true): Promise<void> {
   const temp = `${target}.${process.pid}.tmp`;
-  await writeSynced(temp, text);
+  await writeWhole(temp, text, sync);
   await fs.promises.rename(temp, target);
-  await syncDir(path.dirname(target));
+  if (sync) await syncDir(path.dirname(target));
 }
 
 /** Writes `dir`'s index.json (the journal is left as it is). */
 export async function saveIndex(dir: string, files: IndexEntry[]): Promise<void> {
-  await replaceSynced(path.join(dir, INDEX_FILE), `${JSON.stringify({ format: INDEX_FORMAT, files } satisfies IndexFile)}\n`);
+  await replaceWhole(path.join(dir, INDEX_FILE), `${JSON.stringify({ format: INDEX_FORMAT, files } satisfies IndexFile)}\n`);
 }
 
 /**
@@ -216,14 +219,19 @@ export class IndexWriter {
     if (removed) await syncDir(this.#journal);
   }
 
-  /** Resolves once `entry` is on disk, in the journal; records of one copy are written in order. */
-  record(entry: IndexEntry): Promise<void> {
+  /**
+   * Writes `entry` to the journal; records of one copy are written in
+   * order. With `sync` (the default) it is on disk when this resolves;
+   * without, a crash may leave the copy's previous record (for a record
+   * whose loss costs only a repeated upload).
+   */
+  record(entry: IndexEntry, sync = true): Promise<void> {
     const seq = ++this.#recorded;
     const before = this.#journaled.get(entry.local)?.writing ?? Promise.resolve();
     const text = `${JSON.stringify({ format: INDEX_FORMAT, file: entry } satisfies JournalFile)}\n`;
     const writing = before.catch(() => {}).then(async () => {
       await fs.promises.mkdir(this.#journal, { recursive: true, mode: 0o700 });
-      await replaceSynced(path.join(this.#journal, `${entry.local}.json`), text);
+      await replaceWhole(path.join(this.#journal, `${entry.local}.json`), text, sync);
     });
     this.#journaled.set(entry.local, { seq, writing });
     return writing;

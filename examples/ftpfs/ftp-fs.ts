@@ -112,7 +112,8 @@ export class FtpFs implements FuseOperations {
     this.uploads = new UploadQueue({
       send: (file) => this.#upload(file),
       report: this.#report,
-      changed: (file) => void this.#record(file),
+      // The copy is recorded as changed before its first try: the reason and the next try are for show.
+      changed: (file) => void this.#record(file, false),
     });
     this.#index = options.index ? new IndexWriter(options.cacheDir, () => this.#entries()) : null;
     if (options.index) this.#restore(options.index);
@@ -147,10 +148,14 @@ export class FtpFs implements FuseOperations {
     await this.#index?.save().catch((err: Error) => this.#report(`cannot write the cache index in ${this.files.dir}: ${err.message}`));
   }
 
-  /** Records one copy's state on disk (persistent cache directories only); failures are told, not thrown. */
-  async #record(file: CachedFile): Promise<void> {
+  /**
+   * Records one copy's state on disk (persistent cache directories only);
+   * failures are told, not thrown. `sync: false` for a state whose loss in
+   * a crash costs only a repeated upload.
+   */
+  async #record(file: CachedFile, sync = true): Promise<void> {
     if (file.unlinked) return;
-    await this.#index?.record(indexEntry(file, this.uploads.failure(file)))
+    await this.#index?.record(indexEntry(file, this.uploads.failure(file)), sync)
       .catch((err: Error) => this.#report(`cannot record the state of ${file.remote} in ${this.files.dir}: ${err.message}`));
   }
 
@@ -624,7 +629,8 @@ export class FtpFs implements FuseOperations {
     file.pendingMtimeMs = null;
     // The content is safe on the server: a time it refuses is no failure of close(2).
     if (pending !== null) await this.#setTime(at, file.remote, pending).catch((err: Error) => this.#report(`setting the time of ${file.remote} failed: ${err.message}`));
-    void this.#record(file);
+    // On the server now: a crash that loses this record leads to one more upload of the same content.
+    void this.#record(file, false);
   }
 
   /** close(2) of a descriptor: a changed file is uploaded now, and close reports how that went. */
