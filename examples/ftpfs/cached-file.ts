@@ -147,6 +147,21 @@ export class CachedFile {
     }
   }
 
+  /** Held byte ranges, sorted, disjoint: what the copy holds of the file. */
+  heldRanges(): Array<[number, number]> {
+    if (this.complete) return this.size > 0 ? [[0, this.size]] : [];
+    return this.available > 0 ? [[0, this.available]] : [];
+  }
+
+  /** Restores the state saved by heldRanges(): the file's size and which bytes the copy holds. */
+  restore(size: number, ranges: Array<[number, number]>): void {
+    this.size = size;
+    // A prefix is all this copy can use: bytes after a gap are fetched again.
+    const prefix = ranges[0] !== undefined && ranges[0][0] === 0 ? Math.min(ranges[0][1], size) : 0;
+    if (prefix === size) this.setContent(size);
+    else this.available = prefix;
+  }
+
   /** The copy now holds exactly `size` bytes of content, all of it local. */
   setContent(size: number): void {
     this.available = size;

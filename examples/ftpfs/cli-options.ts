@@ -18,6 +18,8 @@ export interface FtpfsOptions {
   cacheDir: string | null;
   /** MiB of copies kept of files nobody has open. */
   cacheSizeMiB: number;
+  /** Seconds an unmount waits for uploads still pending. */
+  unmountWaitSeconds: number;
   dirTtlSeconds: number;
   readOnly: boolean;
   allowOther: boolean;
@@ -29,10 +31,16 @@ export interface FtpfsOptions {
 }
 
 export const usage = `usage: ftpfs ftp://[user[:password]@]host[:port][/path] MOUNTPOINT [options]
-  --cache-dir DIR      where copies of opened files are kept, in a directory
-                       of this mount removed at unmount (default: $TMPDIR/ftpfs-UID)
+  --cache-dir DIR      where copies of opened files are kept, in a directory per
+                       server, user and remote directory that outlives the mount:
+                       unchanged files are not downloaded again, and files not
+                       uploaded yet are uploaded by the next mount
+                       (default: $TMPDIR/ftpfs-UID)
   --cache-size MIB     copies of files nobody has open are removed, oldest first,
-                       beyond this size (default 2048)
+                       beyond this size, also between mounts (default 2048);
+                       files not on the server yet are always kept
+  --unmount-wait SECONDS  how long an unmount waits for uploads still failing
+                       before it ends and leaves them to the next mount (default 10)
   --dir-ttl SECONDS    how long a directory listing stays fresh (default 10; 0: always list)
   --read-only          mount read-only
   --foreground         stay in the foreground (the default; ftpfs does not daemonize)
@@ -76,6 +84,7 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
     options: {
       'cache-dir': { type: 'string' },
       'cache-size': { type: 'string' },
+      'unmount-wait': { type: 'string' },
       'dir-ttl': { type: 'string' },
       'read-only': { type: 'boolean' },
       foreground: { type: 'boolean', short: 'f' },
@@ -90,6 +99,7 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
   const base = {
     cacheDir: values['cache-dir'] ?? null,
     cacheSizeMiB: number('cache-size', values['cache-size'], 2048, 0, 2 ** 30, true),
+    unmountWaitSeconds: number('unmount-wait', values['unmount-wait'], 10, 0, 86_400, false),
     dirTtlSeconds: number('dir-ttl', values['dir-ttl'], 10, 0, 86_400, false),
     readOnly: values['read-only'] ?? false,
     allowOther: values['allow-other'] ?? false,

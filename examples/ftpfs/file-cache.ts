@@ -13,6 +13,7 @@ import { isInside, movedPath } from './mount-path.js';
 
 const fsOpen = promisify(fs.open);
 const fsFtruncate = promisify(fs.ftruncate);
+const fsFdatasync = promisify(fs.fdatasync);
 
 /** What the cache has done, for statistics and tests. */
 export interface CacheStats {
@@ -78,6 +79,37 @@ export class FileCache {
   /** The copy of a remote file, if there is one. */
   get(remote: string): CachedFile | undefined {
     return this.#files.get(remote);
+  }
+
+  /** The cache directory. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /** Every copy, least recently opened first. */
+  copies(): IterableIterator<CachedFile> {
+    return this.#files.values();
+  }
+
+  /**
+   * Takes over a copy an earlier mount left in the directory (its name is
+   * a number, as this cache's own are); removes old unused copies if the
+   * cache is now too big.
+   */
+  adopt(file: CachedFile): void {
+    this.#counter = Math.max(this.#counter, Number(path.basename(file.local)) || 0);
+    this.#files.set(file.remote, file);
+    this.#idle(file);
+  }
+
+  /** Files with changes not on the server yet, or being uploaded. */
+  pendingUploads(): CachedFile[] {
+    return [...this.#files.values()].filter((file) => !file.unlinked && (file.dirty || file.uploading !== null));
+  }
+
+  /** Puts the copy's content on disk (fdatasync) when it is open. */
+  async sync(file: CachedFile): Promise<void> {
+    if (file.handle !== null) await this.#track(fsFdatasync(file.handle.fd));
   }
 
   /** Copies of files created here and not uploaded yet, in a remote directory. */
@@ -297,8 +329,11 @@ export class FileCache {
     }
   }
 
-  /** Stops transfers, closes descriptors and removes the cache directory. */
-  async close(): Promise<void> {
+  /**
+   * Stops transfers and closes descriptors; removes the cache directory
+   * unless `keep` (its copies are then there for the next mount).
+   */
+  async close(keep = false): Promise<void> {
     const files = [...this.#files.values()];
     for (const file of files) this.#stopDownload(file);
     await Promise.all(files.map((file) => file.download?.done));
@@ -308,6 +343,7 @@ export class FileCache {
       file.handle?.close();
       file.handle = null;
     }
+    if (keep) return;
     this.#files.clear();
     await fs.promises.rm(this.#dir, { recursive: true, force: true });
   }

@@ -9,6 +9,10 @@ import type { CachedFile, RemoteVersion } from './cached-file.js';
 import { DirCache } from './dir-cache.js';
 import { errnoOf, fsError, type ErrnoCode } from './errno-map.js';
 import { FileCache } from './file-cache.js';
+import { IndexWriter, type IndexEntry } from './cache-index.js';
+import { indexEntries, indexEntry, removeStrayFiles, restoreCopies } from './cache-state.js';
+import { UploadQueue } from './upload-queue.js';
+import { UPLOAD_ATTRIBUTE, uploadState } from './upload-state.js';
 import type {
   Attr, AttrChanges, CreateResult, DirEntry, Entry, FuseOperations, OpenResult, RequestContext, StatFs,
 } from './fuse/operations.js';
@@ -26,8 +30,16 @@ export interface FtpFsOptions {
   pool: FtpClientPool;
   /** The server's directory that is mounted, absolute ('/' or '/pub'). */
   remoteRoot: string;
-  /** A directory for the cached copies, used by this mount alone; removed by close(). */
+  /** A directory for the cached copies, used by this mount alone. */
   cacheDir: string;
+  /**
+   * The copies an earlier mount left in cacheDir (its index): with it,
+   * copies and their index stay in cacheDir after close(); without it,
+   * close() removes cacheDir (unless files are still not on the server).
+   */
+  index?: IndexEntry[];
+  /** How long close() waits for uploads still pending, in ms. Default 10 s. */
+  unmountWaitMs?: number;
   /** How long a directory listing stays fresh, in ms. */
   dirTtlMs: number;
   readOnly?: boolean;
@@ -38,12 +50,18 @@ export interface FtpFsOptions {
   blksize?: number;
   /** Copies nobody uses are removed, oldest first, while the cache holds more bytes. Default: no limit. */
   cacheBytes?: number;
-  /** Told of failures no caller can be told of (an upload at release). */
+  /** Told of failures no caller can be told of (an upload at release, a retry). */
   report?: (message: string) => void;
 }
 
 interface Handle {
   file: CachedFile;
+  /**
+   * This handle changed the file (write, truncate, O_TRUNC, create): its
+   * close uploads and tells how that went. A reader's close leaves a
+   * pending upload to the retry queue.
+   */
+  changed: boolean;
 }
 
 /** Anything thrown, as an error FuseSession answers with its errno. */
@@ -63,6 +81,10 @@ export class FtpFs implements FuseOperations {
   readonly nodes = new NodeTable();
   readonly dirs: DirCache;
   readonly files: FileCache;
+  readonly uploads: UploadQueue;
+  /** Writes the cache directory's index; null for a directory removed at close. */
+  readonly #index: IndexWriter | null;
+  readonly #unmountWaitMs: number;
   readonly #pool: FtpClientPool;
   readonly #root: string;
   readonly #readOnly: boolean;
@@ -86,6 +108,15 @@ export class FtpFs implements FuseOperations {
     this.#blksize = options.blksize ?? 1024 * 1024;
     this.#report = options.report ?? (() => {});
     this.files = new FileCache(options.cacheDir, options.pool, options.cacheBytes);
+    this.#unmountWaitMs = options.unmountWaitMs ?? 10_000;
+    this.uploads = new UploadQueue({
+      send: (file) => this.#upload(file),
+      report: this.#report,
+      // The copy is recorded as changed before its first try: the reason and the next try are for show.
+      changed: (file) => void this.#record(file, false),
+    });
+    this.#index = options.index ? new IndexWriter(options.cacheDir, () => this.#entries()) : null;
+    if (options.index) this.#restore(options.index);
     this.dirs = new DirCache(
       (dir) => this.#pool.use('command', (client) => client.list(this.#remote(dir))),
       (dir, entries) => this.#addPending(dir, entries),
@@ -93,9 +124,57 @@ export class FtpFs implements FuseOperations {
     );
   }
 
-  /** Stops transfers and removes the cache directory; the pool stays the caller's. */
-  async close(): Promise<void> {
-    await this.files.close();
+  /** Takes over the copies of an earlier mount; what it left dirty is uploaded through the retry queue. */
+  #restore(index: IndexEntry[]): void {
+    removeStrayFiles(this.files.dir, index);
+    const dirty = new Map(index.filter((entry) => entry.dirty).map((entry) => [entry.remote, entry]));
+    for (const file of restoreCopies(this.files.dir, index, this.#report)) {
+      this.files.adopt(file);
+      const entry = dirty.get(file.remote);
+      if (!entry) continue;
+      this.#report(`${file.remote} was left not on the server by an earlier mount: uploading it`);
+      this.uploads.resume(file, null, entry.lastError);
+    }
+    // One index.json again, with the journal's records in it.
+    void this.#saveIndex();
+  }
+
+  #entries(): IndexEntry[] {
+    return indexEntries(this.files.copies(), (file) => this.uploads.failure(file));
+  }
+
+  /** Records every copy's state on disk (persistent cache directories only); failures are told, not thrown. */
+  async #saveIndex(): Promise<void> {
+    await this.#index?.save().catch((err: Error) => this.#report(`cannot write the cache index in ${this.files.dir}: ${err.message}`));
+  }
+
+  /**
+   * Records one copy's state on disk (persistent cache directories only);
+   * failures are told, not thrown. `sync: false` for a state whose loss in
+   * a crash costs only a repeated upload.
+   */
+  async #record(file: CachedFile, sync = true): Promise<void> {
+    if (file.unlinked) return;
+    await this.#index?.record(indexEntry(file, this.uploads.failure(file)), sync)
+      .catch((err: Error) => this.#report(`cannot record the state of ${file.remote} in ${this.files.dir}: ${err.message}`));
+  }
+
+  /**
+   * Waits up to the unmount wait for pending uploads (each tried once more
+   * at once), stops transfers and closes the copies: kept with their index
+   * in a persistent cache directory; a private one is removed unless files
+   * are still not on the server.
+   * @returns the files still not on the server, with the last reason
+   */
+  async close(): Promise<Array<{ remote: string; error: string | null }>> {
+    const left = await this.uploads.drain(() => this.files.pendingUploads(), this.#unmountWaitMs);
+    await this.files.close(this.#index !== null || left.length > 0);
+    if (this.#index) {
+      await this.#saveIndex();
+      // Copies the index does not name (deleted files, empty ones) have no use.
+      removeStrayFiles(this.files.dir, this.#entries());
+    }
+    return left.map((file) => ({ remote: file.remote, error: this.uploads.failure(file)?.error ?? null }));
   }
 
   #remote(path: string): string {
@@ -270,6 +349,7 @@ export class FtpFs implements FuseOperations {
   async #truncate(path: string, size: number, fh: number | undefined): Promise<void> {
     const handle = fh === undefined ? undefined : this.#handles.get(fh);
     if (handle) {
+      handle.changed = true;
       await this.files.truncate(handle.file, size);
       return;
     }
@@ -279,7 +359,7 @@ export class FtpFs implements FuseOperations {
     const { file } = await this.files.open(this.#remote(path), this.#listed(info), size === 0 ? 'truncate' : 'keep');
     try {
       if (size !== 0) await this.files.truncate(file, size);
-      await this.#upload(file);
+      await this.#uploadNow(file);
     } finally {
       this.files.release(file);
     }
@@ -454,15 +534,15 @@ export class FtpFs implements FuseOperations {
       if (!existing && wanted !== DEFAULT_FILE_MODE) file.pendingMode = wanted;
       const info = this.#ourInfo({ name, type: 'file', size: 0, modifiedAt: new Date(), mode: existing?.mode ?? wanted });
       this.dirs.put(dir, info);
-      return { entry: this.#entry(path, info), fh: this.#open(file) };
+      return { entry: this.#entry(path, info), fh: this.#open(file, true) };
     } catch (err) {
       throw asFsError(err);
     }
   }
 
-  #open(file: CachedFile): number {
+  #open(file: CachedFile, changed: boolean): number {
     const fh = this.#nextFh++;
-    this.#handles.set(fh, { file });
+    this.#handles.set(fh, { file, changed });
     return fh;
   }
 
@@ -482,7 +562,7 @@ export class FtpFs implements FuseOperations {
       const how = writing && flags & O_TRUNC ? 'truncate' : 'keep';
       const { file, cached } = await this.files.open(this.#remote(path), this.#listed(info), how);
       // An unchanged copy: the kernel may keep the pages it has of it.
-      return { fh: this.#open(file), keepCache: cached };
+      return { fh: this.#open(file, how === 'truncate'), keepCache: cached };
     } catch (err) {
       throw asFsError(err);
     }
@@ -498,11 +578,36 @@ export class FtpFs implements FuseOperations {
   }
 
   async write(_ctx: RequestContext, _nodeid: number, fh: number, offset: number, data: Buffer): Promise<number> {
-    const { file } = this.#handle(fh);
+    const handle = this.#handle(fh);
+    const { file } = handle;
     try {
       this.#checkWritable();
-      return await this.files.write(file, offset, data);
+      handle.changed = true;
+      const written = await this.files.write(file, offset, data);
+      this.uploads.reset(file);
+      return written;
     } catch (err) {
+      throw asFsError(err);
+    }
+  }
+
+  /**
+   * Uploads a changed copy now (close, fsync, truncate by name): its
+   * content and dirty state are put on disk first, so that a failure or a
+   * crash loses nothing; a failure leaves it to the retry queue.
+   */
+  async #uploadNow(file: CachedFile): Promise<void> {
+    if (!file.dirty || file.unlinked) return;
+    if (this.#index) {
+      await this.files.sync(file);
+      await this.#record(file);
+    }
+    this.uploads.reset(file);
+    try {
+      await this.uploads.run(file);
+    } catch (err) {
+      // A vague 550 to STOR: the server refused the name or the place.
+      if (err instanceof FtpError && err.code === 550 && errnoOf(err) === 'ENOENT') throw fsError('EACCES', err);
       throw asFsError(err);
     }
   }
@@ -510,13 +615,7 @@ export class FtpFs implements FuseOperations {
   /** Uploads the copy if it changed, and records the result in the listing. */
   async #upload(file: CachedFile): Promise<void> {
     if (!file.dirty || file.unlinked) return;
-    try {
-      await this.files.upload(file);
-    } catch (err) {
-      // A vague 550 to STOR: the server refused the name or the place.
-      if (err instanceof FtpError && err.code === 550 && errnoOf(err) === 'ENOENT') throw fsError('EACCES', err);
-      throw asFsError(err);
-    }
+    await this.files.upload(file);
     const at = mountPath(this.#root, file.remote);
     const existing = this.dirs.peek(parentPath(at), baseName(at));
     this.dirs.put(parentPath(at), this.#ourInfo({ name: baseName(at), type: 'file', size: file.size, modifiedAt: new Date(file.mtimeMs), mode: file.pendingMode ?? existing?.mode ?? DEFAULT_FILE_MODE }));
@@ -530,12 +629,14 @@ export class FtpFs implements FuseOperations {
     file.pendingMtimeMs = null;
     // The content is safe on the server: a time it refuses is no failure of close(2).
     if (pending !== null) await this.#setTime(at, file.remote, pending).catch((err: Error) => this.#report(`setting the time of ${file.remote} failed: ${err.message}`));
+    // On the server now: a crash that loses this record leads to one more upload of the same content.
+    void this.#record(file, false);
   }
 
   /** close(2) of a descriptor: a changed file is uploaded now, and close reports how that went. */
   async flush(_ctx: RequestContext, _nodeid: number, fh: number): Promise<void> {
-    const { file } = this.#handle(fh);
-    await this.#upload(file);
+    const handle = this.#handle(fh);
+    if (handle.changed) await this.#uploadNow(handle.file);
   }
 
   fsync(ctx: RequestContext, nodeid: number, fh: number): Promise<void> {
@@ -547,8 +648,8 @@ export class FtpFs implements FuseOperations {
     if (!handle) return;
     this.#handles.delete(fh);
     try {
-      // Changes made after the last flush (through mmap): nobody can be told of a failure now.
-      await this.#upload(handle.file).catch((err: Error) => this.#report(`upload of ${handle.file.remote} failed: ${err.message}`));
+      // Changes made after the last flush (through mmap): a failure is told by the retry queue.
+      if (handle.changed) await this.#uploadNow(handle.file).catch(() => {});
     } finally {
       this.files.release(handle.file);
     }
@@ -571,7 +672,10 @@ export class FtpFs implements FuseOperations {
           throw await this.#explain(err, path);
         }
       }
+      if (file) this.uploads.forget(file);
       this.files.unlink(remote);
+      // A deleted file that was still to be uploaded must not come back with the next mount.
+      if (file?.dirty) await this.#saveIndex();
       this.dirs.remove(dir, name);
       this.nodes.detach(path);
     } catch (err) {
@@ -602,11 +706,31 @@ export class FtpFs implements FuseOperations {
         }
       }
       this.files.rename(this.#remote(from), this.#remote(to));
+      // Files still to be uploaded go to the new name, also with the next mount.
+      if (this.files.pendingUploads().length > 0) await this.#saveIndex();
       this.dirs.rename(from, to);
       this.nodes.rename(from, to);
     } catch (err) {
       throw asFsError(err);
     }
+  }
+
+  /** user.ftpfs.upload: whether a file is on the server as the mount shows it (absent), or why not. */
+  getxattr(_ctx: RequestContext, nodeid: number, name: string): Uint8Array {
+    const file = name === UPLOAD_ATTRIBUTE ? this.#fileOf(nodeid) : undefined;
+    const state = file && uploadState(file, this.uploads.failure(file));
+    if (!state) throw fsError('ENODATA');
+    return Buffer.from(state);
+  }
+
+  listxattr(_ctx: RequestContext, nodeid: number): string[] {
+    const file = this.#fileOf(nodeid);
+    return file && uploadState(file, this.uploads.failure(file)) ? [UPLOAD_ATTRIBUTE] : [];
+  }
+
+  #fileOf(nodeid: number): CachedFile | undefined {
+    const path = this.nodes.pathOf(nodeid);
+    return path === undefined || path === '/' ? undefined : this.files.get(this.#remote(path));
   }
 
   statfs(): StatFs {

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { packageVersion } from '../cli/version.js';
 import { resolvePath } from '../ftp/index.js';
 import { FtpClientPool } from './client/index.js';
+import { cacheKey, lockCacheDir, type CacheDirLock } from './cache-dir.js';
+import { INDEX_FILE, UnreadableIndexError, loadIndex, type IndexEntry } from './cache-index.js';
 import { parseCli, usage, type FtpfsOptions } from './cli-options.js';
 import { errnoOf } from './errno-map.js';
 import { FtpFs } from './ftp-fs.js';
@@ -31,6 +33,39 @@ async function remoteRoot(pool: FtpClientPool, options: FtpfsOptions): Promise<s
 function fsName(options: FtpfsOptions, root: string): string {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return `ftp://${options.user}@${host}:${options.port}${root}`.replace(/[,\\\0-\x1f\x7f]/g, '_');
+}
+
+/** Where this mount keeps its copies: the server's own directory, or a private one. */
+interface CacheChoice {
+  dir: string;
+  /** The earlier mounts' copies (persistent directory only). */
+  index?: IndexEntry[];
+  lock?: CacheDirLock;
+}
+
+/**
+ * The cache directory of this server, user and remote root, locked and its
+ * index read; a private directory when another mount has it or its index
+ * cannot be read (its copies are then left as they are).
+ */
+function chooseCacheDir(base: string, key: string): CacheChoice {
+  const shared = path.join(base, key);
+  const lock = lockCacheDir(shared);
+  let why: string;
+  if ('heldBy' in lock) {
+    why = `${shared} is in use by another mount (pid ${lock.heldBy})`;
+  } else {
+    try {
+      return { dir: shared, index: loadIndex(shared), lock };
+    } catch (err) {
+      lock.release();
+      if (!(err instanceof UnreadableIndexError)) throw err;
+      why = `the index ${path.join(shared, INDEX_FILE)} cannot be read (${err.message}); its copies are left as they are`;
+    }
+  }
+  const dir = fs.mkdtempSync(path.join(base, 'mount-'));
+  say(`${why}: this mount uses a private cache directory, ${dir}, removed at unmount`);
+  return { dir };
 }
 
 async function main(): Promise<void> {
@@ -62,10 +97,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const cacheBase = options.cacheDir ?? path.join(os.tmpdir(), `ftpfs-${process.getuid?.() ?? 'user'}`);
-  let cacheDir: string;
+  let cache: CacheChoice;
   try {
     await fs.promises.mkdir(cacheBase, { recursive: true, mode: 0o700 });
-    cacheDir = await fs.promises.mkdtemp(path.join(cacheBase, 'mount-'));
+    cache = chooseCacheDir(cacheBase, cacheKey(options.user, options.host, options.port, root));
   } catch (err) {
     say(`cannot make a cache directory in ${cacheBase}: ${(err as Error).message}`);
     await pool.close();
@@ -73,11 +108,21 @@ async function main(): Promise<void> {
   }
   const ttl = options.dirTtlSeconds;
   const ftpFs = new FtpFs({
-    pool, remoteRoot: root, cacheDir, dirTtlMs: ttl * 1000, readOnly: options.readOnly,
-    cacheBytes: options.cacheSizeMiB * 1024 * 1024, report: say,
+    pool, remoteRoot: root, cacheDir: cache.dir, index: cache.index, dirTtlMs: ttl * 1000, readOnly: options.readOnly,
+    cacheBytes: options.cacheSizeMiB * 1024 * 1024, unmountWaitMs: options.unmountWaitSeconds * 1000, report: say,
   });
   const cleanUp = async (): Promise<void> => {
-    await ftpFs.close().catch((err: Error) => say(`cache cleanup: ${err.message}`));
+    const left = await ftpFs.close().catch((err: Error) => {
+      say(`cache cleanup: ${err.message}`);
+      return [];
+    });
+    for (const file of left) say(`not on the server yet: ${file.remote}${file.error ? ` (${file.error})` : ''}`);
+    if (left.length > 0) {
+      say(cache.lock
+        ? `kept in ${cache.dir}: the next mount of ${fsName(options, root)} uploads them`
+        : `kept in ${cache.dir}, a private cache directory no later mount reads: copy them to the server by hand`);
+    }
+    cache.lock?.release();
     await pool.close();
   };
   let handle;

@@ -6,7 +6,7 @@ describe('parseCli', () => {
   it('reads the URL and the defaults', () => {
     expect(parseCli(['ftp://alice:s%40cret@ftp.example.org:2121/pub/linux', '/mnt/ftp'])).toEqual({
       host: 'ftp.example.org', port: 2121, user: 'alice', password: 's@cret', remotePath: 'pub/linux',
-      mountpoint: '/mnt/ftp', cacheDir: null, cacheSizeMiB: 2048, dirTtlSeconds: 10, readOnly: false, allowOther: false,
+      mountpoint: '/mnt/ftp', cacheDir: null, cacheSizeMiB: 2048, unmountWaitSeconds: 10, dirTtlSeconds: 10, readOnly: false, allowOther: false,
       connections: 4, timeoutSeconds: 30, dataMode: 'passive', help: false, version: false,
     });
   });
@@ -26,8 +26,8 @@ describe('parseCli', () => {
 
   it('reads the options', () => {
     expect(parseCli(['ftp://h/', 'm', '--cache-dir', '/var/cache/x', '--cache-size', '100', '--dir-ttl', '0.5', '--read-only', '--foreground',
-      '--connections', '2', '--timeout', '5', '--active', '--allow-other'])).toMatchObject({
-      cacheDir: '/var/cache/x', cacheSizeMiB: 100, dirTtlSeconds: 0.5, readOnly: true, connections: 2, timeoutSeconds: 5, dataMode: 'active', allowOther: true,
+      '--connections', '2', '--timeout', '5', '--active', '--allow-other', '--unmount-wait', '2.5'])).toMatchObject({
+      cacheDir: '/var/cache/x', cacheSizeMiB: 100, unmountWaitSeconds: 2.5, dirTtlSeconds: 0.5, readOnly: true, connections: 2, timeoutSeconds: 5, dataMode: 'active', allowOther: true,
     });
     expect(parseCli(['--help']).help).toBe(true);
   });
@@ -40,6 +40,7 @@ describe('parseCli', () => {
     [['ftp://h/%E0', 'm'], /percent-encoding/],
     [['ftp://h/', 'm', '--dir-ttl', '-1'], /--dir-ttl/],
     [['ftp://h/', 'm', '--connections', '0'], /--connections/],
+    [['ftp://h/', 'm', '--unmount-wait', '-1'], /--unmount-wait/],
     [['ftp://h/', 'm', '--connections', '1.5'], /--connections/],
     [['ftp://h/', 'm', '--nope'], /Unknown option/],
   ])('refuses %j', (args, message) => {

@@ -40,7 +40,7 @@ describe('FtpFs: a time the server refuses to set (MFMT 550)', () => {
     closers.push(() => pool.close());
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftpfs-times-'));
     const ftpFs = new FtpFs({ pool, remoteRoot: '/', cacheDir, dirTtlMs: 60_000 });
-    closers.push(() => ftpFs.close());
+    closers.push(async () => void await ftpFs.close());
 
     const when = Date.UTC(2001, 1, 3, 4, 5, 6);
     const dir = await ftpFs.lookup(ctx, ROOT_ID, 'dir');

@@ -41,12 +41,11 @@ export interface MountedFtpfs {
 
 /**
  * Mounts the whole of `server` with the ftpfs command, on a new directory of
- * `scratch`, with a cache directory of its own there; `mounts` keeps it for
- * {@link cleanUpMounts}.
+ * `scratch`, with a cache directory of its own there (or `cacheBase`, that of
+ * an earlier mount); `mounts` keeps it for {@link cleanUpMounts}.
  */
-export async function mountFtpfs(server: FtpTestServer, scratch: string, mounts: MountedFtpfs[], args: string[] = []): Promise<MountedFtpfs> {
+export async function mountFtpfs(server: FtpTestServer, scratch: string, mounts: MountedFtpfs[], args: string[] = [], cacheBase = fs.mkdtempSync(path.join(scratch, 'cache-'))): Promise<MountedFtpfs> {
   const mountpoint = fs.mkdtempSync(path.join(scratch, 'mnt-'));
-  const cacheBase = fs.mkdtempSync(path.join(scratch, 'cache-'));
   const url = `ftp://${server.user}@${server.host}:${server.port}/`;
   const child = spawn(process.execPath, [ftpfsScript, url, mountpoint, '--cache-dir', cacheBase, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FTPFS_PASSWORD: server.password },
@@ -61,12 +60,37 @@ export async function mountFtpfs(server: FtpTestServer, scratch: string, mounts:
   return mounted;
 }
 
-/** ftpfs has exited by itself with status 0 and left no mount, process or cache behind. */
+/** A cache directory's index, as ftpfs writes it (examples/ftpfs/cache-index.ts). */
+export interface CacheIndex {
+  format: number;
+  files: Array<{ remote: string; local: string; size: number; dirty: boolean; onServer: boolean }>;
+}
+
+/** The per-server cache directories in `cacheBase` (private ones, mount-*, left out), with their indexes. */
+export function cacheDirs(cacheBase: string): Array<{ dir: string; index: CacheIndex }> {
+  return fs.readdirSync(cacheBase).filter((name) => !name.startsWith('mount-')).map((name) => {
+    const dir = path.join(cacheBase, name);
+    return { dir, index: JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as CacheIndex };
+  });
+}
+
+/**
+ * ftpfs has exited by itself with status 0 and left no mount or process
+ * behind; its cache holds only what it keeps for the next mount: an index
+ * (with nothing left in its journal), unlocked, and the copies it names, all
+ * of them on the server.
+ */
 export async function expectCleanEnd(m: MountedFtpfs): Promise<void> {
   expect(await m.exited).toEqual({ code: 0, signal: null });
   expect(isMounted(m.mountpoint)).toBe(false);
   await waitFor(() => processesNaming(m.mountpoint).length === 0, 10_000, 'no process naming the mountpoint');
-  expect(fs.readdirSync(m.cacheBase)).toEqual([]);
+  expect(fs.readdirSync(m.cacheBase).filter((name) => name.startsWith('mount-')), 'private cache directories left').toEqual([]);
+  for (const { dir, index } of cacheDirs(m.cacheBase)) {
+    expect(index.files.filter((file) => file.dirty || !file.onServer), `files not uploaded in ${dir}`).toEqual([]);
+    const journal = path.join(dir, 'journal');
+    expect(fs.existsSync(journal) ? fs.readdirSync(journal) : [], 'records not taken into index.json').toEqual([]);
+    expect(fs.readdirSync(dir).filter((name) => name !== 'journal').sort()).toEqual(['index.json', ...index.files.map((file) => file.local)].sort());
+  }
 }
 
 /** Kills what is still running of `mounts` and unmounts what is still mounted. */

@@ -384,6 +384,21 @@ export function decodeAccessIn(body: Buffer): { mask: number } {
   return { mask: body.readUInt32LE(0) };
 }
 
+/** fuse_getxattr_in (GETXATTR, followed by the name; LISTXATTR): the caller's buffer size, 0 to ask for the length. */
+export function decodeGetxattrIn(body: Buffer): { size: number } {
+  need(body, 8, 'fuse_getxattr_in');
+  return { size: body.readUInt32LE(0) };
+}
+
+export const GETXATTR_IN_SIZE = 8;
+export const GETXATTR_OUT_SIZE = 8;
+
+/** fuse_getxattr_out: the length of the value (or of the name list) for a size probe. */
+export function writeGetxattrOut(buf: Buffer, offset: number, size: number): void {
+  buf.writeUInt32LE(size, offset);
+  buf.writeUInt32LE(0, offset + 4);
+}
+
 export function decodeInterruptIn(body: Buffer): { unique: number } {
   need(body, 8, 'fuse_interrupt_in');
   return { unique: readU64(body, 0) };

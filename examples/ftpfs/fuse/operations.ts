@@ -151,6 +151,16 @@ export interface FuseOperations {
   statfs?(ctx: RequestContext, nodeid: number): Maybe<StatFs>;
   /** access(2) checks; missing: the kernel stops asking (mounted with default_permissions it checks itself). */
   access?(ctx: RequestContext, nodeid: number, mask: number): Maybe<void>;
+
+  /**
+   * The value of extended attribute `name`; throw ENODATA when the node has
+   * none of that name. The session answers the kernel's size probes and
+   * ERANGE. Missing: ENOSYS (the kernel then stops asking). Setting and
+   * removing attributes is not offered: ENOTSUP.
+   */
+  getxattr?(ctx: RequestContext, nodeid: number, name: string): Maybe<Uint8Array>;
+  /** The names of the node's extended attributes. Missing: ENOSYS. */
+  listxattr?(ctx: RequestContext, nodeid: number): Maybe<string[]>;
 }
 
 const errnos = os.constants.errno as Record<string, number>;

@@ -8,10 +8,10 @@ import {
   ATTR_OUT_SIZE, ENTRY_OUT_SIZE, FATTR, FUSE_GETATTR_FH, FUSE_FSYNC_FDATASYNC, FUSE_KERNEL_MINOR_VERSION,
   FUSE_KERNEL_VERSION, FUSE_MIN_KERNEL_MINOR, FUSE_MIN_READ_BUFFER, FUSE_NAME_MAX, IN_HEADER_SIZE, INIT_OUT_COMPAT_22_SIZE,
   INIT_OUT_SIZE, InitFlag, OPEN_OUT_SIZE, OUT_HEADER_SIZE, Opcode, STATFS_OUT_SIZE, WRITE_OUT_SIZE,
-  decodeAccessIn, decodeBatchForgetIn, decodeCreateIn, decodeFlushIn, decodeForgetIn, decodeFsyncIn, decodeGetattrIn, decodeInHeader,
+  GETXATTR_IN_SIZE, GETXATTR_OUT_SIZE, decodeAccessIn, decodeBatchForgetIn, decodeGetxattrIn, decodeCreateIn, decodeFlushIn, decodeForgetIn, decodeFsyncIn, decodeGetattrIn, decodeInHeader,
   decodeInitIn, decodeInterruptIn, decodeMkdirIn, decodeOpenIn, decodeReadIn, decodeReleaseIn, decodeRenameIn,
   decodeSetattrIn, decodeWriteIn, encodeOutHeader, readName, writeAttrOut, writeDirent, writeEntryOut, writeInitOut,
-  writeOpenOut, writeStatfsOut, writeWriteOut,
+  writeGetxattrOut, writeOpenOut, writeStatfsOut, writeWriteOut,
   type EntryOut, type InHeader,
 } from './abi.js';
 import { direntType, openFlags, toAttrChanges, toFuseAttr, validity } from './convert.js';
@@ -388,6 +388,10 @@ export class FuseSession extends EventEmitter {
       [Opcode.READDIR, function (h, body) { this.#readdir(h, body, false); }],
       [Opcode.READDIRPLUS, function (h, body) { this.#readdir(h, body, true); }],
       [Opcode.INTERRUPT, function (h, body) { this.#interrupt(h, body); }],
+      [Opcode.GETXATTR, function (h, body) { this.#getxattr(h, body); }],
+      [Opcode.LISTXATTR, function (h, body) { this.#listxattr(h, body); }],
+      [Opcode.SETXATTR, function (h) { this.#replyError(h.unique, E.ENOTSUP); }],
+      [Opcode.REMOVEXATTR, function (h) { this.#replyError(h.unique, E.ENOTSUP); }],
     ];
     for (const [opcode, handler] of table) HANDLERS.set(opcode, handler);
   }
@@ -591,6 +595,37 @@ export class FuseSession extends EventEmitter {
       encodeOutHeader(buf, at, 0, h.unique);
       if (this.#send(buf.subarray(0, at))) for (const nodeid of counted) this.#remember(nodeid);
     });
+  }
+
+  #getxattr(h: InHeader, body: Buffer): void {
+    const { size } = decodeGetxattrIn(body);
+    const { name } = readName(body, GETXATTR_IN_SIZE);
+    const getxattr = this.#ops.getxattr;
+    if (!getxattr) return this.#replyError(h.unique, E.ENOSYS);
+    this.#run(h, (ctx) => getxattr.call(this.#ops, ctx, h.nodeid, name), (value) => this.#replyXattr(h.unique, size, value));
+  }
+
+  #listxattr(h: InHeader, body: Buffer): void {
+    const { size } = decodeGetxattrIn(body);
+    const listxattr = this.#ops.listxattr;
+    if (!listxattr) return this.#replyError(h.unique, E.ENOSYS);
+    this.#run(h, (ctx) => listxattr.call(this.#ops, ctx, h.nodeid), (names) => {
+      this.#replyXattr(h.unique, size, Buffer.concat(names.map((name) => Buffer.from(`${name}\0`, 'utf8'))));
+    });
+  }
+
+  /** An attribute's value (or a name list): its length when the caller asks with size 0, ERANGE when it does not fit. */
+  #replyXattr(unique: number, size: number, value: Uint8Array): void {
+    if (size === 0) {
+      const buf = this.#out(unique, GETXATTR_OUT_SIZE);
+      writeGetxattrOut(buf, OUT_HEADER_SIZE, value.length);
+      this.#send(buf);
+      return;
+    }
+    if (value.length > size) return this.#replyError(unique, E.ERANGE);
+    const buf = this.#out(unique, value.length);
+    buf.set(value, OUT_HEADER_SIZE);
+    this.#send(buf);
   }
 
   #interrupt(_h: InHeader, body: Buffer): void {

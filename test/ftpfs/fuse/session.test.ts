@@ -305,6 +305,52 @@ describe('FuseSession: dispatch and replies', () => {
   });
 });
 
+describe('FuseSession: extended attributes', () => {
+  const sizeIn = (size: number): Buffer => {
+    const body = Buffer.alloc(8);
+    body.writeUInt32LE(size, 0);
+    return body;
+  };
+
+  it('answers GETXATTR: the length for size 0, ERANGE when too small, the value when it fits, the thrown ENODATA', async () => {
+    const getxattr = vi.fn((_ctx: unknown, _nodeid: number, attr: string) => {
+      if (attr !== 'user.state') throw fuseError('ENODATA');
+      return Buffer.from('pending');
+    });
+    const k = kernel({ getxattr });
+    await k.init();
+    const probe = await k.call(Opcode.GETXATTR, 5, Buffer.concat([sizeIn(0), name('user.state')]));
+    expect(probe.error).toBe(0);
+    expect(probe.body.length).toBe(8);
+    expect(probe.body.readUInt32LE(0)).toBe(7);
+    expect((await k.call(Opcode.GETXATTR, 5, Buffer.concat([sizeIn(6), name('user.state')]))).error).toBe(-E.ERANGE);
+    const value = await k.call(Opcode.GETXATTR, 5, Buffer.concat([sizeIn(64), name('user.state')]));
+    expect(value.error).toBe(0);
+    expect(value.body.toString()).toBe('pending');
+    expect((await k.call(Opcode.GETXATTR, 5, Buffer.concat([sizeIn(64), name('security.capability')]))).error).toBe(-E.ENODATA);
+    expect(getxattr.mock.calls.map((c) => c.slice(1))).toEqual([[5, 'user.state'], [5, 'user.state'], [5, 'user.state'], [5, 'security.capability']]);
+  });
+
+  it('answers LISTXATTR with NUL-terminated names, by the same size rules', async () => {
+    const k = kernel({ listxattr: () => ['user.a', 'user.bc'] });
+    await k.init();
+    expect((await k.call(Opcode.LISTXATTR, 5, sizeIn(0))).body.readUInt32LE(0)).toBe(15);
+    expect((await k.call(Opcode.LISTXATTR, 5, sizeIn(14))).error).toBe(-E.ERANGE);
+    expect((await k.call(Opcode.LISTXATTR, 5, sizeIn(15))).body.toString('latin1')).toBe('user.a\0user.bc\0');
+  });
+
+  it('refuses SETXATTR and REMOVEXATTR with ENOTSUP; without getxattr and listxattr, ENOSYS', async () => {
+    const k = kernel({});
+    await k.init();
+    const set = Buffer.alloc(8);
+    set.writeUInt32LE(1, 0);
+    expect((await k.call(Opcode.SETXATTR, 5, Buffer.concat([set, name('user.x'), Buffer.from('1')]))).error).toBe(-E.ENOTSUP);
+    expect((await k.call(Opcode.REMOVEXATTR, 5, name('user.x'))).error).toBe(-E.ENOTSUP);
+    expect((await k.call(Opcode.GETXATTR, 5, Buffer.concat([sizeIn(0), name('user.x')]))).error).toBe(-E.ENOSYS);
+    expect((await k.call(Opcode.LISTXATTR, 5, sizeIn(0))).error).toBe(-E.ENOSYS);
+  });
+});
+
 describe('FuseSession: concurrency', () => {
   it('keeps many requests in flight and replies as each finishes', async () => {
     const waiting = new Map<number, (data: Buffer) => void>();
