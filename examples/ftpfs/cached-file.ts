@@ -157,6 +157,11 @@ export class CachedFile {
     });
   }
 
+  /** True while a read waits for `by`. */
+  serves(by: Downloader): boolean {
+    return this.#waiters.some((waiter) => waiter.by === by);
+  }
+
   /** A download has put the file's bytes [start, end) into the copy. */
   stored(start: number, end: number): void {
     this.#held.add(start, end);

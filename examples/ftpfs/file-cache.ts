@@ -27,10 +27,12 @@ const fsFtruncate = promisify(fs.ftruncate);
 export const DOWNLOAD_WINDOW = 2 * 1024 * 1024;
 
 /**
- * Downloads of one file at most: a sequential reader and two seeks (archive
- * readers read an index at the end, then entries elsewhere). The pool gives
- * all transfers together maxConnections - 1 connections: more downloads of
- * one file would only wait for those.
+ * Downloads of one file kept running at most: a sequential reader and two
+ * seeks (archive readers read an index at the end, then entries elsewhere).
+ * At the cap a new one stops the one least recently useful that no read
+ * waits for; reads waiting at more places at once than this each get
+ * theirs, and the pool, which gives all transfers together maxConnections
+ * - 1 connections, makes them take turns.
  */
 export const MAX_DOWNLOADERS = 3;
 
@@ -115,7 +117,8 @@ export class FileCache {
    * yet: reads bring what they lack; 'truncate' and 'create' start from an
    * empty copy.
    * @param listed the file as the listing shows it (null for a new file)
-   * @returns the copy, and whether it was complete already
+   * @returns the copy, and whether it was there already, of the listed
+   *   version: whatever the kernel kept of the file's pages is still right
    * @throws local errors opening the copy (EMFILE, ENOSPC, ...)
    */
   async open(remote: string, listed: RemoteVersion | null, how: OpenMode): Promise<{ file: CachedFile; cached: boolean }> {
@@ -125,7 +128,8 @@ export class FileCache {
       this.#discard(file);
       file = undefined;
     }
-    const cached = file !== undefined && how === 'keep' && file.complete;
+    let cached = file !== undefined && how === 'keep';
+    const hit = cached && file!.complete;
     if (!file) file = new CachedFile(remote, path.join(this.#dir, String(++this.#counter)), how !== 'create');
     // Most recently opened last: eviction takes from the front.
     this.#files.delete(remote);
@@ -140,20 +144,29 @@ export class FileCache {
         file.setContent(0);
         file.dirty = true;
         file.mtimeMs = Date.now();
-      } else if (listed && !file.dirty && file.downloaders.length === 0 && !(file.complete && file.version) && !sameVersion(file.version, listed)) {
-        // A new copy, or part of another version (a complete one stays while
-        // others have it open): it holds nothing of this one yet.
+      } else if (listed && this.#fromServer(file) && !sameVersion(file.version, listed)) {
+        // A new copy, or part of another version: it holds nothing of this one yet.
         await this.#track(fsFtruncate(handle.fd, 0));
         file.forget(listed.size);
         file.version = { ...listed };
+        cached = false;
       }
     } catch (err) {
       file.opens--;
       this.#idle(file);
       throw err;
     }
-    if (cached) this.stats.hits++;
+    if (hit) this.stats.hits++;
     return { file, cached };
+  }
+
+  /**
+   * True when the copy holds nothing but (part of) a version of the server's
+   * file, and no download writes into it: it may start over. Not a copy with
+   * changes, on their way or not, nor a whole one others have open.
+   */
+  #fromServer(file: CachedFile): boolean {
+    return file.onServer && !file.dirty && file.uploading === null && file.downloaders.length === 0 && !(file.complete && file.version !== null);
   }
 
   #openCopy(file: CachedFile): Promise<FdHandle> {
@@ -210,7 +223,10 @@ export class FileCache {
     const near = running.find((d) => d.position <= offset && offset - d.position <= DOWNLOAD_WINDOW && !this.#heldBetween(file, d.position, offset));
     if (near) return near;
     if (running.length >= MAX_DOWNLOADERS) {
-      running.reduce((oldest, d) => (d.lastUseful < oldest.lastUseful ? d : oldest)).stop();
+      // One no read waits for; stopping one that serves a read would only
+      // make that read start another (the pool bounds the transfers anyway).
+      const idle = running.filter((d) => !file.serves(d));
+      if (idle.length > 0) idle.reduce((oldest, d) => (d.lastUseful < oldest.lastUseful ? d : oldest)).stop();
     }
     return this.#startDownloader(file, offset);
   }
