@@ -129,7 +129,7 @@ export class FileCache {
       file = undefined;
     }
     let cached = file !== undefined && how === 'keep';
-    const hit = cached && file!.complete;
+    const hit = cached && file?.complete === true;
     if (!file) file = new CachedFile(remote, path.join(this.#dir, String(++this.#counter)), how !== 'create');
     // Most recently opened last: eviction takes from the front.
     this.#files.delete(remote);
@@ -188,10 +188,14 @@ export class FileCache {
    *   aborts the wait
    */
   async read(file: CachedFile, offset: number, size: number, signal?: AbortSignal): Promise<Buffer> {
-    await this.#fetch(file, offset, offset + size, signal);
+    let length: number;
+    do {
+      await this.#fetch(file, offset, offset + size, signal);
+      // Past `size` the copy may hold what an older version left there; and
+      // a download that found the end past the listed size may have moved it.
+      length = Math.max(0, Math.min(size, file.size - offset));
+    } while (!file.covers(offset, offset + length));
     const handle = this.#handleOf(file);
-    // Past `size` the copy may hold what an older version left there.
-    const length = Math.max(0, Math.min(size, file.size - offset));
     if (length === 0) return Buffer.alloc(0);
     const buffer = Buffer.allocUnsafe(length);
     const bytesRead = await this.#track(handle.read(buffer, offset));

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { cleanUpMounts, expectCleanEnd, run, type MountedFtpfs, mountFtpfs } from '../helpers/ftpfs-mount.js';
 import { fuseUnavailable } from '../helpers/mounts.js';
+import { waitFor } from '../helpers/process.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const scratch = scratchDir('privsep-ftpfs-ranges-');
@@ -158,6 +159,9 @@ for (const kind of serverKinds) {
       };
       // A reader as fast as the download ends with its last byte, before the server's 226.
       await run(toNull[0], toNull.slice(1));
+      // A sequential reader is served by one RETR from the start to the end.
+      await waitFor(() => server.commands('RETR').includes('/twice.bin'), 5000, 'the RETR in the log').catch(() => {});
+      expect(server.commands('RETR').filter((arg) => arg === '/twice.bin')).toHaveLength(1);
       await cat('second', toNull);
       // Past the listing's freshness: the attributes come from a new listing.
       await new Promise((resolve) => setTimeout(resolve, 1100));
