@@ -357,6 +357,17 @@ export class FileCache {
     this.#idle(file);
   }
 
+  /**
+   * Brings what the copy of an open file lacks before the server's file
+   * goes (deleted, or replaced by a rename): descriptors open on it read on.
+   * A download that fails leaves the copy as it is (reads of what it lacks
+   * then fail): the delete goes ahead.
+   */
+  async keepForOpen(remote: string): Promise<void> {
+    const file = this.#files.get(remote);
+    if (file && file.opens > 0 && !file.complete) await this.#fetchAll(file).catch(() => {});
+  }
+
   /** The remote file was deleted: open handles keep the copy, which goes with the last one. */
   unlink(remote: string): void {
     const file = this.#files.get(remote);

@@ -61,6 +61,12 @@ async function outcome(promise: Promise<unknown>): Promise<string> {
   }
 }
 
+/** The RETRs of `remote` the server has logged (a server may log a transfer just after it ended). */
+async function retrs(server: FtpTestServer, remote: string): Promise<number> {
+  await waitFor(() => server.commands('RETR').includes(remote), 5000, `a RETR of ${remote} in the log`).catch(() => {});
+  return server.commands('RETR').filter((arg) => arg === remote).length;
+}
+
 function putFile(server: FtpTestServer, name: string, data: Buffer): void {
   fs.writeFileSync(path.join(server.root, name), data);
   server.own(name);
@@ -80,6 +86,7 @@ for (const kind of serverKinds) {
       server = await kind.start();
       for (const name of ['big.bin', 'tail.bin', 'scattered.bin', 'twice.bin']) putFile(server, name, big);
       putFile(server, 'gone.bin', small);
+      putFile(server, 'removed.bin', small);
       m = await mountFtpfs(server, scratch.path, mounts, ['--dir-ttl', '1']);
     });
 
@@ -92,6 +99,7 @@ for (const kind of serverKinds) {
       expect(await preadAt(path.join(m.mountpoint, 'big.bin'), at, 4096)).toEqual(big.subarray(at));
       // Whole-file downloads would hold all 64 MiB by the time the read returned.
       expect(cachedBytes(m)).toBeLessThan(4 * MiB);
+      expect(await retrs(server, '/big.bin')).toBe(1);
     });
 
     it('tail -c 100 gets the last 100 bytes', async () => {
@@ -100,6 +108,7 @@ for (const kind of serverKinds) {
       await run('sh', ['-c', 'tail -c 100 "$1" > "$2"', 'sh', path.join(m.mountpoint, 'tail.bin'), out]);
       expect(fs.readFileSync(out)).toEqual(big.subarray(big.length - 100));
       expect(cachedBytes(m) - before).toBeLessThan(4 * MiB);
+      expect(await retrs(server, '/tail.bin')).toBe(1);
     });
 
     it('reads at scattered offsets, then a whole read, give the exact file', async () => {
@@ -144,6 +153,23 @@ for (const kind of serverKinds) {
       expect((await run('sha256sum', [file])).split(' ')[0]).toBe(sha256(data));
     });
 
+    it('a file open while it is removed through the mount reads on, the parts not read yet included', async () => {
+      const file = path.join(m.mountpoint, 'removed.bin');
+      const fd = await fs.promises.open(file, 'r');
+      try {
+        const tail = Buffer.alloc(4096);
+        await fd.read(tail, 0, 4096, small.length - 4096);
+        await run('rm', [file]);
+        expect(fs.existsSync(path.join(server.root, 'removed.bin'))).toBe(false);
+        const whole = Buffer.alloc(small.length);
+        const { bytesRead } = await fd.read(whole, 0, whole.length, 0);
+        expect(bytesRead).toBe(small.length);
+        expect(sha256(whole)).toBe(sha256(small));
+      } finally {
+        await fd.close();
+      }
+    });
+
     it('a second cat of a whole cached file is served from the page cache, not through ftpfs', async () => {
       const file = path.join(m.mountpoint, 'twice.bin');
       const toNull = ['sh', '-c', 'cat "$1" > /dev/null', 'sh', file] as const;
@@ -160,8 +186,7 @@ for (const kind of serverKinds) {
       // A reader as fast as the download ends with its last byte, before the server's 226.
       await run(toNull[0], toNull.slice(1));
       // A sequential reader is served by one RETR from the start to the end.
-      await waitFor(() => server.commands('RETR').includes('/twice.bin'), 5000, 'the RETR in the log').catch(() => {});
-      expect(server.commands('RETR').filter((arg) => arg === '/twice.bin')).toHaveLength(1);
+      expect(await retrs(server, '/twice.bin')).toBe(1);
       await cat('second', toNull);
       // Past the listing's freshness: the attributes come from a new listing.
       await new Promise((resolve) => setTimeout(resolve, 1100));
