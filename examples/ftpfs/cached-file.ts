@@ -1,8 +1,10 @@
 // CachedFile: the local copy of one remote file, as ftpfs keeps it in its
-// cache directory: how much of it has arrived, whether it holds changes not
-// yet uploaded, and waiting for bytes still on their way.
+// cache directory: which byte ranges of it have arrived, whether it holds
+// changes not yet uploaded, and waiting for bytes still on their way.
 import type { FdHandle } from 'privsep';
 import { abortError } from './client/errors.js';
+import type { Downloader } from './downloader.js';
+import { RangeMap } from './range-map.js';
 
 /**
  * The remote file a copy was taken from, as a listing shows it. After an
@@ -18,14 +20,18 @@ export interface RemoteVersion {
 }
 
 interface Waiter {
-  until: number;
+  start: number;
+  end: number;
+  /** The download that is to bring the bytes: its failure is this waiter's. */
+  by: Downloader | null;
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
 /**
- * One copy. Bytes [0, available) are in the cache file; a waiter for bytes
- * up to some offset is woken as a download brings them. Owned by FileCache.
+ * One copy, sparse: the cache file holds the byte ranges listed in a
+ * RangeMap (downloads at different offsets fill it in any order); a waiter
+ * for a range is woken as downloads bring it. Owned by FileCache.
  */
 export class CachedFile {
   /** The file on the server (changes on rename). */
@@ -40,14 +46,8 @@ export class CachedFile {
   handle: FdHandle | null = null;
   /** Opening the copy: everyone waits for the same open. */
   opening: Promise<FdHandle> | null = null;
-  /** Size of the file: what the listing said while downloading, then the copy's own. */
+  /** Size of the file: what the listing said, until a download reaches the end or the copy is changed here. */
   size = 0;
-  /** Bytes of the copy that hold the file's content (from 0). */
-  available = 0;
-  /** The copy holds the whole file. */
-  complete = false;
-  /** The last download failed; the next open tries again. */
-  failure: Error | null = null;
   version: RemoteVersion | null = null;
   /** Changed here and not uploaded yet. */
   dirty = false;
@@ -63,8 +63,10 @@ export class CachedFile {
   pendingMtimeMs: number | null = null;
   /** Permission bits set (chmod) while changes were pending: applied after the upload. */
   pendingMode: number | null = null;
-  download: { done: Promise<void>; abort: AbortController } | null = null;
+  /** Downloads running into the copy, each from its own offset. */
+  readonly downloaders: Downloader[] = [];
   uploading: Promise<void> | null = null;
+  readonly #held = new RangeMap();
   readonly #waiters: Waiter[] = [];
 
   constructor(remote: string, local: string, onServer: boolean) {
@@ -75,18 +77,61 @@ export class CachedFile {
 
   /** True while the copy is in use: open, or a transfer running. */
   get busy(): boolean {
-    return this.opens > 0 || this.download !== null || this.uploading !== null;
+    return this.opens > 0 || this.downloaders.length > 0 || this.uploading !== null;
+  }
+
+  /** The copy holds the whole file. */
+  get complete(): boolean {
+    return this.#held.covers(0, this.size);
+  }
+
+  /** Bytes of the file the copy holds. */
+  get heldBytes(): number {
+    return this.#held.bytes;
+  }
+
+  /** Held byte ranges, sorted, disjoint: what the copy holds of the file. */
+  heldRanges(): Array<[number, number]> {
+    return this.#held.list();
   }
 
   /**
-   * Resolves once bytes up to `end` (exclusive) are in the copy, or the
-   * whole file is (it may be shorter than expected).
-   * @throws the download's error (a new open starts it again); AbortError
-   *   when `signal` aborts (the caller was interrupted)
+   * Restores the state saved by heldRanges(): the file's size and which
+   * bytes the copy holds (complete when the ranges cover [0, size)).
+   * @throws RangeError (ERR_OUT_OF_RANGE) for a range that is backwards or negative
    */
-  until(end: number, signal?: AbortSignal): Promise<void> {
-    if (this.complete || this.available >= end) return Promise.resolve();
-    if (this.failure) return Promise.reject(this.failure);
+  restore(size: number, ranges: Array<[number, number]>): void {
+    this.#held.clear();
+    for (const [start, end] of ranges) this.#held.add(start, end);
+    this.#held.truncate(size);
+    this.size = size;
+    this.#wake();
+  }
+
+  /** True when the copy holds [start, end), or what of it lies within the file. */
+  covers(start: number, end: number): boolean {
+    return this.#held.covers(start, Math.min(end, this.size));
+  }
+
+  /** True when the copy holds the byte at `offset` (within the file or not). */
+  holds(offset: number): boolean {
+    return this.#held.covers(offset, offset + 1);
+  }
+
+  /** The first range of [start, end) (within the file) the copy lacks, or null. */
+  firstGap(start: number, end: number): [number, number] | null {
+    return this.#held.firstGap(start, Math.min(end, this.size));
+  }
+
+  /**
+   * Resolves once the copy holds [start, end) (or what of it lies within
+   * the file), or when `by` ended without bringing it (stopped, or the end
+   * of the file came first): the caller looks again.
+   * @throws the error of `by` when it failed; AbortError when `signal`
+   *   aborts (the caller was interrupted)
+   */
+  until(start: number, end: number, by: Downloader | null, signal?: AbortSignal): Promise<void> {
+    if (this.covers(start, end)) return Promise.resolve();
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
@@ -95,7 +140,9 @@ export class CachedFile {
         reject(abortError(signal?.reason));
       };
       const waiter: Waiter = {
-        until: end,
+        start,
+        end,
+        by,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -110,21 +157,44 @@ export class CachedFile {
     });
   }
 
-  /** A download begins (or resumes) at `available`. */
-  begin(): void {
-    this.failure = null;
+  /** True while a read waits for `by`. */
+  serves(by: Downloader): boolean {
+    return this.#waiters.some((waiter) => waiter.by === by);
   }
 
-  /** The download has put the file's bytes up to `available` into the copy. */
-  stored(available: number): void {
-    this.available = available;
+  /** A download has put the file's bytes [start, end) into the copy. */
+  stored(start: number, end: number): void {
+    this.#held.add(start, end);
     this.#wake();
+  }
+
+  /** A download found the end of the file at `size`. */
+  reachedEnd(size: number): void {
+    this.size = size;
+    this.#held.truncate(size);
+    this.#wake();
+  }
+
+  /** `by` ended: its waiters fail with `err`, or (stopped, at the end of the file) look again. */
+  ended(by: Downloader, err: Error | null): void {
+    const i = this.downloaders.indexOf(by);
+    if (i !== -1) this.downloaders.splice(i, 1);
+    for (let j = 0; j < this.#waiters.length;) {
+      const waiter = this.#waiters[j]!;
+      if (waiter.by !== by) {
+        j++;
+        continue;
+      }
+      this.#waiters.splice(j, 1);
+      if (err && !this.covers(waiter.start, waiter.end)) waiter.reject(err);
+      else waiter.resolve();
+    }
   }
 
   #wake(): void {
     for (let i = 0; i < this.#waiters.length;) {
       const waiter = this.#waiters[i]!;
-      if (waiter.until <= this.available) {
+      if (this.covers(waiter.start, waiter.end)) {
         this.#waiters.splice(i, 1);
         waiter.resolve();
       } else {
@@ -133,38 +203,17 @@ export class CachedFile {
     }
   }
 
-  /** The download ended: the copy is complete, or `err` says why not. */
-  settle(err: Error | null): void {
-    if (err) this.failure = err;
-    else {
-      this.complete = true;
-      this.failure = null;
-      this.size = this.available;
-    }
-    for (const waiter of this.#waiters.splice(0)) {
-      if (err) waiter.reject(err);
-      else waiter.resolve();
-    }
-  }
-
-  /** Held byte ranges, sorted, disjoint: what the copy holds of the file. */
-  heldRanges(): Array<[number, number]> {
-    if (this.complete) return this.size > 0 ? [[0, this.size]] : [];
-    return this.available > 0 ? [[0, this.available]] : [];
-  }
-
-  /** Restores the state saved by heldRanges(): the file's size and which bytes the copy holds. */
-  restore(size: number, ranges: Array<[number, number]>): void {
-    this.size = size;
-    // A prefix is all this copy can use: bytes after a gap are fetched again.
-    const prefix = ranges[0] !== undefined && ranges[0][0] === 0 ? Math.min(ranges[0][1], size) : 0;
-    if (prefix === size) this.setContent(size);
-    else this.available = prefix;
-  }
-
   /** The copy now holds exactly `size` bytes of content, all of it local. */
   setContent(size: number): void {
-    this.available = size;
-    this.settle(null);
+    this.#held.clear();
+    this.#held.add(0, size);
+    this.size = size;
+    this.#wake();
+  }
+
+  /** The copy holds nothing of a file of `size` bytes (another version of it is on the server). */
+  forget(size: number): void {
+    this.#held.clear();
+    this.size = size;
   }
 }

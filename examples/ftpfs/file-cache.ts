@@ -1,7 +1,8 @@
 // FileCache: ftpfs's local copies of remote files, in a cache directory of
-// its own. A file is downloaded when first opened (reads are served as soon
-// as their bytes have arrived), served from the copy afterwards while the
-// server's listing shows the same version, and uploaded when changed.
+// its own. Copies are sparse: a read brings the part it lacks with a RETR
+// from that offset (or waits for a download already close to it), the copy
+// serves what it holds while the server's listing shows the same version,
+// and a change first brings the whole file, which is uploaded afterwards.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,15 +10,38 @@ import { promisify } from 'node:util';
 import { FdHandle } from 'privsep';
 import type { FtpClientPool } from './client/index.js';
 import { CachedFile, type RemoteVersion } from './cached-file.js';
+import { Downloader } from './downloader.js';
 import { isInside, movedPath } from './mount-path.js';
 
 const fsOpen = promisify(fs.open);
 const fsFtruncate = promisify(fs.ftruncate);
 const fsFdatasync = promisify(fs.fdatasync);
 
+/**
+ * A read whose first missing byte lies at most this far past a running
+ * download's position waits for that download rather than starting a RETR
+ * of its own. A sequential reader's next requests and the kernel's
+ * readahead (128 KiB by default) land a little ahead of the download and
+ * must never start a second one. Farther, waiting costs more than a new
+ * RETR: that takes four round trips (EPSV, connect, REST, RETR) and a
+ * transfer connection; at 4 MB/s 2 MiB take half a second, about what those
+ * round trips cost at 100 ms each, and on a faster link waiting costs less.
+ */
+export const DOWNLOAD_WINDOW = 2 * 1024 * 1024;
+
+/**
+ * Downloads of one file kept running at most: a sequential reader and two
+ * seeks (archive readers read an index at the end, then entries elsewhere).
+ * At the cap a new one stops the one least recently useful that no read
+ * waits for; reads waiting at more places at once than this each get
+ * theirs, and the pool, which gives all transfers together maxConnections
+ * - 1 connections, makes them take turns.
+ */
+export const MAX_DOWNLOADERS = 3;
+
 /** What the cache has done, for statistics and tests. */
 export interface CacheStats {
-  /** Downloads started (RETR), resumed ones included. */
+  /** Downloads started (RETR), one per range fetched. */
   downloads: number;
   /** Uploads completed (STOR). */
   uploads: number;
@@ -57,6 +81,8 @@ export class FileCache {
   #bytes = 0;
   #evicting = false;
   #counter = 0;
+  /** Counts reads that waited for a download: the least recently useful one is stopped first. */
+  #clock = 0;
   /** Reads, writes and truncations of copies under way: close() lets them end first. */
   readonly #io = new Set<Promise<unknown>>();
 
@@ -120,12 +146,13 @@ export class FileCache {
   }
 
   /**
-   * Opens the copy of `remote` for one more handle. 'keep' downloads the
-   * file unless a copy of the listed version is there (or one with local
-   * changes); 'truncate' and 'create' start from an empty copy, without a
-   * download.
+   * Opens the copy of `remote` for one more handle. 'keep' serves the copy
+   * of the listed version (or one with local changes) and downloads nothing
+   * yet: reads bring what they lack; 'truncate' and 'create' start from an
+   * empty copy.
    * @param listed the file as the listing shows it (null for a new file)
-   * @returns the copy, and whether it was complete already
+   * @returns the copy, and whether it was there already, of the listed
+   *   version: whatever the kernel kept of the file's pages is still right
    * @throws local errors opening the copy (EMFILE, ENOSPC, ...)
    */
   async open(remote: string, listed: RemoteVersion | null, how: OpenMode): Promise<{ file: CachedFile; cached: boolean }> {
@@ -135,7 +162,8 @@ export class FileCache {
       this.#discard(file);
       file = undefined;
     }
-    const cached = file !== undefined && how === 'keep' && file.complete;
+    let cached = file !== undefined && how === 'keep';
+    const hit = cached && file?.complete === true;
     if (!file) file = new CachedFile(remote, path.join(this.#dir, String(++this.#counter)), how !== 'create');
     // Most recently opened last: eviction takes from the front.
     this.#files.delete(remote);
@@ -144,25 +172,35 @@ export class FileCache {
     try {
       const handle = await this.#openCopy(file);
       if (how !== 'keep') {
-        if (file.download) {
-          // Its last writes must land before the copy is emptied.
-          this.#stopDownload(file);
-          await file.download?.done;
-        }
+        // Their last writes must land before the copy is emptied.
+        await this.#stopDownloads(file);
         await this.#track(fsFtruncate(handle.fd, 0));
         file.setContent(0);
         file.dirty = true;
         file.mtimeMs = Date.now();
-      } else if (!file.complete && !file.download) {
-        this.#startDownload(file, handle, listed);
+      } else if (listed && this.#fromServer(file) && !sameVersion(file.version, listed)) {
+        // A new copy, or part of another version: it holds nothing of this one yet.
+        await this.#track(fsFtruncate(handle.fd, 0));
+        file.forget(listed.size);
+        file.version = { ...listed };
+        cached = false;
       }
     } catch (err) {
       file.opens--;
       this.#idle(file);
       throw err;
     }
-    if (cached) this.stats.hits++;
+    if (hit) this.stats.hits++;
     return { file, cached };
+  }
+
+  /**
+   * True when the copy holds nothing but (part of) a version of the server's
+   * file, and no download writes into it: it may start over. Not a copy with
+   * changes, on their way or not, nor a whole one others have open.
+   */
+  #fromServer(file: CachedFile): boolean {
+    return file.onServer && !file.dirty && file.uploading === null && file.downloaders.length === 0 && !(file.complete && file.version !== null);
   }
 
   #openCopy(file: CachedFile): Promise<FdHandle> {
@@ -176,50 +214,94 @@ export class FileCache {
     return file.opening;
   }
 
-  #startDownload(file: CachedFile, handle: FdHandle, listed: RemoteVersion | null): void {
-    if (listed && !sameVersion(file.version, listed)) {
-      // A different version than the part already here: start over.
-      file.available = 0;
-    }
-    file.version = listed ? { ...listed } : file.version;
-    file.size = listed?.size ?? file.size;
-    file.begin();
-    if (listed && file.available > 0 && file.available === listed.size) {
-      file.setContent(listed.size);
-      return;
-    }
-    const abort = new AbortController();
-    const startAt = file.available;
-    this.stats.downloads++;
-    const done = this.#pool.use('transfer', (client) => client.downloadToFile(file.remote, handle, { startAt, signal: abort.signal, onProgress: (bytes) => file.stored(startAt + bytes) }), abort.signal)
-      .then(() => file.settle(null), (err: Error) => file.settle(err))
-      .finally(() => {
-        file.download = null;
-        this.#idle(file);
-      });
-    file.download = { done, abort };
-  }
-
-  #stopDownload(file: CachedFile): void {
-    file.download?.abort.abort();
-  }
-
   /**
-   * Bytes of the file, from the copy, once they have arrived.
-   * @throws the download's error (FtpError, FtpClosedError, ...); local read
-   *   errors; AbortError when `signal` aborts the wait
+   * Bytes of the file, from the copy, once it holds them: a part it lacks
+   * comes with a download of its own from there (see #fetch).
+   * @throws the error of the download that was to bring them (FtpError,
+   *   FtpClosedError, ...); local read errors; AbortError when `signal`
+   *   aborts the wait
    */
   async read(file: CachedFile, offset: number, size: number, signal?: AbortSignal): Promise<Buffer> {
-    const end = Math.min(offset + size, file.size);
-    await file.until(end, signal);
+    let length: number;
+    do {
+      await this.#fetch(file, offset, offset + size, signal);
+      // Past `size` the copy may hold what an older version left there; and
+      // a download that found the end past the listed size may have moved it.
+      length = Math.max(0, Math.min(size, file.size - offset));
+    } while (!file.covers(offset, offset + length));
     const handle = this.#handleOf(file);
-    // Past `available` a download may be writing this very moment; past
-    // `size` the copy may hold what an older version left there.
-    const length = Math.max(0, Math.min(size, (file.complete ? file.size : file.available) - offset));
     if (length === 0) return Buffer.alloc(0);
     const buffer = Buffer.allocUnsafe(length);
     const bytesRead = await this.#track(handle.read(buffer, offset));
     return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+  }
+
+  /**
+   * Brings [start, end) of the file (what of it lies within the file) into
+   * the copy: each part it lacks from a download that is there already or
+   * close before it, else from a new one.
+   */
+  async #fetch(file: CachedFile, start: number, end: number, signal?: AbortSignal): Promise<void> {
+    for (let gap = file.firstGap(start, end); gap; gap = file.firstGap(start, end)) {
+      const downloader = this.#downloaderFor(file, gap[0]);
+      downloader.lastUseful = ++this.#clock;
+      await file.until(gap[0], end, downloader, signal);
+    }
+  }
+
+  /** The whole file in the copy, and no download writing into it any more: before a change. */
+  async #fetchAll(file: CachedFile, end = Infinity): Promise<void> {
+    await this.#fetch(file, 0, end);
+    await this.#stopDownloads(file);
+  }
+
+  /** A download that will bring `offset` soon: one running close before it, or a new one. */
+  #downloaderFor(file: CachedFile, offset: number): Downloader {
+    const running = file.downloaders.filter((d) => !d.stopped);
+    const near = running.find((d) => d.position <= offset && offset - d.position <= DOWNLOAD_WINDOW && !this.#heldBetween(file, d.position, offset));
+    if (near) return near;
+    if (running.length >= MAX_DOWNLOADERS) {
+      // One no read waits for; stopping one that serves a read would only
+      // make that read start another (the pool bounds the transfers anyway).
+      const idle = running.filter((d) => !file.serves(d));
+      if (idle.length > 0) idle.reduce((oldest, d) => (d.lastUseful < oldest.lastUseful ? d : oldest)).stop();
+    }
+    return this.#startDownloader(file, offset);
+  }
+
+  /** True when the copy holds a byte of [from, to]: a download at `from` stops there. */
+  #heldBetween(file: CachedFile, from: number, to: number): boolean {
+    const gap = file.firstGap(from, to + 1);
+    return gap === null || gap[0] !== from || gap[1] !== Math.min(to + 1, file.size);
+  }
+
+  #startDownloader(file: CachedFile, offset: number): Downloader {
+    const handle = this.#handleOf(file);
+    const downloader = new Downloader(offset, ++this.#clock);
+    file.downloaders.push(downloader);
+    this.stats.downloads++;
+    const onProgress = (bytes: number): void => this.#arrived(file, downloader, offset + bytes);
+    downloader.done = this.#pool.use('transfer', (client) => client.downloadToFile(file.remote, handle, { startAt: offset, signal: downloader.signal, onProgress }), downloader.signal)
+      .then((bytes) => {
+        file.reachedEnd(offset + bytes);
+        file.ended(downloader, null);
+      }, (err: Error) => file.ended(downloader, downloader.stopped ? null : err))
+      .finally(() => this.#idle(file));
+    return downloader;
+  }
+
+  /** A download has written the file's bytes up to `position`; it stops on reaching bytes held already. */
+  #arrived(file: CachedFile, downloader: Downloader, position: number): void {
+    file.stored(downloader.position, position);
+    downloader.position = position;
+    if (!downloader.stopped && file.holds(position)) downloader.stop();
+  }
+
+  /** Stops the file's downloads; settles once none writes into the copy any more. */
+  async #stopDownloads(file: CachedFile): Promise<void> {
+    const running = [...file.downloaders];
+    for (const downloader of running) downloader.stop();
+    await Promise.all(running.map((d) => d.done));
   }
 
   #track<T>(operation: Promise<T>): Promise<T> {
@@ -235,12 +317,12 @@ export class FileCache {
   }
 
   /**
-   * Writes into the copy (after the download, if one runs); the file is
-   * then dirty until uploaded.
+   * Writes into the copy, once it holds the whole file (it is uploaded
+   * whole); the file is then dirty until uploaded.
    * @throws the download's error; local write errors (ENOSPC)
    */
   async write(file: CachedFile, offset: number, data: Uint8Array): Promise<number> {
-    await file.until(Infinity);
+    await this.#fetchAll(file);
     await this.#track(this.#handleOf(file).write(data, offset));
     file.setContent(Math.max(file.size, offset + data.length));
     file.dirty = true;
@@ -249,12 +331,16 @@ export class FileCache {
   }
 
   /**
-   * Cuts or extends the copy to `size` bytes; the file is then dirty.
+   * Cuts or extends the copy to `size` bytes, once it holds the part kept;
+   * the file is then dirty.
    * @throws the download's error; local errors
    */
   async truncate(file: CachedFile, size: number): Promise<void> {
-    await file.until(Infinity);
-    await this.#track(fsFtruncate(this.#handleOf(file).fd, size));
+    await this.#fetchAll(file, size);
+    const fd = this.#handleOf(file).fd;
+    // An extension reads as zeros, whatever the copy held past the file's end.
+    if (size > file.size) await this.#track(fsFtruncate(fd, file.size));
+    await this.#track(fsFtruncate(fd, size));
     file.setContent(size);
     file.dirty = true;
     file.mtimeMs = Date.now();
@@ -298,11 +384,22 @@ export class FileCache {
   /** One handle less; the copy's descriptor closes with the last one. */
   release(file: CachedFile): void {
     file.opens--;
-    if (file.opens === 0 && !file.complete) {
-      // Nobody reads on: stop; a later open resumes from what arrived (REST).
-      this.#stopDownload(file);
+    if (file.opens === 0) {
+      // Nobody reads on: stop; a later read brings what is missing (REST).
+      void this.#stopDownloads(file);
     }
     this.#idle(file);
+  }
+
+  /**
+   * Brings what the copy of an open file lacks before the server's file
+   * goes (deleted, or replaced by a rename): descriptors open on it read on.
+   * A download that fails leaves the copy as it is (reads of what it lacks
+   * then fail): the delete goes ahead.
+   */
+  async keepForOpen(remote: string): Promise<void> {
+    const file = this.#files.get(remote);
+    if (file && file.opens > 0 && !file.complete) await this.#fetchAll(file).catch(() => {});
   }
 
   /** The remote file was deleted: open handles keep the copy, which goes with the last one. */
@@ -312,7 +409,7 @@ export class FileCache {
     file.unlinked = true;
     this.#files.delete(remote);
     // A download serving an open file goes on (servers keep reading a deleted file).
-    if (file.opens === 0) this.#stopDownload(file);
+    if (file.opens === 0) void this.#stopDownloads(file);
     this.#idle(file);
   }
 
@@ -335,8 +432,7 @@ export class FileCache {
    */
   async close(keep = false): Promise<void> {
     const files = [...this.#files.values()];
-    for (const file of files) this.#stopDownload(file);
-    await Promise.all(files.map((file) => file.download?.done));
+    await Promise.all(files.map((file) => this.#stopDownloads(file)));
     // A descriptor is closed only once no read or write still has its number.
     await Promise.allSettled([...this.#io]);
     for (const file of files) {
@@ -363,7 +459,7 @@ export class FileCache {
     file.handle?.close();
     file.handle = null;
     const gone = file.unlinked;
-    this.#count(file, gone ? 0 : Math.max(file.available, file.complete ? file.size : 0));
+    this.#count(file, gone ? 0 : file.heldBytes);
     if (gone) void fs.promises.rm(file.local, { force: true }).catch(() => {});
     if (this.#bytes > this.#maxBytes && !this.#evicting) this.#evict();
   }

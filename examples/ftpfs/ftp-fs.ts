@@ -666,6 +666,7 @@ export class FtpFs implements FuseOperations {
       const file = this.files.get(remote);
       // A file created here and never uploaded exists only in the cache.
       if (!file || file.onServer) {
+        await this.files.keepForOpen(remote);
         try {
           await this.#pool.use('command', (client) => client.remove(remote));
         } catch (err) {
@@ -698,6 +699,7 @@ export class FtpFs implements FuseOperations {
       if (target && target.type !== 'directory' && info.type === 'directory') throw fsError('ENOTDIR');
       const file = this.files.get(this.#remote(from));
       if (!file || file.onServer) {
+        if (target) await this.files.keepForOpen(this.#remote(to));
         try {
           await this.#pool.use('command', (client) => client.rename(this.#remote(from), this.#remote(to)));
         } catch (err) {
