@@ -3,6 +3,7 @@
 // reply's words), lost connections and timeouts, local cache errors. Pure.
 import os from 'node:os';
 import { FtpError, FtpProtocolError, FtpSyntaxError, ReplyCode } from '../ftp/index.js';
+import { fuseError } from './fuse/operations.js';
 
 /** An errno name that os.constants.errno knows. */
 export type ErrnoCode = keyof typeof os.constants.errno;
@@ -66,6 +67,5 @@ export function errnoOf(err: unknown): ErrnoCode {
 
 /** An error for FuseSession: `code` and negative `errno` of `name`, the cause kept. */
 export function fsError(name: ErrnoCode, cause?: unknown): Error & { code: string; errno: number } {
-  const message = cause instanceof Error ? `${name}: ${cause.message}` : name;
-  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code: name, errno: -os.constants.errno[name] });
+  return fuseError(name, cause instanceof Error ? `${name}: ${cause.message}` : name, cause);
 }

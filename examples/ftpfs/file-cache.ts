@@ -11,6 +11,7 @@ import { FdHandle } from 'privsep';
 import type { FtpClientPool } from './client/index.js';
 import { CachedFile, type RemoteVersion } from './cached-file.js';
 import { Downloader } from './downloader.js';
+import { fsError } from './errno-map.js';
 import { isInside, movedPath } from './mount-path.js';
 
 const fsOpen = promisify(fs.open);
@@ -312,7 +313,7 @@ export class FileCache {
   }
 
   #handleOf(file: CachedFile): FdHandle {
-    if (file.handle === null) throw Object.assign(new Error('EBADF: cache copy closed'), { code: 'EBADF' });
+    if (file.handle === null) throw fsError('EBADF', new Error('cache copy closed'));
     return file.handle;
   }
 

@@ -3,7 +3,7 @@
 // file contents from a local cache filled on open and uploaded on close
 // after a write; FTP's failures become errnos. Runs unprivileged.
 import fs from 'node:fs';
-import { FtpError, type FileInfo } from '../ftp/index.js';
+import { FtpError, ReplyCode, type FileInfo } from '../ftp/index.js';
 import type { FtpClientPool } from './client/index.js';
 import type { CachedFile, RemoteVersion } from './cached-file.js';
 import { DirCache } from './dir-cache.js';
@@ -279,7 +279,7 @@ export class FtpFs implements FuseOperations {
    * shows it, else the server refused (`refused`, EACCES by default).
    */
   async #explain(err: unknown, path: string, refused: ErrnoCode = 'EACCES'): Promise<Error> {
-    if (!(err instanceof FtpError) || err.code !== 550 || errnoOf(err) !== 'ENOENT' || path === '/') return asFsError(err);
+    if (!(err instanceof FtpError) || err.code !== ReplyCode.FileUnavailable || errnoOf(err) !== 'ENOENT' || path === '/') return asFsError(err);
     try {
       const entries = await this.dirs.refresh(parentPath(path));
       return fsError(entries.has(baseName(path)) ? refused : 'ENOENT', err);
@@ -417,7 +417,7 @@ export class FtpFs implements FuseOperations {
    * time is then kept as without MFMT; a directory that is gone stays ENOENT.
    */
   async #timeRefusedOnDirectory(err: unknown, path: string, info: FileInfo): Promise<boolean> {
-    if (!(err instanceof FtpError) || err.code !== 550 || info.type !== 'directory') return false;
+    if (!(err instanceof FtpError) || err.code !== ReplyCode.FileUnavailable || info.type !== 'directory') return false;
     const entries = await this.dirs.refresh(parentPath(path)).catch(() => null);
     return entries?.get(baseName(path))?.type === 'directory';
   }
@@ -450,7 +450,7 @@ export class FtpFs implements FuseOperations {
 
   /** A 550 to MKD: the name exists (EEXIST), or the server refused (EACCES). */
   async #explainMkdir(err: unknown, path: string): Promise<Error> {
-    if (!(err instanceof FtpError) || err.code !== 550) return asFsError(err);
+    if (!(err instanceof FtpError) || err.code !== ReplyCode.FileUnavailable) return asFsError(err);
     const entries = await this.dirs.refresh(parentPath(path)).catch(() => null);
     return fsError(entries?.has(baseName(path)) ? 'EEXIST' : 'EACCES', err);
   }
@@ -465,7 +465,7 @@ export class FtpFs implements FuseOperations {
       try {
         await this.#pool.use('command', (client) => client.rmdir(this.#remote(path)));
       } catch (err) {
-        if (err instanceof FtpError && err.code === 550) {
+        if (err instanceof FtpError && err.code === ReplyCode.FileUnavailable) {
           const inside = await this.dirs.refresh(path).catch(() => null);
           if (inside && inside.size > 0) throw fsError('ENOTEMPTY', err);
         }
@@ -607,7 +607,7 @@ export class FtpFs implements FuseOperations {
       await this.uploads.run(file);
     } catch (err) {
       // A vague 550 to STOR: the server refused the name or the place.
-      if (err instanceof FtpError && err.code === 550 && errnoOf(err) === 'ENOENT') throw fsError('EACCES', err);
+      if (err instanceof FtpError && err.code === ReplyCode.FileUnavailable && errnoOf(err) === 'ENOENT') throw fsError('EACCES', err);
       throw asFsError(err);
     }
   }
@@ -703,7 +703,7 @@ export class FtpFs implements FuseOperations {
         try {
           await this.#pool.use('command', (client) => client.rename(this.#remote(from), this.#remote(to)));
         } catch (err) {
-          if (target?.type === 'directory' && err instanceof FtpError && err.code === 550) throw fsError('ENOTEMPTY', err);
+          if (target?.type === 'directory' && err instanceof FtpError && err.code === ReplyCode.FileUnavailable) throw fsError('ENOTEMPTY', err);
           throw await this.#explain(err, from);
         }
       }

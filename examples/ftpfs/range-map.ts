@@ -1,13 +1,14 @@
 // RangeMap: a set of byte offsets held as sorted, disjoint, non-touching
 // [start, end) ranges: which parts of a file a sparse copy holds.
 // Adding next to the last range (a sequential download) costs O(log n).
+import { outOfRange } from 'privsep';
 
 /** A half-open range of byte offsets: [start, end). */
 export type Range = [number, number];
 
 function checkRange(start: number, end: number): void {
   if (!(start >= 0) || !(end >= start)) {
-    throw Object.assign(new RangeError(`invalid byte range [${start}, ${end}): need 0 <= start <= end`), { code: 'ERR_OUT_OF_RANGE' });
+    throw outOfRange('range', 'a byte range [start, end) with 0 <= start <= end', `[${start}, ${end})`);
   }
 }
 

@@ -56,7 +56,7 @@ describe('the applications speak of reply codes by name', () => {
   // A reply sent, a reply code compared or built: with a bare number where a name belongs.
   const bare = /\b(?:reply|disconnect)\([^,()]*\b[1-5]\d\d\b|\bcode: [1-5]\d\d\b|\b(?:code|replyCode) [!=]== [1-5]\d\d\b|'[1-5]\d\d [A-Z]|\bcase [1-5]\d\d:|\bnew (?:FtpError|Set)\(\[?[1-5]\d\d\b|\bexpect\([^()]*(?:\([^()]*\))?[^()]*, [1-5]\d\d\b/;
 
-  test.each(['miniftp'])('examples/%s has no bare reply code', (app) => {
+  test.each(['miniftp', 'ftpfs'])('examples/%s has no bare reply code', (app) => {
     const dir = path.join(examples, app);
     const offenders: string[] = [];
     for (const name of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts'))) {

@@ -129,9 +129,14 @@ export const FUSE_NAME_MAX = 1024;
 
 const TWO_32 = 0x1_0000_0000;
 
-/** A request the kernel should never send: reported to it as EIO. */
+/** A field that breaks the protocol: reported to the kernel as EIO. */
+function brokenField(message: string): Error {
+  return Object.assign(new RangeError(message), { code: 'EIO' });
+}
+
+/** A request the kernel should never send. */
 function malformed(what: string): Error {
-  return Object.assign(new RangeError(`malformed FUSE request: ${what}`), { code: 'EIO' });
+  return brokenField(`malformed FUSE request: ${what}`);
 }
 
 function need(body: Buffer, size: number, what: string): void {
@@ -145,14 +150,14 @@ export function readU64(buf: Buffer, offset: number): number {
 
 /** Writes a non-negative safe integer as an unsigned 64-bit field. */
 export function writeU64(buf: Buffer, offset: number, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw Object.assign(new RangeError(`not a u64: ${value}`), { code: 'EIO' });
+  if (!Number.isSafeInteger(value) || value < 0) throw brokenField(`not a u64: ${value}`);
   buf.writeUInt32LE(value % TWO_32, offset);
   buf.writeUInt32LE(Math.floor(value / TWO_32), offset + 4);
 }
 
 /** Writes a safe integer as a signed 64-bit field (times before 1970 are negative). */
 function writeI64(buf: Buffer, offset: number, value: number): void {
-  if (!Number.isSafeInteger(value)) throw Object.assign(new RangeError(`not an i64: ${value}`), { code: 'EIO' });
+  if (!Number.isSafeInteger(value)) throw brokenField(`not an i64: ${value}`);
   buf.writeBigInt64LE(BigInt(value), offset);
 }
 

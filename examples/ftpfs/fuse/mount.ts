@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type FdHandle, receiveRaw, setNonBlocking, socketPair } from 'privsep';
+import { errnoError, invalidArgValue, receiveRaw, setNonBlocking, socketPair, type FdHandle } from 'privsep';
 import type { FuseOperations } from './operations.js';
 import { FuseSession, resolveSessionOptions, type SessionOptions } from './session.js';
 
@@ -46,7 +46,7 @@ function mountError(message: string, code: string, cause?: unknown): Error {
 function checkOptionValue(name: string, value: string): string {
   // fusermount3 splits its -o argument at commas.
   if (typeof value !== 'string' || value.length === 0 || /[,\\\0-\x1f]/.test(value)) {
-    throw Object.assign(new TypeError(`The "${name}" option must be a non-empty string without commas, backslashes or control characters. Received ${JSON.stringify(value)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue(name, value, 'must be a non-empty string without commas, backslashes or control characters');
   }
   return value;
 }
@@ -178,7 +178,7 @@ export class FuseMount extends EventEmitter {
 export async function mount(mountpoint: string, operations: FuseOperations, options: MountOptions = {}): Promise<FuseMount> {
   const target = path.resolve(mountpoint);
   const stat = await fs.promises.stat(target);
-  if (!stat.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mount '${target}'`), { code: 'ENOTDIR', syscall: 'mount', path: target });
+  if (!stat.isDirectory()) throw errnoError('ENOTDIR', 'mount', { path: target });
   const fusermount = options.fusermount ?? 'fusermount3';
   const timeoutMs = options.timeoutMs ?? 10_000;
   const autoUnmount = options.autoUnmount ?? true;

@@ -180,9 +180,9 @@ export function errnoOf(err: unknown): number {
   return errnos.EIO!;
 }
 
-/** An error to throw from an operation: `fuseError('ENOENT')`. */
-export function fuseError(code: keyof typeof os.constants.errno, message?: string): Error & { code: string; errno: number } {
+/** An error to throw from an operation: `fuseError('ENOENT')`; `cause`, if any, is kept. */
+export function fuseError(code: keyof typeof os.constants.errno, message?: string, cause?: unknown): Error & { code: string; errno: number } {
   const errno = errnos[code];
   if (errno === undefined) throw new RangeError(`unknown errno code ${String(code)}`);
-  return Object.assign(new Error(message ?? code), { code, errno: -errno });
+  return Object.assign(new Error(message ?? code, cause === undefined ? undefined : { cause }), { code, errno: -errno });
 }

@@ -3,7 +3,7 @@
 // system's operations (many in flight at once), writes one reply per write.
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import { FdHandle, FdPoller, readNonBlocking, setNonBlocking, writeNonBlocking } from 'privsep';
+import { FdHandle, FdPoller, abortError, outOfRange, readNonBlocking, setNonBlocking, writeNonBlocking } from 'privsep';
 import {
   ATTR_OUT_SIZE, ENTRY_OUT_SIZE, FATTR, FUSE_GETATTR_FH, FUSE_FSYNC_FDATASYNC, FUSE_KERNEL_MINOR_VERSION,
   FUSE_KERNEL_VERSION, FUSE_MIN_KERNEL_MINOR, FUSE_MIN_READ_BUFFER, FUSE_NAME_MAX, IN_HEADER_SIZE, INIT_OUT_COMPAT_22_SIZE,
@@ -15,7 +15,7 @@ import {
   type EntryOut, type InHeader,
 } from './abi.js';
 import { direntType, openFlags, toAttrChanges, toFuseAttr, validity } from './convert.js';
-import { errnoOf, type Attr, type DirEntry, type Entry, type FuseOperations, type OpenResult, type RequestContext } from './operations.js';
+import { errnoOf, fuseError, type Attr, type DirEntry, type Entry, type FuseOperations, type OpenResult, type RequestContext } from './operations.js';
 
 export interface SessionOptions {
   /** Largest WRITE the kernel sends, in bytes: a multiple of 4096 from 4 KiB to 1 MiB. Default 128 KiB. */
@@ -49,7 +49,7 @@ class Context implements RequestContext {
   }
 
   abort(): void {
-    (this.#controller ??= new AbortController()).abort(Object.assign(new Error('interrupted'), { name: 'AbortError', code: 'ABORT_ERR' }));
+    (this.#controller ??= new AbortController()).abort(abortError('interrupted'));
   }
 }
 
@@ -72,7 +72,7 @@ function hasErrnoShape(err: unknown): boolean {
 
 function checkOption(name: string, value: number, min: number, max: number, step = 1): number {
   if (!Number.isInteger(value) || value < min || value > max || value % step !== 0) {
-    throw Object.assign(new RangeError(`The value of "${name}" is out of range. It must be an integer multiple of ${step} >= ${min} and <= ${max}. Received ${value}`), { code: 'ERR_OUT_OF_RANGE' });
+    throw outOfRange(name, `an integer multiple of ${step} >= ${min} and <= ${max}`, value);
   }
   return value;
 }
@@ -87,7 +87,7 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   const seconds = (name: string, value: number | undefined): number => {
     if (value === undefined) return 1;
     if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-      throw Object.assign(new RangeError(`The value of "${name}" is out of range. It must be a finite number >= 0. Received ${value}`), { code: 'ERR_OUT_OF_RANGE' });
+      throw outOfRange(name, 'a finite number >= 0', value);
     }
     return value;
   };
@@ -313,7 +313,7 @@ export class FuseSession extends EventEmitter {
 
   #entryOut(entry: Entry): EntryOut {
     const nodeid = entry.nodeid ?? entry.attr.ino;
-    if (!Number.isSafeInteger(nodeid) || nodeid <= 0) throw Object.assign(new RangeError(`bad node id ${nodeid}`), { code: 'EIO' });
+    if (!Number.isSafeInteger(nodeid) || nodeid <= 0) throw fuseError('EIO', `bad node id ${nodeid}`);
     return {
       nodeid,
       generation: entry.generation ?? 0,
@@ -582,7 +582,7 @@ export class FuseSession extends EventEmitter {
       for (const e of entries as Iterable<DirEntry>) {
         const name = Buffer.from(e.name, 'utf8');
         if (name.length === 0 || name.length > FUSE_NAME_MAX || name.includes(0x2f) || name.includes(0)) {
-          throw Object.assign(new Error(`readdir: bad name ${JSON.stringify(e.name)}`), { code: 'EIO' });
+          throw fuseError('EIO', `readdir: bad name ${JSON.stringify(e.name)}`);
         }
         const dot = e.name === '.' || e.name === '..';
         const entry = plus && e.entry && !dot ? this.#entryOut(e.entry) : undefined;
