@@ -302,6 +302,8 @@ export class FtpFs implements FuseOperations {
 
   async lookup(_ctx: RequestContext, parent: number, name: string): Promise<Entry> {
     try {
+      // No listing holds such a name: say why it cannot be found, as a local file system does.
+      if (Buffer.byteLength(name) > NAME_MAX) throw fsError('ENAMETOOLONG');
       const dir = this.#path(parent);
       const path = childPath(dir, name);
       return this.#entry(path, await this.#child(dir, name));
