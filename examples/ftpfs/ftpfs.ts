@@ -125,6 +125,10 @@ async function main(): Promise<void> {
     cache.lock?.release();
     await pool.close();
   };
+  // The root is listed now, so the first lookup or ls after mounting is
+  // answered from the listing (and the LIST -a check is made once, here).
+  // A failure is not the mount's: the first use lists again.
+  await ftpFs.dirs.get('/').catch(() => {});
   let handle;
   try {
     handle = await mount(options.mountpoint, ftpFs, {
