@@ -19,6 +19,16 @@ export async function run(command: string, args: string[]): Promise<string> {
   return stdout;
 }
 
+/** The error code a promise rejects with, or 'ok'. */
+export async function outcome(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+}
+
 /** Runs a command that must fail; resolves to its stderr. */
 export async function fails(command: string, args: string[], timeout = 60_000): Promise<string> {
   try {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
-import { cleanUpMounts, expectCleanEnd, run, type MountedFtpfs, mountFtpfs } from '../helpers/ftpfs-mount.js';
+import { cleanUpMounts, expectCleanEnd, mountFtpfs, outcome, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
 import { fuseUnavailable } from '../helpers/mounts.js';
 import { waitFor } from '../helpers/process.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -48,16 +48,6 @@ async function preadAt(file: string, offset: number, length: number): Promise<Bu
     return buffer.subarray(0, bytesRead);
   } finally {
     await fd.close();
-  }
-}
-
-/** The error code a promise rejects with, or 'ok'. */
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? String(err);
   }
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { miniftp, serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
-import { cleanUpMounts, fails, mountFtpfs, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
+import { cleanUpMounts, fails, mountFtpfs, outcome, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
 import { fuseUnavailable } from '../helpers/mounts.js';
 import { waitFor } from '../helpers/process.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -29,16 +29,6 @@ function sizeOf(file: string): number {
     return fs.statSync(file).size;
   } catch {
     return 0;
-  }
-}
-
-/** The error code a promise rejects with, or 'ok'. */
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? String(err);
   }
 }
 
