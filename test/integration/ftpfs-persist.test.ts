@@ -195,7 +195,8 @@ for (const kind of serverKinds) {
     });
 
     it('a second mount of the same server with the same cache directory works in a private directory', async () => {
-      const first = await mountFtpfs(server, scratch.path, mounts);
+      // The first mount lists again at every use, so it sees what the second one writes.
+      const first = await mountFtpfs(server, scratch.path, mounts, ['--dir-ttl', '0']);
       const second = await mountFtpfs(server, scratch.path, mounts, [], first.cacheBase);
       expect(second.stderr()).toMatch(/in use by another mount \(pid \d+\): this mount uses a private cache directory, .*mount-/);
       expect(await fs.promises.readFile(path.join(second.mountpoint, 'same.bin'))).toHaveLength(256 * 1024);
