@@ -34,6 +34,14 @@ export const monitorProtocol = defineProtocol({
      * session's connection), EOPNOTSUPP (ssl_enable is off).
      */
     startTls: { id: 6, args: ['int', 'fd'], reply: ['result', 'fd'], phase: 'prelogin' },
+    /**
+     * PROT P: a data connection of session `sid` (the raw TCP socket the
+     * helper made) goes to the TLS gate; the answer is the plaintext end,
+     * which first carries the gate's DataGateStatus byte. ESRCH (not its
+     * session), EPERM (no TLS on its control connection), EBADF (not a TCP
+     * connection between the session's client and server addresses).
+     */
+    protectData: { id: 7, args: ['int', 'fd'], reply: ['result', 'fd'], phase: 'postlogin' },
   },
 });
 

@@ -250,10 +250,14 @@ export class Master {
 
   // Sends a raw control connection through the TLS gate; resolves to the
   // plaintext end, which takes the connection's place from then on.
-  async #wrapControl(raw: FdHandle): Promise<FdHandle> {
+  async #wrapControl(raw: FdHandle, sid: number): Promise<FdHandle> {
+    return (await this.#gateBroker()).wrapControl(raw, sid);
+  }
+
+  async #gateBroker(): Promise<GateBroker> {
     const gate = this.#gate;
     if (!gate) throw refusal('EOPNOTSUPP', 'ssl_enable is off');
-    return (await gate.broker).wrapControl(raw);
+    return gate.broker;
   }
 
   // Without its helper no session can transfer data: start a new one and
@@ -373,6 +377,7 @@ export class Master {
 
   #endSession(record: SessionRecord): void {
     if (!this.#sessions.remove(record.sid)) return;
+    if (record.tls) void this.#gate?.connected?.endSession(record.sid).catch(() => {});
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
     if (!worker) return;
     worker.sessions.delete(record.sid);
@@ -488,6 +493,13 @@ export class Master {
         if (!isConnectionOf(raw, record)) throw refusal('EBADF', `the fd given is not the control connection of session ${sid}`);
         return this.#startTls(record, new FdHandle(raw.release()));
       },
+      answerProtectData: async (sid: number, raw: FdHandle) => {
+        const record = owned(sid);
+        if (record.stage !== 'postlogin' || !record.tls) throw refusal('EPERM', 'PROT P needs a TLS control connection');
+        const anyPeer = this.config.pasv_promiscuous || this.config.port_promiscuous;
+        if (!isDataConnectionOf(raw, record, anyPeer)) throw refusal('EBADF', `the fd given is not a data connection of session ${sid}`);
+        return (await this.#gateBroker()).wrapData(raw, sid);
+      },
       answerSessionClosed: (sid: number) => {
         this.#endSession(owned(sid));
       },
@@ -510,7 +522,7 @@ export class Master {
   async #startTls(record: SessionRecord, raw: FdHandle): Promise<FdHandle> {
     let plain: FdHandle;
     try {
-      plain = await this.#wrapControl(raw);
+      plain = await this.#wrapControl(raw, record.sid);
     } finally {
       raw.close();
     }
@@ -615,6 +627,17 @@ function plaintextEnd(fd: FdHandle): string {
 function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   try {
     return (record.tls ? plaintextEnd(control) : connectionEnds(control)) === record.connection;
+  } catch {
+    return false;
+  }
+}
+
+// A data connection the helper made for this session: TCP, from the
+// server's address on the control connection, to the client's (the helper
+// enforces the peer; this keeps a worker from sending anything else to the gate).
+function isDataConnectionOf(fd: FdHandle, record: SessionRecord, anyPeer: boolean): boolean {
+  try {
+    return localAddress(fd).address === record.localAddress && (anyPeer || remoteAddress(fd).address === record.client);
   } catch {
     return false;
   }

@@ -104,6 +104,12 @@ export interface SessionHost {
    */
   startTls?(raw: FdHandle): Promise<FdHandle>;
   /**
+   * After login, for PROT P: a data connection (the raw socket) goes to the
+   * TLS gate; resolves to the plaintext end, which first carries the gate's
+   * DataGateStatus byte. Without it PROT P gets 536.
+   */
+  protectData?(raw: FdHandle): Promise<FdHandle>;
+  /**
    * chown_uploads: gives the file an anonymous upload just opened to
    * chown_username, with chown_upload_mode (the master does it; the worker
    * may not). Without it, chown_uploads cannot be honoured and such uploads fail.

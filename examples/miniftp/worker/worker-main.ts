@@ -135,6 +135,13 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
   dataConnectors.set(sid, data);
   const host: SessionHost = {
     options, data, log: (event) => sendLog(sid, event),
+    protectData: async (raw) => {
+      try {
+        return await monitor.protectData(sid, raw);
+      } finally {
+        raw.close();
+      }
+    },
     chownUpload: async (file) => {
       await monitor.chownUpload(sid, file);
     },

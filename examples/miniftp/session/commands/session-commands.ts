@@ -189,7 +189,10 @@ export function handleProt(ctx: SessionContext, arg: string): void {
     return;
   }
   const level = arg.trim().toUpperCase();
-  if (level === 'C' || level === 'P') {
+  // Before login the session's future worker decides; after it, this one must reach a TLS gate.
+  if (level === 'P' && ctx.phase === 'postlogin' && !ctx.host.protectData) {
+    ctx.reply(ReplyCode.ProtectionLevelNotSupported, 'PROT P is not available here.');
+  } else if (level === 'C' || level === 'P') {
     ctx.state.protection = level;
     ctx.reply(ReplyCode.Ok, level === 'P' ? 'PROT now Private.' : 'PROT now Clear.');
   } else if (level === 'S' || level === 'E') {
