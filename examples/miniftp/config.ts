@@ -130,7 +130,8 @@ export function settingOrigin(config: MiniftpConfig, key: ConfigKey): SettingOri
  */
 export function settingError(config: MiniftpConfig, key: ConfigKey, why: string): ConfigError {
   const origin = settingOrigin(config, key);
-  const value = String(config[key]);
+  const setting = config[key];
+  const value = typeof setting === 'boolean' ? (setting ? 'YES' : 'NO') : String(setting);
   return origin === null
     ? new ConfigError('default settings', 0, `bad value ${JSON.stringify(value)} for ${key} (the default): ${why}`, key)
     : badValue(origin.file, origin.line, key, value, why);

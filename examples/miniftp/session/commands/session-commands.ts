@@ -145,7 +145,7 @@ export function handleStatServer(ctx: SessionContext): void {
  * the connection belongs to the user's worker, which cannot start TLS.
  */
 export async function handleAuth(ctx: SessionContext, arg: string): Promise<void> {
-  if (!ctx.options.sslEnable || !ctx.host.startTls) {
+  if (!ctx.options.sslEnable || (ctx.phase === 'prelogin' && !ctx.host.startTls)) {
     ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
     return;
   }
@@ -153,7 +153,7 @@ export async function handleAuth(ctx: SessionContext, arg: string): Promise<void
     ctx.reply(ReplyCode.BadSequence, 'Already using TLS.');
     return;
   }
-  if (ctx.phase !== 'prelogin') {
+  if (ctx.phase !== 'prelogin' || !ctx.host.startTls) {
     ctx.reply(ReplyCode.BadSequence, 'AUTH must come before login.');
     return;
   }
