@@ -49,7 +49,6 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = Object.freeze({
   AUTH: { handler: handleAuth, phase: 'any', arg: 'required' },
   PBSZ: { handler: handlePbsz, phase: 'any', arg: 'required' },
   PROT: { handler: handleProt, phase: 'any', arg: 'required' },
-  CCC: { handler: notImplemented('CCC'), phase: 'any', arg: 'none' },
   REIN: { handler: notImplemented('REIN'), phase: 'postlogin', arg: 'none' },
   ACCT: { handler: notImplemented('ACCT'), phase: 'postlogin', arg: 'optional' },
   SMNT: { handler: notImplemented('SMNT'), phase: 'postlogin', arg: 'optional' },

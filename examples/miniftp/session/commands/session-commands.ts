@@ -1,6 +1,6 @@
 // Commands about the session itself: USER, PASS, QUIT, NOOP, SYST, FEAT,
 // OPTS, HELP, STAT without a path, the TLS ones (AUTH, PBSZ, PROT, RFC 4217)
-// and the ones miniftp answers only with a refusal (CCC, REIN, ACCT, SMNT).
+// and the ones miniftp answers only with a refusal (REIN, ACCT, SMNT).
 // Runs in a worker.
 import { featureReplyLines, mlstFeature, parseMlstOptions, ReplyCode } from '../../../ftp/index.js';
 import { tlsPolicyRefusal } from '../../tls-policy.js';
@@ -166,6 +166,10 @@ export async function handleAuth(ctx: SessionContext, arg: string): Promise<void
 
 /** PBSZ: only 0 means anything for TLS (RFC 4217 9); needs AUTH first. */
 export function handlePbsz(ctx: SessionContext, arg: string): void {
+  if (!ctx.options.sslEnable) {
+    ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+    return;
+  }
   if (!ctx.tls) {
     ctx.reply(ReplyCode.BadSequence, 'PBSZ needs a protected control connection (AUTH TLS first).');
     return;
@@ -180,6 +184,10 @@ export function handlePbsz(ctx: SessionContext, arg: string): void {
 
 /** PROT C or P (RFC 4217 9); S and E are not offered by TLS. Needs AUTH and PBSZ first. */
 export function handleProt(ctx: SessionContext, arg: string): void {
+  if (!ctx.options.sslEnable) {
+    ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+    return;
+  }
   if (!ctx.tls) {
     ctx.reply(ReplyCode.BadSequence, 'PROT needs a protected control connection (AUTH TLS first).');
     return;
@@ -202,7 +210,7 @@ export function handleProt(ctx: SessionContext, arg: string): void {
   }
 }
 
-/** REIN, ACCT, SMNT: RFC 959 commands vsftpd does not implement either; CCC (RFC 4217): the connection stays protected. */
+/** REIN, ACCT, SMNT: RFC 959 commands vsftpd does not implement either. */
 export function notImplemented(verb: string): (ctx: SessionContext) => void {
   return (ctx) => ctx.reply(ReplyCode.CommandNotImplemented, `${verb} not implemented.`);
 }
