@@ -93,6 +93,14 @@ describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'open
     expect(stderr).toMatch(/< 200 PROT now Private/);
   });
 
+  it('TLS 1.2: curl resumes by session id, and the data connection is served', async (context) => {
+    needTools(context, 'curl');
+    const { stdout, stderr } = await curl(['--ssl-reqd', '--insecure', '--tls-max', '1.2', '--verbose', '--user', `${user.name}:${PASSWORD}`, url(server.port)]);
+    expect(stderr).toMatch(/SSL connection using TLSv1\.2/);
+    expect(stderr).toMatch(/SSL re-using session ID/);
+    expect(stdout).toMatch(/ payload\.bin\n/);
+  });
+
   it('a TLS control connection carries the whole session; FEAT lists AUTH TLS, PBSZ and PROT', async () => {
     const plain = await RawClient.connect(server.port);
     await plain.replies(1);
@@ -105,8 +113,9 @@ describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'open
     expect(await plain.command('PBSZ 0')).toMatchObject({ code: 503 });
     expect((await plain.command('AUTH TLS')).code).toBe(234);
     const client = await plain.startTls();
-    expect((await client.command(`USER ${user.name}`)).code).toBe(331);
-    expect((await client.command(`PASS ${PASSWORD}`)).code).toBe(230);
+    // Pipelined inside TLS, the commands after PASS survive the hand-over to the user's worker.
+    client.send(`USER ${user.name}\r\nPASS ${PASSWORD}\r\nPWD\r\n`);
+    expect((await client.replies(3)).map((r) => r.code)).toEqual([331, 230, 257]);
     expect((await client.command('AUTH TLS')).code).toBe(503);
     expect((await client.command('PROT P')).code).toBe(503);
     expect(await client.command('PBSZ 0')).toMatchObject({ code: 200, text: 'PBSZ=0' });

@@ -11,6 +11,7 @@ import { BrokerServer, changeCredentials, refusal, socketPair, type FdHandle } f
 import { heapStats } from '../heap-stats.js';
 import { secureContextOptions, type GateSettings } from './gate-settings.js';
 import { gateControlProtocol } from './protocols.js';
+import { SessionResumption } from './session-resumption.js';
 import { TlsPump, type PumpKind } from './tls-pump.js';
 
 // TLS 1.3 tickets (and 1.2 sessions) stay valid this long: a data
@@ -29,9 +30,9 @@ tls.createSecureContext();
 await changeCredentials({ uid: spec.uid, gid: spec.gid, groups: [], chroot: spec.chroot, cwd: '/', capabilities: [], noNewPrivs: true, dumpable: false });
 
 let settings: GateSettings | null = null;
-// Each TLS session's own context: its own ticket keys, so that a data
-// connection that resumes with this context's ticket resumed this session.
-const sessions = new Map<number, { context: tls.SecureContext; pumps: Set<TlsPump> }>();
+// Each TLS session's own context and session-id cache: its own ticket keys
+// and its own ids, so that a data connection that resumes here resumed this session.
+const sessions = new Map<number, { resumption: SessionResumption; pumps: Set<TlsPump> }>();
 
 function configure(json: Buffer): void {
   if (settings) throw refusal('EALREADY', 'already configured');
@@ -48,7 +49,7 @@ function configure(json: Buffer): void {
 function pump(raw: FdHandle, sid: number, kind: PumpKind): FdHandle {
   const session = sessions.get(sid)!;
   const [mine, theirs] = socketPair();
-  const pumped = new TlsPump(raw, mine, session.context, kind);
+  const pumped = new TlsPump(raw, mine, session.resumption, kind);
   session.pumps.add(pumped);
   void pumped.done.then(() => session.pumps.delete(pumped));
   return theirs;
@@ -58,7 +59,7 @@ function wrapControl(raw: FdHandle, sid: number): FdHandle {
   if (!settings) throw refusal('EINVAL', 'not configured');
   if (sessions.has(sid)) throw refusal('EEXIST', `session ${sid} has TLS already`);
   const context = tls.createSecureContext({ ...secureContextOptions(settings), ticketKeys: crypto.randomBytes(48), sessionTimeout: SESSION_SECONDS });
-  sessions.set(sid, { context, pumps: new Set() });
+  sessions.set(sid, { resumption: new SessionResumption(context), pumps: new Set() });
   return pump(raw, sid, { kind: 'control' });
 }
 

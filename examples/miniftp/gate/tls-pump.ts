@@ -8,6 +8,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { FdHandle } from 'privsep';
 import { DataGateStatus } from './protocols.js';
+import type { SessionResumption } from './session-resumption.js';
 
 // A client that connects and does not finish its handshake is dropped after this.
 const HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -15,7 +16,7 @@ const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** What kind of connection a pump carries. */
 export type PumpKind =
   | { kind: 'control' }
-  /** requireReuse: the handshake must resume a session of this context (the control connection's). */
+  /** requireReuse: the handshake must resume a session of this TLS session's own (the control connection's). */
   | { kind: 'data'; requireReuse: boolean };
 
 /** Pumps one TLS connection; `done` resolves when the sockets are closed. */
@@ -28,10 +29,10 @@ export class TlsPump {
    * Takes both fds: `raw`, the client's connection (server side of TLS),
    * and `plain`, the gate's end of the socketpair whose other end the worker gets.
    */
-  constructor(raw: FdHandle, plain: FdHandle, context: tls.SecureContext, kind: PumpKind) {
+  constructor(raw: FdHandle, plain: FdHandle, resumption: SessionResumption, kind: PumpKind) {
     const socket = raw.toSocket({ allowHalfOpen: true });
     const plainSocket = plain.toSocket({ allowHalfOpen: true });
-    const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext: context });
+    const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext: resumption.context, server: resumption.server });
     this.#plain = plainSocket;
     this.#tls = tlsSocket;
     tlsSocket.allowHalfOpen = true;

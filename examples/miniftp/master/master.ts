@@ -208,7 +208,7 @@ export class Master {
     const c = this.config;
     const ids = this.#helperIds!;
     const started = Date.now();
-    const helper = spawnSupport('helper', helperMain, { MINIFTP_HELPER_IDS: JSON.stringify({ uid: ids.uid, gid: ids.gid }) }, ids, false, (channel) =>
+    const helper = spawnSupport('helper', helperMain, LIGHT_NODE_FLAGS, { MINIFTP_HELPER_IDS: JSON.stringify({ uid: ids.uid, gid: ids.gid }) }, ids, false, (channel) =>
       BrokerClient.connect(channel, helperControlProtocol, { timeout: 30_000 }).then(async (b) => {
         await b.configure(JSON.stringify(helperSettings(c)));
         return b;
@@ -226,7 +226,8 @@ export class Master {
     const ids = { uid: c.gate_uid, gid: this.#helperIds!.gid };
     const started = Date.now();
     const settings = JSON.stringify(this.#tls);
-    const gate = spawnSupport('TLS gate', gateMain, { MINIFTP_GATE: JSON.stringify({ ...ids, chroot: c.secure_chroot_dir }) }, ids, this.#isolateNetwork, (channel) =>
+    // Not --jitless: the gate's JavaScript moves every TLS byte.
+    const gate = spawnSupport('TLS gate', gateMain, [], { MINIFTP_GATE: JSON.stringify({ ...ids, chroot: c.secure_chroot_dir }) }, ids, this.#isolateNetwork, (channel) =>
       BrokerClient.connect(channel, gateControlProtocol, { timeout: 30_000 }).then(async (b) => {
         await b.configure(settings);
         return b;
@@ -647,7 +648,7 @@ function isDataConnectionOf(fd: FdHandle, record: SessionRecord, anyPeer: boolea
 // takes its ids itself, so that it runs from a checkout that only root can
 // reach), fd 3 its control channel, configured by `connect`.
 function spawnSupport<B extends { close(): void }>(
-  name: string, script: string, env: Record<string, string>, ids: { uid: number; gid: number },
+  name: string, script: string, nodeFlags: readonly string[], env: Record<string, string>, ids: { uid: number; gid: number },
   newNetworkNamespace: boolean, connect: (channel: FdHandle) => Promise<B>,
 ): SupportProcess<B> {
   // The last guard, as for workers: start-up checks refuse these first.
@@ -657,7 +658,7 @@ function spawnSupport<B extends { close(): void }>(
   const stderr = new ChildStderr();
   let proc: CredentialedProcess;
   try {
-    proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...LIGHT_NODE_FLAGS, script], {
+    proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...nodeFlags, script], {
       fds: { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: theirs },
       env: { PATH: '/usr/bin:/bin', ...env },
       cwd: '/',
