@@ -294,6 +294,30 @@ describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'open
     }
   });
 
+  it('under PROT P: REST, ABOR and download_max_rate work', async () => {
+    const server = await startMiniftp({ ...settings, download_max_rate: 200_000 });
+    try {
+      const file = path.join(user.home, 'rated.bin');
+      fs.writeFileSync(file, crypto.randomBytes(1 << 20));
+      const tail = crypto.createHash('sha256').update(fs.readFileSync(file).subarray((1 << 20) - 300_000)).digest('hex');
+      const started = Date.now();
+      const results = await ftplibSteps(server.port, { user: user.name, password: PASSWORD, tls: true, prot: 'P', reuse: true, steps: [
+        { op: 'retr', path: 'rated.bin', rest: (1 << 20) - 300_000 },
+        { op: 'abort', path: 'rated.bin', read: 65_536, style: 'plain' },
+        { op: 'cmd', line: 'NOOP' },
+      ] });
+      // 300,000 bytes at 200,000 bytes a second take at least a second; unpaced, a few milliseconds.
+      expect(Date.now() - started).toBeGreaterThan(1000);
+      expect(results[2]).toMatchObject({ bytes: 300_000, sha256: tail });
+      expect(results[2]!.reply).toMatch(/^226 /);
+      expect(results[3]!.abort).toMatch(/^426 /);
+      expect(results[3]!.after).toMatch(/^226 /);
+      expect(results[4]!.reply).toBe('200 NOOP ok.');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('anonymous sessions may not use TLS unless allow_anon_ssl', async () => {
     const server = await startMiniftp({ ...settings, anonymous_enable: 'YES' });
     try {
