@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Acceptor, BrokerClient, decodePeer, FdHandle, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, type AcceptedConnection, type Broker, type CredentialedProcess } from 'privsep';
+import { Acceptor, BrokerClient, decodePeer, FdHandle, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
 import { ReplyCode, formatReply } from '../../ftp/index.js';
 import { engineSettingsFromTable, helperSettings, type MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
@@ -20,17 +20,16 @@ import { gateControlProtocol } from '../gate/protocols.js';
 import type { GateSettings } from '../gate/gate-settings.js';
 import { LoginStart, LoginVerdict, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import type { ConnectionInfo } from '../session/index.js';
-import { rootIdsReason } from '../root-ids.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
 import { tlsPolicyRefusal } from '../tls-policy.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
 import { PingSupervisor, type PingTarget } from './ping-supervisor.js';
 import { SessionTable, type SessionRecord } from './session-table.js';
 import { parseWorkerEvent } from './worker-log-privileged.js';
-import { ChildStderr } from './child-stderr.js';
 import { collectStats, parseHeapStats, type ProcessStats, type StatsSource } from './process-stats.js';
 import { heapStats } from '../heap-stats.js';
-import { LIGHT_NODE_FLAGS, NODE_FLAGS, NULL_STDIN_STDOUT, WorkerProcess, type MonitorHandlers } from './worker-process.js';
+import { LIGHT_NODE_FLAGS, WorkerProcess, type MonitorHandlers } from './worker-process.js';
+import { spawnSupport, type SupportProcess } from './support-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 const gateMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'gate', 'tls-gate.js');
@@ -44,15 +43,6 @@ const HELPER_RESTART_MS = 1000;
 
 type HelperBroker = Broker<typeof helperControlProtocol.requests>;
 type GateBroker = Broker<typeof gateControlProtocol.requests>;
-
-/** The helper or the TLS gate, as the master sees it. */
-interface SupportProcess<B> {
-  process: CredentialedProcess;
-  broker: Promise<B>;
-  /** The control channel once configured (only then is it pinged). */
-  connected: B | null;
-  stderr: ChildStderr;
-}
 
 type HelperProcess = SupportProcess<HelperBroker>;
 type GateProcess = SupportProcess<GateBroker>;
@@ -644,44 +634,6 @@ function isDataConnectionOf(fd: FdHandle, record: SessionRecord, anyPeer: boolea
   }
 }
 
-// Spawns the helper or the TLS gate: as root (it loads its code and then
-// takes its ids itself, so that it runs from a checkout that only root can
-// reach), fd 3 its control channel, configured by `connect`.
-function spawnSupport<B extends { close(): void }>(
-  name: string, script: string, nodeFlags: readonly string[], env: Record<string, string>, ids: { uid: number; gid: number },
-  newNetworkNamespace: boolean, connect: (channel: FdHandle) => Promise<B>,
-): SupportProcess<B> {
-  // The last guard, as for workers: start-up checks refuse these first.
-  const rootIds = rootIdsReason(ids);
-  if (rootIds !== null) throw refusal('EPERM', `refusing to start the ${name}: ${rootIds}`);
-  const [mine, theirs] = socketPair();
-  const stderr = new ChildStderr();
-  let proc: CredentialedProcess;
-  try {
-    proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...nodeFlags, script], {
-      fds: { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: theirs },
-      env: { PATH: '/usr/bin:/bin', ...env },
-      cwd: '/',
-      ...(newNetworkNamespace ? { newNetworkNamespace } : {}),
-    });
-  } catch (err) {
-    mine.close();
-    stderr.close();
-    throw err;
-  } finally {
-    theirs.close();
-  }
-  stderr.childEnd.close();
-  stderr.forward(`${name} ${proc.pid}`);
-  const broker = connect(mine);
-  const child: SupportProcess<B> = { process: proc, broker, connected: null, stderr };
-  broker.then((b) => (child.connected = b), () => {});
-  void proc.exited.then(() => {
-    child.connected = null;
-    void broker.then((b) => b.close(), () => {});
-  });
-  return child;
-}
 
 // Whether `event` happens within a second: a child's exit is reported, and
 // its stderr drained, a moment after its channels close.
