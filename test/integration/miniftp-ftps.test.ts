@@ -93,6 +93,13 @@ describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'open
     expect(stderr).toMatch(/< 200 PROT now Private/);
   });
 
+  it('openssl s_client -starttls ftp: a whole session over TLS', () => {
+    const out = execFileSync('openssl', ['s_client', '-starttls', 'ftp', '-connect', `127.0.0.1:${server.port}`, '-quiet', '-crlf', '-ign_eof'], {
+      input: `USER ${user.name}\nPASS ${PASSWORD}\nPWD\nQUIT\n`, timeout: 30_000, stdio: ['pipe', 'pipe', 'ignore'],
+    }).toString();
+    expect(out.split('\r\n').filter(Boolean).map((line) => line.slice(0, 3))).toEqual(['331', '230', '257', '221']);
+  });
+
   it('TLS 1.2: curl resumes by session id, and the data connection is served', async (context) => {
     needTools(context, 'curl');
     const { stdout, stderr } = await curl(['--ssl-reqd', '--insecure', '--tls-max', '1.2', '--verbose', '--user', `${user.name}:${PASSWORD}`, url(server.port)]);
