@@ -2,7 +2,7 @@
 // process will run as exists and is not root by uid or primary group
 // (nopriv_user, ftp_username when anonymous logins are on, the system user
 // of each user_db line), and the ids of the helper and the pre-login worker
-// (helper_uid, prelogin_uid) belong to no account. Runs in the master before it starts anything;
+// (helper_uid, prelogin_uid, gate_uid) belong to no account. Runs in the master before it starts anything;
 // logins check again, since accounts change while the server runs.
 import { getUser } from 'privsep';
 import { ConfigError } from './config-error.js';
@@ -32,7 +32,7 @@ export async function checkIdentities(config: MiniftpConfig, userDb: UserDb | nu
     if (why !== null) throw settingError(config, key, why);
   }
   // Another process running as one of these ids could signal or trace that role.
-  for (const key of ['helper_uid', 'prelogin_uid'] as const) {
+  for (const key of ['helper_uid', 'prelogin_uid', 'gate_uid'] as const) {
     const owner = await getUser(config[key]);
     if (owner !== null) throw settingError(config, key, `it is the uid of the account ${owner.name}; it must be an id that no account has`);
   }

@@ -75,6 +75,11 @@ function userName(value: string): string | undefined {
   return /^[a-z_][a-z0-9_-]{0,31}$/i.test(value) ? undefined : 'must be a user name (letters, digits, _ and -, at most 32)';
 }
 
+// Letters, digits and OpenSSL's separators and operators; OpenSSL itself checks the names at start.
+function cipherList(value: string): string | undefined {
+  return /^[A-Za-z0-9_+!@=:,. -]{1,1024}$/.test(value) ? undefined : 'must be an OpenSSL cipher list (letters, digits and + - ! @ = : , . _)';
+}
+
 function bannerText(value: string): string | undefined {
   return /[\x00-\x1f\x7f]/.test(value) ? 'must not contain control characters' : value.length > 512 ? 'must be at most 512 characters' : undefined;
 }
@@ -222,6 +227,56 @@ export const CONFIG_TABLE = {
   prelogin_uid: {
     type: 'int', default: 65532, min: 1, max: 2_147_483_647,
     doc: 'The uid of the pre-login worker: an id of its own that no account has and not helper_uid (checked at start).',
+  },
+  ssl_enable: {
+    type: 'bool', engine: 'sslEnable', default: false,
+    doc: 'Offer FTPS (RFC 4217): AUTH TLS on the control connection, PBSZ and PROT for data connections. TLS is terminated by the TLS gate, a process of its own (gate_uid), which alone holds the private key.',
+  },
+  implicit_ssl: {
+    type: 'bool', default: false,
+    doc: 'TLS from the first byte on every connection (implicit FTPS, usually port 990): the master sends each accepted connection to the TLS gate before the pre-login worker sees it. Needs ssl_enable.',
+  },
+  rsa_cert_file: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'The server\'s certificate (PEM, the chain may follow). Read by the master as root at start; a missing or unreadable file, or one that is not a certificate, stops the start. Needed with ssl_enable.',
+  },
+  rsa_private_key_file: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'The certificate\'s private key (PEM; root-only readable is fine). Unset: rsa_cert_file holds it too. It must match the certificate. Only the TLS gate ever holds it in memory, besides the master at start.',
+  },
+  ssl_tlsv1_2: { type: 'bool', default: true, doc: 'Allow TLS 1.2. TLS 1.2 is the oldest version miniftp ever speaks.' },
+  ssl_tlsv1_3: { type: 'bool', default: true, doc: 'Allow TLS 1.3. At least one of ssl_tlsv1_2 and ssl_tlsv1_3 must be YES.' },
+  ssl_ciphers: {
+    type: 'string', default: null, validate: cipherList,
+    doc: 'The TLS 1.2 cipher list, in OpenSSL\'s syntax. Unset: Node\'s defaults. A list OpenSSL refuses stops the start.',
+  },
+  force_local_logins_ssl: {
+    type: 'bool', engine: 'forceLocalLoginsSsl', default: true,
+    doc: 'Local and virtual users must send AUTH TLS before USER: without it, USER gets 530 "Non-anonymous sessions must use encryption." (with ssl_enable; the master checks it again at login).',
+  },
+  force_local_data_ssl: {
+    type: 'bool', engine: 'forceLocalDataSsl', default: true,
+    doc: 'Local and virtual users\' transfers and listings need PROT P: without it they get 522 (with ssl_enable).',
+  },
+  allow_anon_ssl: {
+    type: 'bool', engine: 'allowAnonSsl', default: false,
+    doc: 'Let anonymous sessions use TLS. Without it, anonymous USER over TLS gets 530 "Anonymous sessions may not use encryption."',
+  },
+  force_anon_logins_ssl: {
+    type: 'bool', engine: 'forceAnonLoginsSsl', default: false,
+    doc: 'Anonymous sessions must send AUTH TLS before USER (with ssl_enable and allow_anon_ssl).',
+  },
+  force_anon_data_ssl: {
+    type: 'bool', engine: 'forceAnonDataSsl', default: false,
+    doc: 'Anonymous sessions\' transfers and listings need PROT P (with ssl_enable and allow_anon_ssl).',
+  },
+  require_ssl_reuse: {
+    type: 'bool', default: true,
+    doc: 'A PROT P data connection must resume the TLS session of its control connection (so that a third party who connects to the data port first cannot take the transfer); one that does not gets 522 and no transfer.',
+  },
+  gate_uid: {
+    type: 'int', default: 65531, min: 1, max: 2_147_483_647,
+    doc: 'The uid of the TLS gate: an id of its own that no account has, not helper_uid nor prelogin_uid (checked at start).',
   },
   worker_ping_interval: {
     type: 'int', default: 30, min: 1, max: 3600,

@@ -130,7 +130,8 @@ export function settingOrigin(config: MiniftpConfig, key: ConfigKey): SettingOri
  */
 export function settingError(config: MiniftpConfig, key: ConfigKey, why: string): ConfigError {
   const origin = settingOrigin(config, key);
-  const value = String(config[key]);
+  const setting = config[key];
+  const value = typeof setting === 'boolean' ? (setting ? 'YES' : 'NO') : String(setting);
   return origin === null
     ? new ConfigError('default settings', 0, `bad value ${JSON.stringify(value)} for ${key} (the default): ${why}`, key)
     : badValue(origin.file, origin.line, key, value, why);
@@ -150,9 +151,20 @@ function checkTogether(config: MiniftpConfig, file: string, lineOf: Map<ConfigKe
   if (config.listen_ipv6 && lineOf.has('listen_address') && addressFamily(config.listen_address) === 'IPv4' && !config.listen_address.includes(':')) {
     throw badValue(file, where('listen_address'), 'listen_address', config.listen_address, 'listen_ipv6=YES needs an IPv6 address (:: for all)');
   }
-  if (config.helper_uid === config.prelogin_uid) {
-    const key = (lineOf.get('prelogin_uid') ?? 0) >= (lineOf.get('helper_uid') ?? 0) ? 'prelogin_uid' : 'helper_uid';
-    throw badValue(file, where(key), key, String(config[key]), 'helper_uid and prelogin_uid must differ: each role has an id of its own');
+  const ids = ['helper_uid', 'prelogin_uid', 'gate_uid'] as const;
+  for (const [i, a] of ids.entries()) {
+    for (const b of ids.slice(i + 1)) {
+      if (config[a] !== config[b]) continue;
+      const key = (lineOf.get(b) ?? 0) >= (lineOf.get(a) ?? 0) ? b : a;
+      throw badValue(file, where(key), key, String(config[key]), `${a} and ${b} must differ: each role has an id of its own`);
+    }
+  }
+  if (config.implicit_ssl && !config.ssl_enable) {
+    throw badValue(file, where('implicit_ssl'), 'implicit_ssl', 'YES', 'implicit_ssl needs ssl_enable=YES');
+  }
+  if (!config.ssl_tlsv1_2 && !config.ssl_tlsv1_3) {
+    const key = (lineOf.get('ssl_tlsv1_3') ?? 0) >= (lineOf.get('ssl_tlsv1_2') ?? 0) ? 'ssl_tlsv1_3' : 'ssl_tlsv1_2';
+    throw badValue(file, where(key), key, 'NO', 'ssl_tlsv1_2 and ssl_tlsv1_3 cannot both be NO: no TLS version would be left');
   }
 }
 

@@ -10,6 +10,8 @@ import { ConfigError } from './config-error.js';
 import { defaultConfig, parseConfig } from './config.js';
 import type { MiniftpConfig } from './config-table.js';
 import { Master } from './master/master.js';
+import { loadTlsCredentials } from './master/tls-credentials-privileged.js';
+import type { GateSettings } from './gate/gate-settings.js';
 import { parseUserDb, type UserDb } from './user-db.js';
 
 function fail(message: string): never {
@@ -60,8 +62,16 @@ try {
   throw err;
 }
 if (process.getuid!() !== 0) fail('must be started as root (it listens, checks passwords and starts each session as its user)');
+let tls: GateSettings | null = null;
+try {
+  // The key file may be root's alone: read now, handed only to the TLS gate.
+  if (config.ssl_enable) tls = loadTlsCredentials(config);
+} catch (err) {
+  if (err instanceof ConfigError) fail(err.message);
+  throw err;
+}
 
-const master = new Master({ config, userDb });
+const master = new Master({ config, userDb, tls });
 try {
   await master.start();
 } catch (err) {
@@ -69,8 +79,8 @@ try {
   await master.stop().catch(() => {});
   fail(`cannot start: ${(err as Error).message}`);
 }
-const { helper, prelogin } = master.processes();
-console.log(`miniftp: listening on ${config.listen_address}:${master.port} (helper ${helper}, pre-login worker ${prelogin})`);
+const { helper, gate, prelogin } = master.processes();
+console.log(`miniftp: listening on ${config.listen_address}:${master.port} (helper ${helper}, ${gate === null ? '' : `TLS gate ${gate}, `}pre-login worker ${prelogin})`);
 
 const stop = (): void => {
   void master.stop().then(() => process.exit(0));

@@ -8,7 +8,7 @@ import type { MiniftpConfig } from './config-table.js';
 /** worker -> master, on the worker's fd 3. */
 export const monitorProtocol = defineProtocol({
   name: 'miniftp-monitor',
-  version: 1,
+  version: 2,
   requests: {
     /**
      * Starts the check of USER/PASS for session `sid` and answers at once
@@ -26,18 +26,34 @@ export const monitorProtocol = defineProtocol({
     chownUpload: { id: 4, args: ['int', 'fd'], reply: ['result'], phase: 'postlogin' },
     /** A log event (JSON, a SessionLogEvent) of session `sid`: the master checks, escapes and writes it. */
     log: { id: 5, args: ['int', 'buf'], reply: ['result'], phase: ['prelogin', 'postlogin'] },
+    /**
+     * AUTH TLS was answered with 234: session `sid`'s control connection (the
+     * raw TCP socket, nothing read from it since the 234) goes to the TLS gate;
+     * the answer is the plaintext end, on which the session goes on.
+     * ESRCH (not its session), EALREADY (TLS already), EBADF (not the
+     * session's connection), EOPNOTSUPP (ssl_enable is off).
+     */
+    startTls: { id: 6, args: ['int', 'fd'], reply: ['result', 'fd'], phase: 'prelogin' },
+    /**
+     * PROT P: a data connection of session `sid` (the raw TCP socket the
+     * helper made) goes to the TLS gate; the answer is the plaintext end,
+     * which first carries the gate's DataGateStatus byte. ESRCH (not its
+     * session), EPERM (no TLS on its control connection), EBADF (not a TCP
+     * connection between the session's client and server addresses).
+     */
+    protectData: { id: 7, args: ['int', 'fd'], reply: ['result', 'fd'], phase: 'postlogin' },
   },
 });
 
 /** master -> worker, on the worker's fd 4. */
 export const controlProtocol = defineProtocol({
   name: 'miniftp-control',
-  version: 1,
+  version: 2,
   requests: {
-    /** A new connection for the pre-login worker: sid, control fd, addresses (JSON). */
+    /** A new connection for the pre-login worker: sid, control fd, the connection (JSON, a ConnectionInfo). */
     newSession: { id: 1, args: ['int', 'fd', 'buf'], reply: ['result'] },
-    /** A logged-in session for a user worker: sid, control fd, data channel fd, state (JSON), unread bytes. */
-    adoptSession: { id: 2, args: ['int', 'fd', 'fd', 'buf', 'buf'], reply: ['result'] },
+    /** A logged-in session for a user worker: sid, control fd, data channel fd, state (JSON), unread bytes, the connection (JSON, a ConnectionInfo). */
+    adoptSession: { id: 2, args: ['int', 'fd', 'fd', 'buf', 'buf', 'buf'], reply: ['result'] },
     /** The end of a login check: sid, a LoginVerdict, and how long to hold back the 530 (ms). */
     loginVerdict: { id: 3, args: ['int', 'int', 'int'], reply: ['result'] },
     /** Are you there? A worker that does not answer within the master's deadline is replaced. */

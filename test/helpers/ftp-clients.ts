@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { ReplyParser, type Reply } from '../../examples/ftp/index.js';
 import { fixture } from './process.js';
@@ -25,8 +26,11 @@ export interface StepResult {
   read?: number;
 }
 
-/** Runs ftp_steps.py with a plan; resolves to one result per step (the first two are the welcome and the login). */
-export async function ftplibSteps(port: number, plan: { user?: string | null; password?: string; steps: object[]; timeout?: number }): Promise<StepResult[]> {
+/**
+ * Runs ftp_steps.py with a plan; resolves to one result per step (the first two are the welcome and the login).
+ * `tls`: FTP_TLS (AUTH TLS before the login), then `prot` after it; `reuse`: PROT P data connections resume the control connection's TLS session.
+ */
+export async function ftplibSteps(port: number, plan: { user?: string | null; password?: string; steps: object[]; timeout?: number; tls?: boolean; prot?: 'P' | 'C'; reuse?: boolean }): Promise<StepResult[]> {
   const { stdout } = await run('python3', [fixture('ftp_steps.py'), JSON.stringify({ port, user: 'alice', password: 'secret', ...plan })], { timeout: 120_000, maxBuffer: 64 << 20 });
   return JSON.parse(stdout) as StepResult[];
 }
@@ -36,13 +40,17 @@ export async function curl(args: string[], timeoutMs = 120_000): Promise<{ stdou
   return run('curl', ['--silent', '--show-error', '--max-time', String(Math.floor(timeoutMs / 1000)), ...args], { timeout: timeoutMs + 5000, maxBuffer: 64 << 20 });
 }
 
-/** Runs an lftp script against the server as a user (plain FTP, no retries). */
-export async function lftp(port: number, user: string, password: string, commands: string[], timeoutMs = 120_000): Promise<{ stdout: string; stderr: string }> {
+/**
+ * Runs an lftp script against the server as a user (plain FTP unless
+ * `settings`, lftp `set` commands run after the defaults, say otherwise; no retries).
+ */
+export async function lftp(port: number, user: string, password: string, commands: string[], timeoutMs = 120_000, settings: string[] = []): Promise<{ stdout: string; stderr: string }> {
   const script = [
     'set ftp:ssl-allow no',
     'set net:max-retries 1',
     'set net:timeout 20',
     'set cmd:fail-exit yes',
+    ...settings,
     `open -u ${user},${password} -p ${port} 127.0.0.1`,
     ...commands,
     'quit',
@@ -83,6 +91,20 @@ export class RawClient {
       socket.once('error', reject);
     });
     return new RawClient(socket);
+  }
+
+  /**
+   * After a 234 to AUTH TLS: the TLS handshake over this connection (the
+   * server's certificate not checked); replies and commands go on over the
+   * returned client. Rejects when the handshake fails.
+   */
+  async startTls(): Promise<RawClient> {
+    const secure = tls.connect({ socket: this.socket, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    return new RawClient(secure);
   }
 
   send(data: string | Buffer): void {

@@ -22,7 +22,7 @@ export interface RunningMiniftp {
   /** The account anonymous sessions run as, when the test gave none and this made one. */
   anonymous: TestUser | null;
   /** pids of the master's children, by the script they run. */
-  processes(): { helper: number[]; workers: number[] };
+  processes(): { helper: number[]; gate: number[]; workers: number[] };
   stop(): Promise<void>;
 }
 
@@ -90,6 +90,7 @@ export async function startMiniftp(settings: Record<string, string | number> = {
       const list = children();
       return {
         helper: list.filter((p) => p.cmd.includes('nobody-helper')).map((p) => p.pid),
+        gate: list.filter((p) => p.cmd.includes('tls-gate')).map((p) => p.pid),
         workers: list.filter((p) => p.cmd.includes('worker-main')).map((p) => p.pid),
       };
     },

@@ -5,9 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { startRefused } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
 import { uniqueName } from '../helpers/users.js';
+import { missingTool } from '../helpers/tools.js';
 
 
 describe.skipIf(!requireRoot('miniftp start-up errors'))('miniftp start-up errors', () => {
@@ -59,6 +61,41 @@ describe.skipIf(!requireRoot('miniftp start-up errors'))('miniftp start-up error
     const { code, lines } = await start(`user_db=${users}\n`);
     expect(code).toBe(2);
     expect(lines).toEqual([`miniftp: ${users}:2: system user "${missing}" of user "carol": no such user`]);
+  });
+
+  it('ssl_enable with a certificate or key that cannot be used: the message names the setting', async (context) => {
+    const reason = missingTool('openssl');
+    if (reason !== null) console.log(`skipping "${context.task.name}": ${reason}`);
+    context.skip(reason !== null);
+    const make = (name: string): { cert: string; key: string } => {
+      const cert = path.join(dir, `${name}-cert.pem`);
+      const key = path.join(dir, `${name}-key.pem`);
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      return { cert, key };
+    };
+    const one = make('one');
+    const two = make('two');
+    const missing = path.join(dir, 'no-such-cert.pem');
+    expect(await start('ssl_enable=YES\n')).toEqual({
+      code: 2, lines: ['miniftp: CONF:3: bad value "YES" for ssl_enable: it needs rsa_cert_file (the server\'s certificate)'],
+    });
+    expect(await start(`ssl_enable=YES\nrsa_cert_file=${missing}\n`)).toEqual({
+      code: 2, lines: [`miniftp: CONF:4: bad value "${missing}" for rsa_cert_file: cannot read it: ENOENT`],
+    });
+    const notPem = path.join(dir, 'not-a-cert.pem');
+    fs.writeFileSync(notPem, 'this is not a certificate\n');
+    const bad = await start(`ssl_enable=YES\nrsa_cert_file=${notPem}\nrsa_private_key_file=${one.key}\n`);
+    expect(bad.code).toBe(2);
+    expect(bad.lines).toEqual([expect.stringMatching(new RegExp(`^miniftp: CONF:4: bad value "${notPem}" for rsa_cert_file: not a PEM certificate`))]);
+    // The certificate alone, with no key in its file.
+    const noKey = await start(`ssl_enable=YES\nrsa_cert_file=${one.cert}\n`);
+    expect(noKey.lines).toEqual([expect.stringMatching(new RegExp(`^miniftp: CONF:4: bad value "${one.cert}" for rsa_cert_file: no PEM private key in it`))]);
+    expect(await start(`ssl_enable=YES\nrsa_cert_file=${one.cert}\nrsa_private_key_file=${two.key}\n`)).toEqual({
+      code: 2, lines: [`miniftp: CONF:5: bad value "${two.key}" for rsa_private_key_file: the private key does not match the certificate of ${one.cert}`],
+    });
+    expect(await start(`ssl_enable=YES\nrsa_cert_file=${one.cert}\nrsa_private_key_file=${one.key}\nssl_ciphers=NO-SUCH-CIPHER\n`)).toMatchObject({
+      code: 2, lines: [expect.stringMatching(/^miniftp: CONF:6: bad value "NO-SUCH-CIPHER" for ssl_ciphers: OpenSSL refuses it/)],
+    });
   });
 
   it('a child that cannot start: the master says which, as which uid, and why; exit 2; nothing left running', async () => {

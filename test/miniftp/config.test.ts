@@ -36,6 +36,9 @@ describe('defaultConfig', () => {
       hide_ids: false, text_userdb_names: false, use_localtime: false, user_db: null,
       delay_failed_login: 1, max_login_fails: 3, xferlog_enable: false, vsftpd_log_file: '/var/log/vsftpd.log', log_json: false,
       helper_uid: 65533, prelogin_uid: 65532, worker_ping_interval: 30,
+      ssl_enable: false, implicit_ssl: false, rsa_cert_file: null, rsa_private_key_file: null, ssl_tlsv1_2: true, ssl_tlsv1_3: true,
+      ssl_ciphers: null, force_local_logins_ssl: true, force_local_data_ssl: true, allow_anon_ssl: false, force_anon_logins_ssl: false,
+      force_anon_data_ssl: false, require_ssl_reuse: true, gate_uid: 65531,
     });
   });
 
@@ -148,7 +151,7 @@ describe('parseConfig', () => {
 
     test('keys are case-sensitive; vsftpd settings miniftp does not have are unknown', () => {
       expect(parseError('Listen_Port=21').message).toBe('/etc/miniftp.conf:1: unknown setting "Listen_Port"');
-      expect(parseError('ssl_enable=YES').message).toBe('/etc/miniftp.conf:1: unknown setting "ssl_enable"');
+      expect(parseError('ssl_sslv3=YES').message).toBe('/etc/miniftp.conf:1: unknown setting "ssl_sslv3"');
       expect(parseError('__proto__=1').message).toBe('/etc/miniftp.conf:1: unknown setting "__proto__"');
     });
 
@@ -194,6 +197,19 @@ describe('parseConfig', () => {
     test('a line without =', () => {
       expect(parseError('listen_port 21').message).toBe('/etc/miniftp.conf:1: expected key=value, got "listen_port 21"');
       expect(parseError('=YES').message).toBe('/etc/miniftp.conf:1: unknown setting ""');
+    });
+
+    test('gate_uid differs from helper_uid and prelogin_uid', () => {
+      expect(parseError('gate_uid=65533').message)
+        .toBe('/etc/miniftp.conf:1: bad value "65533" for gate_uid: helper_uid and gate_uid must differ: each role has an id of its own');
+      expect(parseError('gate_uid=4000\nprelogin_uid=4000')).toMatchObject({ line: 2, key: 'prelogin_uid' });
+    });
+
+    test('TLS settings that cannot go together', () => {
+      expect(parseError('implicit_ssl=YES').message).toBe('/etc/miniftp.conf:1: bad value "YES" for implicit_ssl: implicit_ssl needs ssl_enable=YES');
+      expect(parseError('ssl_tlsv1_2=NO\nssl_tlsv1_3=NO').message)
+        .toBe('/etc/miniftp.conf:2: bad value "NO" for ssl_tlsv1_3: ssl_tlsv1_2 and ssl_tlsv1_3 cannot both be NO: no TLS version would be left');
+      expect(parseError('ssl_ciphers=HIGH;rm').message).toMatch(/^\/etc\/miniftp\.conf:1: bad value "HIGH;rm" for ssl_ciphers: must be an OpenSSL cipher list/);
     });
 
     test('helper_uid and prelogin_uid must differ', () => {

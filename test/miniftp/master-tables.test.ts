@@ -2,6 +2,7 @@
 // Master (helper, acceptor, session table, handlers) whose workers are
 // test/fixtures/miniftp-fake-worker.mjs, which gives its channels to this
 // test; the test then speaks the tables as a compromised worker would.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,11 +15,16 @@ import {
 import { Master } from '../../dist/examples/miniftp/master/master.js';
 import { defaultConfig } from '../../dist/examples/miniftp/config.js';
 import { LoginStart, LoginVerdict, controlProtocol, monitorProtocol } from '../../dist/examples/miniftp/protocols.js';
+import { loadTlsCredentials } from '../../dist/examples/miniftp/master/tls-credentials-privileged.js';
 import { fixture, isAlive, waitFor } from '../helpers/process.js';
 import { createUser, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
+import { missingTool } from '../helpers/tools.js';
 
 const LIMIT = 64 * 1024;
+// With openssl, the master also runs a TLS gate (a self-signed certificate made here).
+const withTls = missingTool('openssl') === null;
+if (!withTls) console.log(`the master's TLS requests are not tested: ${missingTool('openssl')}`);
 
 /** One worker process of the Master, as the test drives it. */
 interface FakeWorker {
@@ -112,12 +118,17 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
       });
     });
     anon = createUser('mtanon', 'unused-password');
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    if (withTls) execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
     const config = {
       ...defaultConfig(),
       listen_address: '127.0.0.1', listen_port: 0, secure_chroot_dir: dir, xferlog_enable: false,
       anonymous_enable: true, ftp_username: anon.name, max_login_fails: 3, delay_failed_login: 1,
+      ...(withTls ? { ssl_enable: true, rsa_cert_file: cert, rsa_private_key_file: key, allow_anon_ssl: true } : {}),
     };
-    master = new Master({ config, userDb: null, workerMain: fixture('miniftp-fake-worker.mjs') });
+    const tls = withTls ? loadTlsCredentials(config) : null;
+    master = new Master({ config, userDb: null, workerMain: fixture('miniftp-fake-worker.mjs'), tls });
     await master.start();
     await waitFor(() => workers.length > 0, 10_000, 'the pre-login worker');
   });
@@ -213,6 +224,45 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
     // The refusals changed nothing: the real connection still goes over.
     await worker.monitor.handover(sid, worker.sessions.get(sid)!, '{}', '');
     await waitFor(() => workers.some((w) => w.kind === 'user' && w.sessions.has(sid)), 10_000, 'adoptSession');
+  });
+
+  it.skipIf(!withTls)('startTls and protectData: only with the session\'s own connections, once', async () => {
+    const { sid: other } = await connect();
+    const { sid, worker } = await connect();
+    const [a, b] = socketPair();
+    try {
+      expect(await codeOf(worker.monitor.startTls(sid, a))).toBe('EBADF');
+      expect(await codeOf(worker.monitor.startTls(sid, worker.sessions.get(other)!))).toBe('EBADF');
+      expect(await codeOf(worker.monitor.startTls(0x7fffffff, a))).toBe('ESRCH');
+    } finally {
+      a.close();
+      b.close();
+    }
+    const raw = worker.sessions.get(sid)!;
+    const plain = await worker.monitor.startTls(sid, raw);
+    expect(fs.fstatSync(plain.fd).isSocket()).toBe(true);
+    expect(await codeOf(worker.monitor.startTls(sid, raw))).toBe('EALREADY');
+    await worker.monitor.login(sid, 'anonymous', 'x');
+    expect((await verdictOf(worker, sid)).verdict).toBe(LoginVerdict.ok);
+    // The session's connection is the plaintext end now, not the raw socket under TLS.
+    expect(await codeOf(worker.monitor.handover(sid, raw, '{}', ''))).toBe('EBADF');
+    await worker.monitor.handover(sid, plain, '{}', '');
+    plain.close();
+    worker.sessions.delete(sid);
+    raw.close();
+    await waitFor(() => workers.some((w) => w.kind === 'user' && w.sessions.has(sid)), 10_000, 'adoptSession');
+    const user = workers.find((w) => w.kind === 'user' && w.sessions.has(sid))!;
+    const [c, d] = socketPair();
+    try {
+      // Only a TCP connection of the session's own addresses goes to the gate.
+      expect(await codeOf(user.monitor.protectData(sid, c))).toBe('EBADF');
+      expect(await codeOf(user.monitor.protectData(other, c))).toBe('ESRCH');
+      const { sid: clear } = await loggedIn();
+      expect(await codeOf(user.monitor.protectData(clear, c))).toBe('EPERM');
+    } finally {
+      c.close();
+      d.close();
+    }
   });
 
   it('a worker that refuses the control table\'s requests costs only its own sessions', async () => {

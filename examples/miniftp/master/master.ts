@@ -10,25 +10,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Acceptor, BrokerClient, decodePeer, FdHandle, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, spawnWithCredentials, type AcceptedConnection, type Broker, type CredentialedProcess } from 'privsep';
+import { Acceptor, BrokerClient, decodePeer, FdHandle, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
 import { ReplyCode, formatReply } from '../../ftp/index.js';
-import { helperSettings, type MiniftpConfig } from '../config-table.js';
+import { engineSettingsFromTable, helperSettings, type MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
 import { Logger } from '../log.js';
 import { helperControlProtocol, type SessionAddresses } from '../helper/protocols.js';
+import { gateControlProtocol } from '../gate/protocols.js';
+import type { GateSettings } from '../gate/gate-settings.js';
 import { LoginStart, LoginVerdict, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
-import { rootIdsReason } from '../root-ids.js';
+import type { ConnectionInfo } from '../session/index.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
+import { tlsPolicyRefusal } from '../tls-policy.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
 import { PingSupervisor, type PingTarget } from './ping-supervisor.js';
 import { SessionTable, type SessionRecord } from './session-table.js';
 import { parseWorkerEvent } from './worker-log-privileged.js';
-import { ChildStderr } from './child-stderr.js';
 import { collectStats, parseHeapStats, type ProcessStats, type StatsSource } from './process-stats.js';
 import { heapStats } from '../heap-stats.js';
-import { LIGHT_NODE_FLAGS, NODE_FLAGS, NULL_STDIN_STDOUT, WorkerProcess, type MonitorHandlers } from './worker-process.js';
+import { LIGHT_NODE_FLAGS, WorkerProcess, type MonitorHandlers } from './worker-process.js';
+import { spawnSupport, type SupportProcess } from './support-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
+const gateMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'gate', 'tls-gate.js');
 // A user worker with no session left lingers this long for the next login.
 const USER_WORKER_IDLE_MS = 30_000;
 // The worker starts a session's failed-login delay when the verdict reaches it,
@@ -38,14 +42,10 @@ const LOGIN_DELAY_SLACK_MS = 10;
 const HELPER_RESTART_MS = 1000;
 
 type HelperBroker = Broker<typeof helperControlProtocol.requests>;
+type GateBroker = Broker<typeof gateControlProtocol.requests>;
 
-interface HelperProcess {
-  process: CredentialedProcess;
-  broker: Promise<HelperBroker>;
-  /** The control channel once configured (only then is the helper pinged). */
-  connected: HelperBroker | null;
-  stderr: ChildStderr;
-}
+type HelperProcess = SupportProcess<HelperBroker>;
+type GateProcess = SupportProcess<GateBroker>;
 
 /** Answers a connection it will not serve with a 421 and closes it. */
 function refuse(fd: number, text: string): void {
@@ -65,6 +65,8 @@ export interface MasterOptions {
   isolateNetwork?: boolean;
   /** The workers' script (default: miniftp's; tests give a stand-in that speaks the same tables). */
   workerMain?: string;
+  /** ssl_enable: the TLS gate's certificate, key and policy, read by main as root (null: no TLS). */
+  tls?: GateSettings | null;
 }
 
 export class Master {
@@ -80,6 +82,8 @@ export class Master {
   #prelogin: WorkerProcess | null = null;
   #helper: HelperProcess | null = null;
   #helperIds: { uid: number; gid: number } | null = null;
+  readonly #tls: GateSettings | null;
+  #gate: GateProcess | null = null;
   #nopriv: WorkerIdentity | null = null;
   // chown_uploads: whom anonymous uploads go to (null: not set).
   #uploadOwner: UploadOwner | null = null;
@@ -92,6 +96,7 @@ export class Master {
     this.#userDb = options.userDb;
     this.#isolateNetwork = options.isolateNetwork ?? true;
     this.#workerMain = options.workerMain;
+    this.#tls = options.tls ?? null;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.log = new Logger(openLog(options.config), options.config.log_json);
     this.#supervisor = new PingSupervisor(options.config.worker_ping_interval * 1000, () => this.#children());
@@ -102,10 +107,11 @@ export class Master {
     return this.#acceptor?.sockets[0]?.port ?? 0;
   }
 
-  /** pids of the helper, the pre-login worker and the user workers. */
-  processes(): { helper: number | null; prelogin: number | null; users: number[] } {
+  /** pids of the helper, the TLS gate, the pre-login worker and the user workers. */
+  processes(): { helper: number | null; gate: number | null; prelogin: number | null; users: number[] } {
     return {
       helper: this.#helper?.process.pid ?? null,
+      gate: this.#gate?.process.pid ?? null,
       prelogin: this.#prelogin?.pid ?? null,
       users: [...this.#userWorkers.values()].map((w) => w.pid),
     };
@@ -122,6 +128,8 @@ export class Master {
     }];
     const helper = this.#helper;
     if (helper) sources.push({ role: 'helper', pid: helper.process.pid, heap: async () => parseHeapStats(await (await helper.broker).stats()) });
+    const gate = this.#gate;
+    if (gate) sources.push({ role: 'gate', pid: gate.process.pid, heap: async () => parseHeapStats(await (await gate.broker).stats()) });
     for (const worker of this.#workersByPid.values()) {
       sources.push({
         role: worker.spec.kind, pid: worker.pid, sessions: worker.sessions.size,
@@ -147,6 +155,14 @@ export class Master {
       await withinASecond(helper.stderr.ended);
       throw new Error(`the helper (uid ${c.helper_uid}) did not start: ${err.message}`);
     });
+    if (this.#tls) {
+      this.#startGate();
+      const gate = this.#gate!;
+      await gate.broker.catch(async (err: Error) => {
+        await withinASecond(gate.stderr.ended);
+        throw new Error(`the TLS gate (uid ${c.gate_uid}) did not start: ${err.message}`);
+      });
+    }
     const prelogin = this.#startWorker('prelogin', this.#nopriv);
     this.#prelogin = prelogin;
     await prelogin.control.catch(async (err: Error) => {
@@ -170,52 +186,69 @@ export class Master {
       exits.push(worker.process.exited);
       worker.stop();
     }
-    if (this.#helper) {
-      exits.push(this.#helper.process.exited);
-      this.#helper.process.kill('SIGKILL');
+    for (const child of [this.#helper, this.#gate]) {
+      if (!child) continue;
+      exits.push(child.process.exited);
+      child.process.kill('SIGKILL');
     }
     await Promise.all(exits);
   }
 
   #startHelper(): void {
     const c = this.config;
-    const [mine, theirs] = socketPair();
     const ids = this.#helperIds!;
-    // The last guard, as for workers: start-up checks refuse these first.
-    const rootIds = rootIdsReason(ids);
-    if (rootIds !== null) throw refusal('EPERM', `refusing to start the helper: ${rootIds}`);
-    const stderr = new ChildStderr();
-    let proc: CredentialedProcess;
-    try {
-      // Started as root, it loads its code and then takes its ids itself, so
-      // that it runs from a checkout that only root can reach.
-      proc = spawnWithCredentials(process.execPath, [...NODE_FLAGS, ...LIGHT_NODE_FLAGS, helperMain], {
-        fds: { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: theirs },
-        env: { PATH: '/usr/bin:/bin', MINIFTP_HELPER_IDS: JSON.stringify({ uid: ids.uid, gid: ids.gid }) },
-        cwd: '/',
-      });
-    } catch (err) {
-      mine.close();
-      stderr.close();
-      throw err;
-    } finally {
-      theirs.close();
-    }
-    stderr.childEnd.close();
-    stderr.forward(`helper ${proc.pid}`);
-    const broker = BrokerClient.connect(mine, helperControlProtocol, { timeout: 30_000 }).then(async (b) => {
-      await b.configure(JSON.stringify(helperSettings(c)));
-      return b;
-    });
-    const helper: HelperProcess = { process: proc, broker, connected: null, stderr };
-    broker.then((b) => (helper.connected = b), () => {});
-    this.#helper = helper;
     const started = Date.now();
-    void proc.exited.then(() => {
-      helper.connected = null;
-      void broker.then((b) => b.close(), () => {});
+    const helper = spawnSupport('helper', helperMain, LIGHT_NODE_FLAGS, { MINIFTP_HELPER_IDS: JSON.stringify({ uid: ids.uid, gid: ids.gid }) }, ids, false, (channel) =>
+      BrokerClient.connect(channel, helperControlProtocol, { timeout: 30_000 }).then(async (b) => {
+        await b.configure(JSON.stringify(helperSettings(c)));
+        return b;
+      }));
+    this.#helper = helper;
+    void helper.process.exited.then(() => {
       setTimeout(() => this.#restartHelper(), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
     });
+  }
+
+  // The TLS gate: gate_uid, chrooted, no capabilities, its own empty network
+  // namespace; the only process besides this one that ever holds the key.
+  #startGate(): void {
+    const c = this.config;
+    const ids = { uid: c.gate_uid, gid: this.#helperIds!.gid };
+    const started = Date.now();
+    const settings = JSON.stringify(this.#tls);
+    // Not --jitless: the gate's JavaScript moves every TLS byte.
+    const gate = spawnSupport('TLS gate', gateMain, [], { MINIFTP_GATE: JSON.stringify({ ...ids, chroot: c.secure_chroot_dir }) }, ids, this.#isolateNetwork, (channel) =>
+      BrokerClient.connect(channel, gateControlProtocol, { timeout: 30_000 }).then(async (b) => {
+        await b.configure(settings);
+        return b;
+      }));
+    this.#gate = gate;
+    // Its TLS sessions end with it (their plaintext ends close); plain sessions go on.
+    void gate.process.exited.then(() => {
+      setTimeout(() => this.#restartGate(), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
+    });
+  }
+
+  #restartGate(): void {
+    if (this.#stopping) return;
+    try {
+      this.#startGate();
+    } catch (err) {
+      console.error(`miniftp: cannot start a new TLS gate (${(err as Error).message}); trying again`);
+      setTimeout(() => this.#restartGate(), HELPER_RESTART_MS);
+    }
+  }
+
+  // Sends a raw control connection through the TLS gate; resolves to the
+  // plaintext end, which takes the connection's place from then on.
+  async #wrapControl(raw: FdHandle, sid: number): Promise<FdHandle> {
+    return (await this.#gateBroker()).wrapControl(raw, sid);
+  }
+
+  async #gateBroker(): Promise<GateBroker> {
+    const gate = this.#gate;
+    if (!gate) throw refusal('EOPNOTSUPP', 'ssl_enable is off');
+    return gate.broker;
   }
 
   // Without its helper no session can transfer data: start a new one and
@@ -269,8 +302,9 @@ export class Master {
 
   // What the supervisor pings: the helper and every worker whose channel is up.
   *#children(): Iterable<PingTarget> {
-    const helper = this.#helper;
-    if (helper?.connected) yield this.#pingTarget(helper, () => helper.connected!.ping(), () => this.#helperSilent(helper));
+    for (const child of [this.#helper, this.#gate]) {
+      if (child?.connected) yield this.#pingTarget(child, () => child.connected!.ping(), () => this.#supportSilent(child));
+    }
     for (const worker of this.#workersByPid.values()) {
       if (worker.connected) yield this.#pingTarget(worker, () => worker.connected!.ping(), () => this.#workerSilent(worker));
     }
@@ -285,10 +319,11 @@ export class Master {
     return target;
   }
 
-  #helperSilent(helper: HelperProcess): void {
-    if (this.#stopping || this.#helper !== helper) return;
-    console.error(`miniftp: the helper (pid ${helper.process.pid}) did not answer within worker_ping_interval; starting a new one`);
-    helper.process.kill('SIGKILL');
+  #supportSilent(child: HelperProcess | GateProcess): void {
+    if (this.#stopping || (this.#helper !== child && this.#gate !== child)) return;
+    const name = child === this.#helper ? 'helper' : 'TLS gate';
+    console.error(`miniftp: the ${name} (pid ${child.process.pid}) did not answer within worker_ping_interval; starting a new one`);
+    child.process.kill('SIGKILL');
   }
 
   // A stuck worker is killed (its sessions end with it); a new pre-login
@@ -333,6 +368,7 @@ export class Master {
 
   #endSession(record: SessionRecord): void {
     if (!this.#sessions.remove(record.sid)) return;
+    if (record.tls) void this.#gate?.connected?.endSession(record.sid).catch(() => {});
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
     if (!worker) return;
     worker.sessions.delete(record.sid);
@@ -367,8 +403,18 @@ export class Master {
       return;
     }
     const record = admitted.record;
-    const control = new FdHandle(connection.fd);
-    const addresses: SessionAddresses = { clientAddress: client, localAddress: record.localAddress };
+    let control = new FdHandle(connection.fd);
+    if (this.config.implicit_ssl) {
+      // Implicit FTPS: TLS from the first byte; the pre-login worker sees only plaintext.
+      try {
+        control = await this.#startTls(record, control);
+      } catch {
+        control.close();
+        this.#endSession(record);
+        return;
+      }
+    }
+    const addresses: ConnectionInfo = { clientAddress: client, localAddress: record.localAddress, tls: record.tls };
     for (let attempt = 1; ; attempt++) {
       const prelogin = this.#prelogin;
       try {
@@ -430,6 +476,21 @@ export class Master {
         const fd = new FdHandle(control.release());
         void this.#moveToUserWorker(record, identity, fd, Buffer.from(state), Buffer.from(unread));
       },
+      answerStartTls: (sid: number, raw: FdHandle) => {
+        const record = owned(sid);
+        if (record.stage !== 'prelogin') throw refusal('EALREADY', 'logged in already');
+        if (record.tls) throw refusal('EALREADY', 'TLS already');
+        if (!this.#tls) throw refusal('EOPNOTSUPP', 'ssl_enable is off');
+        if (!isConnectionOf(raw, record)) throw refusal('EBADF', `the fd given is not the control connection of session ${sid}`);
+        return this.#startTls(record, new FdHandle(raw.release()));
+      },
+      answerProtectData: async (sid: number, raw: FdHandle) => {
+        const record = owned(sid);
+        if (record.stage !== 'postlogin' || !record.tls) throw refusal('EPERM', 'PROT P needs a TLS control connection');
+        const anyPeer = this.config.pasv_promiscuous || this.config.port_promiscuous;
+        if (!isDataConnectionOf(raw, record, anyPeer)) throw refusal('EBADF', `the fd given is not a data connection of session ${sid}`);
+        return (await this.#gateBroker()).wrapData(raw, sid);
+      },
       answerSessionClosed: (sid: number) => {
         this.#endSession(owned(sid));
       },
@@ -447,11 +508,27 @@ export class Master {
     };
   }
 
+  // The gate takes the raw connection; the record now knows the plaintext end
+  // as the session's connection (a hand-over must bring that one).
+  async #startTls(record: SessionRecord, raw: FdHandle): Promise<FdHandle> {
+    let plain: FdHandle;
+    try {
+      plain = await this.#wrapControl(raw, record.sid);
+    } finally {
+      raw.close();
+    }
+    record.tls = true;
+    record.connection = plaintextEnd(plain);
+    return plain;
+  }
+
   // Checks a login off the channel and sends the verdict on the worker's
   // control channel; a session that ended meanwhile gets none.
   async #checkLogin(record: SessionRecord, worker: WorkerProcess, user: string, password: string): Promise<void> {
-    const identity = await authenticate(this.config, this.#userDb, user, password).catch(() => null);
+    let identity = await authenticate(this.config, this.#userDb, user, password).catch(() => null);
     record.checking = false;
+    // The pre-login worker refused such a USER already; a worker that did not gets no login.
+    if (identity && tlsPolicyRefusal(engineSettingsFromTable(this.config), identity.anonymous, record.tls) !== null) identity = null;
     if (this.#sessions.get(record.sid) !== record || record.workerPid !== worker.pid) return;
     let verdict: number = LoginVerdict.ok;
     let delayMs = 0;
@@ -488,6 +565,7 @@ export class Master {
         worker.idleTimer = null;
       }
       const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
+      const connection: ConnectionInfo = { ...addresses, tls: record.tls };
       record.workerPid = worker.pid;
       worker.sessions.add(record.sid);
       record.stage = 'postlogin';
@@ -502,7 +580,7 @@ export class Master {
           // a data channel for every logged-in session, this one included.
           if (!(await withinASecond(helperProcess.process.exited))) throw err;
         }),
-        userWorker.adoptSession(record.sid, control, workerEnd, state, unread),
+        userWorker.adoptSession(record.sid, control, workerEnd, state, unread, JSON.stringify(connection)),
       ]);
     } catch {
       refuse(control.release(), 'Service not available, closing control connection.');
@@ -530,14 +608,32 @@ function connectionEnds(fd: number | FdHandle): string {
   return `${local.address} ${local.port} ${remote.address} ${remote.port}`;
 }
 
+// The plaintext end of a TLS gate's socketpair, known again by its inode
+// (a socket's inode is unique while it is open).
+function plaintextEnd(fd: FdHandle): string {
+  return `plaintext socket ${fs.fstatSync(fd.fd).ino}`;
+}
+
 // The fd a worker hands over must be the session's own client connection.
 function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   try {
-    return connectionEnds(control) === record.connection;
+    return (record.tls ? plaintextEnd(control) : connectionEnds(control)) === record.connection;
   } catch {
     return false;
   }
 }
+
+// A data connection the helper made for this session: TCP, from the
+// server's address on the control connection, to the client's (the helper
+// enforces the peer; this keeps a worker from sending anything else to the gate).
+function isDataConnectionOf(fd: FdHandle, record: SessionRecord, anyPeer: boolean): boolean {
+  try {
+    return localAddress(fd).address === record.localAddress && (anyPeer || remoteAddress(fd).address === record.client);
+  } catch {
+    return false;
+  }
+}
+
 
 // Whether `event` happens within a second: a child's exit is reported, and
 // its stderr drained, a moment after its channels close.

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { HeapStats } from '../heap-stats.js';
 
 export interface ProcessStats extends Partial<HeapStats> {
-  role: 'master' | 'helper' | 'prelogin' | 'user';
+  role: 'master' | 'helper' | 'gate' | 'prelogin' | 'user';
   pid: number;
   /** A user worker's user ('anonymous' for the anonymous worker). */
   user?: string;

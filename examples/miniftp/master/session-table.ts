@@ -21,6 +21,11 @@ export interface SessionRecord {
   loginNotBefore: number;
   /** The identity of an approved login, until the hand-over. */
   approved: WorkerIdentity | null;
+  /**
+   * The control connection goes through the TLS gate (after AUTH TLS, or
+   * implicit_ssl): `connection` then names the plaintext end the worker holds.
+   */
+  tls: boolean;
 }
 
 export type AdmitResult = { ok: true; record: SessionRecord } | { ok: false; reason: 'max_clients' | 'max_per_ip' };
@@ -51,7 +56,7 @@ export class SessionTable {
     this.#nextSid = this.#nextSid >= 0x7fffffff ? 1 : this.#nextSid + 1;
     const record: SessionRecord = {
       sid, client, connection, localAddress, stage: 'prelogin', workerPid: null, user: null, loginFails: 0,
-      checking: false, loginNotBefore: 0, approved: null,
+      checking: false, loginNotBefore: 0, approved: null, tls: false,
     };
     this.#sessions.set(sid, record);
     this.#perIp.set(client, fromIp + 1);

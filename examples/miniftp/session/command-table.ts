@@ -4,7 +4,7 @@
 // session's dispatcher enforces all of it from here: policy is data.
 import type { EngineOptions } from './engine-options.js';
 import type { SessionContext, WriteKind } from './session-context.js';
-import { handleAuth, handleFeat, handleHelp, handleNoop, handleOpts, handlePass, handleProtection, handleQuit, handleStatServer, handleSyst, handleUser, notImplemented } from './commands/session-commands.js';
+import { handleAuth, handleFeat, handleHelp, handleNoop, handleOpts, handlePass, handlePbsz, handleProt, handleQuit, handleStatServer, handleSyst, handleUser, notImplemented } from './commands/session-commands.js';
 import { handleCdup, handleCwd, handleMkd, handlePwd, handleRmd } from './commands/directory-commands.js';
 import { handleDele, handleMdtm, handleRnfr, handleRnto, handleSite, handleSize } from './commands/file-commands.js';
 import { handleAllo, handleMode, handleRest, handleStru, handleType } from './commands/parameter-commands.js';
@@ -25,6 +25,8 @@ export interface CommandSpec {
   urgent?: boolean;
   /** The setting that enables it (pasv_enable, port_enable); disabled, it gets 550 as in vsftpd. */
   enabled?(options: EngineOptions): boolean;
+  /** Opens a data connection: refused with 522 when the TLS policy wants PROT P and the session has not given it. */
+  data?: true;
 }
 
 const pasvEnabled = (options: EngineOptions): boolean => options.pasvEnable;
@@ -44,9 +46,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = Object.freeze({
   FEAT: { handler: handleFeat, phase: 'any', arg: 'none' },
   OPTS: { handler: handleOpts, phase: 'any', arg: 'required' },
   HELP: { handler: handleHelp, phase: 'any', arg: 'optional' },
-  AUTH: { handler: handleAuth, phase: 'any', arg: 'optional' },
-  PBSZ: { handler: handleProtection, phase: 'postlogin', arg: 'optional' },
-  PROT: { handler: handleProtection, phase: 'postlogin', arg: 'optional' },
+  AUTH: { handler: handleAuth, phase: 'any', arg: 'required' },
+  PBSZ: { handler: handlePbsz, phase: 'any', arg: 'required' },
+  PROT: { handler: handleProt, phase: 'any', arg: 'required' },
   REIN: { handler: notImplemented('REIN'), phase: 'postlogin', arg: 'none' },
   ACCT: { handler: notImplemented('ACCT'), phase: 'postlogin', arg: 'optional' },
   SMNT: { handler: notImplemented('SMNT'), phase: 'postlogin', arg: 'optional' },
@@ -76,14 +78,14 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = Object.freeze({
   EPRT: { handler: handleEprt, phase: 'postlogin', arg: 'required', enabled: portEnabled },
   PASV: { handler: handlePasv, phase: 'postlogin', arg: 'none', enabled: pasvEnabled },
   EPSV: { handler: handleEpsv, phase: 'postlogin', arg: 'optional', enabled: pasvEnabled },
-  RETR: { handler: handleRetr, phase: 'postlogin', arg: 'required' },
-  STOR: { handler: handleStor, phase: 'postlogin', arg: 'required', write: 'upload' },
-  STOU: { handler: handleStou, phase: 'postlogin', arg: 'optional', write: 'upload' },
-  APPE: { handler: handleAppe, phase: 'postlogin', arg: 'required', write: 'other' },
+  RETR: { handler: handleRetr, phase: 'postlogin', arg: 'required', data: true },
+  STOR: { handler: handleStor, phase: 'postlogin', arg: 'required', write: 'upload', data: true },
+  STOU: { handler: handleStou, phase: 'postlogin', arg: 'optional', write: 'upload', data: true },
+  APPE: { handler: handleAppe, phase: 'postlogin', arg: 'required', write: 'other', data: true },
   ABOR: { handler: handleAbor, phase: 'postlogin', arg: 'none', urgent: true },
-  LIST: { handler: handleList, phase: 'postlogin', arg: 'optional' },
-  NLST: { handler: handleNlst, phase: 'postlogin', arg: 'optional' },
-  MLSD: { handler: handleMlsd, phase: 'postlogin', arg: 'optional' },
+  LIST: { handler: handleList, phase: 'postlogin', arg: 'optional', data: true },
+  NLST: { handler: handleNlst, phase: 'postlogin', arg: 'optional', data: true },
+  MLSD: { handler: handleMlsd, phase: 'postlogin', arg: 'optional', data: true },
   MLST: { handler: handleMlst, phase: 'postlogin', arg: 'optional' },
 } satisfies Record<string, CommandSpec>);
 

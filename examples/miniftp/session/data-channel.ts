@@ -3,7 +3,7 @@
 // Runs in a worker; the sockets themselves come from the DataConnector,
 // which holds the listener and the connecting socket and so enforces
 // accept_timeout and connect_timeout.
-import { abortError } from 'privsep';
+import { abortError, type FdHandle } from 'privsep';
 import type { DataConnector } from './session-host.js';
 import { DataConnection } from './data-connection.js';
 
@@ -53,11 +53,13 @@ export class DataChannel {
 
   /**
    * Opens the data connection for a transfer.
+   * With `protect` (PROT P), the socket goes through it (to the TLS gate)
+   * and the connection is its plaintext end.
    * @throws DataConnectionError (ERR_MINIFTP_DATA_CONNECTION) when there is no
    *   setup, or when the connector fails (its timeouts included); AbortError
    *   when `signal` aborts
    */
-  async open(signal: AbortSignal): Promise<DataConnection> {
+  async open(signal: AbortSignal, protect?: (raw: FdHandle) => Promise<FdHandle>): Promise<DataConnection> {
     const mode = this.#mode;
     const connector = this.#connector;
     if (!mode || !connector) throw new DataConnectionError('no PORT or PASV first');
@@ -65,7 +67,7 @@ export class DataChannel {
       const fd = mode.kind === 'passive'
         ? await connector.pasvAccept(signal)
         : await connector.portConnect(mode.host, mode.port, signal);
-      return new DataConnection(fd);
+      return protect ? new DataConnection(await protect(fd), true) : new DataConnection(fd);
     } catch (err) {
       if (signal.aborted) throw abortError();
       throw new DataConnectionError(`cannot open the data connection: ${(err as Error).message}`, { cause: err });

@@ -2,23 +2,62 @@
 // become a net.Socket (for listings, ASCII mode and uploads), with one
 // close path for both. Runs in a worker.
 import type net from 'node:net';
-import { setTcpNoDelay, type FdHandle } from 'privsep';
+import { readNonBlocking, setNonBlocking, setTcpNoDelay, waitForFd, type FdHandle } from 'privsep';
+import { DataGateStatus } from '../gate/protocols.js';
 
 // How long a finished download waits for the client to take the last bytes.
 const LINGER_MS = 10_000;
 
-/** A data connection handed over by the helper, owned by one transfer. */
+/** A PROT P data connection whose TLS handshake failed or did not resume the control connection's session. */
+export class DataTlsError extends Error {
+  readonly code = 'ERR_MINIFTP_DATA_TLS';
+  /** The handshake succeeded without resuming the control connection's TLS session (require_ssl_reuse). */
+  readonly notResumed: boolean;
+  constructor(notResumed: boolean) {
+    super(notResumed ? 'the data connection did not resume the control connection\'s TLS session' : 'the TLS handshake of the data connection failed');
+    this.name = 'DataTlsError';
+    this.notResumed = notResumed;
+  }
+}
+
+/** A data connection handed over by the helper (or its plaintext end from the TLS gate), owned by one transfer. */
 export class DataConnection {
   #fd: FdHandle | null;
+  #gated: boolean;
   #socket: net.Socket | null = null;
 
-  constructor(fd: FdHandle) {
+  /** `gated`: the plaintext end of the TLS gate's socketpair, which first carries the handshake's outcome. */
+  constructor(fd: FdHandle, gated = false) {
     this.#fd = fd;
+    this.#gated = gated;
     try {
       // The last partial segment of a transfer must not wait for the client's delayed ACK (Nagle).
       setTcpNoDelay(fd.fd);
     } catch {
       // Not TCP (a test's socketpair): no Nagle to switch off.
+    }
+  }
+
+  /**
+   * For a gated connection, waits for the client's TLS handshake (which
+   * some clients start only after the 150) and reads the gate's one status
+   * byte; nothing for a plain one.
+   * @throws DataTlsError when the handshake failed or did not resume; AbortError when `signal` aborts
+   */
+  async tlsReady(signal: AbortSignal): Promise<void> {
+    if (!this.#gated) return;
+    const fd = this.#fd!;
+    setNonBlocking(fd);
+    const status = Buffer.alloc(1);
+    for (;;) {
+      const got = readNonBlocking(fd, status, 0, 1);
+      if (got === null) {
+        await waitForFd(fd, 'readable', { signal });
+        continue;
+      }
+      this.#gated = false;
+      if (got === 1 && status[0] === DataGateStatus.ready) return;
+      throw new DataTlsError(got === 1 && status[0] === DataGateStatus.notResumed);
     }
   }
 

@@ -2,8 +2,9 @@
 // command at a time under the command table's policy, ABOR/STAT/NOOP/QUIT
 // read during transfers, the idle timeout, and one way out (QUIT, timeout,
 // error, the client leaving, or the hand-over after login).
+import fs from 'node:fs';
 import type net from 'node:net';
-import { parseCommand, ReplyCode, type FramedLine, type FtpSyntaxError, type FtpSyntaxErrorCode } from '../../ftp/index.js';
+import { formatReply, parseCommand, ReplyCode, type FramedLine, type FtpSyntaxError, type FtpSyntaxErrorCode } from '../../ftp/index.js';
 import { COMMANDS, lookupCommand } from './command-table.js';
 import { ControlConnection } from './control-connection.js';
 import { DataChannel } from './data-channel.js';
@@ -11,9 +12,10 @@ import type { EngineOptions } from './engine-options.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { SessionContext, SessionLogDetail, SessionPhase, WriteKind } from './session-context.js';
 import { SessionFs } from './session-fs.js';
-import type { LoginAnswer, SessionHost, SessionLogEvent } from './session-host.js';
+import type { ConnectionInfo, LoginAnswer, SessionHost, SessionLogEvent } from './session-host.js';
 import { newSessionState, type SessionState } from './session-state.js';
 import { Transfer, type TransferDirection } from './transfer.js';
+import { dataProtectionRequired } from '../tls-policy.js';
 import { invalidArgValue } from 'privsep';
 
 // Commands read ahead while a transfer runs; beyond this, reading waits.
@@ -40,7 +42,8 @@ export class FtpSession implements SessionContext {
   readonly data: DataChannel;
   readonly clientAddress: string;
   readonly localAddress: string;
-  readonly #control: ControlConnection;
+  #tls: boolean;
+  #control: ControlConnection;
   #phase: SessionPhase;
   #fs: SessionFs | null = null;
   #queue: FramedLine[] = [];
@@ -56,10 +59,12 @@ export class FtpSession implements SessionContext {
   /**
    * Starts a session: 'prelogin' sends the banner; 'postlogin' goes on from
    * a handed-over `state` (sending the 230 it owes first) and reads the
-   * `unread` bytes before anything else from the socket.
+   * `unread` bytes before anything else from the socket. `connection` is
+   * what the host knows of the control connection (needed when `control` is
+   * the plaintext end of the TLS gate's socketpair, which has no addresses).
    * @throws TypeError (ERR_INVALID_ARG_VALUE) for 'postlogin' without a logged-in state
    */
-  constructor(control: net.Socket, host: SessionHost, phase: SessionPhase, state?: SessionState, unread?: Buffer) {
+  constructor(control: net.Socket, host: SessionHost, phase: SessionPhase, state?: SessionState, unread?: Buffer, connection?: ConnectionInfo) {
     if (phase === 'postlogin' && !state?.loggedIn) {
       throw invalidArgValue('state', state?.loggedIn, 'must be the state of a logged-in session for a postlogin session');
     }
@@ -68,13 +73,11 @@ export class FtpSession implements SessionContext {
     this.state = state ?? newSessionState({ umask: host.options.localUmask });
     this.#phase = phase;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
-    this.#control = new ControlConnection(control, {
-      input: () => this.#pump(),
-      closed: (error) => void this.#end(error ? 'connection lost' : 'connection closed', null),
-    }, { maxLineBytes: this.options.maxCommandLineBytes, unread, splitter: this.state.splitter });
+    this.#control = this.#attach(control, unread, this.state.splitter);
     this.state.splitter = { discarding: false, interrupted: false };
-    this.clientAddress = this.#control.remoteAddress;
-    this.localAddress = this.#control.localAddress;
+    this.clientAddress = this.#control.remoteAddress || (connection?.clientAddress ?? '');
+    this.localAddress = this.#control.localAddress || (connection?.localAddress ?? '');
+    this.#tls = connection?.tls ?? false;
     this.data = new DataChannel(host.data ?? null);
     if (phase === 'prelogin') {
       this.log({ type: 'connect' });
@@ -92,6 +95,10 @@ export class FtpSession implements SessionContext {
   close(): Promise<void> {
     void this.#end('server shutdown', { code: ReplyCode.ServiceNotAvailable, text: 'Service not available, closing control connection.' });
     return this.done;
+  }
+
+  get tls(): boolean {
+    return this.#tls;
   }
 
   get phase(): SessionPhase {
@@ -140,6 +147,36 @@ export class FtpSession implements SessionContext {
     return this.#end(text, { code, text });
   }
 
+  async startTls(): Promise<void> {
+    this.#handingOver = true;
+    this.#stopIdle();
+    let detached;
+    try {
+      detached = await this.#control.detach();
+      if (!detached) throw new Error('unbounded detach refused');
+    } catch {
+      await this.#end('connection lost before TLS', null);
+      return;
+    }
+    // Bytes the client sent before it could see the 234 are never commands
+    // (the STARTTLS injection class): detached.unread is dropped, and the
+    // 234 goes out only now that no one reads the socket but the gate.
+    this.#queue = [];
+    const raw = detached.fd;
+    try {
+      fs.writeSync(raw.fd, formatReply(ReplyCode.SecurityExchangeComplete, 'Proceed with negotiation.'));
+      const plain = await this.host.startTls!(raw);
+      this.#control = this.#attach(plain.toSocket());
+      this.#tls = true;
+    } catch {
+      if (!raw.closed) raw.close();
+      this.#handingOver = false;
+      await this.#end('TLS could not start', null);
+      return;
+    }
+    this.#handingOver = false;
+  }
+
   async loginSucceeded(answer: Extract<LoginAnswer, { ok: true }>): Promise<void> {
     const home = answer.home ?? '/';
     Object.assign(this.state, {
@@ -173,6 +210,13 @@ export class FtpSession implements SessionContext {
     if (this.#transfer !== transfer) return;
     this.#transfer = null;
     if (this.#quitPending) void this.#end('quit', { code: ReplyCode.ClosingControlConnection, text: 'Goodbye.' });
+  }
+
+  #attach(socket: net.Socket, unread?: Buffer, splitter?: SessionState['splitter']): ControlConnection {
+    return new ControlConnection(socket, {
+      input: () => this.#pump(),
+      closed: (error) => void this.#end(error ? 'connection lost' : 'connection closed', null),
+    }, { maxLineBytes: this.options.maxCommandLineBytes, unread, splitter });
   }
 
   #enterPostlogin(): void {
@@ -280,6 +324,10 @@ export class FtpSession implements SessionContext {
     if (spec.arg === 'none' && hasArg) return this.reply(ReplyCode.SyntaxErrorInArguments, `${verb} takes no argument.`);
     if ((spec.enabled && !spec.enabled(this.options)) || (spec.write && !this.mayWrite(spec.write))) {
       return this.reply(ReplyCode.FileUnavailable, 'Permission denied.');
+    }
+    if (spec.data && this.state.protection !== 'P' && dataProtectionRequired(this.options, this.state.anonymous)) {
+      // vsftpd's code for a data connection its TLS policy refuses.
+      return this.reply(ReplyCode.NetworkProtocolNotSupported, 'Data connections must be encrypted.');
     }
     // RNTO must follow RNFR at once (RFC 959 4.1.3).
     if (verb !== 'RNTO') this.state.renameFrom = null;

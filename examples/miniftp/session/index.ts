@@ -3,7 +3,7 @@
 // and hands each control connection to an FtpSession.
 export { FtpSession } from './ftp-session.js';
 export { DEFAULT_ENGINE_OPTIONS, engineOptions, type EngineOptions, type IdNameLookup } from './engine-options.js';
-export type { DataConnector, LoginAnswer, SessionHost, SessionLogEvent, SessionLogBase } from './session-host.js';
+export type { ConnectionInfo, DataConnector, LoginAnswer, SessionHost, SessionLogEvent, SessionLogBase } from './session-host.js';
 export { newSessionState, parseSessionState, type SessionState } from './session-state.js';
 export type { SessionPhase } from './session-context.js';
 export { COMMANDS, lookupCommand, type CommandSpec } from './command-table.js';

@@ -2,7 +2,7 @@
 // MLSD): data connection, 150, the bytes, close, then exactly one final
 // reply (226, 425, 426 or 451; after ABOR, its 226) and the log event. An
 // incomplete transfer is never reported as complete. Runs in a worker.
-import type { DataConnection } from './data-connection.js';
+import { DataTlsError, type DataConnection } from './data-connection.js';
 import type { SessionContext } from './session-context.js';
 import type { Transfer, TransferDirection } from './transfer.js';
 import { TransferError } from './transfer-io.js';
@@ -23,7 +23,7 @@ export interface TransferPlan {
   cleanup?(): Promise<void>;
 }
 
-type Outcome = 'ok' | 'no-connection' | 'network' | 'local';
+type Outcome = 'ok' | 'no-connection' | 'tls-not-resumed' | 'network' | 'local';
 
 const failureText: Record<Exclude<TransferDirection, 'listing'> | 'listing', { network: string; local: string }> = {
   download: { network: 'Failure writing network stream.', local: 'Failure reading local file.' },
@@ -41,12 +41,19 @@ export async function runTransfer(ctx: SessionContext, plan: TransferPlan): Prom
   try {
     let data: DataConnection;
     try {
-      data = await ctx.data.open(transfer.signal);
+      data = await ctx.data.open(transfer.signal, ctx.state.protection === 'P' ? ctx.host.protectData : undefined);
     } catch {
       outcome = 'no-connection';
       return;
     }
     ctx.reply(ReplyCode.FileStatusOk, plan.mark);
+    try {
+      await data.tlsReady(transfer.signal);
+    } catch (err) {
+      data.destroy();
+      outcome = err instanceof DataTlsError && err.notResumed ? 'tls-not-resumed' : 'no-connection';
+      return;
+    }
     transfer.watch(ctx.options.dataConnectionTimeout);
     // A stopped transfer must not wait on its socket; sendFile watches the signal itself.
     const onStop = (): void => data.interrupt();
@@ -77,6 +84,8 @@ function finish(ctx: SessionContext, plan: TransferPlan, transfer: Transfer, out
     else if (stopped === 'abor') ctx.reply(ReplyCode.TransferAborted, 'Transfer aborted.');
     else if (stopped === 'timeout') ctx.reply(ReplyCode.TransferAborted, 'Data connection timed out.');
     else if (outcome === 'no-connection') ctx.reply(ReplyCode.CannotOpenDataConnection, 'Failed to establish connection.');
+    // vsftpd's code and words for require_ssl_reuse.
+    else if (outcome === 'tls-not-resumed') ctx.reply(ReplyCode.NetworkProtocolNotSupported, 'SSL connection failed: session reuse required.');
     else ctx.reply(outcome === 'local' ? ReplyCode.LocalError : ReplyCode.TransferAborted, failureText[plan.direction][outcome]);
     if (stopped === 'abor') ctx.reply(ReplyCode.ClosingDataConnection, 'ABOR successful.');
   }

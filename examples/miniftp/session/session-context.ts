@@ -33,6 +33,8 @@ export interface SessionContext {
   /** The client's address and the server's, normalized (IPv4-mapped IPv6 as IPv4). */
   readonly clientAddress: string;
   readonly localAddress: string;
+  /** TLS protects the control connection (AUTH TLS, or implicit FTPS). */
+  readonly tls: boolean;
   /** Sends a reply; multi-line when `text` is an array. */
   reply(code: number, text: string | readonly string[]): void;
   /** Reports a log event; `user` overrides the session's user for it. */
@@ -45,6 +47,12 @@ export interface SessionContext {
   quit(): void;
   /** Replies and closes the connection (max_login_fails reached). */
   disconnect(code: number, text: string): Promise<void>;
+  /**
+   * AUTH TLS: drops every byte the client sent before this reply, sends 234
+   * and gives the raw connection to the host's TLS gate; the session goes on
+   * over the plaintext end it gets back (or ends, when that fails).
+   */
+  startTls(): Promise<void>;
   /** A good PASS: hands the session over, or goes on after login in this process. */
   loginSucceeded(answer: Extract<LoginAnswer, { ok: true }>): Promise<void>;
   /** Starts a transfer: urgent commands (ABOR, STAT, NOOP, QUIT) are read while it runs. */

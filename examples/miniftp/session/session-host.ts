@@ -42,6 +42,14 @@ export type LoginAnswer =
       disconnect?: boolean;
     };
 
+/** The control connection as the host knows it (the pre-login worker's and user worker's from the master). */
+export interface ConnectionInfo {
+  clientAddress: string;
+  localAddress: string;
+  /** TLS protects it: the session holds the plaintext end of the TLS gate's socketpair. */
+  tls: boolean;
+}
+
 /** What every log event carries. */
 export interface SessionLogBase {
   time: Date;
@@ -89,6 +97,18 @@ export interface SessionHost {
    * a handover the session goes on in this process.
    */
   handover?(control: FdHandle, state: SessionState, unread: Buffer): void | Promise<void>;
+  /**
+   * Pre-login only, with ssl_enable: the control connection after the 234 of
+   * AUTH TLS (nothing read from it since) goes to the TLS gate; resolves to
+   * the plaintext end. Without it AUTH gets 502.
+   */
+  startTls?(raw: FdHandle): Promise<FdHandle>;
+  /**
+   * After login, for PROT P: a data connection (the raw socket) goes to the
+   * TLS gate; resolves to the plaintext end, which first carries the gate's
+   * DataGateStatus byte. Without it PROT P gets 536.
+   */
+  protectData?(raw: FdHandle): Promise<FdHandle>;
   /**
    * chown_uploads: gives the file an anonymous upload just opened to
    * chown_username, with chown_upload_mode (the master does it; the worker

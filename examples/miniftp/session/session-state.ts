@@ -33,6 +33,10 @@ export interface SessionState {
   mlstFacts: MlsxFact[];
   /** EPSV ALL was sent: only EPSV may set up data connections now (RFC 2428). */
   epsvAll: boolean;
+  /** PBSZ 0 was given (RFC 4217: before PROT). */
+  pbsz: boolean;
+  /** PROT: C (clear) or P (private: data connections go through TLS). */
+  protection: 'C' | 'P';
   /** The command line splitter's flags for the line in progress when the session was handed over. */
   splitter: { discarding: boolean; interrupted: boolean };
 }
@@ -57,6 +61,8 @@ export function newSessionState(init: Partial<SessionState> = {}): SessionState 
     umask: 0o077,
     mlstFacts: [...MLSX_FACTS],
     epsvAll: false,
+    pbsz: false,
+    protection: 'C',
     ...init,
     splitter: { discarding: false, interrupted: false, ...init.splitter },
   };
@@ -99,6 +105,7 @@ export function parseSessionState(value: unknown): SessionState {
   if (typeof value !== 'object' || value === null) throw fail('state', value, 'must be an object');
   const v = value as Record<string, unknown>;
   if (v.type !== 'ascii' && v.type !== 'binary') throw fail('type', v.type, "must be 'ascii' or 'binary'");
+  if (v.protection !== 'C' && v.protection !== 'P') throw fail('protection', v.protection, "must be 'C' or 'P'");
   if (!Array.isArray(v.mlstFacts) || v.mlstFacts.some((f) => !(MLSX_FACTS as readonly unknown[]).includes(f))) {
     throw fail('mlstFacts', v.mlstFacts, 'must list known facts');
   }
@@ -120,6 +127,8 @@ export function parseSessionState(value: unknown): SessionState {
     umask: integer(v.umask, 'umask', 0o777),
     mlstFacts: [...(v.mlstFacts as MlsxFact[])],
     epsvAll: flag(v.epsvAll, 'epsvAll'),
+    pbsz: flag(v.pbsz, 'pbsz'),
+    protection: v.protection,
     splitter: { discarding: flag(splitter.discarding, 'splitter.discarding'), interrupted: flag(splitter.interrupted, 'splitter.interrupted') },
   };
 }

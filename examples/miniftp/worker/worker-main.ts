@@ -7,7 +7,7 @@
 import { BrokerClient, BrokerServer, changeCredentials, FdHandle, refusal } from 'privsep';
 import { isAnonymousName } from '../anonymous-names.js';
 import { LoginStart, LoginVerdict, controlProtocol, monitorProtocol, type WorkerSpec } from '../protocols.js';
-import { FtpSession, parseSessionState, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
+import { FtpSession, parseSessionState, type ConnectionInfo, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
 import { heapStats } from '../heap-stats.js';
@@ -80,6 +80,13 @@ function preloginHost(sid: number, onHandover: () => void): SessionHost {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       return { ok: false, disconnect: verdict === LoginVerdict.failedLast };
     },
+    async startTls(raw: FdHandle): Promise<FdHandle> {
+      try {
+        return await monitor.startTls(sid, raw);
+      } finally {
+        raw.close();
+      }
+    },
     async handover(control: FdHandle, state: SessionState, unread: Buffer): Promise<void> {
       try {
         await monitor.handover(sid, control, JSON.stringify(state), unread);
@@ -91,15 +98,26 @@ function preloginHost(sid: number, onHandover: () => void): SessionHost {
   };
 }
 
-function answerNewSession(sid: number, control: FdHandle): void {
+// What the master says of a connection: its addresses, and whether TLS protects it.
+function parseConnection(json: Buffer): ConnectionInfo {
+  const value = JSON.parse(json.toString()) as Partial<ConnectionInfo>;
+  if (typeof value.clientAddress !== 'string' || typeof value.localAddress !== 'string' || typeof value.tls !== 'boolean') {
+    throw refusal('EINVAL', 'malformed connection');
+  }
+  return { clientAddress: value.clientAddress, localAddress: value.localAddress, tls: value.tls };
+}
+
+function answerNewSession(sid: number, control: FdHandle, connectionJson: Buffer): void {
+  const connection = parseConnection(connectionJson);
   let handedOver = false;
-  const session = new FtpSession(control.toSocket(), preloginHost(sid, () => (handedOver = true)), 'prelogin');
+  const session = new FtpSession(control.toSocket(), preloginHost(sid, () => (handedOver = true)), 'prelogin', undefined, undefined, connection);
   void session.done.then(() => {
     if (!handedOver) void monitor.sessionClosed(sid).catch(() => {});
   });
 }
 
-async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: FdHandle, stateJson: Buffer, unread: Buffer): Promise<void> {
+async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: FdHandle, stateJson: Buffer, unread: Buffer, connectionJson: Buffer): Promise<void> {
+  const connection = parseConnection(connectionJson);
   // The protocol details come from the pre-login worker; who the session is
   // comes from this worker's own identity, which the master decided.
   const state = parseSessionState(JSON.parse(stateJson.toString()));
@@ -117,11 +135,18 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
   dataConnectors.set(sid, data);
   const host: SessionHost = {
     options, data, log: (event) => sendLog(sid, event),
+    protectData: async (raw) => {
+      try {
+        return await monitor.protectData(sid, raw);
+      } finally {
+        raw.close();
+      }
+    },
     chownUpload: async (file) => {
       await monitor.chownUpload(sid, file);
     },
   };
-  const session = new FtpSession(control.toSocket(), host, 'postlogin', state, Buffer.from(unread));
+  const session = new FtpSession(control.toSocket(), host, 'postlogin', state, Buffer.from(unread), connection);
   void session.done.then(() => {
     dataConnectors.delete(sid);
     data.close();
@@ -130,9 +155,9 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
 }
 
 const control = new BrokerServer(4, controlProtocol, {
-  answerNewSession: (sid: number, fd: FdHandle) => answerNewSession(sid, fd),
-  answerAdoptSession: (sid: number, fd: FdHandle, dataChannel: FdHandle, state: Buffer, unread: Buffer) =>
-    answerAdoptSession(sid, fd, dataChannel, state, unread),
+  answerNewSession: (sid: number, fd: FdHandle, connection: Buffer) => answerNewSession(sid, fd, connection),
+  answerAdoptSession: (sid: number, fd: FdHandle, dataChannel: FdHandle, state: Buffer, unread: Buffer, connection: Buffer) =>
+    answerAdoptSession(sid, fd, dataChannel, state, unread, connection),
   answerLoginVerdict,
   answerPing: () => {},
   answerReplaceDataChannel: (sid: number, dataChannel: FdHandle) => {

@@ -48,7 +48,7 @@ describe('command table', () => {
 
   it('lets only the pre-login commands run before login, and only ABOR, STAT, NOOP, QUIT during a transfer', () => {
     const prelogin = Object.entries(COMMANDS).filter(([, spec]) => spec.phase === 'any').map(([verb]) => verb).sort();
-    expect(prelogin).toEqual(['AUTH', 'FEAT', 'HELP', 'NOOP', 'OPTS', 'PASS', 'QUIT', 'SYST', 'USER']);
+    expect(prelogin).toEqual(['AUTH', 'FEAT', 'HELP', 'NOOP', 'OPTS', 'PASS', 'PBSZ', 'PROT', 'QUIT', 'SYST', 'USER']);
     const urgent = Object.entries(COMMANDS).filter(([, spec]) => spec.urgent).map(([verb]) => verb).sort();
     expect(urgent).toEqual(['ABOR', 'NOOP', 'QUIT', 'STAT']);
   });

@@ -1,7 +1,9 @@
 // Commands about the session itself: USER, PASS, QUIT, NOOP, SYST, FEAT,
-// OPTS, HELP, STAT without a path, and the ones miniftp answers only with a
-// refusal (AUTH, PBSZ, PROT, REIN, ACCT, SMNT). Runs in a worker.
+// OPTS, HELP, STAT without a path, the TLS ones (AUTH, PBSZ, PROT, RFC 4217)
+// and the ones miniftp answers only with a refusal (REIN, ACCT, SMNT).
+// Runs in a worker.
 import { featureReplyLines, mlstFeature, parseMlstOptions, ReplyCode } from '../../../ftp/index.js';
+import { tlsPolicyRefusal } from '../../tls-policy.js';
 import type { SessionContext } from '../session-context.js';
 
 /** USER: remembers the name and asks for the password (331). */
@@ -14,6 +16,11 @@ export function handleUser(ctx: SessionContext, arg: string): void {
   const anonymous = ctx.options.anonymousEnable && /^(ftp|anonymous)$/i.test(arg);
   if (!anonymous && !ctx.options.localEnable) {
     ctx.reply(ReplyCode.NotLoggedIn, 'This FTP server is anonymous only.');
+    return;
+  }
+  const tlsRefusal = tlsPolicyRefusal(ctx.options, anonymous, ctx.tls);
+  if (tlsRefusal !== null) {
+    ctx.reply(ReplyCode.NotLoggedIn, tlsRefusal);
     return;
   }
   ctx.state.user = arg;
@@ -69,10 +76,12 @@ export function handleSyst(ctx: SessionContext): void {
 /** The features FEAT lists (RFC 2389), as this session's settings allow. */
 export function features(ctx: SessionContext): string[] {
   const list: string[] = [];
+  if (ctx.options.sslEnable) list.push('AUTH TLS');
   if (ctx.options.portEnable) list.push('EPRT');
   if (ctx.options.pasvEnable) list.push('EPSV');
   list.push('MDTM', `MLST ${mlstFeature(ctx.state.mlstFacts)}`);
   if (ctx.options.pasvEnable) list.push('PASV');
+  if (ctx.options.sslEnable) list.push('PBSZ', 'PROT');
   list.push('REST STREAM', 'SIZE', 'TVFS', 'UTF8');
   return list;
 }
@@ -122,21 +131,83 @@ export function handleStatServer(ctx: SessionContext): void {
     `     TYPE: ${state.type === 'ascii' ? 'ASCII' : 'BINARY'}`,
     rate === 0 ? '     No session bandwidth limit' : `     Session bandwidth limit in byte/s is ${options.downloadMaxRate} down, ${options.uploadMaxRate} up`,
     options.idleSessionTimeout === 0 ? '     No session timeout' : `     Session timeout in seconds is ${options.idleSessionTimeout}`,
-    '     Control connection is plain text',
-    '     Data connections will be plain text',
+    ctx.tls ? '     Control connection is encrypted (TLS)' : '     Control connection is plain text',
+    state.protection === 'P' ? '     Data connections will be encrypted (TLS)' : '     Data connections will be plain text',
     '     miniftp session engine',
     'End of status',
   ]);
 }
 
-/** AUTH: no TLS here (RFC 2228 lets a server refuse with 502); clients go on in plain text. */
-export function handleAuth(ctx: SessionContext): void {
-  ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+/**
+ * AUTH TLS (AUTH SSL, TLS-C and TLS-P as synonyms, as vsftpd): 234, then the
+ * handshake with the TLS gate. Without ssl_enable, 502 (RFC 2228 lets a
+ * server refuse; clients go on in plain text). Only before login: after it
+ * the connection belongs to the user's worker, which cannot start TLS.
+ */
+export async function handleAuth(ctx: SessionContext, arg: string): Promise<void> {
+  if (!ctx.options.sslEnable || (ctx.phase === 'prelogin' && !ctx.host.startTls)) {
+    ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+    return;
+  }
+  if (ctx.tls) {
+    ctx.reply(ReplyCode.BadSequence, 'Already using TLS.');
+    return;
+  }
+  if (ctx.phase !== 'prelogin' || !ctx.host.startTls) {
+    ctx.reply(ReplyCode.BadSequence, 'AUTH must come before login.');
+    return;
+  }
+  if (!/^(TLS|TLS-C|SSL|TLS-P)$/i.test(arg.trim())) {
+    ctx.reply(ReplyCode.ParameterNotImplemented, 'Unknown AUTH type.');
+    return;
+  }
+  await ctx.startTls();
 }
 
-/** PBSZ and PROT: meaningful only after AUTH, which is never accepted. */
-export function handleProtection(ctx: SessionContext): void {
-  ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+/** PBSZ: only 0 means anything for TLS (RFC 4217 9); needs AUTH first. */
+export function handlePbsz(ctx: SessionContext, arg: string): void {
+  if (!ctx.options.sslEnable) {
+    ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+    return;
+  }
+  if (!ctx.tls) {
+    ctx.reply(ReplyCode.BadSequence, 'PBSZ needs a protected control connection (AUTH TLS first).');
+    return;
+  }
+  if (!/^\d{1,10}$/.test(arg.trim())) {
+    ctx.reply(ReplyCode.SyntaxErrorInArguments, 'PBSZ needs a number.');
+    return;
+  }
+  ctx.state.pbsz = true;
+  ctx.reply(ReplyCode.Ok, 'PBSZ=0');
+}
+
+/** PROT C or P (RFC 4217 9); S and E are not offered by TLS. Needs AUTH and PBSZ first. */
+export function handleProt(ctx: SessionContext, arg: string): void {
+  if (!ctx.options.sslEnable) {
+    ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+    return;
+  }
+  if (!ctx.tls) {
+    ctx.reply(ReplyCode.BadSequence, 'PROT needs a protected control connection (AUTH TLS first).');
+    return;
+  }
+  if (!ctx.state.pbsz) {
+    ctx.reply(ReplyCode.BadSequence, 'PBSZ first.');
+    return;
+  }
+  const level = arg.trim().toUpperCase();
+  // Before login the session's future worker decides; after it, this one must reach a TLS gate.
+  if (level === 'P' && ctx.phase === 'postlogin' && !ctx.host.protectData) {
+    ctx.reply(ReplyCode.ProtectionLevelNotSupported, 'PROT P is not available here.');
+  } else if (level === 'C' || level === 'P') {
+    ctx.state.protection = level;
+    ctx.reply(ReplyCode.Ok, level === 'P' ? 'PROT now Private.' : 'PROT now Clear.');
+  } else if (level === 'S' || level === 'E') {
+    ctx.reply(ReplyCode.ProtectionLevelNotSupported, `PROT ${level} is not supported.`);
+  } else {
+    ctx.reply(ReplyCode.ParameterNotImplemented, 'Unknown PROT level.');
+  }
 }
 
 /** REIN, ACCT, SMNT: RFC 959 commands vsftpd does not implement either. */

@@ -1,0 +1,29 @@
+// What the TLS gate needs to terminate TLS: the certificate and private key
+// (the master reads them as root and sends them once) and the version and
+// cipher policy. Pure.
+import type tls from 'node:tls';
+
+/** The gate's `configure` request carries these, as JSON. */
+export interface GateSettings {
+  /** PEM: the certificate (chain). */
+  cert: string;
+  /** PEM: its private key. */
+  key: string;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  maxVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** The TLS 1.2 cipher list (OpenSSL's syntax), or null for Node's defaults. */
+  ciphers: string | null;
+  /** require_ssl_reuse: a data connection must resume its control connection's TLS session. */
+  requireReuse: boolean;
+}
+
+/** node:tls's secure context options for `settings` (the master checks them with it; the gate serves with it). */
+export function secureContextOptions(settings: GateSettings): tls.SecureContextOptions {
+  return {
+    cert: settings.cert,
+    key: settings.key,
+    minVersion: settings.minVersion,
+    maxVersion: settings.maxVersion,
+    ...(settings.ciphers === null ? {} : { ciphers: settings.ciphers }),
+  };
+}

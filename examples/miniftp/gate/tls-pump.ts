@@ -1,0 +1,75 @@
+// One connection through the TLS gate: the client's TLS socket on one side,
+// the plaintext end of a socketpair on the other, bytes pumped both ways
+// with back-pressure. A close_notify (or FIN) from the client ends the
+// plaintext side's writing; the worker closing its end sends close_notify
+// to the client. Either side failing ends both. A data connection first
+// reports its handshake on the plaintext end (DataGateStatus). Runs in the gate.
+import type net from 'node:net';
+import tls from 'node:tls';
+import type { FdHandle } from 'privsep';
+import { DataGateStatus } from './protocols.js';
+import type { SessionResumption } from './session-resumption.js';
+
+// A client that connects and does not finish its handshake is dropped after this.
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
+/** What kind of connection a pump carries. */
+export type PumpKind =
+  | { kind: 'control' }
+  /** requireReuse: the handshake must resume a session of this TLS session's own (the control connection's). */
+  | { kind: 'data'; requireReuse: boolean };
+
+/** Pumps one TLS connection; `done` resolves when the sockets are closed. */
+export class TlsPump {
+  readonly done: Promise<void>;
+  readonly #tls: tls.TLSSocket;
+  readonly #plain: net.Socket;
+
+  /**
+   * Takes both fds: `raw`, the client's connection (server side of TLS),
+   * and `plain`, the gate's end of the socketpair whose other end the worker gets.
+   */
+  constructor(raw: FdHandle, plain: FdHandle, resumption: SessionResumption, kind: PumpKind) {
+    const socket = raw.toSocket({ allowHalfOpen: true });
+    const plainSocket = plain.toSocket({ allowHalfOpen: true });
+    const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext: resumption.context, server: resumption.server });
+    this.#plain = plainSocket;
+    this.#tls = tlsSocket;
+    tlsSocket.allowHalfOpen = true;
+    const handshake = setTimeout(() => tlsSocket.destroy(), HANDSHAKE_TIMEOUT_MS);
+    const closed = (s: net.Socket): Promise<void> => new Promise((resolve) => s.once('close', () => resolve()));
+    this.done = Promise.all([closed(tlsSocket), closed(plainSocket), closed(socket)]).then(() => clearTimeout(handshake));
+    const destroyAll = (): void => {
+      tlsSocket.destroy();
+      plainSocket.destroy();
+      socket.destroy();
+    };
+    tlsSocket.on('error', destroyAll);
+    plainSocket.on('error', destroyAll);
+    socket.on('error', destroyAll);
+    // Once one side is closed for good, nothing more can flow the other way.
+    tlsSocket.once('close', () => plainSocket.end());
+    plainSocket.once('close', () => tlsSocket.end());
+    // The worker's bytes wait in the TLS socket until the handshake is done.
+    plainSocket.pipe(tlsSocket);
+    tlsSocket.once('secure', () => {
+      clearTimeout(handshake);
+      if (kind.kind === 'data') {
+        if (kind.requireReuse && !tlsSocket.isSessionReused()) {
+          plainSocket.end(Buffer.of(DataGateStatus.notResumed));
+          tlsSocket.destroy();
+          return;
+        }
+        plainSocket.write(Buffer.of(DataGateStatus.ready));
+      }
+      // A socket that has ended both ways closes itself (autoDestroy).
+      tlsSocket.pipe(plainSocket);
+    });
+  }
+
+  /** Ends the connection at once. */
+  destroy(): void {
+    this.#tls.destroy();
+    this.#plain.destroy();
+  }
+}

@@ -1,0 +1,341 @@
+// FTPS against the real miniftp with real clients: AUTH TLS (curl
+// --ssl-reqd, lftp, Python's FTP_TLS) and implicit FTPS (curl ftps://),
+// PROT P transfers byte for byte, require_ssl_reuse, the login and data
+// policies, bytes pipelined after AUTH TLS, the TLS gate's confinement, who
+// holds the private key (read from /proc/PID/mem as root), and a gate that dies.
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curl, ftplibSteps, lftp, RawClient, sha256File } from '../helpers/ftp-clients.js';
+import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
+import { waitFor } from '../helpers/process.js';
+import { requireRoot } from '../helpers/root.js';
+import { scratchDir, type ScratchDir } from '../helpers/scratch.js';
+import { lacksTools, needTools } from '../helpers/tools.js';
+
+const PASSWORD = 'tls-secret';
+
+/** Every readable mapping of process `pid` searched for `needle` (as root: /proc/PID/mem). */
+function memoryHolds(pid: number, needle: Buffer): boolean {
+  const fd = fs.openSync(`/proc/${pid}/mem`, 'r');
+  try {
+    for (const line of fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) r/.exec(line);
+      if (!m || line.includes('[vvar]') || line.includes('[vsyscall]')) continue;
+      const start = parseInt(m[1]!, 16);
+      const end = parseInt(m[2]!, 16);
+      const chunk = Buffer.alloc(Math.min(end - start, 16 << 20) + needle.length);
+      // Chunks overlap by the needle's length, so that no match is cut in two.
+      for (let at = start; at < end; at += chunk.length - needle.length) {
+        let got: number;
+        try {
+          got = fs.readSync(fd, chunk, 0, Math.min(chunk.length, end - at), at);
+        } catch {
+          break; // a mapping that cannot be read (a guard page)
+        }
+        if (chunk.subarray(0, got).includes(needle)) return true;
+      }
+    }
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'openssl'))('miniftp FTPS', () => {
+  let scratch: ScratchDir;
+  let user: TestUser;
+  let cert: string;
+  let key: string;
+  let keyMarker: Buffer;
+  let payload: string;
+  let server: RunningMiniftp;
+
+  const tlsSettings = (): Record<string, string> => ({ ssl_enable: 'YES', rsa_cert_file: cert, rsa_private_key_file: key, write_enable: 'YES' });
+
+  beforeAll(async () => {
+    scratch = scratchDir('miniftp-ftps-');
+    cert = path.join(scratch.path, 'cert.pem');
+    key = path.join(scratch.path, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    fs.chmodSync(key, 0o600);
+    // A line of the key's PEM body: what the gate parses, and what no worker may hold.
+    keyMarker = Buffer.from(fs.readFileSync(key, 'utf8').split('\n')[5]!);
+    user = createUser('mftls', PASSWORD);
+    payload = path.join(scratch.path, 'payload.bin');
+    fs.writeFileSync(payload, crypto.randomBytes(3 << 20));
+    fs.copyFileSync(payload, path.join(user.home, 'payload.bin'));
+    fs.chownSync(path.join(user.home, 'payload.bin'), user.uid, user.gid);
+    server = await startMiniftp(tlsSettings());
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    user?.remove();
+    scratch?.remove();
+  });
+
+  const url = (port: number, file = '', scheme = 'ftp'): string => `${scheme}://127.0.0.1:${port}/${file}`;
+
+  it('curl --ssl-reqd: AUTH TLS, PROT P, STOR, LIST and RETR byte for byte', async (context) => {
+    needTools(context, 'curl');
+    const auth = ['--ssl-reqd', '--insecure', '--user', `${user.name}:${PASSWORD}`];
+    await curl([...auth, '--upload-file', payload, url(server.port, 'up-curl.bin')]);
+    expect(sha256File(path.join(user.home, 'up-curl.bin'))).toBe(sha256File(payload));
+    const { stdout: listing } = await curl([...auth, url(server.port)]);
+    expect(listing).toMatch(/ up-curl\.bin\n/);
+    const out = path.join(scratch.path, 'down-curl.bin');
+    const { stderr } = await curl([...auth, '--verbose', '--output', out, url(server.port, 'payload.bin')]);
+    expect(sha256File(out)).toBe(sha256File(payload));
+    expect(stderr).toMatch(/< 234 /);
+    expect(stderr).toMatch(/< 200 PROT now Private/);
+  });
+
+  it('openssl s_client -starttls ftp: a whole session over TLS', () => {
+    const out = execFileSync('openssl', ['s_client', '-starttls', 'ftp', '-connect', `127.0.0.1:${server.port}`, '-quiet', '-crlf', '-ign_eof'], {
+      input: `USER ${user.name}\nPASS ${PASSWORD}\nPWD\nQUIT\n`, timeout: 30_000, stdio: ['pipe', 'pipe', 'ignore'],
+    }).toString();
+    expect(out.split('\r\n').filter(Boolean).map((line) => line.slice(0, 3))).toEqual(['331', '230', '257', '221']);
+  });
+
+  it('TLS 1.2: curl resumes by session id, and the data connection is served', async (context) => {
+    needTools(context, 'curl');
+    const { stdout, stderr } = await curl(['--ssl-reqd', '--insecure', '--tls-max', '1.2', '--verbose', '--user', `${user.name}:${PASSWORD}`, url(server.port)]);
+    expect(stderr).toMatch(/SSL connection using TLSv1\.2/);
+    expect(stderr).toMatch(/SSL re-using session ID/);
+    expect(stdout).toMatch(/ payload\.bin\n/);
+  });
+
+  it('a TLS control connection carries the whole session; FEAT lists AUTH TLS, PBSZ and PROT', async () => {
+    const plain = await RawClient.connect(server.port);
+    await plain.replies(1);
+    const feat = await plain.command('FEAT');
+    expect(feat.text).toMatch(/AUTH TLS/);
+    expect(feat.text).toMatch(/\bPBSZ\b/);
+    expect(feat.text).toMatch(/\bPROT\b/);
+    // force_local_logins_ssl (vsftpd's default): no password in clear text.
+    expect(await plain.command(`USER ${user.name}`)).toMatchObject({ code: 530, text: 'Non-anonymous sessions must use encryption.' });
+    expect(await plain.command('PBSZ 0')).toMatchObject({ code: 503 });
+    expect((await plain.command('AUTH TLS')).code).toBe(234);
+    const client = await plain.startTls();
+    // Pipelined inside TLS, the commands after PASS survive the hand-over to the user's worker.
+    client.send(`USER ${user.name}\r\nPASS ${PASSWORD}\r\nPWD\r\n`);
+    expect((await client.replies(3)).map((r) => r.code)).toEqual([331, 230, 257]);
+    expect((await client.command('AUTH TLS')).code).toBe(503);
+    expect((await client.command('PROT P')).code).toBe(503);
+    expect(await client.command('PBSZ 0')).toMatchObject({ code: 200, text: 'PBSZ=0' });
+    expect((await client.command('PROT S')).code).toBe(536);
+    // CCC (back to clear text): not offered, as in vsftpd.
+    expect((await client.command('CCC')).code).toBe(500);
+    // force_local_data_ssl (vsftpd's default): no transfer in clear text.
+    expect((await client.command('PROT C')).code).toBe(200);
+    expect(await client.command('LIST')).toMatchObject({ code: 522, text: 'Data connections must be encrypted.' });
+    const stat = await client.command('STAT');
+    expect(stat.text).toMatch(/Control connection is encrypted/);
+    expect((await client.command('QUIT')).code).toBe(221);
+    client.destroy();
+  });
+
+  it('bytes pipelined after AUTH TLS, before the handshake, are never executed', async () => {
+    const plain = await RawClient.connect(server.port);
+    await plain.replies(1);
+    // The STARTTLS injection: a USER sent in clear text behind AUTH TLS, in one write.
+    plain.send(`AUTH TLS\r\nUSER ${user.name}\r\n`);
+    expect((await plain.replies(1))[0]!.code).toBe(234);
+    const client = await plain.startTls();
+    expect(await client.command(`PASS ${PASSWORD}`)).toMatchObject({ code: 503, text: 'Login with USER first.' });
+    expect((await client.command('NOOP')).code).toBe(200);
+    client.destroy();
+  });
+
+  it('Python FTP_TLS with PROT P: no session reuse gets 522 and no transfer under require_ssl_reuse; reuse works', async () => {
+    const upload = path.join(scratch.path, 'small.txt');
+    fs.writeFileSync(upload, 'small\n');
+    const plan = { user: user.name, password: PASSWORD, tls: true, prot: 'P' as const, steps: [
+      { op: 'list', verb: 'NLST' },
+      { op: 'stor', path: 'py-up.txt', src: upload },
+      { op: 'cmd', line: 'NOOP' },
+    ] };
+    const refused = await ftplibSteps(server.port, { ...plan, reuse: false });
+    expect(refused.slice(2)).toEqual([
+      { error: '522 SSL connection failed: session reuse required.' },
+      { error: '522 SSL connection failed: session reuse required.' },
+      { reply: '200 NOOP ok.' },
+    ]);
+    expect(fs.statSync(path.join(user.home, 'py-up.txt')).size).toBe(0);
+    const resumed = await ftplibSteps(server.port, { ...plan, reuse: true });
+    expect(resumed[2]!.text).toMatch(/payload\.bin/);
+    expect(resumed[3]!.reply).toMatch(/^226 /);
+    expect(fs.readFileSync(path.join(user.home, 'py-up.txt'), 'utf8')).toBe('small\n');
+  });
+
+  it('lftp with ftp:ssl-force and ftp:ssl-protect-data', async (context) => {
+    needTools(context, 'lftp');
+    const out = path.join(scratch.path, 'down-lftp.bin');
+    const { stdout } = await lftp(server.port, user.name, PASSWORD, [
+      'ls', `get payload.bin -o ${out}`, `put ${payload} -o up-lftp.bin`,
+    ], 120_000, ['set ftp:ssl-allow yes', 'set ftp:ssl-force yes', 'set ftp:ssl-protect-data yes', 'set ssl:verify-certificate no']);
+    expect(stdout).toMatch(/payload\.bin/);
+    expect(sha256File(out)).toBe(sha256File(payload));
+    expect(sha256File(path.join(user.home, 'up-lftp.bin'))).toBe(sha256File(payload));
+  });
+
+  it('the gate runs as gate_uid, chrooted, without capabilities, in a network namespace of its own', () => {
+    const [gate] = server.processes().gate;
+    expect(gate).toBeGreaterThan(0);
+    const who = processIdentity(gate!);
+    expect(who.Uid).toBe('65531\t65531\t65531\t65531');
+    expect(who.CapEff).toBe('0000000000000000');
+    expect(who.CapPrm).toBe('0000000000000000');
+    expect(who.NoNewPrivs).toBe('1');
+    expect(who.root).toBe(path.join(server.dir, 'empty'));
+    expect(who.net).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
+  });
+
+  it('the private key is in the gate\'s memory and in no worker\'s', async () => {
+    // A logged-in TLS session with a transfer: its user worker is running.
+    const client = await RawClient.connect(server.port);
+    await client.replies(1);
+    await client.command('AUTH TLS');
+    const secure = await client.startTls();
+    await secure.command(`USER ${user.name}`);
+    expect((await secure.command(`PASS ${PASSWORD}`)).code).toBe(230);
+    const { gate, workers } = server.processes();
+    const userWorker = workers.find((pid) => processIdentity(pid).Uid.startsWith(`${user.uid}\t`));
+    expect(userWorker).toBeGreaterThan(0);
+    // The search finds the key where it is: it would find it in a worker too.
+    expect(memoryHolds(gate[0]!, keyMarker)).toBe(true);
+    for (const pid of workers) expect(memoryHolds(pid, keyMarker), `worker ${pid}`).toBe(false);
+    secure.destroy();
+  });
+});
+
+describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'openssl'))('miniftp FTPS: implicit TLS, policies, a gate that dies', () => {
+  let scratch: ScratchDir;
+  let user: TestUser;
+  let settings: Record<string, string>;
+
+  beforeAll(() => {
+    scratch = scratchDir('miniftp-ftps2-');
+    const cert = path.join(scratch.path, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', cert, '-out', path.join(scratch.path, 'only-cert.pem'), '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    // One file with the key and the certificate: rsa_private_key_file unset.
+    fs.appendFileSync(cert, fs.readFileSync(path.join(scratch.path, 'only-cert.pem')));
+    settings = { ssl_enable: 'YES', rsa_cert_file: cert, write_enable: 'YES' };
+    user = createUser('mftli', PASSWORD);
+    fs.writeFileSync(path.join(user.home, 'hello.txt'), 'hello over TLS\n');
+  });
+
+  afterAll(() => {
+    user?.remove();
+    scratch?.remove();
+  });
+
+  it('implicit_ssl: curl ftps:// lists, downloads and uploads', async (context) => {
+    needTools(context, 'curl');
+    const server = await startMiniftp({ ...settings, implicit_ssl: 'YES' });
+    try {
+      const auth = ['--insecure', '--user', `${user.name}:${PASSWORD}`];
+      const base = `ftps://127.0.0.1:${server.port}/`;
+      expect((await curl([...auth, `${base}hello.txt`])).stdout).toBe('hello over TLS\n');
+      const upload = path.join(scratch.path, 'implicit-up.txt');
+      fs.writeFileSync(upload, crypto.randomBytes(100_000));
+      await curl([...auth, '--upload-file', upload, `${base}implicit-up.bin`]);
+      expect(sha256File(path.join(user.home, 'implicit-up.bin'))).toBe(sha256File(upload));
+      expect((await curl([...auth, base])).stdout).toMatch(/ implicit-up\.bin\n/);
+      // A client that speaks plain FTP to it gets no banner: TLS comes first.
+      const plain = await RawClient.connect(server.port);
+      plain.send('USER x\r\n');
+      await plain.closedByServer(40_000);
+      expect(await plain.replies(1)).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('require_ssl_reuse=NO: Python FTP_TLS\'s own PROT P transfers work', async () => {
+    const server = await startMiniftp({ ...settings, require_ssl_reuse: 'NO' });
+    try {
+      const out = path.join(scratch.path, 'py-down.txt');
+      const results = await ftplibSteps(server.port, { user: user.name, password: PASSWORD, tls: true, prot: 'P', steps: [
+        { op: 'retr', path: 'hello.txt', out },
+      ] });
+      expect(results[2]!.reply).toMatch(/^226 /);
+      expect(fs.readFileSync(out, 'utf8')).toBe('hello over TLS\n');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('killing the gate ends only the TLS sessions; plain sessions go on; a new gate serves new TLS sessions', async () => {
+    const server = await startMiniftp({ ...settings, force_local_logins_ssl: 'NO', force_local_data_ssl: 'NO' });
+    try {
+      const plain = await RawClient.connect(server.port);
+      await plain.replies(1);
+      await plain.command(`USER ${user.name}`);
+      expect((await plain.command(`PASS ${PASSWORD}`)).code).toBe(230);
+      const raw = await RawClient.connect(server.port);
+      await raw.replies(1);
+      await raw.command('AUTH TLS');
+      const secure = await raw.startTls();
+      await secure.command(`USER ${user.name}`);
+      expect((await secure.command(`PASS ${PASSWORD}`)).code).toBe(230);
+      const [gate] = server.processes().gate;
+      process.kill(gate!, 'SIGKILL');
+      await secure.closedByServer();
+      expect((await plain.command('NOOP')).code).toBe(200);
+      await waitFor(() => server.processes().gate.some((pid) => pid !== gate), 10_000, 'a new TLS gate');
+      const again = await RawClient.connect(server.port);
+      await again.replies(1);
+      expect((await again.command('AUTH TLS')).code).toBe(234);
+      const secureAgain = await again.startTls();
+      expect((await secureAgain.command(`USER ${user.name}`)).code).toBe(331);
+      expect((await secureAgain.command(`PASS ${PASSWORD}`)).code).toBe(230);
+      secureAgain.destroy();
+      expect((await plain.command('NOOP')).code).toBe(200);
+      plain.destroy();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('under PROT P: REST, ABOR and download_max_rate work', async () => {
+    const server = await startMiniftp({ ...settings, download_max_rate: 200_000 });
+    try {
+      const file = path.join(user.home, 'rated.bin');
+      fs.writeFileSync(file, crypto.randomBytes(1 << 20));
+      const tail = crypto.createHash('sha256').update(fs.readFileSync(file).subarray((1 << 20) - 300_000)).digest('hex');
+      const started = Date.now();
+      const results = await ftplibSteps(server.port, { user: user.name, password: PASSWORD, tls: true, prot: 'P', reuse: true, steps: [
+        { op: 'retr', path: 'rated.bin', rest: (1 << 20) - 300_000 },
+        { op: 'abort', path: 'rated.bin', read: 65_536, style: 'plain' },
+        { op: 'cmd', line: 'NOOP' },
+      ] });
+      // 300,000 bytes at 200,000 bytes a second take at least a second; unpaced, a few milliseconds.
+      expect(Date.now() - started).toBeGreaterThan(1000);
+      expect(results[2]).toMatchObject({ bytes: 300_000, sha256: tail });
+      expect(results[2]!.reply).toMatch(/^226 /);
+      expect(results[3]!.abort).toMatch(/^426 /);
+      expect(results[3]!.after).toMatch(/^226 /);
+      expect(results[4]!.reply).toBe('200 NOOP ok.');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('anonymous sessions may not use TLS unless allow_anon_ssl', async () => {
+    const server = await startMiniftp({ ...settings, anonymous_enable: 'YES' });
+    try {
+      const raw = await RawClient.connect(server.port);
+      await raw.replies(1);
+      await raw.command('AUTH TLS');
+      const secure = await raw.startTls();
+      expect(await secure.command('USER anonymous')).toMatchObject({ code: 530, text: 'Anonymous sessions may not use encryption.' });
+      secure.destroy();
+    } finally {
+      await server.stop();
+    }
+  });
+});
