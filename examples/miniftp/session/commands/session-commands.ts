@@ -165,9 +165,15 @@ export async function handleAuth(ctx: SessionContext, arg: string): Promise<void
 }
 
 /** PBSZ: only 0 means anything for TLS (RFC 4217 9); needs AUTH first. */
+/** PBSZ and PROT without ssl_enable: as vsftpd, a command for logged-in sessions that is not implemented. */
+function noTls(ctx: SessionContext): void {
+  if (ctx.phase === 'prelogin') ctx.reply(ReplyCode.NotLoggedIn, 'Please login with USER and PASS.');
+  else ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+}
+
 export function handlePbsz(ctx: SessionContext, arg: string): void {
   if (!ctx.options.sslEnable) {
-    ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+    noTls(ctx);
     return;
   }
   if (!ctx.tls) {
@@ -185,7 +191,7 @@ export function handlePbsz(ctx: SessionContext, arg: string): void {
 /** PROT C or P (RFC 4217 9); S and E are not offered by TLS. Needs AUTH and PBSZ first. */
 export function handleProt(ctx: SessionContext, arg: string): void {
   if (!ctx.options.sslEnable) {
-    ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+    noTls(ctx);
     return;
   }
   if (!ctx.tls) {
