@@ -274,6 +274,18 @@ export const CONFIG_TABLE = {
     type: 'bool', default: true,
     doc: 'A PROT P data connection must resume the TLS session of its control connection (so that a third party who connects to the data port first cannot take the transfer); one that does not gets 522 and no transfer.',
   },
+  ca_certs_file: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'CA certificates (PEM) that client certificates are checked against with validate_cert. Read by the master at start; a file that cannot be read or holds no certificate stops the start.',
+  },
+  require_cert: {
+    type: 'bool', default: false,
+    doc: 'Every TLS connection, control and data, must present a client certificate; a handshake without one is refused (with ssl_enable).',
+  },
+  validate_cert: {
+    type: 'bool', default: false,
+    doc: 'With require_cert: the client certificate must be signed by one of ca_certs_file\'s CAs and valid now; without it any certificate will do. Needs ca_certs_file.',
+  },
   gate_uid: {
     type: 'int', default: 65531, min: 1, max: 2_147_483_647,
     doc: 'The uid of the TLS gate: an id of its own that no account has, not helper_uid nor prelogin_uid (checked at start).',

@@ -339,3 +339,86 @@ describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'open
     }
   });
 });
+
+describe.skipIf(!requireRoot('miniftp FTPS client certificates') || lacksTools('miniftp FTPS client certificates', 'openssl'))('miniftp FTPS: client certificates (require_cert, validate_cert, ca_certs_file)', () => {
+  let scratch: ScratchDir;
+  let user: TestUser;
+  const files: Record<string, string> = {};
+
+  /** A key and a certificate signed by `ca` (or self-signed without one). */
+  function issue(name: string, ca?: string): void {
+    const key = path.join(scratch.path, `${name}.key`);
+    const cert = path.join(scratch.path, `${name}.pem`);
+    if (ca === undefined) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`], { stdio: 'ignore' });
+    } else {
+      const csr = path.join(scratch.path, `${name}.csr`);
+      execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], { stdio: 'ignore' });
+      execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', files[`${ca}.pem`]!, '-CAkey', files[`${ca}.key`]!, '-CAcreateserial', '-out', cert, '-days', '2'], { stdio: 'ignore' });
+    }
+    files[`${name}.key`] = key;
+    files[`${name}.pem`] = cert;
+  }
+
+  beforeAll(() => {
+    scratch = scratchDir('miniftp-ftps-certs-');
+    issue('server');
+    issue('ca');
+    issue('client', 'ca');
+    issue('stranger');
+    user = createUser('mfcrt', PASSWORD);
+    fs.writeFileSync(path.join(user.home, 'hello.txt'), 'hello over TLS\n');
+    fs.chownSync(path.join(user.home, 'hello.txt'), user.uid, user.gid);
+  });
+
+  afterAll(() => {
+    user?.remove();
+    scratch?.remove();
+  });
+
+  const settings = (more: Record<string, string>): Record<string, string> => ({
+    ssl_enable: 'YES', rsa_cert_file: files['server.pem']!, rsa_private_key_file: files['server.key']!, require_cert: 'YES', ...more,
+  });
+
+  /** What curl makes of a RETR over TLS with `cert` (or none): the file, or curl's failure. */
+  async function fetchWith(port: number, cert?: string): Promise<string> {
+    const identity = cert === undefined ? [] : ['--cert', files[`${cert}.pem`]!, '--key', files[`${cert}.key`]!];
+    try {
+      return (await curl(['--ssl-reqd', '--insecure', ...identity, '--user', `${user.name}:${PASSWORD}`, `ftp://127.0.0.1:${port}/hello.txt`], 30_000)).stdout;
+    } catch {
+      return 'refused';
+    }
+  }
+
+  it('validate_cert: only a certificate of ca_certs_file\'s CA gets in, on the control and the data connection', async (context) => {
+    needTools(context, 'curl');
+    const server = await startMiniftp(settings({ validate_cert: 'YES', ca_certs_file: files['ca.pem']! }));
+    try {
+      expect(await fetchWith(server.port, 'client')).toBe('hello over TLS\n');
+      expect(await fetchWith(server.port, 'stranger')).toBe('refused');
+      expect(await fetchWith(server.port)).toBe('refused');
+      // Refused handshakes leave the server serving.
+      expect(await fetchWith(server.port, 'client')).toBe('hello over TLS\n');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('require_cert without validate_cert: any certificate, but one there must be', async (context) => {
+    needTools(context, 'curl');
+    const server = await startMiniftp(settings({}));
+    try {
+      expect(await fetchWith(server.port, 'stranger')).toBe('hello over TLS\n');
+      expect(await fetchWith(server.port)).toBe('refused');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('validate_cert without ca_certs_file, or a ca_certs_file that holds no certificate, stops the start naming the setting', async () => {
+    await expect(startMiniftp(settings({ validate_cert: 'YES' }))).rejects.toThrow(/validate_cert.*needs ca_certs_file/);
+    const notPem = path.join(scratch.path, 'not-a-cert.pem');
+    fs.writeFileSync(notPem, 'not a certificate\n');
+    await expect(startMiniftp(settings({ validate_cert: 'YES', ca_certs_file: notPem }))).rejects.toThrow(/ca_certs_file.*not a PEM certificate/);
+  });
+});

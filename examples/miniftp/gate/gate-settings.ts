@@ -2,6 +2,7 @@
 // (the master reads them as root and sends them once) and the version and
 // cipher policy. Pure.
 import type tls from 'node:tls';
+import { parseCertificates, type ClientCertRule } from './client-cert.js';
 
 /** The gate's `configure` request carries these, as JSON. */
 export interface GateSettings {
@@ -15,6 +16,12 @@ export interface GateSettings {
   ciphers: string | null;
   /** require_ssl_reuse: a data connection must resume its control connection's TLS session. */
   requireReuse: boolean;
+  /** PEM: ca_certs_file, the CAs client certificates are checked against, or null. */
+  ca: string | null;
+  /** require_cert: every handshake must bring a client certificate. */
+  requireCert: boolean;
+  /** validate_cert: that certificate must be signed by `ca` and valid now. */
+  validateCert: boolean;
 }
 
 /** node:tls's secure context options for `settings` (the master checks them with it; the gate serves with it). */
@@ -25,5 +32,11 @@ export function secureContextOptions(settings: GateSettings): tls.SecureContextO
     minVersion: settings.minVersion,
     maxVersion: settings.maxVersion,
     ...(settings.ciphers === null ? {} : { ciphers: settings.ciphers }),
+    ...(settings.ca === null ? {} : { ca: settings.ca }),
   };
+}
+
+/** require_cert and validate_cert as the gate checks them. */
+export function clientCertRule(settings: GateSettings): ClientCertRule {
+  return { required: settings.requireCert, cas: settings.requireCert && settings.validateCert && settings.ca !== null ? parseCertificates(settings.ca) : null };
 }

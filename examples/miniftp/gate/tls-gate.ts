@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import tls from 'node:tls';
 import { BrokerServer, changeCredentials, refusal, socketPair, type FdHandle } from 'privsep';
 import { heapStats } from '../heap-stats.js';
-import { secureContextOptions, type GateSettings } from './gate-settings.js';
+import type { ClientCertRule } from './client-cert.js';
+import { clientCertRule, secureContextOptions, type GateSettings } from './gate-settings.js';
 import { gateControlProtocol } from './protocols.js';
 import { SessionResumption } from './session-resumption.js';
 import { TlsPump, type PumpKind } from './tls-pump.js';
@@ -30,6 +31,7 @@ tls.createSecureContext();
 await changeCredentials({ uid: spec.uid, gid: spec.gid, groups: [], chroot: spec.chroot, cwd: '/', capabilities: [], noNewPrivs: true, dumpable: false });
 
 let settings: GateSettings | null = null;
+let certRule: ClientCertRule = { required: false, cas: null };
 // Each TLS session's own context and session-id cache: its own ticket keys
 // and its own ids, so that a data connection that resumes here resumed this session.
 const sessions = new Map<number, { resumption: SessionResumption; pumps: Set<TlsPump> }>();
@@ -37,19 +39,22 @@ const sessions = new Map<number, { resumption: SessionResumption; pumps: Set<Tls
 function configure(json: Buffer): void {
   if (settings) throw refusal('EALREADY', 'already configured');
   let parsed: GateSettings;
+  let rule: ClientCertRule;
   try {
     parsed = JSON.parse(json.toString()) as GateSettings;
     tls.createSecureContext(secureContextOptions(parsed));
+    rule = clientCertRule(parsed);
   } catch {
     throw refusal('EINVAL', 'malformed settings');
   }
   settings = parsed;
+  certRule = rule;
 }
 
 function pump(raw: FdHandle, sid: number, kind: PumpKind): FdHandle {
   const session = sessions.get(sid)!;
   const [mine, theirs] = socketPair();
-  const pumped = new TlsPump(raw, mine, session.resumption, kind);
+  const pumped = new TlsPump(raw, mine, session.resumption, kind, certRule);
   session.pumps.add(pumped);
   void pumped.done.then(() => session.pumps.delete(pumped));
   return theirs;
@@ -58,7 +63,12 @@ function pump(raw: FdHandle, sid: number, kind: PumpKind): FdHandle {
 function wrapControl(raw: FdHandle, sid: number): FdHandle {
   if (!settings) throw refusal('EINVAL', 'not configured');
   if (sessions.has(sid)) throw refusal('EEXIST', `session ${sid} has TLS already`);
-  const context = tls.createSecureContext({ ...secureContextOptions(settings), ticketKeys: crypto.randomBytes(48), sessionTimeout: SESSION_SECONDS });
+  // A session id context of its own: OpenSSL resumes a session that asked
+  // for a client certificate only within the context it was made in.
+  const context = tls.createSecureContext({
+    ...secureContextOptions(settings), ticketKeys: crypto.randomBytes(48), sessionTimeout: SESSION_SECONDS,
+    sessionIdContext: crypto.randomBytes(16).toString('hex'),
+  });
   sessions.set(sid, { resumption: new SessionResumption(context), pumps: new Set() });
   return pump(raw, sid, { kind: 'control' });
 }

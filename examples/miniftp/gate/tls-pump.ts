@@ -7,6 +7,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { FdHandle } from 'privsep';
+import { clientCertAccepted, type ClientCertRule } from './client-cert.js';
 import { DataGateStatus } from './protocols.js';
 import type { SessionResumption } from './session-resumption.js';
 
@@ -29,10 +30,10 @@ export class TlsPump {
    * Takes both fds: `raw`, the client's connection (server side of TLS),
    * and `plain`, the gate's end of the socketpair whose other end the worker gets.
    */
-  constructor(raw: FdHandle, plain: FdHandle, resumption: SessionResumption, kind: PumpKind) {
+  constructor(raw: FdHandle, plain: FdHandle, resumption: SessionResumption, kind: PumpKind, certs: ClientCertRule) {
     const socket = raw.toSocket({ allowHalfOpen: true });
     const plainSocket = plain.toSocket({ allowHalfOpen: true });
-    const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext: resumption.context, server: resumption.server });
+    const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext: resumption.context, server: resumption.server, requestCert: certs.required });
     this.#plain = plainSocket;
     this.#tls = tlsSocket;
     tlsSocket.allowHalfOpen = true;
@@ -54,6 +55,10 @@ export class TlsPump {
     plainSocket.pipe(tlsSocket);
     tlsSocket.once('secure', () => {
       clearTimeout(handshake);
+      if (!clientCertAccepted(tlsSocket.getPeerX509Certificate(), certs)) {
+        destroyAll();
+        return;
+      }
       if (kind.kind === 'data') {
         if (kind.requireReuse && !tlsSocket.isSessionReused()) {
           plainSocket.end(Buffer.of(DataGateStatus.notResumed));

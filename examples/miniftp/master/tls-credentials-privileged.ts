@@ -9,7 +9,7 @@ import { settingError } from '../config.js';
 import type { MiniftpConfig } from '../config-table.js';
 import { secureContextOptions, type GateSettings } from '../gate/gate-settings.js';
 
-function readPem(config: MiniftpConfig, key: 'rsa_cert_file' | 'rsa_private_key_file', file: string): Buffer {
+function readPem(config: MiniftpConfig, key: 'rsa_cert_file' | 'rsa_private_key_file' | 'ca_certs_file', file: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (err) {
@@ -17,11 +17,28 @@ function readPem(config: MiniftpConfig, key: 'rsa_cert_file' | 'rsa_private_key_
   }
 }
 
+/** ca_certs_file's certificates (PEM), checked; null when unset. */
+function caCertificates(config: MiniftpConfig): string | null {
+  const file = config.ca_certs_file;
+  if (file === null) {
+    if (config.require_cert && config.validate_cert) throw settingError(config, 'validate_cert', 'it needs ca_certs_file (the CAs client certificates are checked against)');
+    return null;
+  }
+  const pem = readPem(config, 'ca_certs_file', file);
+  try {
+    new crypto.X509Certificate(pem);
+  } catch (err) {
+    throw settingError(config, 'ca_certs_file', `not a PEM certificate (${(err as Error).message})`);
+  }
+  return pem.toString('latin1');
+}
+
 /**
  * The TLS gate's settings, certificate and key included.
- * @throws ConfigError naming rsa_cert_file, rsa_private_key_file or
- *   ssl_ciphers: a file that cannot be read, is not PEM, holds no
- *   certificate or key, or a key that does not match the certificate
+ * @throws ConfigError naming rsa_cert_file, rsa_private_key_file,
+ *   ssl_ciphers, ca_certs_file or validate_cert: a file that cannot be read,
+ *   is not PEM, holds no certificate or key, a key that does not match the
+ *   certificate, validate_cert without ca_certs_file
  */
 export function loadTlsCredentials(config: MiniftpConfig): GateSettings {
   const certFile = config.rsa_cert_file;
@@ -49,6 +66,9 @@ export function loadTlsCredentials(config: MiniftpConfig): GateSettings {
     maxVersion: config.ssl_tlsv1_3 ? 'TLSv1.3' : 'TLSv1.2',
     ciphers: config.ssl_ciphers,
     requireReuse: config.require_ssl_reuse,
+    ca: caCertificates(config),
+    requireCert: config.require_cert,
+    validateCert: config.validate_cert,
   };
   try {
     tls.createSecureContext(secureContextOptions(settings));
