@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { addUser, admin, setPassword, uniqueName } from './users.js';
 import { waitFor } from './process.js';
 import { missingTool, toolPath } from './tools.js';
@@ -39,6 +40,12 @@ export interface ServerOptions {
   maxRate?: number;
   /** vsftpd as configured out of the box: plain LIST hides dot files (no force_dot_files); `LIST -a` shows them. */
   hideDotFiles?: boolean;
+  /**
+   * FTPS with this certificate and key (explicit AUTH TLS; `implicit`: TLS
+   * from the first byte), logins and data over TLS required, and data
+   * connections required to resume the control connection's session.
+   */
+  tls?: { cert: string; key: string; implicit?: boolean };
 }
 
 function killPids(pids: number[]): void {
@@ -67,12 +74,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Resolves once something on host:port sends a line starting with 220. */
-async function greets(port: number, ms: number): Promise<boolean> {
+/** Resolves once something on host:port sends a line starting with 220 (over TLS: `implicit`). */
+async function greets(port: number, ms: number, implicit = false): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
+      const socket = implicit ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
       const timer = setTimeout(() => socket.destroy(), 1000);
       socket.once('data', (d) => {
         clearTimeout(timer);
@@ -119,7 +126,17 @@ function killTree(child: ChildProcess): Promise<void> {
   return exited;
 }
 
-const vsftpdConfig = (o: { port: number; emptyDir: string; log: string; idle?: number; maxRate?: number; hideDotFiles?: boolean }) => `
+const vsftpdTls = (tls: NonNullable<ServerOptions['tls']>) => `
+ssl_enable=YES
+rsa_cert_file=${tls.cert}
+rsa_private_key_file=${tls.key}
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+require_ssl_reuse=YES
+implicit_ssl=${tls.implicit ? 'YES' : 'NO'}
+`;
+
+const vsftpdConfig = (o: { port: number; emptyDir: string; log: string; idle?: number; maxRate?: number; hideDotFiles?: boolean; tls?: ServerOptions['tls'] }) => `
 listen=YES
 listen_ipv6=NO
 listen_address=127.0.0.1
@@ -142,6 +159,7 @@ log_ftp_protocol=YES
 vsftpd_log_file=${o.log}
 ${o.idle === undefined ? '' : `idle_session_timeout=${o.idle}`}
 ${o.maxRate === undefined ? '' : `local_max_rate=${o.maxRate}`}
+${o.tls === undefined ? '' : vsftpdTls(o.tls)}
 `;
 
 /** vsftpd from Debian's package: our own instance on a free port, as root. */
@@ -174,11 +192,11 @@ export const vsftpd: ServerKind = {
     for (let attempt = 0; attempt < 5 && child === null; attempt++) {
       port = await freePort();
       const conf = path.join(base, `vsftpd-${attempt}.conf`);
-      fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout, maxRate: options.maxRate, hideDotFiles: options.hideDotFiles }));
+      fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout, maxRate: options.maxRate, hideDotFiles: options.hideDotFiles, tls: options.tls }));
       const started = spawn(toolPath('vsftpd')!, [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
       started.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       started.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      if (await greets(port, 5000)) child = started;
+      if (await greets(port, 5000, options.tls?.implicit)) child = started;
       else await killTree(started);
     }
     if (!child) {
@@ -236,6 +254,10 @@ export const miniftp: ServerKind = {
         chroot_local_user: 'YES', write_enable: 'YES', local_umask: '022', log_json: 'YES',
         ...(options.idleSessionTimeout === undefined ? {} : { idle_session_timeout: options.idleSessionTimeout }),
         ...(options.maxRate === undefined ? {} : { local_max_rate: options.maxRate }),
+        ...(options.tls === undefined ? {} : {
+          ssl_enable: 'YES', rsa_cert_file: options.tls.cert, rsa_private_key_file: options.tls.key,
+          implicit_ssl: options.tls.implicit ? 'YES' : 'NO',
+        }),
       });
     } catch (err) {
       fs.rmSync(base, { recursive: true, force: true });
