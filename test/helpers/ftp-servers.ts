@@ -43,7 +43,9 @@ export interface ServerOptions {
   /**
    * FTPS with this certificate and key (explicit AUTH TLS; `implicit`: TLS
    * from the first byte), logins and data over TLS required, and data
-   * connections required to resume the control connection's session.
+   * connections required to resume the control connection's session;
+   * vsftpd takes an upload that ends without TLS close_notify for a
+   * truncated one (strict_ssl_read_eof).
    */
   tls?: { cert: string; key: string; implicit?: boolean };
 }
@@ -133,6 +135,7 @@ rsa_private_key_file=${tls.key}
 force_local_logins_ssl=YES
 force_local_data_ssl=YES
 require_ssl_reuse=YES
+strict_ssl_read_eof=YES
 implicit_ssl=${tls.implicit ? 'YES' : 'NO'}
 `;
 
