@@ -47,7 +47,13 @@ export interface ServerOptions {
    * vsftpd takes an upload that ends without TLS close_notify for a
    * truncated one (strict_ssl_read_eof).
    */
-  tls?: { cert: string; key: string; implicit?: boolean };
+  tls?: {
+    cert: string;
+    key: string;
+    implicit?: boolean;
+    /** false: TLS 1.2 only (miniftp's ssl_tlsv1_3=NO; vsftpd 3.0.3 has no such setting). Default true. */
+    tls13?: boolean;
+  };
 }
 
 function killPids(pids: number[]): void {
@@ -176,6 +182,7 @@ export const vsftpd: ServerKind = {
     return null;
   },
   async start(options = {}) {
+    if (options.tls?.tls13 === false) throw new Error('vsftpd 3.0.3 cannot turn TLS 1.3 off');
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-vsftpd-'));
     fs.chmodSync(base, 0o755);
     const root = path.join(base, 'root');
@@ -259,7 +266,7 @@ export const miniftp: ServerKind = {
         ...(options.maxRate === undefined ? {} : { local_max_rate: options.maxRate }),
         ...(options.tls === undefined ? {} : {
           ssl_enable: 'YES', rsa_cert_file: options.tls.cert, rsa_private_key_file: options.tls.key,
-          implicit_ssl: options.tls.implicit ? 'YES' : 'NO',
+          implicit_ssl: options.tls.implicit ? 'YES' : 'NO', ssl_tlsv1_3: options.tls.tls13 === false ? 'NO' : 'YES',
         }),
       });
     } catch (err) {

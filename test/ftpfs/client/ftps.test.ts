@@ -131,6 +131,21 @@ for (const kind of serverKinds) {
       await expect(misnamed.connect()).rejects.toMatchObject({ message: expect.stringMatching(/ERR_TLS_CERT_ALTNAME_INVALID/) });
     });
 
+    it.runIf(kind.name === 'miniftp')('TLS 1.2: the session from the handshake is resumed by data connections', async () => {
+      const tls12 = await kind.start({ tls: { ...certificate, tls13: false } });
+      try {
+        fs.writeFileSync(path.join(tls12.root, 'payload.bin'), payload);
+        tls12.own('payload.bin');
+        const ftp = client(tls12);
+        expect(sha256(await download(ftp, 'payload.bin', 3))).toBe(sha256(payload.subarray(3)));
+        await ftp.upload(Readable.from([payload]), 'up-tls12.bin');
+        expect(sha256(fs.readFileSync(path.join(tls12.root, 'up-tls12.bin')))).toBe(sha256(payload));
+        await ftp.close();
+      } finally {
+        await tls12.stop();
+      }
+    });
+
     it('rejectUnauthorized: false (ftpfs --insecure) talks to any certificate', async () => {
       const ftp = client(explicit, { ca: undefined, rejectUnauthorized: false });
       expect(sha256(await download(ftp, 'payload.bin'))).toBe(sha256(payload));
