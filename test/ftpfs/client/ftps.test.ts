@@ -131,7 +131,8 @@ for (const kind of serverKinds) {
       await expect(misnamed.connect()).rejects.toMatchObject({ message: expect.stringMatching(/ERR_TLS_CERT_ALTNAME_INVALID/) });
     });
 
-    it.runIf(kind.name === 'miniftp')('TLS 1.2: the session from the handshake is resumed by data connections', async () => {
+    // vsftpd 3.0.3 cannot turn TLS 1.3 off; miniftp can (ssl_tlsv1_3=NO).
+    if (kind.name === 'miniftp') it('TLS 1.2: the session from the handshake is resumed by data connections', async () => {
       const tls12 = await kind.start({ tls: { ...certificate, tls13: false } });
       try {
         fs.writeFileSync(path.join(tls12.root, 'payload.bin'), payload);
