@@ -89,16 +89,19 @@ export class FtpTransport extends EventEmitter {
    * Connects and reads the server's greeting (220; a 120 "ready in a while"
    * is waited through).
    * @returns the transport and the greeting
-   * @throws FtpError with the greeting's code when the server refuses (421);
-   *   FtpTimeoutError (ETIMEDOUT); FtpClosedError (ERR_FTP_CLOSED) when the
-   *   connection fails (its cause holds ECONNREFUSED, ...); AbortError
+   * With `tls`, AUTH TLS and the handshake (explicit) or the handshake first
+   * (implicit) are done when this resolves.
+   * @throws FtpError with the greeting's code when the server refuses (421),
+   *   or AUTH TLS's; FtpTimeoutError (ETIMEDOUT); FtpClosedError
+   *   (ERR_FTP_CLOSED) when the connection fails (its cause holds
+   *   ECONNREFUSED, ...) or the TLS handshake does (a certificate that does
+   *   not verify); AbortError
    */
   static async connect(options: TransportOptions): Promise<{ transport: FtpTransport; greeting: Reply }> {
     const { signal } = options;
     if (signal?.aborted) throw abortError(signal.reason);
-    const implicit = options.tls?.secure === 'implicit';
-    const target = { host: options.host, port: options.port, tls: options.tls!, timeoutMs: options.timeoutMs };
-    const socket = implicit ? await secureSocket(target) : net.connect({ host: options.host, port: options.port });
+    const { host, port, timeoutMs } = options;
+    const socket = options.tls?.secure === 'implicit' ? await secureSocket({ host, port, timeoutMs, tls: options.tls }) : net.connect({ host, port });
     const transport = new FtpTransport(socket, options);
     const onAbort = (): void => transport.#shutdown(abortError(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -137,7 +140,7 @@ export class FtpTransport extends EventEmitter {
     this.#attach(this.#socket);
   }
 
-  /** True when the control connection is TLS. */
+  /** True for FTPS: data connections are to be TLS ones too. */
   get secure(): boolean {
     return this.#target !== null;
   }
