@@ -1,9 +1,22 @@
-// ftpfs's command line: the ftp:// URL (user, password, host, port, remote
-// directory), the mountpoint and the options, parsed into a typed object
+// ftpfs's command line: the ftp://, ftpes:// or ftps:// URL (user, password,
+// host, port, remote directory), the mountpoint and the options, parsed into a typed object
 // with a clear error for anything it does not know. Pure.
 import { parseArgs } from 'node:util';
 
+/** The URL schemes ftpfs takes, as FileZilla and lftp name them, and what each means. */
+const SCHEMES = {
+  'ftp:': { secure: false, port: 21 },
+  'ftpes:': { secure: 'explicit', port: 21 },
+  'ftps:': { secure: 'implicit', port: 990 },
+} as const;
+
 export interface FtpfsOptions {
+  /** ftp://: plain; ftpes://: AUTH TLS (explicit); ftps://: TLS from the first byte (implicit). */
+  secure: false | 'explicit' | 'implicit';
+  /** The file of the certificates to trust (PEM) instead of the system's. */
+  caFile: string | null;
+  /** Do not check the server's certificate. */
+  insecure: boolean;
   host: string;
   port: number;
   user: string;
@@ -31,6 +44,12 @@ export interface FtpfsOptions {
 }
 
 export const usage = `usage: ftpfs ftp://[user[:password]@]host[:port][/path] MOUNTPOINT [options]
+       ftpfs ftpes://...  FTP over TLS (AUTH TLS; port 21)
+       ftpfs ftps://...   FTP over TLS from the first byte (implicit; port 990)
+  --ca-file FILE       ftpes/ftps: trust the certificates in FILE (PEM) instead of
+                       the system's; the server's name is checked either way
+  --insecure           ftpes/ftps: do not check the server's certificate (anyone on
+                       the path can then read and change everything)
   --cache-dir DIR      where copies of opened files are kept, in a directory per
                        server, user and remote directory that outlives the mount:
                        unchanged files are not downloaded again, and files not
@@ -92,6 +111,8 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
       timeout: { type: 'string' },
       active: { type: 'boolean' },
       'allow-other': { type: 'boolean' },
+      'ca-file': { type: 'string' },
+      insecure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
     },
@@ -106,11 +127,14 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
     connections: number('connections', values.connections, 4, 1, 64, true),
     timeoutSeconds: number('timeout', values.timeout, 30, 1, 3600, false),
     dataMode: values.active ? 'active' as const : 'passive' as const,
+    caFile: values['ca-file'] ?? null,
+    insecure: values.insecure ?? false,
   };
+  if (base.caFile !== null && base.insecure) throw new Error('--ca-file and --insecure exclude each other');
   if (values.help || values.version) {
-    return { ...base, host: '', port: 21, user: '', password: '', remotePath: '', mountpoint: '', help: values.help ?? false, version: !values.help };
+    return { ...base, secure: false, host: '', port: 21, user: '', password: '', remotePath: '', mountpoint: '', help: values.help ?? false, version: !values.help };
   }
-  if (positionals.length !== 2) throw new Error('expected two arguments: the ftp:// URL and the mountpoint');
+  if (positionals.length !== 2) throw new Error('expected two arguments: the ftp:// (ftpes://, ftps://) URL and the mountpoint');
   const [target, mountpoint] = positionals as [string, string];
   let url: URL;
   try {
@@ -118,9 +142,14 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
   } catch {
     throw new Error(`not a URL: ${JSON.stringify(target)}`);
   }
-  if (url.protocol !== 'ftp:') throw new Error(`only ftp:// URLs are supported, not ${url.protocol}//`);
+  const scheme = Object.hasOwn(SCHEMES, url.protocol) ? SCHEMES[url.protocol as keyof typeof SCHEMES] : null;
+  if (scheme === null) throw new Error(`only ftp://, ftpes:// and ftps:// URLs are supported, not ${url.protocol}//`);
   if (url.search !== '' || url.hash !== '') throw new Error('the URL may not have a query or a fragment');
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (scheme.secure === false && (base.caFile !== null || base.insecure)) {
+    throw new Error(`${base.insecure ? '--insecure' : '--ca-file'} is for TLS: use an ftpes:// or ftps:// URL`);
+  }
+  // ftpes: and ftps: are not special schemes to the URL parser: their host keeps its case.
+  const host = (url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname).toLowerCase();
   if (host === '') throw new Error('the URL names no host');
   const user = url.username === '' ? 'anonymous' : decode(url.username, 'user');
   const password = url.password !== '' ? decode(url.password, 'password') : env.FTPFS_PASSWORD ?? (user === 'anonymous' ? 'anonymous@' : '');
@@ -128,8 +157,9 @@ export function parseCli(args: string[], env: NodeJS.ProcessEnv = {}): FtpfsOpti
   if (remotePath.includes('\0')) throw new Error('the URL\'s path may not hold a NUL byte');
   return {
     ...base,
+    secure: scheme.secure,
     host,
-    port: url.port === '' ? 21 : Number(url.port),
+    port: url.port === '' ? scheme.port : Number(url.port),
     user,
     password,
     remotePath,

@@ -29,10 +29,30 @@ async function remoteRoot(pool: FtpClientPool, options: FtpfsOptions): Promise<s
   });
 }
 
+/** The URL scheme of the mount's protocol. */
+function scheme(options: FtpfsOptions): string {
+  return options.secure === 'explicit' ? 'ftpes' : options.secure === 'implicit' ? 'ftps' : 'ftp';
+}
+
 /** A name for /proc/mounts and df: fusermount3 takes no commas or control characters in it. */
 function fsName(options: FtpfsOptions, root: string): string {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return `ftp://${options.user}@${host}:${options.port}${root}`.replace(/[,\\\0-\x1f\x7f]/g, '_');
+  return `${scheme(options)}://${options.user}@${host}:${options.port}${root}`.replace(/[,\\\0-\x1f\x7f]/g, '_');
+}
+
+/** The TLS options of the FTP clients: the CA file read, and a warning for --insecure. */
+function tlsOptions(options: FtpfsOptions): { secure: FtpfsOptions['secure']; ca?: Buffer; rejectUnauthorized?: boolean } {
+  if (options.secure === false) return { secure: false };
+  if (options.insecure) {
+    say(`warning: --insecure: the certificate of ${options.host} is not checked; anyone on the path can read the password and the files, and change them`);
+    return { secure: options.secure, rejectUnauthorized: false };
+  }
+  if (options.caFile === null) return { secure: options.secure };
+  try {
+    return { secure: options.secure, ca: fs.readFileSync(options.caFile) };
+  } catch (err) {
+    throw new Error(`cannot read --ca-file ${options.caFile}: ${(err as Error).message}`);
+  }
 }
 
 /** Where this mount keeps its copies: the server's own directory, or a private one. */
@@ -84,15 +104,22 @@ async function main(): Promise<void> {
     process.stdout.write(`${packageVersion()}\n`);
     return;
   }
+  let tls;
+  try {
+    tls = tlsOptions(options);
+  } catch (err) {
+    say((err as Error).message);
+    process.exit(2);
+  }
   const pool = new FtpClientPool({
-    host: options.host, port: options.port, user: options.user, password: options.password,
+    host: options.host, port: options.port, user: options.user, password: options.password, ...tls,
     timeoutMs: Math.round(options.timeoutSeconds * 1000), dataMode: options.dataMode, maxConnections: options.connections,
   });
   let root: string;
   try {
     root = await remoteRoot(pool, options);
   } catch (err) {
-    say(`cannot use ftp://${options.host}:${options.port}/${options.remotePath}: ${(err as Error).message} (${errnoOf(err)})`);
+    say(`cannot use ${scheme(options)}://${options.host}:${options.port}/${options.remotePath}: ${(err as Error).message} (${errnoOf(err)})`);
     await pool.close();
     process.exit(1);
   }

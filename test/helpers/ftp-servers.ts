@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { addUser, admin, setPassword, uniqueName } from './users.js';
 import { waitFor } from './process.js';
 import { missingTool, toolPath } from './tools.js';
@@ -39,6 +40,20 @@ export interface ServerOptions {
   maxRate?: number;
   /** vsftpd as configured out of the box: plain LIST hides dot files (no force_dot_files); `LIST -a` shows them. */
   hideDotFiles?: boolean;
+  /**
+   * FTPS with this certificate and key (explicit AUTH TLS; `implicit`: TLS
+   * from the first byte), logins and data over TLS required, and data
+   * connections required to resume the control connection's session;
+   * vsftpd takes an upload that ends without TLS close_notify for a
+   * truncated one (strict_ssl_read_eof).
+   */
+  tls?: {
+    cert: string;
+    key: string;
+    implicit?: boolean;
+    /** false: TLS 1.2 only (miniftp's ssl_tlsv1_3=NO; vsftpd 3.0.3 has no such setting). Default true. */
+    tls13?: boolean;
+  };
 }
 
 function killPids(pids: number[]): void {
@@ -67,12 +82,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Resolves once something on host:port sends a line starting with 220. */
-async function greets(port: number, ms: number): Promise<boolean> {
+/** Resolves once something on host:port sends a line starting with 220 (over TLS: `implicit`). */
+async function greets(port: number, ms: number, implicit = false): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
+      const socket = implicit ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
       const timer = setTimeout(() => socket.destroy(), 1000);
       socket.once('data', (d) => {
         clearTimeout(timer);
@@ -119,7 +134,18 @@ function killTree(child: ChildProcess): Promise<void> {
   return exited;
 }
 
-const vsftpdConfig = (o: { port: number; emptyDir: string; log: string; idle?: number; maxRate?: number; hideDotFiles?: boolean }) => `
+const vsftpdTls = (tls: NonNullable<ServerOptions['tls']>) => `
+ssl_enable=YES
+rsa_cert_file=${tls.cert}
+rsa_private_key_file=${tls.key}
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+require_ssl_reuse=YES
+strict_ssl_read_eof=YES
+implicit_ssl=${tls.implicit ? 'YES' : 'NO'}
+`;
+
+const vsftpdConfig = (o: { port: number; emptyDir: string; log: string; idle?: number; maxRate?: number; hideDotFiles?: boolean; tls?: ServerOptions['tls'] }) => `
 listen=YES
 listen_ipv6=NO
 listen_address=127.0.0.1
@@ -142,6 +168,7 @@ log_ftp_protocol=YES
 vsftpd_log_file=${o.log}
 ${o.idle === undefined ? '' : `idle_session_timeout=${o.idle}`}
 ${o.maxRate === undefined ? '' : `local_max_rate=${o.maxRate}`}
+${o.tls === undefined ? '' : vsftpdTls(o.tls)}
 `;
 
 /** vsftpd from Debian's package: our own instance on a free port, as root. */
@@ -155,6 +182,7 @@ export const vsftpd: ServerKind = {
     return null;
   },
   async start(options = {}) {
+    if (options.tls?.tls13 === false) throw new Error('vsftpd 3.0.3 cannot turn TLS 1.3 off');
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'privsep-vsftpd-'));
     fs.chmodSync(base, 0o755);
     const root = path.join(base, 'root');
@@ -174,11 +202,11 @@ export const vsftpd: ServerKind = {
     for (let attempt = 0; attempt < 5 && child === null; attempt++) {
       port = await freePort();
       const conf = path.join(base, `vsftpd-${attempt}.conf`);
-      fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout, maxRate: options.maxRate, hideDotFiles: options.hideDotFiles }));
+      fs.writeFileSync(conf, vsftpdConfig({ port, emptyDir, log, idle: options.idleSessionTimeout, maxRate: options.maxRate, hideDotFiles: options.hideDotFiles, tls: options.tls }));
       const started = spawn(toolPath('vsftpd')!, [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
       started.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       started.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      if (await greets(port, 5000)) child = started;
+      if (await greets(port, 5000, options.tls?.implicit)) child = started;
       else await killTree(started);
     }
     if (!child) {
@@ -236,6 +264,10 @@ export const miniftp: ServerKind = {
         chroot_local_user: 'YES', write_enable: 'YES', local_umask: '022', log_json: 'YES',
         ...(options.idleSessionTimeout === undefined ? {} : { idle_session_timeout: options.idleSessionTimeout }),
         ...(options.maxRate === undefined ? {} : { local_max_rate: options.maxRate }),
+        ...(options.tls === undefined ? {} : {
+          ssl_enable: 'YES', rsa_cert_file: options.tls.cert, rsa_private_key_file: options.tls.key,
+          implicit_ssl: options.tls.implicit ? 'YES' : 'NO', ssl_tlsv1_3: options.tls.tls13 === false ? 'NO' : 'YES',
+        }),
       });
     } catch (err) {
       fs.rmSync(base, { recursive: true, force: true });

@@ -52,11 +52,12 @@ export interface MountedFtpfs {
 /**
  * Mounts the whole of `server` with the ftpfs command, on a new directory of
  * `scratch`, with a cache directory of its own there (or `cacheBase`, that of
- * an earlier mount); `mounts` keeps it for {@link cleanUpMounts}.
+ * an earlier mount), by an ftp:// URL (or `scheme`'s: ftpes, ftps); `mounts`
+ * keeps it for {@link cleanUpMounts}.
  */
-export async function mountFtpfs(server: FtpTestServer, scratch: string, mounts: MountedFtpfs[], args: string[] = [], cacheBase = fs.mkdtempSync(path.join(scratch, 'cache-'))): Promise<MountedFtpfs> {
+export async function mountFtpfs(server: FtpTestServer, scratch: string, mounts: MountedFtpfs[], args: string[] = [], cacheBase = fs.mkdtempSync(path.join(scratch, 'cache-')), scheme: 'ftp' | 'ftpes' | 'ftps' = 'ftp'): Promise<MountedFtpfs> {
   const mountpoint = fs.mkdtempSync(path.join(scratch, 'mnt-'));
-  const url = `ftp://${server.user}@${server.host}:${server.port}/`;
+  const url = `${scheme}://${server.user}@${server.host}:${server.port}/`;
   const child = spawn(process.execPath, [ftpfsScript, url, mountpoint, '--cache-dir', cacheBase, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FTPFS_PASSWORD: server.password },
   });

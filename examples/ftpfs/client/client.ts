@@ -5,7 +5,7 @@
 // session. Unprivileged client code.
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { invalidArgType, outOfRange, type FdHandle } from 'privsep';
+import { invalidArgType, invalidArgValue, outOfRange, type FdHandle } from 'privsep';
 import {
   formatTimeVal, FtpError, isFailure, parseFeatures, parseList, parsePathnameReply, parseTimeVal, ReplyCode,
   type FileInfo, type Reply,
@@ -15,6 +15,7 @@ import { openDataConnection, openRawDataConnection, type DataCommandSupport, typ
 import { FileWriter } from './file-writer.js';
 import { listAll, type ListSupport } from './list-all.js';
 import { TextCollector, receive, receiveToFile, send } from './transfer.js';
+import type { FtpTlsOptions, SecureMode } from './tls.js';
 import { FtpTransport } from './transport.js';
 
 /** How to reach and use the server. */
@@ -44,7 +45,21 @@ export interface FtpClientOptions {
   maxListingBytes?: number;
   /** Log in again (once) when the server ended the session while idle (421, or the connection closed). Default true. */
   reconnect?: boolean;
+  /**
+   * FTPS: 'explicit' (AUTH TLS after the greeting) or 'implicit' (TLS from
+   * the first byte); either way PBSZ 0 and PROT P after login, and every data
+   * connection resumes the control connection's TLS session. Default false.
+   */
+  secure?: false | SecureMode;
+  /** FTPS: the certificates to trust (PEM). Default: the system's. */
+  ca?: string | Buffer;
+  /** FTPS: check the server's certificate and its name. Default true. */
+  rejectUnauthorized?: boolean;
+  /** FTPS: the name the server's certificate must carry (and SNI). Default: host. */
+  servername?: string;
 }
+
+type TlsKeys = 'secure' | 'ca' | 'rejectUnauthorized' | 'servername';
 
 /** Options of a download. */
 export interface DownloadOptions {
@@ -102,7 +117,8 @@ function checkOffset(name: string, value: number | undefined): number {
  * while idle and logged in again).
  */
 export class FtpClient extends EventEmitter {
-  readonly #options: Required<Omit<FtpClientOptions, 'password'>> & { password: string };
+  readonly #options: Required<Omit<FtpClientOptions, 'password' | TlsKeys>> & { password: string };
+  readonly #tls: FtpTlsOptions | undefined;
   readonly #support: DataCommandSupport = {};
   #transport: FtpTransport | null = null;
   #connecting: Promise<FtpTransport> | null = null;
@@ -114,7 +130,11 @@ export class FtpClient extends EventEmitter {
   #connections = 0;
   #lock: Promise<unknown> = Promise.resolve();
 
-  /** @throws RangeError (ERR_OUT_OF_RANGE) for a bad port or timeout; TypeError for a missing host */
+  /**
+   * @throws RangeError (ERR_OUT_OF_RANGE) for a bad port or timeout;
+   *   TypeError for a missing host (ERR_INVALID_ARG_TYPE), an unknown
+   *   `secure` (ERR_INVALID_ARG_VALUE)
+   */
   constructor(options: FtpClientOptions) {
     super();
     if (typeof options?.host !== 'string' || options.host === '') {
@@ -139,6 +159,11 @@ export class FtpClient extends EventEmitter {
       maxListingBytes: options.maxListingBytes ?? 64 * 1024 * 1024,
       reconnect: options.reconnect ?? true,
     };
+    const secure = options.secure ?? false;
+    if (secure !== false && secure !== 'explicit' && secure !== 'implicit') {
+      throw invalidArgValue('secure', secure, "must be false, 'explicit' or 'implicit'");
+    }
+    this.#tls = secure === false ? undefined : { secure, ca: options.ca, rejectUnauthorized: options.rejectUnauthorized ?? true, servername: options.servername };
   }
 
   /** The features of the last FEAT reply: name in upper case -> parameters. */
@@ -341,7 +366,7 @@ export class FtpClient extends EventEmitter {
 
   /**
    * Downloads a file into `file` (RETR), at `startAt` there as on the
-   * server (REST). In passive mode the bytes are spliced from the data
+   * server (REST). In passive plain FTP the bytes are spliced from the data
    * connection into the file without passing through JavaScript.
    * `onProgress` counts bytes that are in the file. The bytes go through a
    * duplicate of `file`, closed after its last write: `file` stays the
@@ -352,7 +377,8 @@ export class FtpClient extends EventEmitter {
   downloadToFile(path: string, file: FdHandle, options: DownloadOptions = {}): Promise<number> {
     const startAt = checkOffset('startAt', options.startAt);
     const target = file.dup();
-    if (this.#options.dataMode === 'active') {
+    // A TLS data connection is a stream of records: no splicing it into the file.
+    if (this.#options.dataMode === 'active' || this.#tls) {
       const writer = new FileWriter(target, startAt, (bytes) => options.onProgress?.(bytes));
       // Settles once the writer has closed its descriptor.
       const closed = (): Promise<void> | void => (writer.closed ? undefined : new Promise((resolve) => writer.once('close', resolve).destroy()));
@@ -442,12 +468,17 @@ export class FtpClient extends EventEmitter {
 
   async #login(): Promise<FtpTransport> {
     const o = this.#options;
-    const { transport } = await FtpTransport.connect({ host: o.host, port: o.port, timeoutMs: o.timeoutMs });
+    const { transport } = await FtpTransport.connect({ host: o.host, port: o.port, timeoutMs: o.timeoutMs, tls: this.#tls });
     this.#connections++;
     try {
       let reply = await transport.request('USER', o.user);
       if (reply.code === ReplyCode.NeedPassword) reply = await transport.request('PASS', o.password);
       expect(reply, ReplyCode.LoggedIn, ReplyCode.Superfluous);
+      if (this.#tls) {
+        // RFC 4217: no buffer size over TLS, and every data connection private.
+        expect(await transport.request('PBSZ', '0'), ReplyCode.Ok);
+        expect(await transport.request('PROT', 'P'), ReplyCode.Ok);
+      }
       this.#features = parseFeatures(await transport.request('FEAT'));
       // RFC 2640: names are UTF-8 once asked; servers that always use it may refuse the command.
       if (this.#features.has('UTF8')) await transport.request('OPTS', 'UTF8 ON');

@@ -3,6 +3,7 @@
 // listens on our side and accepts the server's connection, from the
 // control connection's peer only. Unprivileged client code.
 import net from 'node:net';
+import type tls from 'node:tls';
 import {
   addressFamily, encodeEprt, encodeHostPort, FtpError, parseEpsvReply, parsePasvReply, ReplyCode,
   sameAddress, type Reply,
@@ -63,7 +64,31 @@ function refused(reply: Reply): FtpError {
  *   FtpClosedError, FtpTimeoutError from the control connection
  */
 export async function openDataConnection(transport: FtpTransport, options: OpenDataOptions): Promise<DataConnection> {
-  return options.mode === 'active' ? openActive(transport, options.support) : openPassive(transport, options);
+  const data = options.mode === 'active' ? await openActive(transport, options.support) : await openPassive(transport, options);
+  return transport.secure ? secureDataConnection(transport, data) : data;
+}
+
+/**
+ * PROT P: the data connection becomes a TLS one, resuming the control
+ * connection's session, once its TCP connection is made.
+ */
+function secureDataConnection(transport: FtpTransport, data: DataConnection): DataConnection {
+  let secured: tls.TLSSocket | null = null;
+  let closed = false;
+  const socket = data.socket().then(async (plain) => {
+    secured = await transport.secureData(plain);
+    if (closed) secured.destroy();
+    return secured;
+  });
+  socket.catch(() => {});
+  return {
+    socket: () => socket,
+    close: () => {
+      closed = true;
+      secured?.destroy();
+      data.close();
+    },
+  };
 }
 
 async function openPassive(transport: FtpTransport, options: OpenDataOptions): Promise<DataConnection> {
@@ -73,7 +98,7 @@ async function openPassive(transport: FtpTransport, options: OpenDataOptions): P
 
 /**
  * Sets up a passive data connection held as a raw fd (for splicing a
- * download into a file), whatever `options.mode` says.
+ * download into a file), whatever `options.mode` says; plain FTP only.
  * @throws as {@link openDataConnection}
  */
 export async function openRawDataConnection(transport: FtpTransport, options: OpenDataOptions): Promise<DataConnection<RawDataSocket>> {

@@ -7,5 +7,6 @@ export { FtpClientPool, type FtpClientPoolOptions, type PoolUse } from './pool.j
 export { FtpTransport, type TransportOptions, type RequestOptions } from './transport.js';
 export { openDataConnection, type DataMode, type DataConnection, type DataCommandSupport, type OpenDataOptions } from './data-connection.js';
 export { receive, send, TextCollector, type TransferCommand } from './transfer.js';
+export { type FtpTlsOptions, type SecureMode } from './tls.js';
 export { FtpClosedError, FtpTimeoutError } from './errors.js';
 export { FtpError, FtpProtocolError, type FileInfo, type Reply } from '../../ftp/index.js';

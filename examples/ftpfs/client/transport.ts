@@ -3,8 +3,10 @@
 // on every exchange, and one close path. Unprivileged client code.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import type tls from 'node:tls';
 import { formatCommand, FtpError, ReplyCode, replyKind, ReplyParser, type Reply } from '../../ftp/index.js';
 import { FtpClosedError, FtpTimeoutError, abortError } from './errors.js';
+import { secureSocket, type FtpTlsOptions, type SecureTarget } from './tls.js';
 
 /** Where to connect and how long to wait. */
 export interface TransportOptions {
@@ -16,6 +18,11 @@ export interface TransportOptions {
   maxLineBytes?: number;
   maxReplyBytes?: number;
   signal?: AbortSignal;
+  /**
+   * FTPS: explicit (AUTH TLS right after the greeting) or implicit (TLS
+   * from the first byte). Default: plain FTP.
+   */
+  tls?: FtpTlsOptions | undefined;
 }
 
 /** How one command is sent. */
@@ -44,9 +51,13 @@ interface Task {
  * with the error that ended the connection, or null after close()).
  */
 export class FtpTransport extends EventEmitter {
-  readonly #socket: net.Socket;
+  #socket: net.Socket;
   readonly #parser: ReplyParser;
   readonly #timeoutMs: number;
+  readonly #target: SecureTarget | null;
+  /** The control connection's latest TLS session (TLS 1.3 tickets come after the handshake). */
+  #session: Buffer | undefined;
+  readonly #onSocketData = (chunk: Buffer): void => this.#onData(chunk);
   #task: Task | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #closedBy: Error | null = null;
@@ -56,25 +67,41 @@ export class FtpTransport extends EventEmitter {
     super();
     this.#socket = socket;
     this.#timeoutMs = options.timeoutMs;
+    this.#target = options.tls ? { host: options.host, port: options.port, tls: options.tls, timeoutMs: options.timeoutMs } : null;
     this.#parser = new ReplyParser({ maxLineBytes: options.maxLineBytes, maxReplyBytes: options.maxReplyBytes });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#attach(socket);
+  }
+
+  #attach(socket: net.Socket): void {
+    socket.on('data', this.#onSocketData);
     socket.on('error', (err) => this.#shutdown(new FtpClosedError(`control connection failed: ${err.message}`, { cause: err })));
     socket.on('close', () => this.#shutdown(new FtpClosedError('the server closed the control connection')));
+    if ('encrypted' in socket) {
+      const secured = socket as tls.TLSSocket;
+      // TLS 1.2 gives its session during the handshake, TLS 1.3 in tickets after it.
+      this.#session = secured.getSession() ?? this.#session;
+      secured.on('session', (session: Buffer) => (this.#session = session));
+    }
   }
 
   /**
    * Connects and reads the server's greeting (220; a 120 "ready in a while"
    * is waited through).
    * @returns the transport and the greeting
-   * @throws FtpError with the greeting's code when the server refuses (421);
-   *   FtpTimeoutError (ETIMEDOUT); FtpClosedError (ERR_FTP_CLOSED) when the
-   *   connection fails (its cause holds ECONNREFUSED, ...); AbortError
+   * With `tls`, AUTH TLS and the handshake (explicit) or the handshake first
+   * (implicit) are done when this resolves.
+   * @throws FtpError with the greeting's code when the server refuses (421),
+   *   or AUTH TLS's; FtpTimeoutError (ETIMEDOUT); FtpClosedError
+   *   (ERR_FTP_CLOSED) when the connection fails (its cause holds
+   *   ECONNREFUSED, ...) or the TLS handshake does (a certificate that does
+   *   not verify); AbortError
    */
   static async connect(options: TransportOptions): Promise<{ transport: FtpTransport; greeting: Reply }> {
     const { signal } = options;
     if (signal?.aborted) throw abortError(signal.reason);
-    const socket = net.connect({ host: options.host, port: options.port });
+    const { host, port, timeoutMs } = options;
+    const socket = options.tls?.secure === 'implicit' ? await secureSocket({ host, port, timeoutMs, tls: options.tls }) : net.connect({ host, port });
     const transport = new FtpTransport(socket, options);
     const onAbort = (): void => transport.#shutdown(abortError(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -84,10 +111,48 @@ export class FtpTransport extends EventEmitter {
         transport.close();
         throw new FtpError(greeting.code, greeting.text);
       }
+      if (options.tls?.secure === 'explicit') await transport.#startTls();
       return { transport, greeting };
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * AUTH TLS, then the handshake over the control socket. Nothing is
+   * queued meanwhile: connect() has not returned the transport yet.
+   * @throws FtpError (the server refused AUTH TLS); as secureSocket()
+   */
+  async #startTls(): Promise<void> {
+    const reply = await this.request('AUTH', 'TLS');
+    if (reply.code !== ReplyCode.SecurityExchangeComplete) {
+      this.close();
+      throw new FtpError(reply.code, `the server refused AUTH TLS: ${reply.text}`);
+    }
+    const plain = this.#socket;
+    plain.off('data', this.#onSocketData);
+    try {
+      this.#socket = await secureSocket(this.#target!, plain);
+    } catch (err) {
+      this.#shutdown(err as Error, null);
+      throw err;
+    }
+    this.#attach(this.#socket);
+  }
+
+  /** True for FTPS: data connections are to be TLS ones too. */
+  get secure(): boolean {
+    return this.#target !== null;
+  }
+
+  /**
+   * Makes `socket`, a data connection, a TLS one that resumes this control
+   * connection's session (servers with require_ssl_reuse insist).
+   * @throws as secureSocket()
+   */
+  secureData(socket: net.Socket): Promise<tls.TLSSocket> {
+    if (!this.#target) throw new Error('the control connection is not TLS');
+    return secureSocket({ ...this.#target, session: this.#session }, socket);
   }
 
   /** True once the connection is closed or closing: every request now fails. */
