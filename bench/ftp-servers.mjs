@@ -50,7 +50,8 @@ export function benchSetup(prefix, bigMiB) {
   const home = path.join(dir, 'home');
   fs.mkdirSync(home);
   execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/bash', user]);
-  atExit(() => execFileSync('userdel', [user], { stdio: 'ignore' }));
+  // -f: a server's session process that has not died yet does not keep the user.
+  atExit(() => execFileSync('userdel', ['-f', user], { stdio: 'ignore' }));
   execFileSync('chpasswd', [], { input: `${user}:${PASSWORD}\n` });
   const chunk = Buffer.alloc(1 << 20, 0x5a);
   const fd = fs.openSync(path.join(home, 'big.bin'), 'w');
@@ -68,7 +69,11 @@ function startServer(name, command, args) {
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  atExit(() => child.kill('SIGKILL'));
+  // vsftpd's session processes outlive their listener: the whole tree goes
+  // (only while the server runs: an exited one's pid may be another's now).
+  atExit(() => {
+    if (child.exitCode === null && child.signalCode === null) killAll(descendants(child.pid));
+  });
   return { name, child, output: () => out };
 }
 
@@ -116,7 +121,11 @@ export async function stopServer(server) {
   const left = descendants(server.child.pid).slice(1);
   server.child.kill('SIGTERM');
   await new Promise((r) => (server.child.exitCode !== null ? r() : server.child.once('exit', r)));
-  for (const p of left) {
+  killAll(left);
+}
+
+function killAll(pids) {
+  for (const p of pids) {
     try {
       process.kill(p, 'SIGKILL');
     } catch {}
