@@ -173,9 +173,27 @@ export function cpuSeconds(pid, withReaped = false) {
 /**
  * CPU seconds used by the whole tree of `pid`, exited processes included
  * once waited for (a process's exited descendants are in its reaped time).
+ * Children are read before their parents: one that is reaped meanwhile is
+ * counted twice rather than not at all; settleTree first makes that rare.
  */
 export function treeCpuSeconds(pid) {
-  return descendants(pid).reduce((sum, p) => sum + cpuSeconds(p, true), 0);
+  return descendants(pid).reverse().reduce((sum, p) => sum + cpuSeconds(p, true), 0);
+}
+
+/**
+ * Waits (at most `maxMs`) until `pid`'s tree has no zombie and the same
+ * processes 100 ms apart: the processes of finished sessions have exited
+ * and been waited for, so that their CPU time is in their parents'.
+ */
+export async function settleTree(pid, maxMs = 3000) {
+  let last = '';
+  for (const end = Date.now() + maxMs; Date.now() < end;) {
+    const tree = descendants(pid);
+    const now = tree.join(',');
+    if (now === last && !tree.some((p) => statFields(p)?.[0] === 'Z')) return;
+    last = now;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** The memory (PSS, KiB) of `pid`'s whole tree. */
