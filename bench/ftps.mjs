@@ -45,8 +45,9 @@ const servers = [
 ];
 
 const url = (port, file = '') => `ftp://${user}:${PASSWORD}@127.0.0.1:${port}/${file}`;
-// The certificate is self-signed for localhost; verifying it is not what is measured.
-const CURL_TLS = ['-sS', '--ssl-reqd', '--insecure'];
+// The certificate is self-signed for localhost; verifying it is not what is
+// measured. No transfer may hang the bench.
+const CURL_TLS = ['-sS', '--ssl-reqd', '--insecure', '--max-time', '600'];
 
 /** The gate's pid in miniftp's tree (null for vsftpd). */
 function gatePid(server) {
@@ -96,7 +97,7 @@ async function measure(server) {
   const upload = path.join(home, 'upload.bin');
   const retr = await withCpu(server, () => transfer([...CURL_TLS, '-o', '/dev/null', url(server.port, 'big.bin')], BIG_MIB));
   const stor = await withCpu(server, () => transfer([...CURL_TLS, '-T', path.join(home, 'big.bin'), url(server.port, 'upload.bin')], BIG_MIB));
-  if (fs.statSync(upload).size !== BIG_MIB << 20) throw new Error(`${server.name}: the upload has ${fs.statSync(upload).size} bytes`);
+  if (fs.statSync(upload).size !== BIG_MIB * 2 ** 20) throw new Error(`${server.name}: the upload has ${fs.statSync(upload).size} bytes`);
   fs.rmSync(upload);
   const sessions = await withCpu(server, () => logins(server.port));
   return { retr, stor, sessions };
