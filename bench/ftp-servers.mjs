@@ -1,0 +1,215 @@
+// What bench/ftp.mjs and bench/ftps.mjs share: a temp dir and a local user
+// (removed at exit, on success or failure), miniftp and vsftpd (Debian's
+// package) started on 127.0.0.1 with equivalent settings plus a bench's own
+// lines, and the servers' processes: their tree, its CPU time and memory.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+export const PASSWORD = 'bench-Secret-1';
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+const cleanup = [];
+/** Runs `step` when the process exits, however it exits; the last registered runs first. */
+export function atExit(step) {
+  cleanup.push(step);
+}
+process.on('exit', () => {
+  for (const step of cleanup.reverse()) {
+    try {
+      step();
+    } catch {}
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
+
+/** Exits with a message unless this runs as root and vsftpd is installed. */
+export function requireRootAndVsftpd(bench) {
+  if (process.getuid() !== 0) {
+    console.error(`${bench} needs root (it creates a user and starts both servers)`);
+    process.exit(2);
+  }
+  if (!fs.existsSync('/usr/sbin/vsftpd')) {
+    console.error(`${bench} needs vsftpd: apt-get install -y vsftpd`);
+    process.exit(2);
+  }
+}
+
+/**
+ * A temp dir with `home` (a new local user's, password PASSWORD, holding
+ * big.bin of `bigMiB` MiB) and `empty` (both servers' secure_chroot_dir).
+ */
+export function benchSetup(prefix, bigMiB) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  atExit(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const user = `ftpb${process.pid % 100000}`;
+  const home = path.join(dir, 'home');
+  fs.mkdirSync(home);
+  execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/bash', user]);
+  // -f: a server's session process that has not died yet does not keep the user.
+  atExit(() => execFileSync('userdel', ['-f', user], { stdio: 'ignore' }));
+  execFileSync('chpasswd', [], { input: `${user}:${PASSWORD}\n` });
+  const chunk = Buffer.alloc(1 << 20, 0x5a);
+  const fd = fs.openSync(path.join(home, 'big.bin'), 'w');
+  for (let i = 0; i < bigMiB; i++) fs.writeSync(fd, chunk);
+  fs.closeSync(fd);
+  fs.mkdirSync(path.join(dir, 'empty'));
+  /** Gives `home` (and what the bench put in it since) to the user. */
+  const chownHome = () => execFileSync('chown', ['-R', `${user}:${user}`, home]);
+  chownHome();
+  return { dir, user, home, chownHome };
+}
+
+function startServer(name, command, args) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  // vsftpd's session processes outlive their listener: the whole tree goes
+  // (only while the server runs: an exited one's pid may be another's now).
+  atExit(() => {
+    if (child.exitCode === null && child.signalCode === null) killAll(descendants(child.pid));
+  });
+  return { name, child, output: () => out };
+}
+
+/** vsftpd on 127.0.0.1:`port` for local users, with `extra` configuration lines. */
+export function startVsftpd(dir, port, extra = []) {
+  const conf = path.join(dir, `vsftpd-${port}.conf`);
+  fs.writeFileSync(conf, [
+    'listen=YES', 'listen_ipv6=NO', 'listen_address=127.0.0.1', `listen_port=${port}`, 'background=NO',
+    'anonymous_enable=NO', 'local_enable=YES', 'write_enable=YES', 'local_umask=022',
+    'max_clients=2000', 'max_per_ip=1000', 'xferlog_enable=NO', 'seccomp_sandbox=NO',
+    `secure_chroot_dir=${path.join(dir, 'empty')}`, 'pam_service_name=vsftpd', 'pasv_enable=YES', 'delay_failed_login=1',
+    ...extra,
+  ].join('\n') + '\n');
+  return startServer('vsftpd', '/usr/sbin/vsftpd', [conf]);
+}
+
+/** miniftp (this tree's dist/) on 127.0.0.1:`port` for local users, with `extra` configuration lines. */
+export function startMiniftp(dir, port, extra = []) {
+  const conf = path.join(dir, `miniftp-${port}.conf`);
+  fs.writeFileSync(conf, [
+    'listen_address=127.0.0.1', `listen_port=${port}`,
+    'anonymous_enable=NO', 'local_enable=YES', 'write_enable=YES', 'local_umask=022',
+    'max_clients=2000', 'max_per_ip=1000', 'xferlog_enable=NO',
+    `secure_chroot_dir=${path.join(dir, 'empty')}`,
+    ...extra,
+  ].join('\n') + '\n');
+  return startServer('miniftp', process.execPath, [path.join(root, 'dist', 'examples', 'miniftp', 'main.js'), conf]);
+}
+
+export async function waitForPort(port, server) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      execFileSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stdio: 'ignore' });
+      return;
+    } catch {
+      if (server.child.exitCode !== null) throw new Error(`${server.name} exited:\n${server.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`${server.name} does not listen on ${port}:\n${server.output()}`);
+}
+
+/** Stops `server` (SIGTERM, then SIGKILL to whatever of its tree is left). */
+export async function stopServer(server) {
+  const left = descendants(server.child.pid).slice(1);
+  server.child.kill('SIGTERM');
+  await new Promise((r) => (server.child.exitCode !== null ? r() : server.child.once('exit', r)));
+  killAll(left);
+}
+
+function killAll(pids) {
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {}
+  }
+}
+
+/** `/proc/PID/stat`'s fields after the command name (field 3 onwards), or null if the process is gone. */
+function statFields(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** `pid` and all its descendants, parents first. */
+export function descendants(pid) {
+  const children = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry);
+    if (!fields) continue;
+    const ppid = Number(fields[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(entry));
+  }
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) all.push(...(children.get(all[i]) ?? []));
+  return all;
+}
+
+/**
+ * CPU seconds (user + system) used so far by process `pid` alone
+ * (`withReaped`: and by its children that have exited and been waited for).
+ */
+export function cpuSeconds(pid, withReaped = false) {
+  const f = statFields(pid);
+  if (!f) return 0;
+  // utime, stime, cutime, cstime are stat fields 14-17.
+  const ticks = Number(f[11]) + Number(f[12]) + (withReaped ? Number(f[13]) + Number(f[14]) : 0);
+  return ticks / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds used by the whole tree of `pid`, exited processes included
+ * once waited for (a process's exited descendants are in its reaped time).
+ * Children are read before their parents: one that is reaped meanwhile is
+ * counted twice rather than not at all; settleTree first makes that rare.
+ */
+export function treeCpuSeconds(pid) {
+  return descendants(pid).reverse().reduce((sum, p) => sum + cpuSeconds(p, true), 0);
+}
+
+/**
+ * Waits (at most `maxMs`) until `pid`'s tree has no zombie and the same
+ * processes 100 ms apart: the processes of finished sessions have exited
+ * and been waited for, so that their CPU time is in their parents'.
+ */
+export async function settleTree(pid, maxMs = 3000) {
+  let last = '';
+  for (const end = Date.now() + maxMs; Date.now() < end;) {
+    const tree = descendants(pid);
+    const now = tree.join(',');
+    if (now === last && !tree.some((p) => statFields(p)?.[0] === 'Z')) return;
+    last = now;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The memory (PSS, KiB) of `pid`'s whole tree. */
+export function pssKiB(pid) {
+  let total = 0;
+  for (const p of descendants(pid)) {
+    try {
+      total += Number(/^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))[1]);
+    } catch {}
+  }
+  return total;
+}
+
+/** Runs `command` and answers its wall-clock seconds. */
+export function timed(command, args) {
+  const start = process.hrtime.bigint();
+  execFileSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
