@@ -286,6 +286,10 @@ export const CONFIG_TABLE = {
     type: 'bool', default: false,
     doc: 'With require_cert: the client certificate must be signed by one of ca_certs_file\'s CAs and valid now; without it any certificate will do. Needs ca_certs_file.',
   },
+  debug_ssl: {
+    type: 'bool', default: false,
+    doc: 'The TLS gate writes a line to the server\'s standard error for every handshake: the session, control or data, the version and cipher, whether it resumed, the client certificate\'s subject, and why a handshake failed.',
+  },
   gate_uid: {
     type: 'int', default: 65531, min: 1, max: 2_147_483_647,
     doc: 'The uid of the TLS gate: an id of its own that no account has, not helper_uid nor prelogin_uid (checked at start).',

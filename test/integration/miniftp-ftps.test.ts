@@ -404,12 +404,17 @@ describe.skipIf(!requireRoot('miniftp FTPS client certificates') || lacksTools('
     }
   });
 
-  it('require_cert without validate_cert: any certificate, but one there must be', async (context) => {
+  it('require_cert without validate_cert: any certificate, but one there must be; debug_ssl tells each handshake', async (context) => {
     needTools(context, 'curl');
-    const server = await startMiniftp(settings({}));
+    const server = await startMiniftp(settings({ debug_ssl: 'YES' }));
     try {
       expect(await fetchWith(server.port, 'stranger')).toBe('hello over TLS\n');
       expect(await fetchWith(server.port)).toBe('refused');
+      await waitFor(() => /data refused|control refused: no client certificate/.test(server.output()), 10_000, 'the gate\'s debug lines');
+      const lines = server.output().split('\n').filter((line) => /TLS session \d+: /.test(line));
+      expect(lines.some((line) => /control TLSv1\.3 \S+, new session, client certificate "CN=stranger"/.test(line))).toBe(true);
+      expect(lines.some((line) => /data TLSv1\.3 \S+, resumed, client certificate "CN=stranger"/.test(line))).toBe(true);
+      expect(lines.some((line) => /control refused: no client certificate/.test(line))).toBe(true);
     } finally {
       await server.stop();
     }

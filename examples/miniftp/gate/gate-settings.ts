@@ -22,6 +22,8 @@ export interface GateSettings {
   requireCert: boolean;
   /** validate_cert: that certificate must be signed by `ca` and valid now. */
   validateCert: boolean;
+  /** debug_ssl: a line on stderr for every handshake. */
+  debug: boolean;
 }
 
 /** node:tls's secure context options for `settings` (the master checks them with it; the gate serves with it). */

@@ -54,7 +54,8 @@ function configure(json: Buffer): void {
 function pump(raw: FdHandle, sid: number, kind: PumpKind): FdHandle {
   const session = sessions.get(sid)!;
   const [mine, theirs] = socketPair();
-  const pumped = new TlsPump(raw, mine, session.resumption, kind, certRule);
+  const debug = settings?.debug ? (line: string): void => void process.stderr.write(`TLS session ${sid}: ${line}\n`) : null;
+  const pumped = new TlsPump(raw, mine, session.resumption, kind, certRule, debug);
   session.pumps.add(pumped);
   void pumped.done.then(() => session.pumps.delete(pumped));
   return theirs;

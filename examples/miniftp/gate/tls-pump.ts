@@ -30,7 +30,8 @@ export class TlsPump {
    * Takes both fds: `raw`, the client's connection (server side of TLS),
    * and `plain`, the gate's end of the socketpair whose other end the worker gets.
    */
-  constructor(raw: FdHandle, plain: FdHandle, resumption: SessionResumption, kind: PumpKind, certs: ClientCertRule) {
+  /** @param debug debug_ssl: told of each handshake, as a line of text; null to say nothing */
+  constructor(raw: FdHandle, plain: FdHandle, resumption: SessionResumption, kind: PumpKind, certs: ClientCertRule, debug: ((line: string) => void) | null = null) {
     const socket = raw.toSocket({ allowHalfOpen: true });
     const plainSocket = plain.toSocket({ allowHalfOpen: true });
     const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext: resumption.context, server: resumption.server, requestCert: certs.required });
@@ -45,7 +46,11 @@ export class TlsPump {
       plainSocket.destroy();
       socket.destroy();
     };
-    tlsSocket.on('error', destroyAll);
+    let secured = false;
+    tlsSocket.on('error', (err: Error) => {
+      if (!secured) debug?.(`${kind.kind} handshake failed: ${err.message}`);
+      destroyAll();
+    });
     plainSocket.on('error', destroyAll);
     socket.on('error', destroyAll);
     // Once one side is closed for good, nothing more can flow the other way.
@@ -55,12 +60,17 @@ export class TlsPump {
     plainSocket.pipe(tlsSocket);
     tlsSocket.once('secure', () => {
       clearTimeout(handshake);
-      if (!clientCertAccepted(tlsSocket.getPeerX509Certificate(), certs)) {
+      secured = true;
+      const peer = tlsSocket.getPeerX509Certificate();
+      debug?.(`${kind.kind} ${tlsSocket.getProtocol()} ${tlsSocket.getCipher().name}, ${tlsSocket.isSessionReused() ? 'resumed' : 'new session'}, client certificate ${peer ? JSON.stringify(peer.subject) : 'none'}`);
+      if (!clientCertAccepted(peer, certs)) {
+        debug?.(`${kind.kind} refused: ${peer ? 'the client certificate is not one ca_certs_file vouches for' : 'no client certificate'}`);
         destroyAll();
         return;
       }
       if (kind.kind === 'data') {
         if (kind.requireReuse && !tlsSocket.isSessionReused()) {
+          debug?.('data refused: it did not resume the control connection\'s session');
           plainSocket.end(Buffer.of(DataGateStatus.notResumed));
           tlsSocket.destroy();
           return;

@@ -69,6 +69,7 @@ export function loadTlsCredentials(config: MiniftpConfig): GateSettings {
     ca: caCertificates(config),
     requireCert: config.require_cert,
     validateCert: config.validate_cert,
+    debug: config.debug_ssl,
   };
   try {
     tls.createSecureContext(secureContextOptions(settings));
