@@ -40,6 +40,8 @@ export interface HarnessOptions {
   handover?: boolean;
   /** delay_failed_login, as the master applies it (default 0 in tests). */
   loginDelayMs?: number;
+  /** What the host does for chown_uploads (the master's fchown, in the real server). */
+  chownUpload?: SessionHost['chownUpload'];
 }
 
 export interface Harness {
@@ -85,6 +87,7 @@ export async function startHarness(config: HarnessOptions = {}): Promise<Harness
       data: new LocalDataConnector(socket.remoteAddress!, socket.localAddress!, options),
       log: (event) => events.push(event),
     };
+    if (config.chownUpload) host.chownUpload = config.chownUpload;
     if (phase === 'prelogin') {
       host.login = async (name: string, password: string): Promise<LoginAnswer> => {
         const user = Object.hasOwn(users, name) ? users[name] : undefined;

@@ -9,7 +9,7 @@ import { runTransfer } from '../run-transfer.js';
 import { receiveFile, receiveFileBinary, sendFileAscii, sendFileBinary } from '../transfer-io.js';
 import { ReplyCode } from '../../../ftp/index.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
 
 // STOU tries this many names before it gives up.
 const UNIQUE_ATTEMPTS = 1000;
@@ -74,21 +74,35 @@ interface OpenedUpload {
   name: string;
 }
 
+// An upload that created its file and then could not start (chown_uploads
+// refused) leaves no empty file behind; the name is removed only while it
+// still names the file this upload opened.
+async function removeIfSame(real: string, file: FileHandle): Promise<void> {
+  try {
+    const [opened, named] = await Promise.all([file.stat(), fs.promises.lstat(real)]);
+    if (opened.ino === named.ino && opened.dev === named.dev) await fs.promises.unlink(real);
+  } catch {
+    // Gone already, or not ours to remove.
+  }
+}
+
 // Opens (creating when needed, with file_open_mode & ~umask exactly) the file an upload writes.
 async function openUpload(ctx: SessionContext, arg: string, kind: UploadKind, offset: number): Promise<OpenedUpload> {
   const mode = ctx.options.fileOpenMode & ~ctx.state.umask;
   // An anonymous user without anon_other_write_enable may only add new files, never overwrite.
   const createOnly = ctx.state.anonymous && !ctx.options.anonOtherWriteEnable;
   let file: FileHandle;
-  let created = false;
+  /** The real path of a file this upload created: removed again when the upload cannot start. */
+  let created: string | null = null;
   let name = arg;
   if (kind === 'unique') {
     const base = arg === '' ? 'file' : arg;
     for (let n = 1; ; n++) {
       name = `${base}.${n}`;
+      const real = await ctx.fs.entry(ctx.fs.resolve(name));
       try {
-        file = await fs.promises.open(await ctx.fs.entry(ctx.fs.resolve(name)), openFlags(ctx, O_WRONLY | O_CREAT | O_EXCL), mode);
-        created = true;
+        file = await fs.promises.open(real, openFlags(ctx, O_WRONLY | O_CREAT | O_EXCL), mode);
+        created = real;
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n >= UNIQUE_ATTEMPTS) throw err;
@@ -96,10 +110,11 @@ async function openUpload(ctx: SessionContext, arg: string, kind: UploadKind, of
     }
   } else {
     const real = await ctx.fs.target(ctx.fs.resolve(arg));
-    const flags = O_WRONLY | O_CREAT | (kind === 'append' ? O_APPEND : offset === 0 ? O_TRUNC : 0);
+    // An existing file is emptied only once the upload may start (below), never by the open.
+    const flags = O_WRONLY | O_CREAT | (kind === 'append' ? O_APPEND : 0);
     try {
       file = await fs.promises.open(real, openFlags(ctx, flags | O_EXCL), mode);
-      created = true;
+      created = real;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || createOnly) throw err;
       file = await fs.promises.open(real, openFlags(ctx, flags), mode);
@@ -109,12 +124,14 @@ async function openUpload(ctx: SessionContext, arg: string, kind: UploadKind, of
     const stats = await file.stat();
     if (!stats.isFile()) throw new Error('not a regular file');
     // The process umask must not narrow the session's own.
-    if (created) await file.chmod(mode);
+    if (created !== null) await file.chmod(mode);
     if (ctx.state.anonymous && ctx.options.chownUploads) {
       if (!ctx.host.chownUpload) throw new Error('chown_uploads needs a host that can chown');
       await ctx.host.chownUpload(file);
     }
+    if (created === null && kind === 'store' && offset === 0) await file.truncate(0);
   } catch (err) {
+    if (created !== null) await removeIfSame(created, file);
     await file.close().catch(() => {});
     throw err;
   }
