@@ -14,8 +14,8 @@ export { invalidArgValue, outOfRange } from 'privsep/errors';
 export class FtpError extends Error {
   readonly code: number;
   readonly text: string;
-  constructor(code: number, text: string) {
-    super(`${code} ${text}`);
+  constructor(code: number, text: string, options?: { cause?: unknown }) {
+    super(`${code} ${text}`, options);
     this.name = 'FtpError';
     this.code = code;
     this.text = text;

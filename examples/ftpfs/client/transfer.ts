@@ -66,9 +66,14 @@ async function run<S extends DataSocket>(transport: FtpTransport, command: Trans
     socket = await connected(data, final);
   } catch (err) {
     data.close();
-    // The server may still answer (425) for a data connection that failed:
-    // wait for it, so that the next command gets its own reply.
-    if (!(err instanceof FtpError)) await settled(final);
+    // The server may still answer (425; 522 for a TLS data connection it
+    // refused) for a data connection that failed: wait for it, so that the
+    // next command gets its own reply, and report it, which says more than
+    // the socket's error.
+    if (!(err instanceof FtpError)) {
+      const reply = await settled(final);
+      if (reply.value !== undefined && isFailure(reply.value)) throw new FtpError(reply.value.code, reply.value.text, { cause: err });
+    }
     throw err;
   }
   let bytes = 0;

@@ -2,6 +2,7 @@
 // hand does on purpose: silence (timeouts), oversized replies, EPSV refused
 // (PASV fallback), MLSD, a connection dropped before a reply (new login and
 // one retry), a 421 answer.
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FtpClient, FtpTransport } from '../../../examples/ftpfs/client/index.js';
@@ -56,6 +57,31 @@ describe('FtpClient against a scripted peer', () => {
       await plain.connect();
       expect(other.commands.filter((c) => c.startsWith('OPTS'))).toEqual([]);
       await plain.close();
+    }
+  });
+
+  it('a data connection that fails reports the server\'s reply to the transfer, with the socket\'s error as its cause', async () => {
+    // A port nobody listens on, held by the local end of an open connection so that nobody can take it.
+    const holderServer = net.createServer();
+    await new Promise<void>((resolve) => holderServer.listen(0, '127.0.0.1', resolve));
+    const holder = net.connect((holderServer.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => holder.once('connect', resolve));
+    const peer = await scripted(basics([], (verb, _arg, p) => {
+      if (verb === 'EPSV') return p.reply(`229 Entering Extended Passive Mode (|||${holder.localPort}|)`);
+      if (verb === 'RETR') return p.reply('425 Failed to establish connection.');
+      if (verb === 'TYPE') return p.reply('200 Switching to Binary mode.');
+      p.reply('502 no');
+    }));
+    const client = new FtpClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 5000 });
+    try {
+      const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+      await expect(client.download('/f', sink)).rejects.toMatchObject({ name: 'FtpError', code: 425, text: 'Failed to establish connection.' });
+      // The control connection is in step: the next command gets its own reply.
+      await expect(client.send('NOOP')).rejects.toMatchObject({ code: 502, text: 'no' });
+    } finally {
+      await client.close();
+      holder.destroy();
+      holderServer.close();
     }
   });
 
