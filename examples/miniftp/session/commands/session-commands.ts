@@ -164,22 +164,27 @@ export async function handleAuth(ctx: SessionContext, arg: string): Promise<void
   await ctx.startTls();
 }
 
-/** PBSZ: only 0 means anything for TLS (RFC 4217 9); needs AUTH first. */
-/** PBSZ and PROT without ssl_enable: as vsftpd, a command for logged-in sessions that is not implemented. */
-function noTls(ctx: SessionContext): void {
-  if (ctx.phase === 'prelogin') ctx.reply(ReplyCode.NotLoggedIn, 'Please login with USER and PASS.');
-  else ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
-}
-
-export function handlePbsz(ctx: SessionContext, arg: string): void {
+/**
+ * Whether PBSZ or PROT may go on: TLS on, and the control connection
+ * protected. Without ssl_enable, as vsftpd: a command for logged-in sessions
+ * that is not implemented. Replies itself when not.
+ */
+function protectedControl(ctx: SessionContext, verb: 'PBSZ' | 'PROT'): boolean {
   if (!ctx.options.sslEnable) {
-    noTls(ctx);
-    return;
+    if (ctx.phase === 'prelogin') ctx.reply(ReplyCode.NotLoggedIn, 'Please login with USER and PASS.');
+    else ctx.reply(ReplyCode.CommandNotImplemented, 'TLS is not available.');
+    return false;
   }
   if (!ctx.tls) {
-    ctx.reply(ReplyCode.BadSequence, 'PBSZ needs a protected control connection (AUTH TLS first).');
-    return;
+    ctx.reply(ReplyCode.BadSequence, `${verb} needs a protected control connection (AUTH TLS first).`);
+    return false;
   }
+  return true;
+}
+
+/** PBSZ: only 0 means anything for TLS (RFC 4217 9); needs AUTH first. */
+export function handlePbsz(ctx: SessionContext, arg: string): void {
+  if (!protectedControl(ctx, 'PBSZ')) return;
   if (!/^\d{1,10}$/.test(arg.trim())) {
     ctx.reply(ReplyCode.SyntaxErrorInArguments, 'PBSZ needs a number.');
     return;
@@ -190,14 +195,7 @@ export function handlePbsz(ctx: SessionContext, arg: string): void {
 
 /** PROT C or P (RFC 4217 9); S and E are not offered by TLS. Needs AUTH and PBSZ first. */
 export function handleProt(ctx: SessionContext, arg: string): void {
-  if (!ctx.options.sslEnable) {
-    noTls(ctx);
-    return;
-  }
-  if (!ctx.tls) {
-    ctx.reply(ReplyCode.BadSequence, 'PROT needs a protected control connection (AUTH TLS first).');
-    return;
-  }
+  if (!protectedControl(ctx, 'PROT')) return;
   if (!ctx.state.pbsz) {
     ctx.reply(ReplyCode.BadSequence, 'PBSZ first.');
     return;
