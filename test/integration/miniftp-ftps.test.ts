@@ -44,6 +44,17 @@ function memoryHolds(pid: number, needle: Buffer): boolean {
   }
 }
 
+/** A session logged in over AUTH TLS, each step checked. */
+async function tlsLogin(port: number, name: string): Promise<RawClient> {
+  const raw = await RawClient.connect(port);
+  await raw.replies(1);
+  expect((await raw.command('AUTH TLS')).code).toBe(234);
+  const secure = await raw.startTls();
+  expect((await secure.command(`USER ${name}`)).code).toBe(331);
+  expect((await secure.command(`PASS ${PASSWORD}`)).code).toBe(230);
+  return secure;
+}
+
 describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'openssl'))('miniftp FTPS', () => {
   let scratch: ScratchDir;
   let user: TestUser;
@@ -196,12 +207,7 @@ describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'open
 
   it('the private key is in the gate\'s memory and in no worker\'s', async () => {
     // A logged-in TLS session with a transfer: its user worker is running.
-    const client = await RawClient.connect(server.port);
-    await client.replies(1);
-    await client.command('AUTH TLS');
-    const secure = await client.startTls();
-    await secure.command(`USER ${user.name}`);
-    expect((await secure.command(`PASS ${PASSWORD}`)).code).toBe(230);
+    const secure = await tlsLogin(server.port, user.name);
     const { gate, workers } = server.processes();
     const userWorker = workers.find((pid) => processIdentity(pid).Uid.startsWith(`${user.uid}\t`));
     expect(userWorker).toBeGreaterThan(0);
@@ -276,23 +282,13 @@ describe.skipIf(!requireRoot('miniftp FTPS') || lacksTools('miniftp FTPS', 'open
       await plain.replies(1);
       await plain.command(`USER ${user.name}`);
       expect((await plain.command(`PASS ${PASSWORD}`)).code).toBe(230);
-      const raw = await RawClient.connect(server.port);
-      await raw.replies(1);
-      await raw.command('AUTH TLS');
-      const secure = await raw.startTls();
-      await secure.command(`USER ${user.name}`);
-      expect((await secure.command(`PASS ${PASSWORD}`)).code).toBe(230);
+      const secure = await tlsLogin(server.port, user.name);
       const [gate] = server.processes().gate;
       process.kill(gate!, 'SIGKILL');
       await secure.closedByServer();
       expect((await plain.command('NOOP')).code).toBe(200);
       await waitFor(() => server.processes().gate.some((pid) => pid !== gate), 10_000, 'a new TLS gate');
-      const again = await RawClient.connect(server.port);
-      await again.replies(1);
-      expect((await again.command('AUTH TLS')).code).toBe(234);
-      const secureAgain = await again.startTls();
-      expect((await secureAgain.command(`USER ${user.name}`)).code).toBe(331);
-      expect((await secureAgain.command(`PASS ${PASSWORD}`)).code).toBe(230);
+      const secureAgain = await tlsLogin(server.port, user.name);
       secureAgain.destroy();
       expect((await plain.command('NOOP')).code).toBe(200);
       plain.destroy();
