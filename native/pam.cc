@@ -224,7 +224,6 @@ class PamLoginWorker : public PromiseWorker {
 
   // { status: 0, handle, user } or { status, step, message } of the step that refused.
   Napi::Value Result(Napi::Env env) override {
-    state_->busy = false;
     if (outcome_.status != PAM_SUCCESS) return outcome_.ToJs(env);
     Napi::Object result = Napi::Object::New(env);
     result.Set("status", PAM_SUCCESS);
