@@ -80,6 +80,11 @@ function cipherList(value: string): string | undefined {
   return /^[A-Za-z0-9_+!@=:,. -]{1,1024}$/.test(value) ? undefined : 'must be an OpenSSL cipher list (letters, digits and + - ! @ = : , . _)';
 }
 
+// A file name under /etc/pam.d.
+function pamServiceName(value: string): string | undefined {
+  return /^[A-Za-z0-9_+-][A-Za-z0-9_.+-]{0,63}$/.test(value) ? undefined : 'must be a PAM service name (a file name under /etc/pam.d: letters, digits and _ + - ., at most 64)';
+}
+
 function bannerText(value: string): string | undefined {
   return /[\x00-\x1f\x7f]/.test(value) ? 'must not contain control characters' : value.length > 512 ? 'must be at most 512 characters' : undefined;
 }
@@ -191,6 +196,10 @@ export const CONFIG_TABLE = {
   check_shell: {
     type: 'bool', default: true,
     doc: 'Let a local user log in only when its login shell is listed in /etc/shells (an empty shell is /bin/sh), as vsftpd and PAM\'s pam_shells do.',
+  },
+  pam_service_name: {
+    type: 'string', default: null, validate: pamServiceName,
+    doc: 'The PAM service local users log in through (Debian\'s vsftpd uses vsftpd): PAM authenticates, checks the account and opens the session, and check_shell and /etc/ftpusers are left to the service (pam_shells, pam_listfile), as in vsftpd. Unset: the shadow + crypt check. vsftpd\'s default is ftp; see docs/miniftp-config.md for why it is unset here.',
   },
   nopriv_user: {
     type: 'string', default: 'nobody', validate: userName,

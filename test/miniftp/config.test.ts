@@ -31,7 +31,7 @@ describe('defaultConfig', () => {
       upload_max_rate: 0, download_max_rate: 0, local_max_rate: 0, anon_max_rate: 0,
       anonymous_enable: false, anon_root: null, anon_upload_enable: false, anon_mkdir_write_enable: false, anon_other_write_enable: false,
       anon_world_readable_only: true, chown_uploads: false, chown_username: 'root', chown_upload_mode: 0o600,
-      local_enable: true, local_root: null, write_enable: false, chroot_local_user: false, check_shell: true,
+      local_enable: true, local_root: null, write_enable: false, chroot_local_user: false, check_shell: true, pam_service_name: null,
       nopriv_user: 'nobody', ftp_username: 'ftp', secure_chroot_dir: '/usr/share/empty', ftpd_banner: null,
       hide_ids: false, text_userdb_names: false, use_localtime: false, user_db: null,
       delay_failed_login: 1, max_login_fails: 3, xferlog_enable: false, vsftpd_log_file: '/var/log/vsftpd.log', log_json: false,
@@ -63,6 +63,13 @@ describe('defaultConfig', () => {
 });
 
 describe('parseConfig', () => {
+  test('pam_service_name: a file name under /etc/pam.d', () => {
+    expect(parseConfig('pam_service_name=vsftpd\n', 'f').pam_service_name).toBe('vsftpd');
+    for (const bad of ['../shadow', 'a/b', '.x']) {
+      expect(() => parseConfig(`pam_service_name=${bad}\n`, 'f'), bad).toThrow(`f:1: bad value "${bad}" for pam_service_name: must be a PAM service name`);
+    }
+  });
+
   test('a typical file', () => {
     const config = parseConfig([
       '# miniftp on a public address',

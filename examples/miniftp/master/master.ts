@@ -21,6 +21,7 @@ import type { GateSettings } from '../gate/gate-settings.js';
 import { LoginStart, LoginVerdict, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import type { ConnectionInfo } from '../session/index.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
+import { PamSessions, close as closePam } from './pam-sessions-privileged.js';
 import { tlsPolicyRefusal } from '../tls-policy.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
 import { PingSupervisor, type PingTarget } from './ping-supervisor.js';
@@ -78,6 +79,7 @@ export class Master {
   readonly #sessions: SessionTable;
   readonly #userWorkers = new Map<string, WorkerProcess>();
   readonly #workersByPid = new Map<number, WorkerProcess>();
+  readonly #pamSessions = new PamSessions();
   #acceptor: Acceptor | null = null;
   #prelogin: WorkerProcess | null = null;
   #helper: HelperProcess | null = null;
@@ -191,7 +193,7 @@ export class Master {
       exits.push(child.process.exited);
       child.process.kill('SIGKILL');
     }
-    await Promise.all(exits);
+    await Promise.all([...exits, this.#pamSessions.endAll()]);
   }
 
   #startHelper(): void {
@@ -368,6 +370,7 @@ export class Master {
 
   #endSession(record: SessionRecord): void {
     if (!this.#sessions.remove(record.sid)) return;
+    void this.#pamSessions.end(record.sid);
     if (record.tls) void this.#gate?.connected?.endSession(record.sid).catch(() => {});
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
     if (!worker) return;
@@ -525,11 +528,17 @@ export class Master {
   // Checks a login off the channel and sends the verdict on the worker's
   // control channel; a session that ended meanwhile gets none.
   async #checkLogin(record: SessionRecord, worker: WorkerProcess, user: string, password: string): Promise<void> {
-    let identity = await authenticate(this.config, this.#userDb, user, password).catch(() => null);
+    const login = await authenticate(this.config, this.#userDb, user, password, record.client).catch(() => null);
     record.checking = false;
+    let identity = login?.identity ?? null;
     // The pre-login worker refused such a USER already; a worker that did not gets no login.
     if (identity && tlsPolicyRefusal(engineSettingsFromTable(this.config), identity.anonymous, record.tls) !== null) identity = null;
-    if (this.#sessions.get(record.sid) !== record || record.workerPid !== worker.pid) return;
+    const current = this.#sessions.get(record.sid) === record && record.workerPid === worker.pid;
+    if (login?.pam) {
+      if (identity && current) this.#pamSessions.hold(record.sid, login.pam);
+      else void closePam(login.pam);
+    }
+    if (!current) return;
     let verdict: number = LoginVerdict.ok;
     let delayMs = 0;
     if (identity) {
