@@ -276,7 +276,7 @@ export const CONFIG_TABLE = {
   },
   strict_ssl_read_eof: {
     type: 'bool', default: false,
-    doc: 'A PROT P upload must end with a TLS close_notify: one whose client ends the data connection with a bare FIN (which a third party can forge to cut an upload short) gets 426 "Failure reading network stream.", is logged as failed, and keeps the bytes that came. Such uploads cost a copy more in the TLS gate.',
+    doc: 'A PROT P upload must end with a TLS close_notify: one whose client ends the data connection with a bare FIN (which a third party can forge to cut an upload short) gets 426 "Failure reading network stream.", is logged as failed, and keeps the bytes that came. Such uploads cost a copy more in the TLS gate and in the worker (no splice).',
   },
   ca_certs_file: {
     type: 'string', default: null, validate: absolutePath,
