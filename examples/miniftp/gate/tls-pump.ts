@@ -1,9 +1,11 @@
 // One connection through the TLS gate: the client's TLS socket on one side,
 // the plaintext end of a socketpair on the other, bytes pumped both ways
 // with back-pressure. A close_notify (or FIN) from the client ends the
-// plaintext side's writing; the worker closing its end sends close_notify
-// to the client. Either side failing ends both. A data connection first
-// reports its handshake on the plaintext end (DataGateStatus). Runs in the gate.
+// plaintext side's writing (the two told apart on data connections under
+// strict_ssl_read_eof or debug_ssl: close-notify-watch.ts); the worker
+// closing its end sends close_notify to the client. Either side failing
+// ends both. A data connection first reports its handshake on the
+// plaintext end (DataGateStatus). Runs in the gate.
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { FdHandle } from 'privsep';

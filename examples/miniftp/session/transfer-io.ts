@@ -249,8 +249,8 @@ export async function receiveFileBinary(data: DataConnection, file: FileHandle, 
  * Receives an upload into `file`: at `position` onwards, or at its end
  * when `position` is null (a file opened for appending); ASCII mode stores
  * CRLF as LF. A sealed connection's upload fails when it ends without the
- * seal (strict_ssl_read_eof), after writing what came. Paced: the client is held back by TCP flow control while
- * the limiter waits.
+ * seal (strict_ssl_read_eof), after writing what came. Paced: the client is
+ * held back by TCP flow control while the limiter waits.
  * @throws TransferError ('network' when the connection breaks before end of
  *   file, 'local' when writing fails); AbortError when the transfer stops
  */
