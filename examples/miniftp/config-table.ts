@@ -283,6 +283,10 @@ export const CONFIG_TABLE = {
     type: 'bool', default: true,
     doc: 'A PROT P data connection must resume the TLS session of its control connection (so that a third party who connects to the data port first cannot take the transfer); one that does not gets 522 and no transfer.',
   },
+  strict_ssl_read_eof: {
+    type: 'bool', default: false,
+    doc: 'A PROT P upload must end with a TLS close_notify: one whose client ends the data connection with a bare FIN (which a third party can forge to cut an upload short) gets 426 "Failure reading network stream.", is logged as failed, and keeps the bytes that came. Such uploads cost a copy more in the TLS gate and in the worker (no splice).',
+  },
   ca_certs_file: {
     type: 'string', default: null, validate: absolutePath,
     doc: 'CA certificates (PEM) that client certificates are checked against with validate_cert. Read by the master at start; a file that cannot be read or holds no certificate stops the start.',

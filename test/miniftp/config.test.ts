@@ -38,7 +38,7 @@ describe('defaultConfig', () => {
       helper_uid: 65533, prelogin_uid: 65532, worker_ping_interval: 30,
       ssl_enable: false, implicit_ssl: false, rsa_cert_file: null, rsa_private_key_file: null, ssl_tlsv1_2: true, ssl_tlsv1_3: true,
       ssl_ciphers: null, force_local_logins_ssl: true, force_local_data_ssl: true, allow_anon_ssl: false, force_anon_logins_ssl: false,
-      force_anon_data_ssl: false, require_ssl_reuse: true, ca_certs_file: null, require_cert: false, validate_cert: false, debug_ssl: false, gate_uid: 65531,
+      force_anon_data_ssl: false, require_ssl_reuse: true, strict_ssl_read_eof: false, ca_certs_file: null, require_cert: false, validate_cert: false, debug_ssl: false, gate_uid: 65531,
     });
   });
 

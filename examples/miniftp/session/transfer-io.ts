@@ -6,6 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
 import { abortError, errnoError, receiveFile as spliceIntoFile, sendFile } from 'privsep';
 import { AsciiDecoder, toNetworkAscii } from './ascii.js';
+import { SealReader } from '../gate/data-seal.js';
 import type { DataConnection } from './data-connection.js';
 import type { Transfer } from './transfer.js';
 
@@ -141,18 +142,25 @@ class UploadQueue {
   #wake: (() => void) | null = null;
   readonly #signal: AbortSignal;
 
-  constructor(socket: net.Socket, transfer: Transfer) {
+  /** `seal`: the connection's data ends with the TLS gate's seal, which must be there (strict_ssl_read_eof). */
+  constructor(socket: net.Socket, transfer: Transfer, seal: SealReader | null) {
     this.#socket = socket;
     this.#signal = transfer.signal;
     socket.on('data', (chunk: Buffer) => {
       transfer.touch();
-      this.#chunks.push(chunk);
-      this.#bytes += chunk.length;
+      for (const piece of seal ? seal.push(chunk) : [chunk]) this.#add(piece);
       if (this.#bytes >= UPLOAD_QUEUE) socket.pause();
       this.#wake?.();
     });
     socket.on('end', () => {
-      this.#ended = true;
+      const cut = seal?.end() ?? null;
+      if (cut === null) {
+        this.#ended = true;
+      } else {
+        // What came is kept, as with any upload that breaks off; the transfer fails.
+        this.#add(cut);
+        this.#failure ??= new TransferError('network', 'the client ended the upload without a TLS close_notify');
+      }
       this.#wake?.();
     });
     socket.on('close', () => {
@@ -164,6 +172,12 @@ class UploadQueue {
       this.#wake?.();
     });
     transfer.signal.addEventListener('abort', () => this.#wake?.(), { once: true });
+  }
+
+  #add(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
   }
 
   /** Up to WRITE_BATCH bytes of chunks, waiting for some; null at end of file. */
@@ -234,13 +248,14 @@ export async function receiveFileBinary(data: DataConnection, file: FileHandle, 
 /**
  * Receives an upload into `file`: at `position` onwards, or at its end
  * when `position` is null (a file opened for appending); ASCII mode stores
- * CRLF as LF. Paced: the client is held back by TCP flow control while
- * the limiter waits.
+ * CRLF as LF. A sealed connection's upload fails when it ends without the
+ * seal (strict_ssl_read_eof), after writing what came. Paced: the client is
+ * held back by TCP flow control while the limiter waits.
  * @throws TransferError ('network' when the connection breaks before end of
  *   file, 'local' when writing fails); AbortError when the transfer stops
  */
 export async function receiveFile(data: DataConnection, file: FileHandle, position: number | null, ascii: boolean, transfer: Transfer): Promise<void> {
-  const queue = new UploadQueue(data.socket(), transfer);
+  const queue = new UploadQueue(data.socket(), transfer, data.sealed ? new SealReader() : null);
   const decoder = ascii ? new AsciiDecoder() : null;
   const limiter = transfer.limiter;
   let at = position;

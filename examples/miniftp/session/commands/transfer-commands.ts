@@ -156,8 +156,8 @@ async function upload(ctx: SessionContext, arg: string, kind: UploadKind): Promi
     mark: kind === 'unique' ? `FILE: ${path.posix.basename(opened.name)}` : 'Ok to send data.',
     done: 'Transfer complete.',
     // Binary uploads at a known offset go zero-copy; ASCII needs the bytes,
-    // and APPE keeps O_APPEND (which splice refuses).
-    move: (data, transfer) => (!ascii && opened.position !== null
+    // APPE keeps O_APPEND (which splice refuses), and a sealed TLS upload its seal checked.
+    move: (data, transfer) => (!ascii && opened.position !== null && !data.sealed
       ? receiveFileBinary(data, opened.file, opened.position, transfer)
       : receiveFile(data, opened.file, opened.position, ascii, transfer)),
     cleanup: () => opened.file.close(),
