@@ -72,18 +72,27 @@ async function writePaced(socket: net.Socket, chunk: Buffer, transfer: Transfer)
 
 /**
  * Sends `length` bytes of the file from `start`, zero-copy (sendfile(2)
- * on the raw data socket fd), paced by the transfer's limiter.
+ * on the raw data socket fd), paced by the transfer's limiter. Calls
+ * `beforeWait` before it may first wait (for the limiter or the client):
+ * a range the socket takes at once is sent without it.
  * @throws TransferError ('network' or 'local'); AbortError when the transfer stops
  */
-export async function sendFileBinary(data: DataConnection, fileFd: number, start: number, length: number, transfer: Transfer): Promise<void> {
+export async function sendFileBinary(
+  data: DataConnection, fileFd: number, start: number, length: number, transfer: Transfer, beforeWait: () => void = () => {},
+): Promise<void> {
   const limiter = transfer.limiter;
+  if (limiter) beforeWait();
   try {
     await sendFile(data.fd, fileFd, {
       start,
       length,
       signal: transfer.signal,
       pace: limiter ? (wanted) => limiter.take(wanted, transfer.signal) : undefined,
-      onProgress: (sent) => transfer.progress(sent),
+      onProgress: (sent) => {
+        // Not all of it went at once: the next sendfile may wait.
+        if (sent < length) beforeWait();
+        transfer.progress(sent);
+      },
     });
   } catch (err) {
     throw failure('local', err);

@@ -65,7 +65,8 @@ export async function handleRetr(ctx: SessionContext, arg: string): Promise<void
     path: view,
     mark: `Opening ${ascii ? 'ASCII' : 'BINARY'} mode data connection for ${arg} (${size} bytes).`,
     done: 'Transfer complete.',
-    move: (data, transfer) => (ascii ? sendFileAscii(data, opened.fd, transfer) : sendFileBinary(data, opened.fd, offset, length, transfer)),
+    announceLate: !ascii,
+    move: (data, transfer, announce) => (ascii ? sendFileAscii(data, opened.fd, transfer) : sendFileBinary(data, opened.fd, offset, length, transfer, announce)),
     cleanup: async () => opened.close(),
   });
 }
