@@ -2,8 +2,10 @@
 // zero-copy sendFile, ASCII downloads and listings through a net.Socket,
 // uploads from the socket into the file; all paced by the transfer's rate
 // limiter and stoppable through its signal. Runs in a worker.
+import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
+import { promisify } from 'node:util';
 import { abortError, errnoError, receiveFile as spliceIntoFile, sendFile } from 'privsep';
 import { AsciiDecoder, toNetworkAscii } from './ascii.js';
 import { SealReader } from '../gate/data-seal.js';
@@ -32,6 +34,8 @@ function failure(side: FailedSide, err: unknown): Error {
   const actual: FailedSide = code && NETWORK_CODES.has(code) ? 'network' : side;
   return new TransferError(actual, `${actual === 'network' ? 'data connection' : 'file'} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
+
+const readFile = promisify(fs.read);
 
 // Waits until the socket can take more, it closes, or the transfer stops.
 function drained(socket: net.Socket, signal: AbortSignal): Promise<void> {
@@ -68,18 +72,27 @@ async function writePaced(socket: net.Socket, chunk: Buffer, transfer: Transfer)
 
 /**
  * Sends `length` bytes of the file from `start`, zero-copy (sendfile(2)
- * on the raw data socket fd), paced by the transfer's limiter.
+ * on the raw data socket fd), paced by the transfer's limiter. Calls
+ * `beforeWait` before it may first wait (for the limiter or the client):
+ * a range the socket takes at once is sent without it.
  * @throws TransferError ('network' or 'local'); AbortError when the transfer stops
  */
-export async function sendFileBinary(data: DataConnection, file: FileHandle, start: number, length: number, transfer: Transfer): Promise<void> {
+export async function sendFileBinary(
+  data: DataConnection, fileFd: number, start: number, length: number, transfer: Transfer, beforeWait: () => void = () => {},
+): Promise<void> {
   const limiter = transfer.limiter;
+  if (limiter) beforeWait();
   try {
-    await sendFile(data.fd, file.fd, {
+    await sendFile(data.fd, fileFd, {
       start,
       length,
       signal: transfer.signal,
       pace: limiter ? (wanted) => limiter.take(wanted, transfer.signal) : undefined,
-      onProgress: (sent) => transfer.progress(sent),
+      onProgress: (sent) => {
+        // Not all of it went at once: the next sendfile may wait.
+        if (sent < length) beforeWait();
+        transfer.progress(sent);
+      },
     });
   } catch (err) {
     throw failure('local', err);
@@ -90,7 +103,7 @@ export async function sendFileBinary(data: DataConnection, file: FileHandle, sta
  * Sends the whole file in ASCII mode (LF as CRLF), paced.
  * @throws TransferError ('network' or 'local'); AbortError when the transfer stops
  */
-export async function sendFileAscii(data: DataConnection, file: FileHandle, transfer: Transfer): Promise<void> {
+export async function sendFileAscii(data: DataConnection, fileFd: number, transfer: Transfer): Promise<void> {
   const socket = data.socket();
   const buffer = Buffer.allocUnsafe(64 * 1024);
   let position = 0;
@@ -98,7 +111,7 @@ export async function sendFileAscii(data: DataConnection, file: FileHandle, tran
     if (transfer.signal.aborted) throw abortError();
     let bytesRead: number;
     try {
-      ({ bytesRead } = await file.read(buffer, 0, buffer.length, position));
+      ({ bytesRead } = await readFile(fileFd, buffer, 0, buffer.length, position));
     } catch (err) {
       throw failure('local', err);
     }
