@@ -2,6 +2,7 @@
 // as vsftpd's tunables.c and parseconf.c. The parser, the typed config object
 // and the documentation all follow this table. Read by the master; pure.
 import { addressFamily } from '../ftp/index.js';
+import { namePatternError } from './session/name-pattern.js';
 
 /**
  * Which process reads a setting besides the master, and under what name:
@@ -83,6 +84,11 @@ function cipherList(value: string): string | undefined {
 // A file name under /etc/pam.d.
 function pamServiceName(value: string): string | undefined {
   return /^[A-Za-z0-9_+-][A-Za-z0-9_.+-]{0,63}$/.test(value) ? undefined : 'must be a PAM service name (a file name under /etc/pam.d: letters, digits and _ + - ., at most 64)';
+}
+
+// vsftpd's cmds_allowed and cmds_denied: command names, comma-separated (the master checks at start that miniftp knows each).
+function commandList(value: string): string | undefined {
+  return /^[A-Za-z]{3,4}(,[A-Za-z]{3,4})*$/.test(value) ? undefined : 'must be command names separated by commas, without spaces (as PASV,RETR,QUIT)';
 }
 
 function bannerText(value: string): string | undefined {
@@ -192,6 +198,30 @@ export const CONFIG_TABLE = {
     doc: 'A directory local users start in (and are confined to with chroot_local_user). Unset: the home directory.',
   },
   write_enable: { type: 'bool', engine: 'writeEnable', default: false, doc: 'Allow any command that changes the file system (STOR, DELE, MKD, RNTO, SITE CHMOD, ...).' },
+  cmds_allowed: {
+    type: 'string', engine: 'cmdsAllowed', default: null, validate: commandList,
+    doc: 'After login, only these commands (comma-separated, as PASV,RETR,QUIT) are allowed; any other gets 550 "Permission denied.". Unset: all.',
+  },
+  cmds_denied: {
+    type: 'string', engine: 'cmdsDenied', default: null, validate: commandList,
+    doc: 'After login, these commands (comma-separated, as DELE,RMD) get 550 "Permission denied.". Applied after cmds_allowed.',
+  },
+  download_enable: { type: 'bool', engine: 'downloadEnable', default: true, doc: 'Allow downloads; without it RETR gets 550 "Permission denied.".' },
+  dirlist_enable: { type: 'bool', engine: 'dirlistEnable', default: true, doc: 'Allow directory listings; without it LIST, NLST, MLSD and STAT with a path get 550 "Permission denied.".' },
+  chmod_enable: { type: 'bool', engine: 'chmodEnable', default: true, doc: 'Allow SITE CHMOD to local and virtual users (with write_enable); anonymous users never have it.' },
+  deny_file: {
+    type: 'string', engine: 'denyFile', default: null, validate: namePatternError,
+    doc: 'A pattern of names that may not be touched in any way (as {*.mp3,*.mov,.private}: *, ?, one level of {a,b}): a command on a path with a matching name anywhere in it gets 550 "Permission denied."; a name containing the whole text also matches. Matching names are still listed (see hide_file). Not an access control: a name reached through a link is not checked.',
+  },
+  hide_file: {
+    type: 'string', engine: 'hideFile', default: null, validate: namePatternError,
+    doc: 'A pattern of names left out of listings (LIST, NLST, MLSD, STAT), with deny_file\'s syntax; they stay accessible to a client that names them.',
+  },
+  force_dot_files: { type: 'bool', engine: 'forceDotFiles', default: false, doc: 'LIST and NLST show names starting with a dot without -a (but not . and ..).' },
+  mdtm_write: {
+    type: 'bool', engine: 'mdtmWrite', default: true,
+    doc: 'MDTM YYYYMMDDHHMMSS path (UTC) sets a file\'s modification time, with the permission DELE needs; without it the argument is always a path.',
+  },
   chroot_local_user: { type: 'bool', default: false, doc: 'Confine local users to their root directory.' },
   check_shell: {
     type: 'bool', default: true,

@@ -32,6 +32,8 @@ describe('defaultConfig', () => {
       anonymous_enable: false, anon_root: null, anon_upload_enable: false, anon_mkdir_write_enable: false, anon_other_write_enable: false,
       anon_world_readable_only: true, chown_uploads: false, chown_username: 'root', chown_upload_mode: 0o600,
       local_enable: true, local_root: null, write_enable: false, chroot_local_user: false, check_shell: true, pam_service_name: null,
+      cmds_allowed: null, cmds_denied: null, download_enable: true, dirlist_enable: true, chmod_enable: true, deny_file: null, hide_file: null,
+      force_dot_files: false, mdtm_write: true,
       nopriv_user: 'nobody', ftp_username: 'ftp', secure_chroot_dir: '/usr/share/empty', ftpd_banner: null,
       hide_ids: false, text_userdb_names: false, use_localtime: false, user_db: null,
       delay_failed_login: 1, max_login_fails: 3, xferlog_enable: false, vsftpd_log_file: '/var/log/vsftpd.log', log_json: false,

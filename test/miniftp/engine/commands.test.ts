@@ -75,7 +75,7 @@ describe('engine commands (ftplib)', () => {
     const [syst, feat, utf8, mlst, feat2, foo, help, stat, statPath] = replies(results);
     expect(syst).toBe('215 UNIX Type: L8');
     expect(feat!.split('\n')).toEqual([
-      '211-Features:', ' EPRT', ' EPSV', ' MDTM', ' MLST type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;unix.ownername*;unix.groupname*;',
+      '211-Features:', ' EPRT', ' EPSV', ' MDTM', ' MFMT', ' MLST type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;unix.ownername*;unix.groupname*;',
       ' PASV', ' REST STREAM', ' SIZE', ' TVFS', ' UTF8', '211 End',
     ]);
     expect(utf8).toBe('200 Always in UTF8 mode.');

@@ -7,6 +7,7 @@ import { formatMlsxLine, ListFormatter, ReplyCode, type IdDisplay } from '../../
 import { TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
 import { Glob, PatternError, filterNames, isPattern, yieldToEventLoop } from '../glob.js';
 import type { SessionContext } from '../session-context.js';
+import { visibleNames } from '../policy.js';
 import { runTransfer } from '../run-transfer.js';
 import { sendText } from '../transfer-io.js';
 
@@ -23,7 +24,7 @@ interface ListTarget {
 }
 
 // vsftpd's reading: options come first ("-la dir"); anything after a space is the path.
-function splitOptions(arg: string): { options: string; path: string } {
+export function splitOptions(arg: string): { options: string; path: string } {
   if (!arg.startsWith('-')) return { options: '', path: arg };
   const space = arg.indexOf(' ');
   return space === -1 ? { options: arg.slice(1), path: '' } : { options: arg.slice(1, space), path: arg.slice(space + 1) };
@@ -45,10 +46,15 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
   const all = forceAll || options.includes('a');
   const view = ctx.fs.resolve(given);
   const limit = ctx.options.maxListingEntries;
+  // force_dot_files: dotfiles without -a, but not . and .. (as vsftpd).
+  const shown = async (realDir: string, dotfiles: boolean): Promise<string[]> => {
+    const names = await readNames(realDir, dotfiles || ctx.options.forceDotFiles, limit);
+    return visibleNames(ctx.options, dotfiles ? names : names.filter((name) => name !== '.' && name !== '..'));
+  };
   try {
     const real = await ctx.fs.follow(view);
     const stats = await fs.promises.stat(real);
-    if (stats.isDirectory()) return { realDir: real, viewDir: view, names: await readNames(real, all, limit), prefix: given === '.' ? '' : given };
+    if (stats.isDirectory()) return { realDir: real, viewDir: view, names: await shown(real, all), prefix: given === '.' ? '' : given };
     // A file: that entry alone, named as the client named it.
     return { realDir: await ctx.fs.follow(path.posix.dirname(view)), viewDir: path.posix.dirname(view), names: [path.posix.basename(view)], prefix: directoryPart(given) };
   } catch (err) {
@@ -64,7 +70,7 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
     try {
       realDir = await ctx.fs.follow(parent);
       // As vsftpd: a pattern that starts with a dot shows dotfiles.
-      names = await readNames(realDir, all || last.startsWith('.'), limit);
+      names = await shown(realDir, all || last.startsWith('.'));
     } catch (err) {
       if (err instanceof TooManyEntriesError) throw err;
       return { realDir: null, viewDir: view, names: [], prefix: given };
@@ -188,7 +194,7 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
   }
   let names: string[];
   try {
-    names = (await readNames(found.real, true, ctx.options.maxListingEntries)).filter((name) => name !== '.' && name !== '..');
+    names = visibleNames(ctx.options, (await readNames(found.real, true, ctx.options.maxListingEntries)).filter((name) => name !== '.' && name !== '..'));
   } catch (err) {
     if (refusedListing(ctx, err)) return;
     ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');

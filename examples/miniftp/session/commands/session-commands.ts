@@ -79,7 +79,9 @@ export function features(ctx: SessionContext): string[] {
   if (ctx.options.sslEnable) list.push('AUTH TLS');
   if (ctx.options.portEnable) list.push('EPRT');
   if (ctx.options.pasvEnable) list.push('EPSV');
-  list.push('MDTM', `MLST ${mlstFeature(ctx.state.mlstFacts)}`);
+  list.push('MDTM');
+  if (ctx.options.writeEnable) list.push('MFMT');
+  list.push(`MLST ${mlstFeature(ctx.state.mlstFacts)}`);
   if (ctx.options.pasvEnable) list.push('PASV');
   if (ctx.options.sslEnable) list.push('PBSZ', 'PROT');
   list.push('REST STREAM', 'SIZE', 'TVFS', 'UTF8');
