@@ -91,6 +91,11 @@ function commandList(value: string): string | undefined {
   return /^[A-Za-z]{3,4}(,[A-Za-z]{3,4})*$/.test(value) ? undefined : 'must be command names separated by commas, without spaces (as PASV,RETR,QUIT)';
 }
 
+// A file name, not a path: looked up in each directory a session enters.
+function fileName(value: string): string | undefined {
+  return value.includes('/') || value === '.' || value === '..' ? 'must be a file name (no / and not . or ..)' : undefined;
+}
+
 function bannerText(value: string): string | undefined {
   return /[\x00-\x1f\x7f]/.test(value) ? 'must not contain control characters' : value.length > 512 ? 'must be at most 512 characters' : undefined;
 }
@@ -179,6 +184,26 @@ export const CONFIG_TABLE = {
   anon_upload_enable: { type: 'bool', engine: 'anonUploadEnable', default: false, doc: 'Let anonymous users upload files (write_enable must be set too).' },
   anon_mkdir_write_enable: { type: 'bool', engine: 'anonMkdirWriteEnable', default: false, doc: 'Let anonymous users create directories (write_enable must be set too).' },
   anon_other_write_enable: { type: 'bool', engine: 'anonOtherWriteEnable', default: false, doc: 'Let anonymous users delete, rename, append and chmod (write_enable must be set too).' },
+  no_anon_password: {
+    type: 'bool', engine: 'noAnonPassword', default: false,
+    doc: 'Anonymous users log in at USER, without being asked for a password (the password checks below see "<no password>").',
+  },
+  deny_email_enable: {
+    type: 'bool', default: false,
+    doc: 'Refuse anonymous logins whose password (an e-mail address by custom) is a line of banned_email_file.',
+  },
+  banned_email_file: {
+    type: 'string', default: '/etc/vsftpd.banned_emails', validate: absolutePath,
+    doc: 'The passwords deny_email_enable refuses, one a line. Read by the master at start; a file that cannot be read stops the start.',
+  },
+  secure_email_list_enable: {
+    type: 'bool', default: false,
+    doc: 'Accept only anonymous logins whose password is a line of email_password_file (a password list for anonymous users, in clear).',
+  },
+  email_password_file: {
+    type: 'string', default: '/etc/vsftpd.email_passwords', validate: absolutePath,
+    doc: 'The passwords secure_email_list_enable accepts, one a line. Read by the master at start; a file that cannot be read stops the start.',
+  },
   anon_world_readable_only: {
     type: 'bool', engine: 'anonWorldReadableOnly', default: true,
     doc: 'Let anonymous users download only files that everyone may read (mode o+r), not merely files ftp_username may read.',
@@ -222,6 +247,11 @@ export const CONFIG_TABLE = {
     type: 'bool', engine: 'mdtmWrite', default: true,
     doc: 'MDTM YYYYMMDDHHMMSS path (UTC) sets a file\'s modification time, with the permission DELE needs; without it the argument is always a path.',
   },
+  dirmessage_enable: {
+    type: 'bool', engine: 'dirmessageEnable', default: false,
+    doc: 'CWD into a directory that holds message_file shows the file (at most 4000 bytes) as lines of its 250 reply. Debian\'s vsftpd.conf sets it.',
+  },
+  message_file: { type: 'string', engine: 'messageFile', default: '.message', validate: fileName, doc: 'The name of the file dirmessage_enable shows.' },
   chroot_local_user: { type: 'bool', default: false, doc: 'Confine local users to their root directory.' },
   check_shell: {
     type: 'bool', default: true,
@@ -239,6 +269,10 @@ export const CONFIG_TABLE = {
   secure_chroot_dir: {
     type: 'string', default: '/usr/share/empty', validate: absolutePath,
     doc: 'An empty directory that the pre-login worker is chrooted to; made (root, 0755) when missing; the start is refused when root does not own it or group or others may write to it. Debian\'s vsftpd uses /var/run/vsftpd/empty.',
+  },
+  banner_file: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'A file whose text (at most 4000 bytes, any number of lines) is the 220 greeting, instead of ftpd_banner. Read as root when each worker starts; a file that cannot be read stops the start.',
   },
   ftpd_banner: { type: 'string', engine: 'banner', default: null, validate: bannerText, doc: 'The text of the 220 greeting. Unset: a banner naming miniftp.' },
   hide_ids: { type: 'bool', engine: 'hideIds', default: false, doc: 'Show every owner and group as ftp in listings.' },

@@ -1,12 +1,14 @@
 // The administrator's command and file policy on a real server with real
 // clients (ftplib, curl, lftp): cmds_allowed, cmds_denied, download_enable,
 // dirlist_enable, chmod_enable, deny_file, hide_file, force_dot_files,
-// mdtm_write and MFMT, each on and off; bad values refused at start.
+// mdtm_write and MFMT; then banner_file, dirmessage_enable, deny_email_enable,
+// secure_email_list_enable and no_anon_password. Each on and off; bad values
+// refused at start.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curl, ftplibSteps, lftp, type StepResult } from '../helpers/ftp-clients.js';
+import { curl, ftplibSteps, lftp, RawClient, type StepResult } from '../helpers/ftp-clients.js';
 import { createUser, startMiniftp, startRefused, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
 import { needTools } from '../helpers/tools.js';
@@ -234,6 +236,110 @@ describe.skipIf(!requireRoot('miniftp command and file policy'))('miniftp comman
       const { code, stderr } = await startRefused(work, `listen_address=127.0.0.1\nlisten_port=0\n${line}\n`);
       expect(code, line).toBe(2);
       expect(stderr, line).toMatch(message);
+    }
+  });
+});
+
+describe.skipIf(!requireRoot('miniftp greeting, directory messages and anonymous passwords'))('miniftp greeting, directory messages and anonymous passwords', () => {
+  let user: TestUser;
+  let messages: RunningMiniftp;
+  let secure: RunningMiniftp;
+  let noPassword: RunningMiniftp;
+  let work: string;
+
+  beforeAll(async () => {
+    user = createUser('mfmsg', password);
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-messages-'));
+    fs.chmodSync(work, 0o755);
+    fs.mkdirSync(path.join(user.home, 'news'));
+    fs.writeFileSync(path.join(user.home, 'news', '.message'), 'Welcome to news.\n220 looks like a reply\n\x1b[31mno escapes\n');
+    fs.writeFileSync(path.join(work, 'banner'), 'First banner line.\nSecond banner line.\n');
+    fs.writeFileSync(path.join(work, 'banned'), 'spam@example.com\n');
+    fs.writeFileSync(path.join(work, 'allowed'), 'friend@example.com\n');
+    [messages, secure, noPassword] = await Promise.all([
+      startMiniftp({
+        chroot_local_user: 'YES', dirmessage_enable: 'YES', banner_file: path.join(work, 'banner'), ftpd_banner: 'not this one',
+        anonymous_enable: 'YES', deny_email_enable: 'YES', banned_email_file: path.join(work, 'banned'),
+      }),
+      startMiniftp({ chroot_local_user: 'YES', anonymous_enable: 'YES', secure_email_list_enable: 'YES', email_password_file: path.join(work, 'allowed') }),
+      startMiniftp({ chroot_local_user: 'YES', anonymous_enable: 'YES', no_anon_password: 'YES' }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([messages, secure, noPassword].map((server) => server?.stop()));
+    user?.remove();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  const steps = async (server: RunningMiniftp, list: object[]): Promise<StepResult[]> =>
+    (await ftplibSteps(server.port, { user: user.name, password, steps: list })).slice(2);
+
+  const login = async (server: RunningMiniftp, name: string, pass: string): Promise<string> => {
+    const [, reply] = await ftplibSteps(server.port, { user: null, steps: [{ op: 'login', user: name, password: pass }] });
+    return answer(reply);
+  };
+
+  it('banner_file: its lines are the 220 greeting, instead of ftpd_banner; unset, ftpd_banner or miniftp\'s own', async () => {
+    const client = await RawClient.connect(messages.port);
+    const [greeting] = await client.replies(1);
+    client.destroy();
+    expect(greeting!.code).toBe(220);
+    expect(greeting!.lines).toEqual(['First banner line.', 'Second banner line.']);
+    const [welcome] = await ftplibSteps(secure.port, { user: null, steps: [] });
+    expect(welcome!.welcome).toBe('220 (miniftp)');
+  });
+
+  it('dirmessage_enable: CWD into a directory with .message shows it in the 250 reply; unset, only the 250 line', async () => {
+    const [cwd, back, again] = await steps(messages, [{ op: 'cmd', line: 'CWD news' }, { op: 'cmd', line: 'CDUP' }, { op: 'cmd', line: 'CWD /news' }]);
+    expect(answer(cwd).split('\n')).toEqual(['250-Welcome to news.', ' 220 looks like a reply', '[31mno escapes', '250 Directory successfully changed.']);
+    expect(answer(back)).toBe('250 Directory successfully changed.');
+    expect(answer(again)).toBe(answer(cwd));
+    const [plainCwd] = await steps(secure, [{ op: 'cmd', line: 'CWD news' }]);
+    expect(answer(plainCwd)).toBe('250 Directory successfully changed.');
+  });
+
+  it('deny_email_enable: an anonymous password listed in banned_email_file gets 530; another logs in', async () => {
+    expect(await login(messages, 'anonymous', 'spam@example.com')).toBe('530 Login incorrect.');
+    expect(await login(messages, 'anonymous', 'someone@example.com')).toMatch(/^230/);
+    // Without it (on the other server) the same password is no reason to refuse.
+    expect(await login(noPassword, 'anonymous', 'spam@example.com')).toMatch(/^230/);
+  });
+
+  it('secure_email_list_enable: only a password listed in email_password_file logs in anonymously; local users are not concerned', async () => {
+    expect(await login(secure, 'anonymous', 'someone@example.com')).toBe('530 Login incorrect.');
+    expect(await login(secure, 'ftp', 'friend@example.com')).toMatch(/^230/);
+    expect(await login(secure, user.name, password)).toMatch(/^230/);
+  });
+
+  it('no_anon_password: USER anonymous logs in at once (230, no 331); local users still give a password', async () => {
+    const client = await RawClient.connect(noPassword.port);
+    await client.replies(1);
+    expect((await client.command('USER anonymous')).code).toBe(230);
+    expect((await client.command('PWD')).code).toBe(257);
+    client.destroy();
+    const local = await RawClient.connect(noPassword.port);
+    await local.replies(1);
+    expect((await local.command(`USER ${user.name}`)).code).toBe(331);
+    local.destroy();
+    const asked = await RawClient.connect(messages.port);
+    await asked.replies(1);
+    expect((await asked.command('USER anonymous')).code).toBe(331);
+    asked.destroy();
+  });
+
+  it('files that cannot be read, and a message_file that is a path, stop the start naming the setting', async () => {
+    const missing = path.join(work, 'missing');
+    const cases: Array<[string, RegExp]> = [
+      [`banner_file=${missing}`, /bad value ".*missing" for banner_file: cannot read it: ENOENT/],
+      [`deny_email_enable=YES\nbanned_email_file=${missing}`, /for banned_email_file: cannot read it: ENOENT/],
+      [`secure_email_list_enable=YES\nemail_password_file=${missing}`, /for email_password_file: cannot read it: ENOENT/],
+      ['message_file=../.message', /bad value "\.\.\/\.message" for message_file: must be a file name/],
+    ];
+    for (const [lines, message] of cases) {
+      const { code, stderr } = await startRefused(work, `listen_address=127.0.0.1\nlisten_port=0\n${lines}\n`);
+      expect(code, lines).toBe(2);
+      expect(stderr, lines).toMatch(message);
     }
   });
 });

@@ -22,6 +22,7 @@ const EXAMPLES: Partial<Record<ConfigKey, { text: string; value: unknown }>> = {
   cmds_allowed: { text: 'PASV,RETR,QUIT', value: 'PASV,RETR,QUIT' },
   cmds_denied: { text: 'DELE,RMD', value: 'DELE,RMD' },
   deny_file: { text: '{*.mp3,*.mov,.private}', value: '{*.mp3,*.mov,.private}' },
+  message_file: { text: 'README', value: 'README' },
   hide_file: { text: '{*.mp3,.hidden,hide*,h?}', value: '{*.mp3,.hidden,hide*,h?}' },
 };
 
