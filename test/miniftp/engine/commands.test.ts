@@ -83,7 +83,7 @@ describe('engine commands (ftplib)', () => {
     expect(feat2).toContain(' MLST type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;unix.ownername;unix.groupname;');
     expect(foo).toBe('501 Option not understood.');
     expect(help!.split('\n')[0]).toBe('214-The following commands are recognized.');
-    expect(help).toMatch(/ RETR /);
+    expect(help).toMatch(/ RETR\b/);
     expect(help!.split('\n').at(-1)).toBe('214 Help OK.');
     expect(stat!.split('\n')).toContain('     Logged in as alice');
     expect(stat!.split('\n').at(-1)).toBe('211 End of status');
