@@ -243,6 +243,10 @@ export const CONFIG_TABLE = {
     doc: 'A pattern of names left out of listings (LIST, NLST, MLSD, STAT), with deny_file\'s syntax; they stay accessible to a client that names them.',
   },
   force_dot_files: { type: 'bool', engine: 'forceDotFiles', default: false, doc: 'LIST and NLST show names starting with a dot without -a (but not . and ..).' },
+  ls_recurse_enable: {
+    type: 'bool', engine: 'lsRecurseEnable', default: false,
+    doc: 'LIST -R lists the subdirectories too, as ls -lR (symbolic links not followed), up to 20000 entries and 16 levels; a listing cut there says so in its 226 reply. Off, -R is ignored.',
+  },
   mdtm_write: {
     type: 'bool', engine: 'mdtmWrite', default: true,
     doc: 'MDTM YYYYMMDDHHMMSS path (UTC) sets a file\'s modification time, with the permission DELE needs; without it the argument is always a path.',

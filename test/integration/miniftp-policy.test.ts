@@ -1,7 +1,7 @@
 // The administrator's command and file policy on a real server with real
 // clients (ftplib, curl, lftp): cmds_allowed, cmds_denied, download_enable,
 // dirlist_enable, chmod_enable, deny_file, hide_file, force_dot_files,
-// mdtm_write and MFMT; then banner_file, dirmessage_enable, deny_email_enable,
+// ls_recurse_enable, mdtm_write and MFMT; then banner_file, dirmessage_enable, deny_email_enable,
 // secure_email_list_enable and no_anon_password. Each on and off; bad values
 // refused at start.
 import fs from 'node:fs';
@@ -47,7 +47,7 @@ describe.skipIf(!requireRoot('miniftp command and file policy'))('miniftp comman
     populate();
     const common = { chroot_local_user: 'YES', write_enable: 'YES' };
     [strict, plain, limited] = await Promise.all([
-      startMiniftp({ ...common, cmds_denied: 'DELE,XRMD', deny_file: '{*.mp3,.private}', hide_file: '{*.mov,secret*}', chmod_enable: 'NO', force_dot_files: 'YES' }),
+      startMiniftp({ ...common, cmds_denied: 'DELE,XRMD', deny_file: '{*.mp3,.private}', hide_file: '{*.mov,secret*}', chmod_enable: 'NO', force_dot_files: 'YES', ls_recurse_enable: 'YES' }),
       startMiniftp({ ...common }),
       startMiniftp({
         ...common, cmds_allowed: 'PASV,EPSV,TYPE,RETR,LIST,NLST,MLSD,STAT,SIZE,MDTM,QUIT',
@@ -180,6 +180,18 @@ describe.skipIf(!requireRoot('miniftp command and file policy'))('miniftp comman
     expect(fs.readFileSync(path.join(work, 'notes.txt'), 'utf8')).toBe('notes\n');
     const failed = await lftp(strict.port, user.name, password, [`get song.mp3 -o ${path.join(work, 'song.mp3')}`]).then(() => 'fetched', (err: { stderr?: string }) => String(err.stderr));
     expect(failed).toMatch(/550/);
+  });
+
+  it('ls_recurse_enable: LIST -R lists subdirectories as ls -lR (not those deny_file refuses); unset, -R is ignored', async () => {
+    const [recursive] = await steps(strict, [{ op: 'list', verb: 'LIST', arg: '-R' }]);
+    const lines = recursive!.text!.split('\r\n');
+    expect(lines.filter((line) => line.endsWith(':'))).toEqual(['.:', './music:']);
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/ inner\.txt$/), expect.stringMatching(/ \.private$/)]));
+    expect(recursive!.text).not.toContain('inside.txt');
+    expect(answer(recursive)).toBe('226 Directory send OK.');
+    const [flat] = await steps(plain, [{ op: 'list', verb: 'LIST', arg: '-R' }]);
+    expect(flat!.text).not.toContain('inner.txt');
+    expect(flat!.text).toMatch(/ music\r\n/);
   });
 
   it('mdtm_write: MDTM YYYYMMDDHHMMSS path sets the time (UTC); with mdtm_write=NO the argument is a path', async () => {

@@ -27,6 +27,10 @@ interface EngineOnlyOptions {
   maxCommandLineBytes: number;
   /** Most entries a listing (LIST, NLST, MLSD, STAT) reads from one directory; past it the listing is refused. */
   maxListingEntries: number;
+  /** Most entries LIST -R shows in all (all are read before the listing is sent); past it the listing is cut. */
+  maxRecursiveEntries: number;
+  /** Most levels of subdirectories LIST -R goes down; deeper ones are left out and the listing says it was cut. */
+  maxRecursiveDepth: number;
 }
 
 /**
@@ -43,11 +47,13 @@ export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineOptions> = Object.freeze({
   root: null,
   maxCommandLineBytes: 4096,
   maxListingEntries: 100_000,
+  maxRecursiveEntries: 20_000,
+  maxRecursiveDepth: 16,
 });
 
 const nonNegative: ReadonlyArray<keyof EngineOptions> = [
   'idleSessionTimeout', 'dataConnectionTimeout', 'acceptTimeout', 'connectTimeout',
-  'downloadMaxRate', 'uploadMaxRate', 'maxLoginFails', 'maxListingEntries',
+  'downloadMaxRate', 'uploadMaxRate', 'maxLoginFails', 'maxListingEntries', 'maxRecursiveEntries', 'maxRecursiveDepth',
 ];
 
 /**
