@@ -2,6 +2,7 @@
 // as vsftpd's tunables.c and parseconf.c. The parser, the typed config object
 // and the documentation all follow this table. Read by the master; pure.
 import { addressFamily } from '../ftp/index.js';
+import { namePatternError } from './session/name-pattern.js';
 
 /**
  * Which process reads a setting besides the master, and under what name:
@@ -83,6 +84,16 @@ function cipherList(value: string): string | undefined {
 // A file name under /etc/pam.d.
 function pamServiceName(value: string): string | undefined {
   return /^[A-Za-z0-9_+-][A-Za-z0-9_.+-]{0,63}$/.test(value) ? undefined : 'must be a PAM service name (a file name under /etc/pam.d: letters, digits and _ + - ., at most 64)';
+}
+
+// vsftpd's cmds_allowed and cmds_denied: command names, comma-separated (the master checks at start that miniftp knows each).
+function commandList(value: string): string | undefined {
+  return /^[A-Za-z]{3,4}(,[A-Za-z]{3,4})*$/.test(value) ? undefined : 'must be command names separated by commas, without spaces (as PASV,RETR,QUIT)';
+}
+
+// A file name, not a path: looked up in each directory a session enters.
+function fileName(value: string): string | undefined {
+  return value.includes('/') || value === '.' || value === '..' ? 'must be a file name (no / and not . or ..)' : undefined;
 }
 
 function bannerText(value: string): string | undefined {
@@ -173,6 +184,26 @@ export const CONFIG_TABLE = {
   anon_upload_enable: { type: 'bool', engine: 'anonUploadEnable', default: false, doc: 'Let anonymous users upload files (write_enable must be set too).' },
   anon_mkdir_write_enable: { type: 'bool', engine: 'anonMkdirWriteEnable', default: false, doc: 'Let anonymous users create directories (write_enable must be set too).' },
   anon_other_write_enable: { type: 'bool', engine: 'anonOtherWriteEnable', default: false, doc: 'Let anonymous users delete, rename, append and chmod (write_enable must be set too).' },
+  no_anon_password: {
+    type: 'bool', engine: 'noAnonPassword', default: false,
+    doc: 'Anonymous users log in at USER, without being asked for a password (the password checks below see "<no password>").',
+  },
+  deny_email_enable: {
+    type: 'bool', default: false,
+    doc: 'Refuse anonymous logins whose password (an e-mail address by custom) is a line of banned_email_file.',
+  },
+  banned_email_file: {
+    type: 'string', default: '/etc/vsftpd.banned_emails', validate: absolutePath,
+    doc: 'The passwords deny_email_enable refuses, one a line. Read by the master at start; a file that cannot be read stops the start.',
+  },
+  secure_email_list_enable: {
+    type: 'bool', default: false,
+    doc: 'Accept only anonymous logins whose password is a line of email_password_file (a password list for anonymous users, in clear).',
+  },
+  email_password_file: {
+    type: 'string', default: '/etc/vsftpd.email_passwords', validate: absolutePath,
+    doc: 'The passwords secure_email_list_enable accepts, one a line. Read by the master at start; a file that cannot be read stops the start.',
+  },
   anon_world_readable_only: {
     type: 'bool', engine: 'anonWorldReadableOnly', default: true,
     doc: 'Let anonymous users download only files that everyone may read (mode o+r), not merely files ftp_username may read.',
@@ -192,6 +223,39 @@ export const CONFIG_TABLE = {
     doc: 'A directory local users start in (and are confined to with chroot_local_user). Unset: the home directory.',
   },
   write_enable: { type: 'bool', engine: 'writeEnable', default: false, doc: 'Allow any command that changes the file system (STOR, DELE, MKD, RNTO, SITE CHMOD, ...).' },
+  cmds_allowed: {
+    type: 'string', engine: 'cmdsAllowed', default: null, validate: commandList,
+    doc: 'After login, only these commands (comma-separated, as PASV,RETR,QUIT) are allowed; any other gets 550 "Permission denied.". Unset: all.',
+  },
+  cmds_denied: {
+    type: 'string', engine: 'cmdsDenied', default: null, validate: commandList,
+    doc: 'After login, these commands (comma-separated, as DELE,RMD) get 550 "Permission denied.". Applied after cmds_allowed.',
+  },
+  download_enable: { type: 'bool', engine: 'downloadEnable', default: true, doc: 'Allow downloads; without it RETR gets 550 "Permission denied.".' },
+  dirlist_enable: { type: 'bool', engine: 'dirlistEnable', default: true, doc: 'Allow directory listings; without it LIST, NLST, MLSD and STAT with a path get 550 "Permission denied.".' },
+  chmod_enable: { type: 'bool', engine: 'chmodEnable', default: true, doc: 'Allow SITE CHMOD to local and virtual users (with write_enable); anonymous users never have it.' },
+  deny_file: {
+    type: 'string', engine: 'denyFile', default: null, validate: namePatternError,
+    doc: 'A pattern of names that may not be touched in any way (as {*.mp3,*.mov,.private}: *, ?, one level of {a,b}): a command on a path with a matching name anywhere in it gets 550 "Permission denied."; a name containing the whole text also matches. Matching names are still listed (see hide_file). Not an access control: a name reached through a link is not checked.',
+  },
+  hide_file: {
+    type: 'string', engine: 'hideFile', default: null, validate: namePatternError,
+    doc: 'A pattern of names left out of listings (LIST, NLST, MLSD, STAT), with deny_file\'s syntax; they stay accessible to a client that names them.',
+  },
+  force_dot_files: { type: 'bool', engine: 'forceDotFiles', default: false, doc: 'LIST and NLST show names starting with a dot without -a (but not . and ..).' },
+  ls_recurse_enable: {
+    type: 'bool', engine: 'lsRecurseEnable', default: false,
+    doc: 'LIST -R lists the subdirectories too, as ls -lR (symbolic links not followed), up to 20000 entries and 16 levels; a listing cut there says so in its 226 reply. Off, -R is ignored.',
+  },
+  mdtm_write: {
+    type: 'bool', engine: 'mdtmWrite', default: true,
+    doc: 'MDTM YYYYMMDDHHMMSS path (UTC) sets a file\'s modification time, with the permission DELE needs; without it the argument is always a path.',
+  },
+  dirmessage_enable: {
+    type: 'bool', engine: 'dirmessageEnable', default: false,
+    doc: 'CWD into a directory that holds message_file shows the file (at most 4000 bytes) as lines of its 250 reply. Debian\'s vsftpd.conf sets it.',
+  },
+  message_file: { type: 'string', engine: 'messageFile', default: '.message', validate: fileName, doc: 'The name of the file dirmessage_enable shows.' },
   chroot_local_user: { type: 'bool', default: false, doc: 'Confine local users to their root directory.' },
   check_shell: {
     type: 'bool', default: true,
@@ -209,6 +273,10 @@ export const CONFIG_TABLE = {
   secure_chroot_dir: {
     type: 'string', default: '/usr/share/empty', validate: absolutePath,
     doc: 'An empty directory that the pre-login worker is chrooted to; made (root, 0755) when missing; the start is refused when root does not own it or group or others may write to it. Debian\'s vsftpd uses /var/run/vsftpd/empty.',
+  },
+  banner_file: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'A file whose text (at most 4000 bytes, any number of lines) is the 220 greeting, instead of ftpd_banner. Read as root when each worker starts; a file that cannot be read stops the start.',
   },
   ftpd_banner: { type: 'string', engine: 'banner', default: null, validate: bannerText, doc: 'The text of the 220 greeting. Unset: a banner naming miniftp.' },
   hide_ids: { type: 'bool', engine: 'hideIds', default: false, doc: 'Show every owner and group as ftp in listings.' },

@@ -5,6 +5,9 @@ import fs from 'node:fs';
 import { checkPamService } from 'privsep';
 import { packageVersion } from '../cli/version.js';
 import { checkSecureChrootDir } from './check-chroot-dir.js';
+import { loadAnonymousPasswordLists } from './anonymous-passwords.js';
+import { checkCommandLists } from './check-command-lists.js';
+import { greeting } from './greeting.js';
 import { checkIdentities } from './check-identities.js';
 import { parseCommandLine, usage } from './cli.js';
 import { ConfigError } from './config-error.js';
@@ -58,6 +61,9 @@ try {
   if (config.user_db) userDb = parseUserDb(fs.readFileSync(config.user_db, 'utf8'), config.user_db);
   await checkIdentities(config, userDb);
   checkSecureChrootDir(config);
+  checkCommandLists(config);
+  greeting(config);
+  loadAnonymousPasswordLists(config);
 } catch (err) {
   if (err instanceof ConfigError) fail(err.message);
   throw err;

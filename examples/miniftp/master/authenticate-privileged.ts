@@ -9,6 +9,7 @@
 import { checkLogin, dummyHashLike, getGroupList, getUser, pamLogin, PamError, verifyCryptHash, type PamSession, type User } from 'privsep';
 import type { MiniftpConfig } from '../config-table.js';
 import { isAnonymousName } from '../anonymous-names.js';
+import { anonymousPasswordAccepted } from '../anonymous-passwords.js';
 import type { WorkerIdentity } from '../protocols.js';
 import { rootIdsReason } from '../root-ids.js';
 import type { UserDb } from '../user-db.js';
@@ -87,7 +88,7 @@ async function pamAccountLogin(config: MiniftpConfig, service: string, user: str
  */
 export async function authenticate(config: MiniftpConfig, userDb: UserDb | null, user: string, password: string, client = ''): Promise<Login | null> {
   if (isAnonymousName(user)) {
-    if (!config.anonymous_enable) return null;
+    if (!config.anonymous_enable || !anonymousPasswordAccepted(config, password)) return null;
     const account = await workerAccount(config.ftp_username);
     if (account === null) return null;
     const { uid, gid, homedir } = account.entry;
