@@ -6,8 +6,9 @@ import type { SpareWorker } from './spare-worker.js';
 
 // A spare that fails to start, or dies unassigned, is replaced at most this often.
 const RESTART_MS = 1000;
-// A new spare starts this long after one is taken: the login that took it goes first.
-const REFILL_DELAY_MS = 20;
+// A new spare starts this long after one is taken: the login that took it
+// (the drop, the hand-over, a few ms) goes first.
+const REFILL_DELAY_MS = 50;
 
 export class SparePool {
   readonly #size: number;
