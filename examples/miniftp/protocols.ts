@@ -110,6 +110,9 @@ export interface SpareSpec {
   isolateNetwork: boolean;
 }
 
+/** The fd on which a spare worker reads its identity. */
+export const SPARE_IDENTITY_FD = 5;
+
 /** Everything a worker needs to know at start, passed in MINIFTP_WORKER. */
 export interface WorkerSpec {
   kind: 'prelogin' | 'user';

@@ -1,16 +1,14 @@
 // A spare worker (spare_workers): a user worker started before a login needs
 // it, as root in its empty network namespace, with its code loaded and no
-// identity. Until the master assigns it one it holds fds 0 to 5 only
-// (/dev/null, its stderr, its three channels to the master) and reads
+// identity. Until the master assigns it one it holds no fd but 0 to 5
+// (/dev/null, its stderr, its three channels to the master) and Node's own
+// (epoll, eventfd, pipes), and reads
 // nothing but fd 5, on which the master writes the identity once; it then
 // drops to it exactly as a worker started for that identity does, and is
 // that identity's worker from then on. Privileged side.
 import { refusal, socketPair, type FdHandle } from 'privsep';
-import type { SpareSpec, WorkerSpec } from '../protocols.js';
+import { SPARE_IDENTITY_FD, type SpareSpec, type WorkerSpec } from '../protocols.js';
 import { checkWorkerIdentity, spawnWorker, WorkerProcess, workerMain, type MonitorHandlers, type SpawnedWorker } from './worker-process.js';
-
-/** The fd on which a spare reads its identity. */
-export const SPARE_ASSIGN_FD = 5;
 
 export class SpareWorker {
   readonly #spawned: SpawnedWorker;
@@ -20,7 +18,7 @@ export class SpareWorker {
   constructor(start: SpareSpec, script = workerMain) {
     const [assignEnd, assignTheirs] = socketPair();
     try {
-      this.#spawned = spawnWorker(start, script, { [SPARE_ASSIGN_FD]: assignTheirs });
+      this.#spawned = spawnWorker(start, script, { [SPARE_IDENTITY_FD]: assignTheirs });
     } catch (err) {
       assignEnd.close();
       throw err;

@@ -1,13 +1,14 @@
 // A miniftp worker process: the pre-login worker, or the worker of one user
 // identity. The master starts it as root in an empty network namespace (a
 // spare worker first loads its code and waits for the master to give it its
-// identity on fd 5, reading nothing else); it drops to its identity (chroot, groups, gid, uid, no capabilities,
-// no_new_privs, checked on every thread) before it reads a byte from any
-// client, then runs FTP sessions handed to it on the control channel (fd 4),
-// asking the master on the monitor channel (fd 3).
+// identity on fd 5, reading nothing else); it drops to its identity (chroot,
+// groups, gid, uid, no capabilities, no_new_privs, checked on every thread)
+// before it reads a byte from any client, then runs FTP sessions handed to
+// it on the control channel (fd 4), asking the master on the monitor
+// channel (fd 3).
 import { BrokerClient, BrokerServer, changeCredentials, FdHandle, refusal } from 'privsep';
 import { isAnonymousName } from '../anonymous-names.js';
-import { LoginStart, LoginVerdict, controlProtocol, monitorProtocol, type SpareSpec, type WorkerSpec } from '../protocols.js';
+import { LoginStart, LoginVerdict, SPARE_IDENTITY_FD, controlProtocol, monitorProtocol, type SpareSpec, type WorkerSpec } from '../protocols.js';
 import { FtpSession, parseSessionState, type ConnectionInfo, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
@@ -26,7 +27,7 @@ new Date().toString();
 
 // A spare becomes the worker of the identity the master gives it.
 async function assignedSpec(spare: SpareSpec): Promise<WorkerSpec> {
-  const assigned = await readAssignment(5).catch((err: Error) => {
+  const assigned = await readAssignment(SPARE_IDENTITY_FD).catch((err: Error) => {
     console.error(`miniftp worker: ${err.message}`);
     process.exit(2);
   });
