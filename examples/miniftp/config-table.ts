@@ -147,6 +147,10 @@ export const CONFIG_TABLE = {
   ftp_data_port: { type: 'int', helper: 'ftpDataPort', default: 20, min: 1, max: 65535, doc: 'The source port of active data connections when connect_from_port_20 is set.' },
   max_clients: { type: 'int', default: 2000, min: 0, max: 1_000_000, doc: 'Most control connections at once; more get 421 and are closed. 0: no limit.' },
   max_per_ip: { type: 'int', default: 50, min: 0, max: 1_000_000, doc: 'Most control connections from one address; more get 421 and are closed. 0: no limit.' },
+  spare_workers: {
+    type: 'int', default: 2, min: 0, max: 64,
+    doc: 'User workers kept started ahead, as root in their empty network namespace with their code loaded and no identity: the first login of a user with no worker yet takes one, which drops to that user\'s identity, and a new spare is started in its place. 0: each such login starts its worker then (slower).',
+  },
   accept_timeout: {
     type: 'int', engine: 'acceptTimeout', helper: 'acceptTimeout', default: 60, min: 0, max: MAX_TIMEOUT_SECONDS,
     doc: 'Seconds to wait for the client to connect to a passive data port. 0: no timeout.',

@@ -30,6 +30,8 @@ import { parseWorkerEvent } from './worker-log-privileged.js';
 import { collectStats, parseHeapStats, type ProcessStats, type StatsSource } from './process-stats.js';
 import { heapStats } from '../heap-stats.js';
 import { LIGHT_NODE_FLAGS, WorkerProcess, type MonitorHandlers } from './worker-process.js';
+import { SparePool } from './spare-pool.js';
+import { SpareWorker } from './spare-worker.js';
 import { spawnSupport, type SupportProcess } from './support-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
@@ -92,6 +94,7 @@ export class Master {
   #stopping = false;
   readonly #supervisor: PingSupervisor;
   readonly #pingTargets = new WeakMap<object, PingTarget>();
+  readonly #spares: SparePool;
 
   constructor(options: MasterOptions) {
     this.config = options.config;
@@ -102,6 +105,8 @@ export class Master {
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.log = new Logger(openLog(options.config), options.config.log_json);
     this.#supervisor = new PingSupervisor(options.config.worker_ping_interval * 1000, () => this.#children());
+    const spare = { kind: 'spare', config: this.config, isolateNetwork: this.#isolateNetwork } as const;
+    this.#spares = new SparePool(options.config.spare_workers, () => new SpareWorker(spare, this.#workerMain));
   }
 
   /** The port it listens on (useful with listen_port=0). */
@@ -109,13 +114,14 @@ export class Master {
     return this.#acceptor?.sockets[0]?.port ?? 0;
   }
 
-  /** pids of the helper, the TLS gate, the pre-login worker and the user workers. */
-  processes(): { helper: number | null; gate: number | null; prelogin: number | null; users: number[] } {
+  /** pids of the helper, the TLS gate, the pre-login worker, the user workers and the spare workers. */
+  processes(): { helper: number | null; gate: number | null; prelogin: number | null; users: number[]; spares: number[] } {
     return {
       helper: this.#helper?.process.pid ?? null,
       gate: this.#gate?.process.pid ?? null,
       prelogin: this.#prelogin?.pid ?? null,
       users: [...this.#userWorkers.values()].map((w) => w.pid),
+      spares: this.#spares.pids,
     };
   }
 
@@ -171,6 +177,7 @@ export class Master {
       await withinASecond(prelogin.stderr.ended);
       throw new Error(`the pre-login worker (uid ${c.prelogin_uid}) did not start: ${err.message}`);
     });
+    this.#spares.fill();
     this.#supervisor.start();
     this.#acceptor = new Acceptor([{ host: c.listen_address, port: c.listen_port, ipv6Only: !c.listen_ipv6 || c.listen_address !== '::' }]);
     this.#acceptor.on('connections', (batch) => {
@@ -183,7 +190,7 @@ export class Master {
     this.#stopping = true;
     this.#supervisor.stop();
     this.#acceptor?.close();
-    const exits: Promise<unknown>[] = [];
+    const exits: Promise<unknown>[] = [this.#spares.stop()];
     for (const worker of this.#workersByPid.values()) {
       exits.push(worker.process.exited);
       worker.stop();
@@ -346,7 +353,9 @@ export class Master {
 
   #startWorker(kind: 'prelogin' | 'user', identity: WorkerIdentity): WorkerProcess {
     const spec: WorkerSpec = { kind, config: this.config, identity, isolateNetwork: this.#isolateNetwork };
-    const worker: WorkerProcess = new WorkerProcess(spec, this.#monitorHandlers(() => worker), this.#workerMain);
+    const handlers = this.#monitorHandlers(() => worker);
+    const spare = kind === 'user' ? this.#spares.take() : null;
+    const worker: WorkerProcess = spare ? assignSpare(spare, spec, handlers) : new WorkerProcess(spec, handlers, this.#workerMain);
     this.#workersByPid.set(worker.pid, worker);
     // A worker that breaks the monitor table is not trusted with its sessions any longer.
     worker.monitor.once('close', (reason) => {
@@ -599,6 +608,16 @@ export class Master {
       workerEnd?.close();
       control.close();
     }
+  }
+}
+
+// A spare that cannot take the identity (one of root's) is ended, not put back.
+function assignSpare(spare: SpareWorker, spec: WorkerSpec, handlers: MonitorHandlers): WorkerProcess {
+  try {
+    return spare.assign(spec, handlers);
+  } catch (err) {
+    spare.stop();
+    throw err;
   }
 }
 
