@@ -269,6 +269,72 @@ export function formatMlsxLine(entry: MlsxEntry, facts: readonly MlsxFact[] = ML
 }
 
 /**
+ * Lays out the MLSx lines of one listing, exactly as {@link formatMlsxLine}
+ * does, but faster for large directories: the facts are chosen once, and
+ * each distinct modification second, mode and perm value is laid out (or
+ * checked) once, not once per entry.
+ */
+export class MlsxFormatter {
+  readonly #facts: ReadonlySet<MlsxFact>;
+  readonly #modify = new Map<number, string>();
+  readonly #modes = new Map<number, string>();
+  readonly #perms = new Set<string>();
+
+  /** @param facts the facts to include (OPTS MLST selects them); default all */
+  constructor(facts: readonly MlsxFact[] = MLSX_FACTS) {
+    this.#facts = new Set(facts);
+  }
+
+  /**
+   * The entry's line, without its line end.
+   * @throws as formatMlsxLine does
+   */
+  format(entry: MlsxEntry): string {
+    const facts = this.#facts;
+    if (entry.perm !== undefined && !this.#perms.has(entry.perm)) {
+      if (!/^[acdeflmprw]*$/.test(entry.perm)) throw invalidArgValue('perm', entry.perm, 'must hold only the letters acdeflmprw');
+      if (this.#perms.size >= FORMATTER_CACHE_LIMIT) this.#perms.clear();
+      this.#perms.add(entry.perm);
+    }
+    // Laid out even when not shown, as formatMlsxLine does: a date it cannot write is refused.
+    const modify = entry.mtime === undefined ? undefined : this.#modifyOf(entry.mtime);
+    let out = '';
+    if (entry.type !== undefined && facts.has('type')) out += `type=${entry.type};`;
+    if (entry.size !== undefined && facts.has('size')) out += `size=${entry.size};`;
+    if (modify !== undefined && facts.has('modify')) out += `modify=${modify};`;
+    if (entry.perm !== undefined && facts.has('perm')) out += `perm=${entry.perm};`;
+    if (entry.mode !== undefined && facts.has('unix.mode')) out += `unix.mode=${this.#modeOf(entry.mode)};`;
+    if (entry.uid !== undefined && facts.has('unix.uid')) out += `unix.uid=${entry.uid};`;
+    if (entry.gid !== undefined && facts.has('unix.gid')) out += `unix.gid=${entry.gid};`;
+    if (entry.ownerName !== undefined && facts.has('unix.ownername')) out += `unix.ownername=${entry.ownerName};`;
+    if (entry.groupName !== undefined && facts.has('unix.groupname')) out += `unix.groupname=${entry.groupName};`;
+    return `${out} ${entry.name}`;
+  }
+
+  #modifyOf(mtime: Date): string {
+    // A time-val shows whole seconds only.
+    const second = Math.floor(mtime.getTime() / 1000);
+    let text = this.#modify.get(second);
+    if (text === undefined) {
+      text = formatTimeVal(mtime);
+      if (this.#modify.size >= FORMATTER_CACHE_LIMIT) this.#modify.clear();
+      this.#modify.set(second, text);
+    }
+    return text;
+  }
+
+  #modeOf(mode: number): string {
+    let text = this.#modes.get(mode);
+    if (text === undefined) {
+      text = '0' + (mode & 0o7777).toString(8).padStart(3, '0');
+      if (this.#modes.size >= FORMATTER_CACHE_LIMIT) this.#modes.clear();
+      this.#modes.set(mode, text);
+    }
+    return text;
+  }
+}
+
+/**
  * The text after "MLST " in the FEAT reply: every fact miniftp knows, the
  * selected ones marked with '*' (RFC 3659 7.8): `type*;size*;modify*;...`.
  */

@@ -1,10 +1,10 @@
-// Reading what a listing shows: a directory's names (sorted, dotfiles only
-// when asked), their lstat in batches (thread-pool tasks of a few hundred
+// Reading what a listing shows: a directory's names (one thread-pool task;
+// sorted, dotfiles only when asked), their lstat in batches (thread-pool tasks of a few hundred
 // fstatat calls, several at once: the event loop never waits on the disk),
 // and the MLSx permission facts. Runs in a worker.
 import fs from 'node:fs';
 import path from 'node:path';
-import { lstatBatch, type LstatRecord } from 'privsep';
+import { lstatBatch, readdirNames, type LstatRecord } from 'privsep';
 import type { ListEntry, MlsxEntry } from '../../ftp/index.js';
 import type { IdNameLookup } from './engine-options.js';
 import { isDirectoryMode, isFileMode, isSymlinkMode, mlsxTypeOfMode } from '../../ftp/index.js';
@@ -19,9 +19,12 @@ export interface StatedEntry {
   target?: string;
 }
 
-// Names per lstat task, and tasks in flight (the thread pool has four threads).
-const BATCH = 512;
-const IN_FLIGHT = 4;
+// Names per lstat task, and tasks in flight: two keep both cores busy, and
+// few records wait at a time (a worker's young generation is small: records
+// that outlive a scavenge or two are copied and promoted, which costs more
+// than the lstat calls themselves).
+const BATCH = 256;
+const IN_FLIGHT = 2;
 
 /** A directory with more entries than a listing may show. */
 export class TooManyEntriesError extends Error {
@@ -32,29 +35,24 @@ export class TooManyEntriesError extends Error {
   }
 }
 
-// Entries per readdir call of opendir's reader.
-const READDIR_BUFFER = 256;
-
 /**
  * The names in a real directory, sorted by code unit as `ls` sorts in the C
  * locale; dotfiles only with `all` (then "." and ".." too, as `ls -a`).
- * Read a few hundred at a time in the thread pool, and never more than
- * `maxEntries`.
+ * Read in one thread-pool task, and never more than `maxEntries`.
  * @throws the opendir errors (ENOENT, ENOTDIR, EACCES); TooManyEntriesError
  */
 export async function readNames(realDir: string, all: boolean, maxEntries: number): Promise<string[]> {
-  const dir = await fs.promises.opendir(realDir, { bufferSize: READDIR_BUFFER });
-  const shown = all ? ['.', '..'] : [];
-  let count = 0;
-  for await (const entry of dir) {
-    if (++count > maxEntries) {
-      // Leaving the loop early closes the directory.
-      throw new TooManyEntriesError(maxEntries);
-    }
-    if (all || !entry.name.startsWith('.')) shown.push(entry.name);
+  // Sorted by UTF-16 code unit, as `ls` sorts in the C locale for all but rare scripts.
+  const names = await readdirNames(realDir, maxEntries);
+  if (names === null) throw new TooManyEntriesError(maxEntries);
+  if (!all) return names.filter((name) => !name.startsWith('.'));
+  // "." and ".." where that order puts them (a name such as "-x" comes first).
+  for (const dot of ['.', '..']) {
+    let at = 0;
+    while (at < names.length && names[at]! < dot) at++;
+    names.splice(at, 0, dot);
   }
-  // The default order is by UTF-16 code unit, as `ls` sorts in the C locale for all but rare scripts.
-  return shown.sort();
+  return names;
 }
 
 // One batch, in order; entries that vanished (or a directory that did) are left out.

@@ -3,7 +3,7 @@
 // Runs in a worker, as the session's user.
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatMlsxLine, ListFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
+import { formatMlsxLine, ListFormatter, MlsxFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
 import { TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
 import { Glob, PatternError, filterNames, isPattern, yieldToEventLoop } from '../glob.js';
 import type { SessionContext } from '../session-context.js';
@@ -195,13 +195,13 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
     return;
   }
   const writable = ctx.options.writeEnable;
-  const facts = ctx.state.mlstFacts;
+  const formatter = new MlsxFormatter(ctx.state.mlstFacts);
   const showing = idShowing(ctx);
   async function* lines(): AsyncGenerator<string> {
     const ids = processIds();
     for await (const batch of statEntries(found!.real, names, false)) {
       let out = '';
-      for (const entry of batch) out += formatMlsxLine(mlsxEntry(entry.name, entry.stats, writable, ids, showing), facts) + '\r\n';
+      for (const entry of batch) out += formatter.format(mlsxEntry(entry.name, entry.stats, writable, ids, showing)) + '\r\n';
       yield out;
     }
   }
