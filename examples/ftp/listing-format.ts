@@ -129,6 +129,7 @@ export function formatList(entries: readonly ListEntry[], options: ListFormatOpt
 
 // Distinct values a ListFormatter remembers before it starts over.
 const FORMATTER_CACHE_LIMIT = 4096;
+const HIDDEN_ID_COLUMN = 'ftp'.padEnd(8);
 
 /**
  * Lays out the LIST lines of one listing, exactly as {@link formatListLine}
@@ -139,7 +140,10 @@ export class ListFormatter {
   readonly #options: ListFormatOptions;
   readonly #ids: IdDisplay;
   readonly #permissions = new Map<number, string>();
-  readonly #owners = new Map<string, string>();
+  // Padded owner and group columns: by number, and by name.
+  readonly #idColumns = new Map<number, string>();
+  readonly #nameColumns = new Map<string, string>();
+  readonly #links = new Map<number, string>();
   readonly #dates = new Map<number, string>();
 
   constructor(options: ListFormatOptions) {
@@ -151,8 +155,18 @@ export class ListFormatter {
   format(entry: ListEntry): string {
     let name = entry.name;
     if (isSymlinkMode(entry.mode) && entry.target) name += ` -> ${entry.target}`;
-    return `${this.#permission(entry.mode)} ${String(entry.nlink).padStart(4)} ${this.#column('u', entry.uid, entry.ownerName)} ` +
-      `${this.#column('g', entry.gid, entry.groupName)} ${String(entry.size).padStart(8)} ${this.#date(entry.mtime)} ${name}`;
+    return `${this.#permission(entry.mode)} ${this.#linkCount(entry.nlink)} ${this.#column(entry.uid, entry.ownerName)} ` +
+      `${this.#column(entry.gid, entry.groupName)} ${String(entry.size).padStart(8)} ${this.#date(entry.mtime)} ${name}`;
+  }
+
+  #linkCount(nlink: number): string {
+    let text = this.#links.get(nlink);
+    if (text === undefined) {
+      if (this.#links.size >= FORMATTER_CACHE_LIMIT) this.#links.clear();
+      text = String(nlink).padStart(4);
+      this.#links.set(nlink, text);
+    }
+    return text;
   }
 
   #permission(mode: number): string {
@@ -166,14 +180,16 @@ export class ListFormatter {
   }
 
   // The owner or group column, padded: "ftp" when hidden, else the name or the number.
-  #column(kind: 'u' | 'g', id: number, name: string | undefined): string {
-    const shown = this.#ids === 'hidden' ? 'ftp' : this.#ids === 'names' ? name ?? String(id) : String(id);
-    const key = kind + shown;
-    let text = this.#owners.get(key);
+  #column(id: number, name: string | undefined): string {
+    if (this.#ids === 'hidden') return HIDDEN_ID_COLUMN;
+    const byName = this.#ids === 'names' && name !== undefined;
+    const cache: Map<number | string, string> = byName ? this.#nameColumns : this.#idColumns;
+    const key = byName ? name : id;
+    let text = cache.get(key);
     if (text === undefined) {
-      if (this.#owners.size >= FORMATTER_CACHE_LIMIT) this.#owners.clear();
-      text = shown.padEnd(8);
-      this.#owners.set(key, text);
+      if (cache.size >= FORMATTER_CACHE_LIMIT) cache.clear();
+      text = (byName ? name : String(id)).padEnd(8);
+      cache.set(key, text);
     }
     return text;
   }

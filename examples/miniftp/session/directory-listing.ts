@@ -161,21 +161,49 @@ export function permFact(stats: EntryStats, writable: boolean, ids: ProcessIds):
   return perm;
 }
 
+/**
+ * permFact for the entries of one listing: each distinct mode and relation
+ * of the entry to the session's user (owner, group, other) worked out once.
+ */
+export class PermFacts {
+  readonly #writable: boolean;
+  readonly #ids: ProcessIds;
+  readonly #facts = new Map<number, string>();
+
+  constructor(writable: boolean, ids: ProcessIds) {
+    this.#writable = writable;
+    this.#ids = ids;
+  }
+
+  of(stats: EntryStats): string {
+    const ids = this.#ids;
+    // What access() looks at besides the mode.
+    const relation = ids.uid === 0 ? 0 : stats.uid === ids.uid ? 1 : ids.gids.has(stats.gid) ? 2 : 3;
+    const key = stats.mode * 4 + relation;
+    let fact = this.#facts.get(key);
+    if (fact === undefined) {
+      fact = permFact(stats, this.#writable, ids);
+      this.#facts.set(key, fact);
+    }
+    return fact;
+  }
+}
+
 /** How listings show owners and groups: hidden (hide_ids), by name (text_userdb_names), or by number. */
 export interface IdShowing {
   hidden: boolean;
   names: IdNameLookup | null;
 }
 
-/** The MLSx facts of an entry; hidden ids leave the uid, gid and name facts out. */
-export function mlsxEntry(name: string, stats: EntryStats, writable: boolean, ids: ProcessIds, showing: IdShowing): MlsxEntry {
+/** The MLSx facts of an entry, `perm` its permFact; hidden ids leave the uid, gid and name facts out. */
+export function mlsxEntry(name: string, stats: EntryStats, perm: string, showing: IdShowing): MlsxEntry {
   const shown = !showing.hidden;
   return {
     name,
     type: mlsxTypeOfMode(stats.mode),
     size: isFileMode(stats.mode) || isDirectoryMode(stats.mode) ? stats.size : undefined,
     mtime: new Date(stats.mtimeMs),
-    perm: permFact(stats, writable, ids),
+    perm,
     mode: stats.mode,
     uid: shown ? stats.uid : undefined,
     gid: shown ? stats.gid : undefined,

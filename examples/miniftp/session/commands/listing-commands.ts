@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatMlsxLine, ListFormatter, MlsxFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
-import { TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
+import { PermFacts, TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, permFact, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
 import { Glob, PatternError, filterNames, isPattern, yieldToEventLoop } from '../glob.js';
 import type { SessionContext } from '../session-context.js';
 import { runTransfer } from '../run-transfer.js';
@@ -198,10 +198,10 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
   const formatter = new MlsxFormatter(ctx.state.mlstFacts);
   const showing = idShowing(ctx);
   async function* lines(): AsyncGenerator<string> {
-    const ids = processIds();
+    const perms = new PermFacts(writable, processIds());
     for await (const batch of statEntries(found!.real, names, false)) {
       let out = '';
-      for (const entry of batch) out += formatter.format(mlsxEntry(entry.name, entry.stats, writable, ids, showing)) + '\r\n';
+      for (const entry of batch) out += formatter.format(mlsxEntry(entry.name, entry.stats, perms.of(entry.stats), showing)) + '\r\n';
       yield out;
     }
   }
@@ -221,6 +221,7 @@ export async function handleMlst(ctx: SessionContext, arg: string): Promise<void
     ctx.reply(ReplyCode.FileUnavailable, 'Could not get file status.');
     return;
   }
-  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, ctx.options.writeEnable, processIds(), idShowing(ctx)), ctx.state.mlstFacts);
+  const perm = permFact(found.stats, ctx.options.writeEnable, processIds());
+  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, perm, idShowing(ctx)), ctx.state.mlstFacts);
   ctx.reply(ReplyCode.FileActionOk, [`Listing ${found.view}`, ` ${line}`, 'End']);
 }
