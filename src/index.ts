@@ -107,3 +107,4 @@ export { setOobInline, setTcpNoDelay } from './fd/socket-options.js';
 export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';
 export { receiveFile, type ReceiveFileOptions } from './transfer/receive-file.js';
 export { lstatBatch, type LstatRecord } from './fs/lstat-batch.js';
+export { readdirNames } from './fs/readdir-names.js';

@@ -204,6 +204,7 @@ export interface NativeBinding {
   // stat.cc
   lstatBatch(dir: string, names: string, count: number, out: Float64Array): Promise<void>;
   readonly LSTAT_FIELDS: number;
+  readdirNames(dir: string, limit: number): Promise<string | null>;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -229,7 +230,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   read: 'function', write: 'function',
   setOobInline: 'function',
   setTcpNoDelay: 'function',
-  lstatBatch: 'function', LSTAT_FIELDS: 'number',
+  lstatBatch: 'function', LSTAT_FIELDS: 'number', readdirNames: 'function',
 };
 
 function load(): NativeBinding {

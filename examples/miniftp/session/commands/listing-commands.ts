@@ -3,8 +3,8 @@
 // Runs in a worker, as the session's user.
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatMlsxLine, ListFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
-import { TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
+import { formatMlsxLine, ListFormatter, MlsxFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
+import { PermFacts, TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, permFact, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
 import { Glob, PatternError, filterNames, isPattern, yieldToEventLoop } from '../glob.js';
 import type { SessionContext } from '../session-context.js';
 import { visibleNames } from '../policy.js';
@@ -244,13 +244,13 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
     return;
   }
   const writable = ctx.options.writeEnable;
-  const facts = ctx.state.mlstFacts;
+  const formatter = new MlsxFormatter(ctx.state.mlstFacts);
   const showing = idShowing(ctx);
   async function* lines(): AsyncGenerator<string> {
-    const ids = processIds();
+    const perms = new PermFacts(writable, processIds());
     for await (const batch of statEntries(found!.real, names, false)) {
       let out = '';
-      for (const entry of batch) out += formatMlsxLine(mlsxEntry(entry.name, entry.stats, writable, ids, showing), facts) + '\r\n';
+      for (const entry of batch) out += formatter.format(mlsxEntry(entry.name, entry.stats, perms.of(entry.stats), showing)) + '\r\n';
       yield out;
     }
   }
@@ -270,6 +270,7 @@ export async function handleMlst(ctx: SessionContext, arg: string): Promise<void
     ctx.reply(ReplyCode.FileUnavailable, 'Could not get file status.');
     return;
   }
-  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, ctx.options.writeEnable, processIds(), idShowing(ctx)), ctx.state.mlstFacts);
+  const perm = permFact(found.stats, ctx.options.writeEnable, processIds());
+  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, perm, idShowing(ctx)), ctx.state.mlstFacts);
   ctx.reply(ReplyCode.FileActionOk, [`Listing ${found.view}`, ` ${line}`, 'End']);
 }
