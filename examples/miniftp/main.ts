@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { checkPamService } from 'privsep';
 import { packageVersion } from '../cli/version.js';
 import { checkSecureChrootDir } from './check-chroot-dir.js';
+import { checkLoginLists } from './master/login-lists.js';
 import { checkIdentities } from './check-identities.js';
 import { parseCommandLine, usage } from './cli.js';
 import { ConfigError } from './config-error.js';
@@ -58,6 +59,7 @@ try {
   if (config.user_db) userDb = parseUserDb(fs.readFileSync(config.user_db, 'utf8'), config.user_db);
   await checkIdentities(config, userDb);
   checkSecureChrootDir(config);
+  checkLoginLists(config);
 } catch (err) {
   if (err instanceof ConfigError) fail(err.message);
   throw err;
