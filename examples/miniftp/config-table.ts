@@ -207,7 +207,7 @@ export const CONFIG_TABLE = {
   },
   allow_writeable_chroot: {
     type: 'bool', default: false,
-    doc: 'Accepted for vsftpd files and not needed: miniftp serves a root the user may write, since a worker is chrooted after it dropped every privilege and never runs a program (see "Writable roots").',
+    doc: 'Accepted for vsftpd\'s files and not needed: miniftp serves a root the user may write, since a worker is chrooted after it dropped every privilege and never runs a program (see "Writable roots").',
   },
   userlist_enable: {
     type: 'bool', default: false,
