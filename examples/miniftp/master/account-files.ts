@@ -8,9 +8,8 @@ import fs from 'node:fs/promises';
 const SHELLS = '/etc/shells';
 const FTPUSERS = '/etc/ftpusers';
 
-// The lines of a file, trimmed, without blank lines and '#' comments; null
-// when it cannot be read.
-async function listedLines(file: string): Promise<string[] | null> {
+/** The lines of a file, trimmed, without blank lines and '#' comments; null when it cannot be read. */
+export async function listedLines(file: string): Promise<string[] | null> {
   const text = await fs.readFile(file, 'utf8').catch(() => null);
   if (text === null) return null;
   return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
