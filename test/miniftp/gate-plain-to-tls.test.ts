@@ -10,6 +10,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { socketPair } from '../../src/index.js';
+import { CloseNotifyWatch } from '../../examples/miniftp/gate/close-notify-watch.js';
 import { plainToTls } from '../../examples/miniftp/gate/plain-to-tls.js';
 import { scratchDir, type ScratchDir } from '../helpers/scratch.js';
 import { makeCertificate, type TestCertificate } from '../helpers/tls-certs.js';
@@ -27,13 +28,17 @@ describe.skipIf(lacksTools('the gate toward the client', 'openssl'))('the TLS ga
   });
   afterAll(() => scratch?.remove());
 
-  it('carries every byte in order to a slow client, then ends it', async () => {
+  // Both TLS sockets the gate uses: over the fd itself, and over a JS stream (data connections that watch for close_notify).
+  it.each([
+    ['over the fd', (raw: net.Socket, options: tls.TLSSocketOptions) => new tls.TLSSocket(raw, options)],
+    ['watching for close_notify', (raw: net.Socket, options: tls.TLSSocketOptions) => new CloseNotifyWatch(raw, options)],
+  ])('carries every byte in order to a slow client, then ends it (TLS socket %s)', async (_name, makeTls) => {
     const [serverRaw, clientRaw] = socketPair();
     const [gateEnd, workerEnd] = socketPair();
     const context = tls.createSecureContext({ cert: fs.readFileSync(cert.cert), key: fs.readFileSync(cert.key) });
     let server: tls.TLSSocket | null = null;
     const plain = plainToTls(gateEnd, () => server!);
-    server = new tls.TLSSocket(serverRaw.toSocket({ allowHalfOpen: true }), { isServer: true, secureContext: context });
+    server = makeTls(serverRaw.toSocket({ allowHalfOpen: true }), { isServer: true, secureContext: context });
     server.on('error', () => {});
     const worker: net.Socket = workerEnd.toSocket();
     let client: tls.TLSSocket | null = null;
