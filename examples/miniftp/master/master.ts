@@ -11,7 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Acceptor, BrokerClient, decodePeer, FdHandle, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
-import { ReplyCode, formatReply } from '../../ftp/index.js';
+import { ReplyCode, formatReply, normalizeAddress } from '../../ftp/index.js';
 import { engineSettingsFromTable, helperSettings, type MiniftpConfig } from '../config-table.js';
 import { settingError } from '../config.js';
 import type { UserDb } from '../user-db.js';
@@ -400,7 +400,10 @@ export class Master {
       new FdHandle(connection.fd).close();
       return;
     }
-    const admitted = this.#sessions.admit(client, localAddress(connection.fd).address, ends);
+    // An IPv4 client of a listen_ipv6 socket on :: arrives as ::ffff:a.b.c.d: its
+    // data connections are IPv4 ones, made and checked with the plain IPv4 address.
+    const local = localAddress(connection.fd).address;
+    const admitted = this.#sessions.admit(client, normalizeAddress(local) ?? local, ends);
     if (!admitted.ok) {
       this.log.write({ type: 'refused', time: new Date(), client, reason: admitted.reason });
       refuse(connection.fd, admitted.reason === 'max_clients'
