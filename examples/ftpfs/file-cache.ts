@@ -165,23 +165,25 @@ export class FileCache {
     }
     let cached = file !== undefined && how === 'keep';
     const hit = cached && file?.complete === true;
+    // A new copy's file is made empty by its open: no truncation after it.
+    const fresh = file === undefined;
     if (!file) file = new CachedFile(remote, path.join(this.#dir, String(++this.#counter)), how !== 'create');
     // Most recently opened last: eviction takes from the front.
     this.#files.delete(remote);
     this.#files.set(remote, file);
     file.opens++;
     try {
-      const handle = await this.#openCopy(file);
+      const handle = await this.#openCopy(file, fresh);
       if (how !== 'keep') {
         // Their last writes must land before the copy is emptied.
         await this.#stopDownloads(file);
-        await this.#track(fsFtruncate(handle.fd, 0));
+        if (!fresh) await this.#track(fsFtruncate(handle.fd, 0));
         file.setContent(0);
         file.dirty = true;
         file.mtimeMs = Date.now();
       } else if (listed && this.#fromServer(file) && !sameVersion(file.version, listed)) {
         // A new copy, or part of another version: it holds nothing of this one yet.
-        await this.#track(fsFtruncate(handle.fd, 0));
+        if (!fresh) await this.#track(fsFtruncate(handle.fd, 0));
         file.forget(listed.size);
         file.version = { ...listed };
         cached = false;
@@ -204,9 +206,11 @@ export class FileCache {
     return file.onServer && !file.dirty && file.uploading === null && file.downloaders.length === 0 && !(file.complete && file.version !== null);
   }
 
-  #openCopy(file: CachedFile): Promise<FdHandle> {
+  /** The copy's descriptor, opened if it is not; `empty` opens it with O_TRUNC (a new copy). */
+  #openCopy(file: CachedFile, empty = false): Promise<FdHandle> {
     if (file.handle !== null) return Promise.resolve(file.handle);
-    file.opening ??= fsOpen(file.local, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600).then((fd) => {
+    const { O_RDWR, O_CREAT, O_TRUNC } = fs.constants;
+    file.opening ??= fsOpen(file.local, O_RDWR | O_CREAT | (empty ? O_TRUNC : 0), 0o600).then((fd) => {
       file.handle = new FdHandle(fd);
       return file.handle;
     }).finally(() => {
@@ -224,8 +228,9 @@ export class FileCache {
    */
   async read(file: CachedFile, offset: number, size: number, signal?: AbortSignal): Promise<Buffer> {
     let length: number;
+    let waited = false;
     do {
-      await this.#fetch(file, offset, offset + size, signal);
+      if (await this.#fetch(file, offset, offset + size, signal)) waited = true;
       // Past `size` the copy may hold what an older version left there; and
       // a download that found the end past the listed size may have moved it.
       length = Math.max(0, Math.min(size, file.size - offset));
@@ -233,7 +238,10 @@ export class FileCache {
     const handle = this.#handleOf(file);
     if (length === 0) return Buffer.alloc(0);
     const buffer = Buffer.allocUnsafe(length);
-    const bytesRead = await this.#track(handle.read(buffer, offset));
+    // Bytes a download has just written are in the page cache: copying them
+    // here costs less than a trip through the thread pool, which on a busy
+    // machine waits its turn for a CPU.
+    const bytesRead = waited ? fs.readSync(handle.fd, buffer, 0, length, offset) : await this.#track(handle.read(buffer, offset));
     return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
   }
 
@@ -241,13 +249,17 @@ export class FileCache {
    * Brings [start, end) of the file (what of it lies within the file) into
    * the copy: each part it lacks from a download that is there already or
    * close before it, else from a new one.
+   * @returns true when it waited for a download (false: all was there)
    */
-  async #fetch(file: CachedFile, start: number, end: number, signal?: AbortSignal): Promise<void> {
+  async #fetch(file: CachedFile, start: number, end: number, signal?: AbortSignal): Promise<boolean> {
+    let waited = false;
     for (let gap = file.firstGap(start, end); gap; gap = file.firstGap(start, end)) {
       const downloader = this.#downloaderFor(file, gap[0]);
       downloader.lastUseful = ++this.#clock;
+      waited = true;
       await file.until(gap[0], end, downloader, signal);
     }
+    return waited;
   }
 
   /** The whole file in the copy, and no download writing into it any more: before a change. */
