@@ -110,13 +110,47 @@ export async function sha512Crypt(password: string): Promise<string> {
 
 const FTPUSERS = '/etc/ftpusers';
 
-/** Adds `name` to /etc/ftpusers; the returned function puts the file back exactly as it was (or removes it). */
+const FTPUSERS_LOCK = `${FTPUSERS}.privsep-test-lock`;
+
+// Test files run side by side and several edit /etc/ftpusers: each edit is
+// a read-modify-write under a lock file, and each takes out only its own line.
+function withFtpusersLock<T>(edit: () => T): T {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(FTPUSERS_LOCK, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+  try {
+    return edit();
+  } finally {
+    fs.rmSync(FTPUSERS_LOCK, { force: true });
+  }
+}
+
+/**
+ * Adds `name` to /etc/ftpusers; the returned function takes that line out
+ * again (and removes the file if it added it and nothing else is left).
+ */
 export function listInFtpusers(name: string): () => void {
-  const original = fs.existsSync(FTPUSERS) ? fs.readFileSync(FTPUSERS) : null;
-  const separator = original !== null && original.length > 0 && original[original.length - 1] !== 0x0a ? '\n' : '';
-  fs.appendFileSync(FTPUSERS, `${separator}${name}\n`);
-  return () => {
-    if (original === null) fs.rmSync(FTPUSERS, { force: true });
-    else fs.writeFileSync(FTPUSERS, original);
-  };
+  const created = withFtpusersLock(() => {
+    const existed = fs.existsSync(FTPUSERS);
+    const text = existed ? fs.readFileSync(FTPUSERS, 'utf8') : '';
+    const separator = text.length > 0 && !text.endsWith('\n') ? '\n' : '';
+    fs.appendFileSync(FTPUSERS, `${separator}${name}\n`);
+    return !existed;
+  });
+  return () => withFtpusersLock(() => {
+    if (!fs.existsSync(FTPUSERS)) return;
+    const lines = fs.readFileSync(FTPUSERS, 'utf8').split('\n');
+    const at = lines.lastIndexOf(name);
+    if (at >= 0) lines.splice(at, 1);
+    const rest = lines.join('\n');
+    if (created && rest.trim() === '') fs.rmSync(FTPUSERS, { force: true });
+    else fs.writeFileSync(FTPUSERS, rest);
+  });
 }
