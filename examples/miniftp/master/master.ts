@@ -76,6 +76,8 @@ export class Master {
   readonly #isolateNetwork: boolean;
   readonly #workerMain: string | undefined;
   readonly #sessions: SessionTable;
+  // What the TLS policy of a login is checked against (the configuration does not change).
+  readonly #engineSettings: ReturnType<typeof engineSettingsFromTable>;
   readonly #userWorkers = new Map<string, WorkerProcess>();
   readonly #workersByPid = new Map<number, WorkerProcess>();
   #acceptor: Acceptor | null = null;
@@ -98,6 +100,7 @@ export class Master {
     this.#workerMain = options.workerMain;
     this.#tls = options.tls ?? null;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
+    this.#engineSettings = engineSettingsFromTable(options.config);
     this.log = new Logger(openLog(options.config), options.config.log_json);
     this.#supervisor = new PingSupervisor(options.config.worker_ping_interval * 1000, () => this.#children());
   }
@@ -386,7 +389,7 @@ export class Master {
 
   async #onConnection(connection: AcceptedConnection): Promise<void> {
     const client = decodePeer(connection.peer, 0).address;
-    let ends: string;
+    let ends: { local: string; text: string };
     try {
       ends = connectionEnds(connection.fd);
     } catch {
@@ -394,7 +397,7 @@ export class Master {
       new FdHandle(connection.fd).close();
       return;
     }
-    const admitted = this.#sessions.admit(client, localAddress(connection.fd).address, ends);
+    const admitted = this.#sessions.admit(client, ends.local, ends.text);
     if (!admitted.ok) {
       this.log.write({ type: 'refused', time: new Date(), client, reason: admitted.reason });
       refuse(connection.fd, admitted.reason === 'max_clients'
@@ -528,7 +531,7 @@ export class Master {
     let identity = await authenticate(this.config, this.#userDb, user, password).catch(() => null);
     record.checking = false;
     // The pre-login worker refused such a USER already; a worker that did not gets no login.
-    if (identity && tlsPolicyRefusal(engineSettingsFromTable(this.config), identity.anonymous, record.tls) !== null) identity = null;
+    if (identity && tlsPolicyRefusal(this.#engineSettings, identity.anonymous, record.tls) !== null) identity = null;
     if (this.#sessions.get(record.sid) !== record || record.workerPid !== worker.pid) return;
     let verdict: number = LoginVerdict.ok;
     let delayMs = 0;
@@ -602,10 +605,11 @@ async function uploadOwner(config: MiniftpConfig): Promise<UploadOwner> {
   return { uid: id.uid, mode: config.chown_upload_mode };
 }
 
-function connectionEnds(fd: number | FdHandle): string {
+// A TCP connection's two ends as one text, and its local address.
+function connectionEnds(fd: number | FdHandle): { local: string; text: string } {
   const local = localAddress(fd);
   const remote = remoteAddress(fd);
-  return `${local.address} ${local.port} ${remote.address} ${remote.port}`;
+  return { local: local.address, text: `${local.address} ${local.port} ${remote.address} ${remote.port}` };
 }
 
 // The plaintext end of a TLS gate's socketpair, known again by its inode
@@ -617,7 +621,7 @@ function plaintextEnd(fd: FdHandle): string {
 // The fd a worker hands over must be the session's own client connection.
 function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   try {
-    return (record.tls ? plaintextEnd(control) : connectionEnds(control)) === record.connection;
+    return (record.tls ? plaintextEnd(control) : connectionEnds(control).text) === record.connection;
   } catch {
     return false;
   }
