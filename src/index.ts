@@ -53,6 +53,7 @@ export {
   getUser,
   getGroup,
   getGroupList,
+  getUserWithGroups,
   resolveIdentity,
   type User,
   type Group,

@@ -5,7 +5,7 @@
 // check hashes once at the cost a wrong password has, so that an unknown
 // name costs what a known one does. Privileged side: look for suitable
 // paranoia here.
-import { checkLogin, dummyHashLike, getGroupList, getUser, verifyCryptHash, type User } from 'privsep';
+import { checkLogin, dummyHashLike, getUserWithGroups, verifyCryptHash, type User } from 'privsep';
 import type { MiniftpConfig } from '../config-table.js';
 import { isAnonymousName } from '../anonymous-names.js';
 import type { WorkerIdentity } from '../protocols.js';
@@ -31,9 +31,8 @@ function userDbDummy(userDb: UserDb): string {
 // The passwd entry and groups of an account a worker may run as, or null:
 // unknown, or root by uid or primary group, whatever its name.
 async function workerAccount(name: string): Promise<{ entry: User; groups: number[] } | null> {
-  const entry = await getUser(name);
-  if (entry === null || rootIdsReason(entry) !== null) return null;
-  return { entry, groups: await getGroupList(entry.name, entry.gid) };
+  const account = await getUserWithGroups(name);
+  return account === null || rootIdsReason(account.entry) !== null ? null : account;
 }
 
 async function localLoginAllowed(userDb: UserDb | null, user: string, password: string): Promise<boolean> {
