@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Acceptor, BrokerClient, decodePeer, FdHandle, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
+import { Acceptor, BrokerClient, decodePeer, FdHandle, FdPoller, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
 import { ReplyCode, formatReply } from '../../ftp/index.js';
 import { engineSettingsFromTable, helperSettings, type MiniftpConfig } from '../config-table.js';
 import type { UserDb } from '../user-db.js';
@@ -92,6 +92,8 @@ export class Master {
   #stopping = false;
   readonly #supervisor: PingSupervisor;
   readonly #pingTargets = new WeakMap<object, PingTarget>();
+  // The helper's ends of the data channels that no worker has used yet, by sid.
+  readonly #unusedDataChannels = new Map<number, { end: FdHandle; poller: FdPoller }>();
 
   constructor(options: MasterOptions) {
     this.config = options.config;
@@ -184,6 +186,7 @@ export class Master {
     this.#stopping = true;
     this.#supervisor.stop();
     this.#acceptor?.close();
+    for (const sid of [...this.#unusedDataChannels.keys()]) this.#dropDataChannel(sid);
     const exits: Promise<unknown>[] = [];
     for (const worker of this.#workersByPid.values()) {
       exits.push(worker.process.exited);
@@ -279,7 +282,10 @@ export class Master {
       if (worker.spec.kind !== 'user') continue;
       for (const sid of [...worker.sessions]) {
         const record = this.#sessions.get(sid);
-        if (record?.stage === 'postlogin' && record.workerPid === worker.pid) void this.#reopenDataChannel(helper, worker, record);
+        // A channel the master still holds goes to whichever helper runs when it is first used.
+        if (record?.stage === 'postlogin' && record.workerPid === worker.pid && !this.#unusedDataChannels.has(sid)) {
+          void this.#reopenDataChannel(helper, worker, record);
+        }
       }
     }
   }
@@ -287,6 +293,7 @@ export class Master {
   // A new socketpair: one end to the helper, the other to the session's
   // worker, which drops its old channel (a transfer in flight on it fails).
   async #reopenDataChannel(helper: HelperBroker, worker: WorkerProcess, record: SessionRecord): Promise<void> {
+    this.#dropDataChannel(record.sid);
     const [helperEnd, workerEnd] = socketPair();
     try {
       const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
@@ -369,7 +376,60 @@ export class Master {
     for (const [key, w] of this.#userWorkers) if (w === worker) this.#userWorkers.delete(key);
   }
 
+  // A session's data channel is given to the helper when its worker first
+  // writes to it (the hello before its first data request), not at login:
+  // most short sessions never make a data connection, and the helper then
+  // never sets one up. The worker's hello waits in the socket meanwhile.
+  #holdDataChannel(record: SessionRecord, end: FdHandle): void {
+    const poller = new FdPoller(end, () => {
+      poller.stop();
+      // A worker that closed its end at the session's end sends sessionClosed too: let that come first.
+      setImmediate(() => void this.#openDataChannel(record));
+    });
+    poller.unref();
+    this.#unusedDataChannels.set(record.sid, { end, poller });
+    poller.start('readable');
+  }
+
+  async #openDataChannel(record: SessionRecord): Promise<void> {
+    const unused = this.#unusedDataChannels.get(record.sid);
+    if (!unused || this.#sessions.get(record.sid) !== record) return;
+    this.#unusedDataChannels.delete(record.sid);
+    unused.poller.close();
+    const helperProcess = this.#helper!;
+    try {
+      const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
+      await (await helperProcess.broker).openSession(unused.end, JSON.stringify(addresses));
+    } catch {
+      // That helper died: its successor opens a data channel for every
+      // logged-in session; one that started meanwhile gets one here.
+      void this.#retryDataChannel(record, helperProcess);
+    } finally {
+      unused.end.close();
+    }
+  }
+
+  async #retryDataChannel(record: SessionRecord, failed: HelperProcess): Promise<void> {
+    await withinASecond(failed.process.exited);
+    const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
+    if (this.#stopping || !worker || this.#sessions.get(record.sid) !== record || this.#helper === failed) return;
+    try {
+      await this.#reopenDataChannel(await this.#helper!.broker, worker, record);
+    } catch {
+      // The new helper died too; the next one reopens every channel.
+    }
+  }
+
+  #dropDataChannel(sid: number): void {
+    const unused = this.#unusedDataChannels.get(sid);
+    if (!unused) return;
+    this.#unusedDataChannels.delete(sid);
+    unused.poller.close();
+    unused.end.close();
+  }
+
   #endSession(record: SessionRecord): void {
+    this.#dropDataChannel(record.sid);
     if (!this.#sessions.remove(record.sid)) return;
     if (record.tls) void this.#gate?.connected?.endSession(record.sid).catch(() => {});
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
@@ -572,19 +632,11 @@ export class Master {
       record.workerPid = worker.pid;
       worker.sessions.add(record.sid);
       record.stage = 'postlogin';
-      // Both at once: a data request the worker makes before the helper knows
-      // the session just waits in the channel.
-      const helperProcess = this.#helper!;
-      const helper = await helperProcess.broker;
       const userWorker = await worker.control;
-      await Promise.all([
-        helper.openSession(helperEnd, JSON.stringify(addresses)).catch(async (err: unknown) => {
-          // A helper that died meanwhile is replaced, and its successor opens
-          // a data channel for every logged-in session, this one included.
-          if (!(await withinASecond(helperProcess.process.exited))) throw err;
-        }),
-        userWorker.adoptSession(record.sid, control, workerEnd, state, unread, JSON.stringify(connection)),
-      ]);
+      if (this.#sessions.get(record.sid) !== record) throw refusal('ESRCH', 'the session ended');
+      this.#holdDataChannel(record, helperEnd);
+      helperEnd = null;
+      await userWorker.adoptSession(record.sid, control, workerEnd, state, unread, JSON.stringify(connection));
     } catch {
       refuse(control.release(), 'Service not available, closing control connection.');
       this.#endSession(record);
