@@ -24,11 +24,12 @@
         "native/rlimit.cc",
         "native/users.cc",
         "native/crypt.cc",
+        "native/pam.cc",
         "native/spawn.cc",
         "native/io.cc",
         "native/stat.cc"
       ],
-      "libraries": ["-lcrypt"],
+      "libraries": ["-lcrypt", "-ldl"],
       "defines": [
         "NAPI_VERSION=8",
         "NODE_ADDON_API_DISABLE_DEPRECATED",

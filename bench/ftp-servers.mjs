@@ -1,7 +1,9 @@
-// What bench/ftp.mjs and bench/ftps.mjs share: a temp dir and a local user
-// (removed at exit, on success or failure), miniftp and vsftpd (Debian's
-// package) started on 127.0.0.1 with equivalent settings plus a bench's own
-// lines, and the servers' processes: their tree, its CPU time and memory.
+// What bench/ftp.mjs and bench/ftps.mjs share: a temp dir and local users
+// (removed at exit, on success or failure), miniftp, vsftpd (Debian's
+// package) and pure-ftpd (Debian's, extracted from its .deb: it conflicts
+// with vsftpd in apt) started on 127.0.0.1 with equivalent settings plus a
+// bench's own lines, and the servers' processes: their tree, its CPU time
+// and memory.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,20 +41,34 @@ export function requireRootAndVsftpd(bench) {
 }
 
 /**
- * A temp dir with `home` (a new local user's, password PASSWORD, holding
- * big.bin of `bigMiB` MiB) and `empty` (both servers' secure_chroot_dir).
+ * New local users, each with the home given (created, theirs) and password
+ * PASSWORD hashed with `cryptMethod` (chpasswd's -c: SHA512, YESCRYPT, ...;
+ * the system's default when null); removed at exit.
  */
-export function benchSetup(prefix, bigMiB) {
+export function addUsers(homes, cryptMethod = null) {
+  for (const [user, home] of homes) {
+    fs.mkdirSync(home, { recursive: true });
+    execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/bash', user]);
+    // -f: a server's session process that has not died yet does not keep the user.
+    atExit(() => execFileSync('userdel', ['-f', user], { stdio: 'ignore' }));
+    execFileSync('chown', [`${user}:${user}`, home]);
+  }
+  const lines = [...homes.keys()].map((user) => `${user}:${PASSWORD}\n`).join('');
+  execFileSync('chpasswd', cryptMethod === null ? [] : ['-c', cryptMethod], { input: lines });
+}
+
+/**
+ * A temp dir with `home` (a new local user's, password PASSWORD hashed with
+ * `cryptMethod` as addUsers does, holding big.bin of `bigMiB` MiB) and
+ * `empty` (the servers' secure_chroot_dir).
+ */
+export function benchSetup(prefix, bigMiB, { cryptMethod = null } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(dir, 0o755);
   atExit(() => fs.rmSync(dir, { recursive: true, force: true }));
   const user = `ftpb${process.pid % 100000}`;
   const home = path.join(dir, 'home');
-  fs.mkdirSync(home);
-  execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/bash', user]);
-  // -f: a server's session process that has not died yet does not keep the user.
-  atExit(() => execFileSync('userdel', ['-f', user], { stdio: 'ignore' }));
-  execFileSync('chpasswd', [], { input: `${user}:${PASSWORD}\n` });
+  addUsers(new Map([[user, home]]), cryptMethod);
   const chunk = Buffer.alloc(1 << 20, 0x5a);
   const fd = fs.openSync(path.join(home, 'big.bin'), 'w');
   for (let i = 0; i < bigMiB; i++) fs.writeSync(fd, chunk);
@@ -64,8 +80,57 @@ export function benchSetup(prefix, bigMiB) {
   return { dir, user, home, chownHome };
 }
 
+// A cgroup per server, where the kernel can give one (cgroup v1's cpuacct or
+// v2): its CPU time is every process's of the server, exited ones included
+// (whoever reaped them), to the nanosecond.
+const CPU_GROUP_ROOTS = [
+  { dir: '/sys/fs/cgroup/cpuacct', seconds: (group) => Number(fs.readFileSync(path.join(group, 'cpuacct.usage'), 'utf8')) / 1e9 },
+  { dir: '/sys/fs/cgroup/unified', seconds: (group) => Number(/^usage_usec (\d+)/m.exec(fs.readFileSync(path.join(group, 'cpu.stat'), 'utf8'))[1]) / 1e6 },
+  { dir: '/sys/fs/cgroup', seconds: (group) => Number(/^usage_usec (\d+)/m.exec(fs.readFileSync(path.join(group, 'cpu.stat'), 'utf8'))[1]) / 1e6 },
+];
+let groupCount = 0;
+
+/** A new cgroup for a server's processes, removed at exit: { procs, seconds() }, or null where none can be made. */
+function cpuGroup(name) {
+  for (const root of CPU_GROUP_ROOTS) {
+    const group = path.join(root.dir, `privsep-bench-${process.pid}-${++groupCount}-${name}`);
+    try {
+      fs.mkdirSync(group);
+    } catch {
+      continue;
+    }
+    atExit(() => removeCpuGroup(group));
+    try {
+      root.seconds(group);
+      return { dir: group, procs: path.join(group, 'cgroup.procs'), seconds: () => root.seconds(group) };
+    } catch {
+      removeCpuGroup(group);
+    }
+  }
+  return null;
+}
+
+/** The pids in cgroup `group` (none once it is gone). */
+function groupPids(group) {
+  try {
+    return fs.readFileSync(path.join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function removeCpuGroup(group) {
+  try {
+    fs.rmdirSync(group);
+  } catch {}
+}
+
 function startServer(name, command, args) {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The server joins its cgroup before it runs: each process it starts is in it.
+  const group = cpuGroup(name);
+  const child = group === null
+    ? spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', group.procs, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -73,8 +138,14 @@ function startServer(name, command, args) {
   // (only while the server runs: an exited one's pid may be another's now).
   atExit(() => {
     if (child.exitCode === null && child.signalCode === null) killAll(descendants(child.pid));
+    if (group !== null) killAll(groupPids(group.dir));
   });
-  return { name, child, output: () => out };
+  return {
+    name, child, output: () => out,
+    /** CPU seconds used so far by all the server's processes (its cgroup's, else its tree's as /proc shows it). */
+    cpuSeconds: () => (group === null ? treeCpuSeconds(child.pid) : group.seconds()),
+    cpuGroup: group?.dir ?? null,
+  };
 }
 
 /** vsftpd on 127.0.0.1:`port` for local users, with `extra` configuration lines. */
@@ -103,6 +174,53 @@ export function startMiniftp(dir, port, extra = []) {
   return startServer('miniftp', process.execPath, [path.join(root, 'dist', 'examples', 'miniftp', 'main.js'), conf]);
 }
 
+// pure-ftpd's binary, extracted once and reused by later runs (root's own
+// directory: root runs what it holds). Remove it to fetch the package again.
+const PURE_FTPD_CACHE = '/var/cache/privsep-bench/pure-ftpd';
+const PURE_FTPD_BINARY = path.join(PURE_FTPD_CACHE, 'usr', 'sbin', 'pure-ftpd');
+
+/**
+ * pure-ftpd's binary: the cached extraction, or Debian's package downloaded
+ * (`apt-get download`) and extracted (`dpkg-deb -x`) now.
+ * @returns {{ binary: string } | { reason: string }} why there is none
+ */
+export function pureFtpdBinary() {
+  if (fs.existsSync(PURE_FTPD_BINARY)) {
+    const { uid, mode } = fs.lstatSync(PURE_FTPD_CACHE);
+    if (uid !== 0 || (mode & 0o022) !== 0) return { reason: `${PURE_FTPD_CACHE} is not root's alone` };
+    return { binary: PURE_FTPD_BINARY };
+  }
+  fs.mkdirSync(path.dirname(PURE_FTPD_CACHE), { recursive: true, mode: 0o755 });
+  const work = fs.mkdtempSync(`${PURE_FTPD_CACHE}-`);
+  try {
+    // The download runs as root in a directory of root's: apt's own user could not write it.
+    execFileSync('apt-get', ['-o', 'APT::Sandbox::User=root', 'download', 'pure-ftpd'], { cwd: work, stdio: 'pipe', timeout: 120_000 });
+    const deb = fs.readdirSync(work).find((f) => f.endsWith('.deb'));
+    if (!deb) return { reason: 'apt-get download pure-ftpd gave no .deb' };
+    execFileSync('dpkg-deb', ['-x', path.join(work, deb), path.join(work, 'root')], { stdio: 'pipe', timeout: 60_000 });
+    fs.chmodSync(path.join(work, 'root'), 0o755);
+    fs.renameSync(path.join(work, 'root'), PURE_FTPD_CACHE);
+    return { binary: PURE_FTPD_BINARY };
+  } catch (err) {
+    const said = String(err.stderr ?? '').trim().split('\n').pop();
+    return { reason: `could not get Debian's pure-ftpd: ${said || err.message}` };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * pure-ftpd (`binary`, from pureFtpdBinary) on 127.0.0.1:`port` for local
+ * users (-l unix: /etc/shadow and crypt(3)), with `extra` arguments; listings
+ * of up to 100,000 files (its default stops at 10,000).
+ */
+export function startPureFtpd(binary, dir, port, extra = []) {
+  return startServer('pure-ftpd', binary, [
+    '-l', 'unix', '-S', `127.0.0.1,${port}`, '-4', '-E', '-H', '-c', '2000', '-C', '1000', '-U', '022:022',
+    '-L', '100000:5', '-g', path.join(dir, `pure-ftpd-${port}.pid`), ...extra,
+  ]);
+}
+
 export async function waitForPort(port, server) {
   for (let i = 0; i < 300; i++) {
     try {
@@ -122,6 +240,14 @@ export async function stopServer(server) {
   server.child.kill('SIGTERM');
   await new Promise((r) => (server.child.exitCode !== null ? r() : server.child.once('exit', r)));
   killAll(left);
+  if (server.cpuGroup !== null) {
+    killAll(groupPids(server.cpuGroup));
+    // Its last processes may take a moment to go: the group is removed once empty.
+    for (let i = 0; i < 50 && fs.existsSync(server.cpuGroup); i++) {
+      removeCpuGroup(server.cpuGroup);
+      if (fs.existsSync(server.cpuGroup)) await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 function killAll(pids) {

@@ -14,6 +14,7 @@ void InitThreads(Napi::Env env, Napi::Object exports);
 void InitRlimit(Napi::Env env, Napi::Object exports);
 void InitUsers(Napi::Env env, Napi::Object exports);
 void InitCrypt(Napi::Env env, Napi::Object exports);
+void InitPam(Napi::Env env, Napi::Object exports);
 void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitIo(Napi::Env env, Napi::Object exports);
 void InitStat(Napi::Env env, Napi::Object exports);
@@ -32,6 +33,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   privsep::InitRlimit(env, exports);
   privsep::InitUsers(env, exports);
   privsep::InitCrypt(env, exports);
+  privsep::InitPam(env, exports);
   privsep::InitSpawn(env, exports);
   privsep::InitIo(env, exports);
   privsep::InitStat(env, exports);

@@ -56,6 +56,18 @@ export const ERROR_CODES = {
     class: 'Error (from the addon)',
     meaning: 'An fd watcher was made where Node-API gives no libuv event loop.',
   },
+  ERR_PRIVSEP_PAM_UNAVAILABLE: {
+    class: 'Error (from the addon)',
+    meaning: 'libpam.so.0 (Linux-PAM) cannot be loaded at run time (dlopen); `syscall` is dlopen, the message says why.',
+  },
+  ERR_PRIVSEP_PAM_NO_SERVICE: {
+    class: 'PrivsepError',
+    meaning: 'A PAM service has no configuration of its own (`path` names the file looked for), so Linux-PAM would use its "other" service instead.',
+  },
+  ERR_PRIVSEP_PAM: {
+    class: 'PamError',
+    meaning: 'A PAM step refused or failed: `syscall` is the step (pam_authenticate, pam_acct_mgmt, ...), `pamStatus` its PAM_* number and `pamCode` its name.',
+  },
 } as const;
 
 /** A code of {@link ERROR_CODES}. */

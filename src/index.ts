@@ -101,9 +101,11 @@ export {
 export { checkPassword, checkLogin, verifyCryptHash, type LoginVerdict, type CheckLoginOptions } from './privilege/password.js';
 export { getShadowEntry, shadowAccountState, type ShadowEntry, type ShadowAccountState } from './privilege/shadow.js';
 export { cryptMethod, dummyHashLike } from './privilege/crypt-method.js';
+export { pamLogin, checkPamService, loadPam, PamSession, PamError, type PamLoginOptions } from './privilege/pam.js';
 export { readNonBlocking, writeNonBlocking, setNonBlocking } from './fd/nonblocking.js';
 export { FdPoller, waitForFd, type PollEvents, type Readiness } from './fd/fd-poller.js';
 export { setOobInline, setTcpNoDelay } from './fd/socket-options.js';
 export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';
 export { receiveFile, type ReceiveFileOptions } from './transfer/receive-file.js';
 export { lstatBatch, type LstatRecord } from './fs/lstat-batch.js';
+export { readdirNames } from './fs/readdir-names.js';

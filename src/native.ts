@@ -55,6 +55,16 @@ export interface NativeShadow {
   expireDay: number;
 }
 
+/** What a PAM step that failed returned: its PAM_* status, the step, pam_strerror's text. */
+export interface NativePamFailure {
+  status: number;
+  step: string;
+  message: string;
+}
+
+/** pamLogin: an open session (status 0; `user` is PAM_USER after the login) or the step that refused. */
+export type NativePamLogin = { status: 0; handle: object; user: string } | NativePamFailure;
+
 /** capget: the calling thread's sets, as bit masks. */
 export interface NativeCapSets {
   effective: bigint;
@@ -178,6 +188,10 @@ export interface NativeBinding {
   // crypt.cc
   getspnam(user: string): Promise<NativeShadow | null>;
   crypt(phrase: string, setting: string): Promise<string | null>;
+  // pam.cc (libpam loaded at run time)
+  pamLoad(): void;
+  pamLogin(service: string, user: string, password: string, rhost: string, tty: string): Promise<NativePamLogin>;
+  pamClose(handle: object): Promise<NativePamFailure | null>;
   // spawn.cc
   spawn(spec: NativeSpawnSpec): { pid: number; pidfd: number };
   waitPidfd(pidfd: number): NativeExitStatus | null;
@@ -191,6 +205,7 @@ export interface NativeBinding {
   // stat.cc
   lstatBatch(dir: string, names: string, count: number, out: Float64Array): Promise<void>;
   readonly LSTAT_FIELDS: number;
+  readdirNames(dir: string, limit: number): Promise<string | null>;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -211,11 +226,12 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   getrlimit: 'function', setrlimit: 'function',
   getpwnam: 'function', getpwnamGroups: 'function', getpwuid: 'function', getgrnam: 'function', getgrgid: 'function', getgrouplist: 'function',
   getspnam: 'function', crypt: 'function',
+  pamLoad: 'function', pamLogin: 'function', pamClose: 'function',
   spawn: 'function', waitPidfd: 'function', pidfdSendSignal: 'function',
   read: 'function', write: 'function',
   setOobInline: 'function',
   setTcpNoDelay: 'function',
-  lstatBatch: 'function', LSTAT_FIELDS: 'number',
+  lstatBatch: 'function', LSTAT_FIELDS: 'number', readdirNames: 'function',
 };
 
 function load(): NativeBinding {

@@ -58,6 +58,7 @@ export {
   MLSX_FACTS,
   mlsxTypeOfMode,
   formatMlsxLine,
+  MlsxFormatter,
   mlstFeature,
   parseMlstOptions,
   type ListEntry,

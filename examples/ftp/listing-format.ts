@@ -129,6 +129,7 @@ export function formatList(entries: readonly ListEntry[], options: ListFormatOpt
 
 // Distinct values a ListFormatter remembers before it starts over.
 const FORMATTER_CACHE_LIMIT = 4096;
+const HIDDEN_ID_COLUMN = 'ftp'.padEnd(8);
 
 /**
  * Lays out the LIST lines of one listing, exactly as {@link formatListLine}
@@ -139,7 +140,10 @@ export class ListFormatter {
   readonly #options: ListFormatOptions;
   readonly #ids: IdDisplay;
   readonly #permissions = new Map<number, string>();
-  readonly #owners = new Map<string, string>();
+  // Padded owner and group columns: by number, and by name.
+  readonly #idColumns = new Map<number, string>();
+  readonly #nameColumns = new Map<string, string>();
+  readonly #links = new Map<number, string>();
   readonly #dates = new Map<number, string>();
 
   constructor(options: ListFormatOptions) {
@@ -151,8 +155,18 @@ export class ListFormatter {
   format(entry: ListEntry): string {
     let name = entry.name;
     if (isSymlinkMode(entry.mode) && entry.target) name += ` -> ${entry.target}`;
-    return `${this.#permission(entry.mode)} ${String(entry.nlink).padStart(4)} ${this.#column('u', entry.uid, entry.ownerName)} ` +
-      `${this.#column('g', entry.gid, entry.groupName)} ${String(entry.size).padStart(8)} ${this.#date(entry.mtime)} ${name}`;
+    return `${this.#permission(entry.mode)} ${this.#linkCount(entry.nlink)} ${this.#column(entry.uid, entry.ownerName)} ` +
+      `${this.#column(entry.gid, entry.groupName)} ${String(entry.size).padStart(8)} ${this.#date(entry.mtime)} ${name}`;
+  }
+
+  #linkCount(nlink: number): string {
+    let text = this.#links.get(nlink);
+    if (text === undefined) {
+      if (this.#links.size >= FORMATTER_CACHE_LIMIT) this.#links.clear();
+      text = String(nlink).padStart(4);
+      this.#links.set(nlink, text);
+    }
+    return text;
   }
 
   #permission(mode: number): string {
@@ -166,14 +180,16 @@ export class ListFormatter {
   }
 
   // The owner or group column, padded: "ftp" when hidden, else the name or the number.
-  #column(kind: 'u' | 'g', id: number, name: string | undefined): string {
-    const shown = this.#ids === 'hidden' ? 'ftp' : this.#ids === 'names' ? name ?? String(id) : String(id);
-    const key = kind + shown;
-    let text = this.#owners.get(key);
+  #column(id: number, name: string | undefined): string {
+    if (this.#ids === 'hidden') return HIDDEN_ID_COLUMN;
+    const byName = this.#ids === 'names' && name !== undefined;
+    const cache: Map<number | string, string> = byName ? this.#nameColumns : this.#idColumns;
+    const key = byName ? name : id;
+    let text = cache.get(key);
     if (text === undefined) {
-      if (this.#owners.size >= FORMATTER_CACHE_LIMIT) this.#owners.clear();
-      text = shown.padEnd(8);
-      this.#owners.set(key, text);
+      if (cache.size >= FORMATTER_CACHE_LIMIT) cache.clear();
+      text = (byName ? name : String(id)).padEnd(8);
+      cache.set(key, text);
     }
     return text;
   }
@@ -266,6 +282,72 @@ export function formatMlsxLine(entry: MlsxEntry, facts: readonly MlsxFact[] = ML
     if (value !== undefined && facts.includes(fact)) out += `${fact}=${value};`;
   }
   return `${out} ${entry.name}`;
+}
+
+/**
+ * Lays out the MLSx lines of one listing, exactly as {@link formatMlsxLine}
+ * does, but faster for large directories: the facts are chosen once, and
+ * each distinct modification second, mode and perm value is laid out (or
+ * checked) once, not once per entry.
+ */
+export class MlsxFormatter {
+  readonly #facts: ReadonlySet<MlsxFact>;
+  readonly #modify = new Map<number, string>();
+  readonly #modes = new Map<number, string>();
+  readonly #perms = new Set<string>();
+
+  /** @param facts the facts to include (OPTS MLST selects them); default all */
+  constructor(facts: readonly MlsxFact[] = MLSX_FACTS) {
+    this.#facts = new Set(facts);
+  }
+
+  /**
+   * The entry's line, without its line end.
+   * @throws as formatMlsxLine does
+   */
+  format(entry: MlsxEntry): string {
+    const facts = this.#facts;
+    if (entry.perm !== undefined && !this.#perms.has(entry.perm)) {
+      if (!/^[acdeflmprw]*$/.test(entry.perm)) throw invalidArgValue('perm', entry.perm, 'must hold only the letters acdeflmprw');
+      if (this.#perms.size >= FORMATTER_CACHE_LIMIT) this.#perms.clear();
+      this.#perms.add(entry.perm);
+    }
+    // Laid out even when not shown, as formatMlsxLine does: a date it cannot write is refused.
+    const modify = entry.mtime === undefined ? undefined : this.#modifyOf(entry.mtime);
+    let out = '';
+    if (entry.type !== undefined && facts.has('type')) out += `type=${entry.type};`;
+    if (entry.size !== undefined && facts.has('size')) out += `size=${entry.size};`;
+    if (modify !== undefined && facts.has('modify')) out += `modify=${modify};`;
+    if (entry.perm !== undefined && facts.has('perm')) out += `perm=${entry.perm};`;
+    if (entry.mode !== undefined && facts.has('unix.mode')) out += `unix.mode=${this.#modeOf(entry.mode)};`;
+    if (entry.uid !== undefined && facts.has('unix.uid')) out += `unix.uid=${entry.uid};`;
+    if (entry.gid !== undefined && facts.has('unix.gid')) out += `unix.gid=${entry.gid};`;
+    if (entry.ownerName !== undefined && facts.has('unix.ownername')) out += `unix.ownername=${entry.ownerName};`;
+    if (entry.groupName !== undefined && facts.has('unix.groupname')) out += `unix.groupname=${entry.groupName};`;
+    return `${out} ${entry.name}`;
+  }
+
+  #modifyOf(mtime: Date): string {
+    // A time-val shows whole seconds only.
+    const second = Math.floor(mtime.getTime() / 1000);
+    let text = this.#modify.get(second);
+    if (text === undefined) {
+      text = formatTimeVal(mtime);
+      if (this.#modify.size >= FORMATTER_CACHE_LIMIT) this.#modify.clear();
+      this.#modify.set(second, text);
+    }
+    return text;
+  }
+
+  #modeOf(mode: number): string {
+    let text = this.#modes.get(mode);
+    if (text === undefined) {
+      text = '0' + (mode & 0o7777).toString(8).padStart(3, '0');
+      if (this.#modes.size >= FORMATTER_CACHE_LIMIT) this.#modes.clear();
+      this.#modes.set(mode, text);
+    }
+    return text;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // as vsftpd's tunables.c and parseconf.c. The parser, the typed config object
 // and the documentation all follow this table. Read by the master; pure.
 import { addressFamily } from '../ftp/index.js';
+import { namePatternError } from './session/name-pattern.js';
 
 /**
  * Which process reads a setting besides the master, and under what name:
@@ -80,6 +81,21 @@ function cipherList(value: string): string | undefined {
   return /^[A-Za-z0-9_+!@=:,. -]{1,1024}$/.test(value) ? undefined : 'must be an OpenSSL cipher list (letters, digits and + - ! @ = : , . _)';
 }
 
+// A file name under /etc/pam.d.
+function pamServiceName(value: string): string | undefined {
+  return /^[A-Za-z0-9_+-][A-Za-z0-9_.+-]{0,63}$/.test(value) ? undefined : 'must be a PAM service name (a file name under /etc/pam.d: letters, digits and _ + - ., at most 64)';
+}
+
+// vsftpd's cmds_allowed and cmds_denied: command names, comma-separated (the master checks at start that miniftp knows each).
+function commandList(value: string): string | undefined {
+  return /^[A-Za-z]{3,4}(,[A-Za-z]{3,4})*$/.test(value) ? undefined : 'must be command names separated by commas, without spaces (as PASV,RETR,QUIT)';
+}
+
+// A file name, not a path: looked up in each directory a session enters.
+function fileName(value: string): string | undefined {
+  return value.includes('/') || value === '.' || value === '..' ? 'must be a file name (no / and not . or ..)' : undefined;
+}
+
 function bannerText(value: string): string | undefined {
   return /[\x00-\x1f\x7f]/.test(value) ? 'must not contain control characters' : value.length > 512 ? 'must be at most 512 characters' : undefined;
 }
@@ -131,6 +147,10 @@ export const CONFIG_TABLE = {
   ftp_data_port: { type: 'int', helper: 'ftpDataPort', default: 20, min: 1, max: 65535, doc: 'The source port of active data connections when connect_from_port_20 is set.' },
   max_clients: { type: 'int', default: 2000, min: 0, max: 1_000_000, doc: 'Most control connections at once; more get 421 and are closed. 0: no limit.' },
   max_per_ip: { type: 'int', default: 50, min: 0, max: 1_000_000, doc: 'Most control connections from one address; more get 421 and are closed. 0: no limit.' },
+  spare_workers: {
+    type: 'int', default: 2, min: 0, max: 64,
+    doc: 'User workers kept started ahead, as root in their empty network namespace with their code loaded and no identity: the first login of a user with no worker yet takes one, which drops to that user\'s identity, and a new spare is started in its place. 0: each such login starts its worker then (slower).',
+  },
   accept_timeout: {
     type: 'int', engine: 'acceptTimeout', helper: 'acceptTimeout', default: 60, min: 0, max: MAX_TIMEOUT_SECONDS,
     doc: 'Seconds to wait for the client to connect to a passive data port. 0: no timeout.',
@@ -168,6 +188,26 @@ export const CONFIG_TABLE = {
   anon_upload_enable: { type: 'bool', engine: 'anonUploadEnable', default: false, doc: 'Let anonymous users upload files (write_enable must be set too).' },
   anon_mkdir_write_enable: { type: 'bool', engine: 'anonMkdirWriteEnable', default: false, doc: 'Let anonymous users create directories (write_enable must be set too).' },
   anon_other_write_enable: { type: 'bool', engine: 'anonOtherWriteEnable', default: false, doc: 'Let anonymous users delete, rename, append and chmod (write_enable must be set too).' },
+  no_anon_password: {
+    type: 'bool', engine: 'noAnonPassword', default: false,
+    doc: 'Anonymous users log in at USER, without being asked for a password (the password checks below see "<no password>").',
+  },
+  deny_email_enable: {
+    type: 'bool', default: false,
+    doc: 'Refuse anonymous logins whose password (an e-mail address by custom) is a line of banned_email_file.',
+  },
+  banned_email_file: {
+    type: 'string', default: '/etc/vsftpd.banned_emails', validate: absolutePath,
+    doc: 'The passwords deny_email_enable refuses, one a line. Read by the master at start; a file that cannot be read stops the start.',
+  },
+  secure_email_list_enable: {
+    type: 'bool', default: false,
+    doc: 'Accept only anonymous logins whose password is a line of email_password_file (a password list for anonymous users, in clear).',
+  },
+  email_password_file: {
+    type: 'string', default: '/etc/vsftpd.email_passwords', validate: absolutePath,
+    doc: 'The passwords secure_email_list_enable accepts, one a line. Read by the master at start; a file that cannot be read stops the start.',
+  },
   anon_world_readable_only: {
     type: 'bool', engine: 'anonWorldReadableOnly', default: true,
     doc: 'Let anonymous users download only files that everyone may read (mode o+r), not merely files ftp_username may read.',
@@ -187,10 +227,47 @@ export const CONFIG_TABLE = {
     doc: 'A directory local users start in (and are confined to with chroot_local_user). Unset: the home directory.',
   },
   write_enable: { type: 'bool', engine: 'writeEnable', default: false, doc: 'Allow any command that changes the file system (STOR, DELE, MKD, RNTO, SITE CHMOD, ...).' },
+  cmds_allowed: {
+    type: 'string', engine: 'cmdsAllowed', default: null, validate: commandList,
+    doc: 'After login, only these commands (comma-separated, as PASV,RETR,QUIT) are allowed; any other gets 550 "Permission denied.". Unset: all.',
+  },
+  cmds_denied: {
+    type: 'string', engine: 'cmdsDenied', default: null, validate: commandList,
+    doc: 'After login, these commands (comma-separated, as DELE,RMD) get 550 "Permission denied.". Applied after cmds_allowed.',
+  },
+  download_enable: { type: 'bool', engine: 'downloadEnable', default: true, doc: 'Allow downloads; without it RETR gets 550 "Permission denied.".' },
+  dirlist_enable: { type: 'bool', engine: 'dirlistEnable', default: true, doc: 'Allow directory listings; without it LIST, NLST, MLSD and STAT with a path get 550 "Permission denied.".' },
+  chmod_enable: { type: 'bool', engine: 'chmodEnable', default: true, doc: 'Allow SITE CHMOD to local and virtual users (with write_enable); anonymous users never have it.' },
+  deny_file: {
+    type: 'string', engine: 'denyFile', default: null, validate: namePatternError,
+    doc: 'A pattern of names that may not be touched in any way (as {*.mp3,*.mov,.private}: *, ?, one level of {a,b}): a command on a path with a matching name anywhere in it gets 550 "Permission denied."; a name containing the whole text also matches. Matching names are still listed (see hide_file). Not an access control: a name reached through a link is not checked.',
+  },
+  hide_file: {
+    type: 'string', engine: 'hideFile', default: null, validate: namePatternError,
+    doc: 'A pattern of names left out of listings (LIST, NLST, MLSD, STAT), with deny_file\'s syntax; they stay accessible to a client that names them.',
+  },
+  force_dot_files: { type: 'bool', engine: 'forceDotFiles', default: false, doc: 'LIST and NLST show names starting with a dot without -a (but not . and ..).' },
+  ls_recurse_enable: {
+    type: 'bool', engine: 'lsRecurseEnable', default: false,
+    doc: 'LIST -R lists the subdirectories too, as ls -lR (symbolic links not followed), up to 20000 entries and 16 levels; a listing cut there says so in its 226 reply. Off, -R is ignored.',
+  },
+  mdtm_write: {
+    type: 'bool', engine: 'mdtmWrite', default: true,
+    doc: 'MDTM YYYYMMDDHHMMSS path (UTC) sets a file\'s modification time, with the permission DELE needs; without it the argument is always a path.',
+  },
+  dirmessage_enable: {
+    type: 'bool', engine: 'dirmessageEnable', default: false,
+    doc: 'CWD into a directory that holds message_file shows the file (at most 4000 bytes) as lines of its 250 reply. Debian\'s vsftpd.conf sets it.',
+  },
+  message_file: { type: 'string', engine: 'messageFile', default: '.message', validate: fileName, doc: 'The name of the file dirmessage_enable shows.' },
   chroot_local_user: { type: 'bool', default: false, doc: 'Confine local users to their root directory.' },
   check_shell: {
     type: 'bool', default: true,
     doc: 'Let a local user log in only when its login shell is listed in /etc/shells (an empty shell is /bin/sh), as vsftpd and PAM\'s pam_shells do.',
+  },
+  pam_service_name: {
+    type: 'string', default: null, validate: pamServiceName,
+    doc: 'The PAM service local users log in through (Debian\'s vsftpd uses vsftpd): PAM authenticates, checks the account and opens the session, and check_shell and /etc/ftpusers are left to the service (pam_shells, pam_listfile), as in vsftpd. Unset: the shadow + crypt check. vsftpd\'s default is ftp; see docs/miniftp-config.md for why it is unset here.',
   },
   nopriv_user: {
     type: 'string', default: 'nobody', validate: userName,
@@ -200,6 +277,10 @@ export const CONFIG_TABLE = {
   secure_chroot_dir: {
     type: 'string', default: '/usr/share/empty', validate: absolutePath,
     doc: 'An empty directory that the pre-login worker is chrooted to; made (root, 0755) when missing; the start is refused when root does not own it or group or others may write to it. Debian\'s vsftpd uses /var/run/vsftpd/empty.',
+  },
+  banner_file: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'A file whose text (at most 4000 bytes, any number of lines) is the 220 greeting, instead of ftpd_banner. Read as root when each worker starts; a file that cannot be read stops the start.',
   },
   ftpd_banner: { type: 'string', engine: 'banner', default: null, validate: bannerText, doc: 'The text of the 220 greeting. Unset: a banner naming miniftp.' },
   hide_ids: { type: 'bool', engine: 'hideIds', default: false, doc: 'Show every owner and group as ftp in listings.' },
@@ -273,6 +354,10 @@ export const CONFIG_TABLE = {
   require_ssl_reuse: {
     type: 'bool', default: true,
     doc: 'A PROT P data connection must resume the TLS session of its control connection (so that a third party who connects to the data port first cannot take the transfer); one that does not gets 522 and no transfer.',
+  },
+  strict_ssl_read_eof: {
+    type: 'bool', default: false,
+    doc: 'A PROT P upload must end with a TLS close_notify: one whose client ends the data connection with a bare FIN (which a third party can forge to cut an upload short) gets 426 "Failure reading network stream.", is logged as failed, and keeps the bytes that came. Such uploads cost a copy more in the TLS gate and in the worker (no splice).',
   },
   ca_certs_file: {
     type: 'string', default: null, validate: absolutePath,

@@ -2,8 +2,12 @@
 // miniftp: a vsftpd-style FTP server. `miniftp [CONFIG]` reads a vsftpd-style
 // configuration file (none: the built-in defaults); it must start as root.
 import fs from 'node:fs';
+import { checkPamService } from 'privsep';
 import { packageVersion } from '../cli/version.js';
 import { checkSecureChrootDir } from './check-chroot-dir.js';
+import { loadAnonymousPasswordLists } from './anonymous-passwords.js';
+import { checkCommandLists } from './check-command-lists.js';
+import { greeting } from './greeting.js';
 import { checkIdentities } from './check-identities.js';
 import { parseCommandLine, usage } from './cli.js';
 import { ConfigError } from './config-error.js';
@@ -57,11 +61,22 @@ try {
   if (config.user_db) userDb = parseUserDb(fs.readFileSync(config.user_db, 'utf8'), config.user_db);
   await checkIdentities(config, userDb);
   checkSecureChrootDir(config);
+  checkCommandLists(config);
+  greeting(config);
+  loadAnonymousPasswordLists(config);
 } catch (err) {
   if (err instanceof ConfigError) fail(err.message);
   throw err;
 }
 if (process.getuid!() !== 0) fail('must be started as root (it listens, checks passwords and starts each session as its user)');
+if (config.pam_service_name) {
+  // libpam is loaded at run time: a system without it, or a service without its file, is found now rather than at the first login.
+  try {
+    checkPamService(config.pam_service_name);
+  } catch (err) {
+    fail(`pam_service_name=${config.pam_service_name}: ${(err as Error).message}`);
+  }
+}
 let tls: GateSettings | null = null;
 try {
   // The key file may be root's alone: read now, handed only to the TLS gate.

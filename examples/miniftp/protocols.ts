@@ -98,6 +98,21 @@ export interface WorkerIdentity {
   anonymous: boolean;
 }
 
+/**
+ * A spare worker's start, passed in MINIFTP_WORKER: a user worker to be,
+ * without an identity. It loads its code as root and waits for the master to
+ * write one identity (JSON, a WorkerIdentity) on its fd 5 and close it; then
+ * it drops to it and runs as that identity's worker.
+ */
+export interface SpareSpec {
+  kind: 'spare';
+  config: MiniftpConfig;
+  isolateNetwork: boolean;
+}
+
+/** The fd on which a spare worker reads its identity. */
+export const SPARE_IDENTITY_FD = 5;
+
 /** Everything a worker needs to know at start, passed in MINIFTP_WORKER. */
 export interface WorkerSpec {
   kind: 'prelogin' | 'user';

@@ -2,7 +2,7 @@
 // (miniftp's nobody helper): connect (optionally from a chosen local port)
 // and listen/accept, event-loop driven, yielding FdHandles with peer addresses.
 import { native } from '../native.js';
-import { checkFd, checkInteger, errnoError, invalidArgType } from '../errors.js';
+import { abortError, checkFd, checkInteger, errnoError, invalidArgType } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 import { PEER_RECORD_BYTES, decodePeer, type PeerAddress } from './peer-address.js';
 import { whenReady } from './fd-poller.js';
@@ -58,8 +58,9 @@ export class TcpListener {
   readonly #fd: FdHandle;
   readonly #fdOut = new Int32Array(1);
   readonly #peerOut = Buffer.alloc(PEER_RECORD_BYTES);
-  // Aborts pending accepts before the fd closes under their watchers.
-  readonly #closing = new AbortController();
+  // Aborts pending accepts before the fd closes under their watchers; made
+  // by the first accept that has to wait (most find their connection there).
+  #closing: AbortController | null = null;
 
   /** @throws EADDRINUSE, EACCES, EINVAL */
   constructor(options: TcpListenerOptions) {
@@ -78,17 +79,26 @@ export class TcpListener {
    * @throws ETIMEDOUT, AbortError, EMFILE
    */
   accept(options: WaitOptions = {}): Promise<{ fd: FdHandle; peer: PeerAddress }> {
-    const take = (): { fd: FdHandle; peer: PeerAddress } | undefined => {
-      if (native.acceptBatch(this.#fd.fd, this.#fdOut, this.#peerOut) === 0) return undefined;
-      return { fd: new FdHandle(this.#fdOut[0]!), peer: decodePeer(this.#peerOut, 0) };
-    };
+    if (options.signal?.aborted || this.#fd.closed) return Promise.reject(abortError());
+    try {
+      const now = this.#take();
+      if (now) return Promise.resolve(now);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#closing ??= new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, this.#closing.signal]) : this.#closing.signal;
-    return whenReady(this.#fd, 'readable', take, { ...options, signal, syscall: 'accept' });
+    return whenReady(this.#fd, 'readable', () => this.#take(), { ...options, signal, syscall: 'accept' });
+  }
+
+  #take(): { fd: FdHandle; peer: PeerAddress } | undefined {
+    if (native.acceptBatch(this.#fd.fd, this.#fdOut, this.#peerOut) === 0) return undefined;
+    return { fd: new FdHandle(this.#fdOut[0]!), peer: decodePeer(this.#peerOut, 0) };
   }
 
   /** Stops listening; a pending accept rejects with an AbortError. */
   close(): void {
-    this.#closing.abort();
+    this.#closing?.abort();
     this.#fd.close();
   }
 }

@@ -32,6 +32,20 @@ describe('TcpListener and connectTcp', () => {
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it('an accept takes a connection that is already waiting; one after close, or with an aborted signal, rejects', async () => {
+    const listener = new TcpListener({ host: '127.0.0.1', port: 0 });
+    const client = await connectTcp({ host: '127.0.0.1', port: listener.port });
+    const { fd, peer } = await listener.accept({ timeoutMs: 5000 });
+    expect(peer.address).toBe('127.0.0.1');
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(listener.accept({ signal: aborted.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    listener.close();
+    await expect(listener.accept()).rejects.toMatchObject({ name: 'AbortError' });
+    fd.close();
+    client.close();
+  });
+
   it('connects from a chosen local port', async () => {
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

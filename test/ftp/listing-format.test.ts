@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
   ListFormatter,
   MLSX_FACTS,
+  MlsxFormatter,
   formatList,
   formatListLine,
   formatMlsxLine,
@@ -12,6 +13,7 @@ import {
   parseMlstOptions,
   permissionString,
   type ListEntry,
+  type MlsxEntry,
 } from '../../examples/ftp/index.js';
 
 const now = new Date(Date.UTC(2024, 5, 15, 12, 0, 0));
@@ -181,5 +183,36 @@ describe('MLSx facts (RFC 3659)', () => {
     expect(parseMlstOptions('Size;TYPE;unknown.fact;')).toEqual(['type', 'size']);
     expect(parseMlstOptions('')).toEqual([]);
     expect(parseMlstOptions(MLSX_FACTS.join(';'))).toEqual([...MLSX_FACTS]);
+  });
+});
+
+describe('MlsxFormatter', () => {
+  test('lays out exactly what formatMlsxLine does, for any facts and repeated values', () => {
+    const entries: MlsxEntry[] = [];
+    for (let i = 0; i < 300; i++) {
+      entries.push({
+        name: `f ${i}`,
+        type: (['file', 'dir', 'OS.unix=symlink', undefined] as const)[i % 4],
+        size: i % 6 === 5 ? undefined : i * 1000,
+        mtime: i % 9 === 8 ? undefined : new Date(now.getTime() - (i % 7) * 100 * DAY - (i % 3) * 400),
+        perm: ['r', 'elcmp', 'radfw', undefined][i % 4],
+        mode: i % 8 === 7 ? undefined : [0o100644, 0o040755, 0o104755, 0o001][i % 4]!,
+        uid: i % 5 === 4 ? undefined : 1000 + (i % 4),
+        gid: 100 + (i % 2),
+        ownerName: i % 3 === 0 ? undefined : `user${i % 4}`,
+        groupName: i % 2 === 0 ? `group${i % 2}` : undefined,
+      });
+    }
+    for (const facts of [MLSX_FACTS, parseMlstOptions('type;modify;'), parseMlstOptions('unix.mode;perm;unix.groupname'), []]) {
+      const formatter = new MlsxFormatter(facts);
+      for (const entry of entries) expect(formatter.format(entry)).toBe(formatMlsxLine(entry, facts));
+    }
+  });
+
+  test('refuses what formatMlsxLine refuses, also for facts it does not show', () => {
+    const formatter = new MlsxFormatter(parseMlstOptions('type;'));
+    expect(() => formatter.format({ name: 'x', perm: 'rz' })).toThrow(/acdeflmprw/);
+    expect(() => formatter.format({ name: 'x', mtime: new Date(NaN) })).toThrow(RangeError);
+    expect(formatter.format({ name: 'x', type: 'file', perm: 'r', mtime: now })).toBe('type=file; x');
   });
 });

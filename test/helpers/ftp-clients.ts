@@ -35,6 +35,12 @@ export async function ftplibSteps(port: number, plan: { user?: string | null; pa
   return JSON.parse(stdout) as StepResult[];
 }
 
+/** The reply to ftplib's login (USER/PASS) as `user`, good or bad. */
+export async function ftplibLoginReply(port: number, user: string, password: string): Promise<string> {
+  const [, login] = await ftplibSteps(port, { user: null, steps: [{ op: 'login', user, password }] });
+  return login!.reply ?? login!.error!;
+}
+
 /** Runs curl; resolves to its output, or rejects with its exit code and stderr. */
 export async function curl(args: string[], timeoutMs = 120_000): Promise<{ stdout: string; stderr: string }> {
   return run('curl', ['--silent', '--show-error', '--max-time', String(Math.floor(timeoutMs / 1000)), ...args], { timeout: timeoutMs + 5000, maxBuffer: 64 << 20 });

@@ -21,8 +21,12 @@ export interface RunningMiniftp {
   child: ChildProcess;
   /** The account anonymous sessions run as, when the test gave none and this made one. */
   anonymous: TestUser | null;
-  /** pids of the master's children, by the script they run. */
-  processes(): { helper: number[]; gate: number[]; workers: number[] };
+  /**
+   * pids of the master's children, by the script they run; `spares` are the
+   * workers still waiting as root for an identity (spare_workers), which
+   * `workers` leaves out.
+   */
+  processes(): { helper: number[]; gate: number[]; workers: number[]; spares: number[] };
   stop(): Promise<void>;
 }
 
@@ -88,10 +92,13 @@ export async function startMiniftp(settings: Record<string, string | number> = {
     anonymous,
     processes() {
       const list = children();
+      const workers = list.filter((p) => p.cmd.includes('worker-main')).map((p) => p.pid);
+      const spares = workers.filter(isSpare);
       return {
         helper: list.filter((p) => p.cmd.includes('nobody-helper')).map((p) => p.pid),
         gate: list.filter((p) => p.cmd.includes('tls-gate')).map((p) => p.pid),
-        workers: list.filter((p) => p.cmd.includes('worker-main')).map((p) => p.pid),
+        workers: workers.filter((pid) => !spares.includes(pid)),
+        spares,
       };
     },
     async stop() {
@@ -161,6 +168,15 @@ export function createUser(prefix: string, password: string): TestUser {
       fs.rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+// A worker that runs as root is a spare that has no identity yet (every other one drops at start).
+function isSpare(pid: number): boolean {
+  try {
+    return /^Uid:\t0\t/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** The fields of /proc/PID/status that say who a process is. */

@@ -3,6 +3,7 @@
 // another user.
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 
 const created: Array<{ kind: 'user' | 'group'; name: string }> = [];
 let counter = 0;
@@ -105,4 +106,17 @@ export async function sha512Crypt(password: string): Promise<string> {
   const hash = await native.crypt(password, `$6$${salt}$`);
   if (hash === null) throw new Error('crypt(3) refused a $6$ setting');
   return hash;
+}
+
+const FTPUSERS = '/etc/ftpusers';
+
+/** Adds `name` to /etc/ftpusers; the returned function puts the file back exactly as it was (or removes it). */
+export function listInFtpusers(name: string): () => void {
+  const original = fs.existsSync(FTPUSERS) ? fs.readFileSync(FTPUSERS) : null;
+  const separator = original !== null && original.length > 0 && original[original.length - 1] !== 0x0a ? '\n' : '';
+  fs.appendFileSync(FTPUSERS, `${separator}${name}\n`);
+  return () => {
+    if (original === null) fs.rmSync(FTPUSERS, { force: true });
+    else fs.writeFileSync(FTPUSERS, original);
+  };
 }

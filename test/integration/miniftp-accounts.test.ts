@@ -3,31 +3,17 @@
 // their password expired (chage, usermod -L), with a shell not in
 // /etc/shells, or named in /etc/ftpusers all get the 530 of a wrong
 // password, while a control user with the same password logs in.
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ftplibSteps } from '../helpers/ftp-clients.js';
+import { ftplibLoginReply } from '../helpers/ftp-clients.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
-import { admin } from '../helpers/users.js';
+import { admin, listInFtpusers } from '../helpers/users.js';
 
 const PASSWORD = 'the-same-password';
-const FTPUSERS = '/etc/ftpusers';
 
 /** The reply to ftplib's login (USER/PASS), good or bad. */
-async function loginReply(port: number, user: string, password = PASSWORD): Promise<string> {
-  const [, login] = await ftplibSteps(port, { user: null, steps: [{ op: 'login', user, password }] });
-  return login!.reply ?? login!.error!;
-}
-
-/** Adds `name` to /etc/ftpusers; the returned function puts the file back exactly as it was (or removes it). */
-function listInFtpusers(name: string): () => void {
-  const original = fs.existsSync(FTPUSERS) ? fs.readFileSync(FTPUSERS) : null;
-  const separator = original !== null && original.length > 0 && original[original.length - 1] !== 0x0a ? '\n' : '';
-  fs.appendFileSync(FTPUSERS, `${separator}${name}\n`);
-  return () => {
-    if (original === null) fs.rmSync(FTPUSERS, { force: true });
-    else fs.writeFileSync(FTPUSERS, original);
-  };
+function loginReply(port: number, user: string, password = PASSWORD): Promise<string> {
+  return ftplibLoginReply(port, user, password);
 }
 
 describe.skipIf(!requireRoot('miniftp account checks'))('miniftp: which local accounts may log in', () => {

@@ -2,17 +2,23 @@
 // --ssl-reqd, lftp, Python's FTP_TLS) and implicit FTPS (curl ftps://),
 // PROT P transfers byte for byte, require_ssl_reuse, the login and data
 // policies, bytes pipelined after AUTH TLS, the TLS gate's confinement, who
-// holds the private key (read from /proc/PID/mem as root), and a gate that dies.
+// holds the private key (read from /proc/PID/mem as root), a gate that dies,
+// and strict_ssl_read_eof (an upload cut by a bare FIN).
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curl, ftplibSteps, lftp, RawClient, sha256File } from '../helpers/ftp-clients.js';
+import type { Reply } from '../../examples/ftp/index.js';
+import { transportOver } from '../../examples/miniftp/gate/close-notify-watch.js';
+import { curl, ftplibSteps, lftp, passiveData, RawClient, sha256File } from '../helpers/ftp-clients.js';
 import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 import { scratchDir, type ScratchDir } from '../helpers/scratch.js';
+import { makeCertificate } from '../helpers/tls-certs.js';
 import { lacksTools, needTools } from '../helpers/tools.js';
 
 const PASSWORD = 'tls-secret';
@@ -421,5 +427,115 @@ describe.skipIf(!requireRoot('miniftp FTPS client certificates') || lacksTools('
     const notPem = path.join(scratch.path, 'not-a-cert.pem');
     fs.writeFileSync(notPem, 'not a certificate\n');
     await expect(startMiniftp(settings({ validate_cert: 'YES', ca_certs_file: notPem }))).rejects.toThrow(/ca_certs_file.*not a PEM certificate/);
+  });
+});
+
+/**
+ * A binary STOR of `data` over PROT P, its data connection resuming the
+ * control connection's TLS session; the client's TLS runs over a JS stream
+ * so that `cut` can end the raw socket with a bare FIN, no close_notify
+ * (what a forged FIN looks like to the server). The transfer's final reply.
+ */
+async function storOverTls(client: RawClient, name: string, data: Buffer, cut: boolean): Promise<Reply> {
+  expect((await client.command('TYPE I')).code).toBe(200);
+  const raw = await passiveData(client);
+  client.send(`STOR ${name}\r\n`);
+  const secure = tls.connect({ socket: transportOver(raw, () => {}), session: (client.socket as tls.TLSSocket).getSession(), rejectUnauthorized: false });
+  secure.on('error', () => {});
+  try {
+    await once(secure, 'secureConnect');
+    expect((await client.replies(1))[0]?.code).toBe(150);
+    // Written through TLS into the raw socket, in full, before it ends.
+    await new Promise<void>((resolve, reject) => secure.write(data, (err) => (err ? reject(err) : resolve())));
+    if (cut) raw.end();
+    else secure.end();
+    const [reply] = await client.replies(1, 30_000);
+    if (!reply) throw new Error('the server closed the control connection');
+    return reply;
+  } finally {
+    secure.destroy();
+    raw.destroy();
+  }
+}
+
+describe.skipIf(!requireRoot('miniftp FTPS strict_ssl_read_eof') || lacksTools('miniftp FTPS strict_ssl_read_eof', 'openssl'))('miniftp FTPS: strict_ssl_read_eof', () => {
+  let scratch: ScratchDir;
+  let user: TestUser;
+  let settings: Record<string, string>;
+  // Large enough that the gate's reads and the worker's writes meet back-pressure.
+  const payload = crypto.randomBytes(8 << 20);
+
+  beforeAll(() => {
+    scratch = scratchDir('miniftp-ftps-eof-');
+    const { cert, key } = makeCertificate(scratch.path);
+    settings = { ssl_enable: 'YES', rsa_cert_file: cert, rsa_private_key_file: key, write_enable: 'YES', debug_ssl: 'YES' };
+    user = createUser('mfeof', PASSWORD);
+  });
+
+  afterAll(() => {
+    user?.remove();
+    scratch?.remove();
+  });
+
+  const stored = (name: string): Buffer => fs.readFileSync(path.join(user.home, name));
+  const uploadLog = (server: RunningMiniftp, name: string): string[] => fs.readFileSync(server.logFile, 'utf8').split('\n').filter((line) => line.includes(`/${name}", `));
+
+  it('on: an upload cut by a bare FIN gets 426, not 226, and is logged as failed, keeping the bytes that came; one ended with close_notify gets 226', async () => {
+    const server = await startMiniftp({ ...settings, strict_ssl_read_eof: 'YES' });
+    try {
+      const client = await tlsLogin(server.port, user.name);
+      expect((await client.command('PBSZ 0')).code).toBe(200);
+      expect((await client.command('PROT P')).code).toBe(200);
+      expect(await storOverTls(client, 'cut.bin', payload, true)).toMatchObject({ code: 426, text: 'Failure reading network stream.' });
+      expect(stored('cut.bin').equals(payload)).toBe(true);
+      // The session goes on: the same upload ended properly is complete.
+      expect((await storOverTls(client, 'whole.bin', payload, false)).code).toBe(226);
+      expect(stored('whole.bin').equals(payload)).toBe(true);
+      client.destroy();
+      await waitFor(() => uploadLog(server, 'whole.bin').length === 1, 10_000, 'the log line of whole.bin');
+      expect(uploadLog(server, 'cut.bin')).toEqual([expect.stringMatching(/ FAIL UPLOAD: Client "127\.0\.0\.1", "[^"]*\/cut\.bin", 8388608 bytes/)]);
+      expect(uploadLog(server, 'whole.bin')).toEqual([expect.stringMatching(/ OK UPLOAD: Client "127\.0\.0\.1", "[^"]*\/whole\.bin", 8388608 bytes/)]);
+      expect(server.output()).toMatch(/data connection terminated without SSL shutdown .*: an upload fails \(strict_ssl_read_eof\)/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('on: curl --ssl-reqd and Python FTP_TLS end their uploads with close_notify and get 226; downloads are whole', async (context) => {
+    needTools(context, 'curl');
+    const server = await startMiniftp({ ...settings, strict_ssl_read_eof: 'YES' });
+    try {
+      const source = path.join(scratch.path, 'payload.bin');
+      fs.writeFileSync(source, payload);
+      const { stderr } = await curl(['--ssl-reqd', '--insecure', '--verbose', '--user', `${user.name}:${PASSWORD}`, '--upload-file', source, `ftp://127.0.0.1:${server.port}/curl.bin`]);
+      expect(stderr).toMatch(/< 226 /);
+      expect(stored('curl.bin').equals(payload)).toBe(true);
+      const back = path.join(scratch.path, 'back.bin');
+      await curl(['--ssl-reqd', '--insecure', '--user', `${user.name}:${PASSWORD}`, '--output', back, `ftp://127.0.0.1:${server.port}/curl.bin`]);
+      expect(fs.readFileSync(back).equals(payload)).toBe(true);
+      const results = await ftplibSteps(server.port, { user: user.name, password: PASSWORD, tls: true, prot: 'P', reuse: true, steps: [
+        { op: 'stor', path: 'py.bin', src: source },
+      ] });
+      expect(results[2]!.reply).toMatch(/^226 /);
+      expect(stored('py.bin').equals(payload)).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('off (the default): the upload cut by a bare FIN completes; debug_ssl tells the missing close_notify', async () => {
+    const server = await startMiniftp(settings);
+    try {
+      const client = await tlsLogin(server.port, user.name);
+      expect((await client.command('PBSZ 0')).code).toBe(200);
+      expect((await client.command('PROT P')).code).toBe(200);
+      expect((await storOverTls(client, 'cut-off.bin', payload, true)).code).toBe(226);
+      expect(stored('cut-off.bin').equals(payload)).toBe(true);
+      client.destroy();
+      await waitFor(() => /data connection terminated without SSL shutdown/.test(server.output()), 10_000, 'the gate\'s debug line');
+      expect(server.output()).not.toMatch(/strict_ssl_read_eof/);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -19,6 +19,11 @@ const EXAMPLES: Partial<Record<ConfigKey, { text: string; value: unknown }>> = {
   pasv_address: { text: '192.0.2.7', value: '192.0.2.7' },
   pasv_min_port: { text: '40000', value: 40_000 },
   pasv_max_port: { text: '40100', value: 40_100 },
+  cmds_allowed: { text: 'PASV,RETR,QUIT', value: 'PASV,RETR,QUIT' },
+  cmds_denied: { text: 'DELE,RMD', value: 'DELE,RMD' },
+  deny_file: { text: '{*.mp3,*.mov,.private}', value: '{*.mp3,*.mov,.private}' },
+  message_file: { text: 'README', value: 'README' },
+  hide_file: { text: '{*.mp3,.hidden,hide*,h?}', value: '{*.mp3,.hidden,hide*,h?}' },
 };
 
 /** A valid value other than the default, as a configuration line writes it, and as the config holds it. */

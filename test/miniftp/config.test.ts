@@ -25,20 +25,23 @@ describe('defaultConfig', () => {
       listen_address: '127.0.0.1', listen_port: 21, listen_ipv6: false,
       pasv_enable: true, port_enable: true, pasv_min_port: 0, pasv_max_port: 0, pasv_address: null,
       pasv_promiscuous: false, port_promiscuous: false, connect_from_port_20: false, ftp_data_port: 20,
-      max_clients: 2000, max_per_ip: 50,
+      max_clients: 2000, max_per_ip: 50, spare_workers: 2,
       accept_timeout: 60, connect_timeout: 60, idle_session_timeout: 300, data_connection_timeout: 300,
       local_umask: 0o077, anon_umask: 0o077, file_open_mode: 0o666,
       upload_max_rate: 0, download_max_rate: 0, local_max_rate: 0, anon_max_rate: 0,
       anonymous_enable: false, anon_root: null, anon_upload_enable: false, anon_mkdir_write_enable: false, anon_other_write_enable: false,
       anon_world_readable_only: true, chown_uploads: false, chown_username: 'root', chown_upload_mode: 0o600,
-      local_enable: true, local_root: null, write_enable: false, chroot_local_user: false, check_shell: true,
+      local_enable: true, local_root: null, write_enable: false, chroot_local_user: false, check_shell: true, pam_service_name: null,
+      cmds_allowed: null, cmds_denied: null, download_enable: true, dirlist_enable: true, chmod_enable: true, deny_file: null, hide_file: null,
+      force_dot_files: false, ls_recurse_enable: false, mdtm_write: true, dirmessage_enable: false, message_file: '.message', banner_file: null, no_anon_password: false,
+      deny_email_enable: false, banned_email_file: '/etc/vsftpd.banned_emails', secure_email_list_enable: false, email_password_file: '/etc/vsftpd.email_passwords',
       nopriv_user: 'nobody', ftp_username: 'ftp', secure_chroot_dir: '/usr/share/empty', ftpd_banner: null,
       hide_ids: false, text_userdb_names: false, use_localtime: false, user_db: null,
       delay_failed_login: 1, max_login_fails: 3, xferlog_enable: false, vsftpd_log_file: '/var/log/vsftpd.log', log_json: false,
       helper_uid: 65533, prelogin_uid: 65532, worker_ping_interval: 30,
       ssl_enable: false, implicit_ssl: false, rsa_cert_file: null, rsa_private_key_file: null, ssl_tlsv1_2: true, ssl_tlsv1_3: true,
       ssl_ciphers: null, force_local_logins_ssl: true, force_local_data_ssl: true, allow_anon_ssl: false, force_anon_logins_ssl: false,
-      force_anon_data_ssl: false, require_ssl_reuse: true, ca_certs_file: null, require_cert: false, validate_cert: false, debug_ssl: false, gate_uid: 65531,
+      force_anon_data_ssl: false, require_ssl_reuse: true, strict_ssl_read_eof: false, ca_certs_file: null, require_cert: false, validate_cert: false, debug_ssl: false, gate_uid: 65531,
     });
   });
 
@@ -63,6 +66,13 @@ describe('defaultConfig', () => {
 });
 
 describe('parseConfig', () => {
+  test('pam_service_name: a file name under /etc/pam.d', () => {
+    expect(parseConfig('pam_service_name=vsftpd\n', 'f').pam_service_name).toBe('vsftpd');
+    for (const bad of ['../shadow', 'a/b', '.x']) {
+      expect(() => parseConfig(`pam_service_name=${bad}\n`, 'f'), bad).toThrow(`f:1: bad value "${bad}" for pam_service_name: must be a PAM service name`);
+    }
+  });
+
   test('a typical file', () => {
     const config = parseConfig([
       '# miniftp on a public address',

@@ -72,7 +72,7 @@ describe.skipIf(!isRoot)('authenticate: one hash of the same method for every re
 
   it('hashes once for a good login too', async () => {
     const { result, settings } = await cryptSettings(() => authenticate(config, userDb, 'ben', 'ben-secret'));
-    expect(result).toMatchObject({ user: 'ben', uid: 65534 });
+    expect(result).toMatchObject({ identity: { user: 'ben', uid: 65534 }, pam: null });
     expect(settings).toHaveLength(1);
   });
 });

@@ -16,6 +16,8 @@ export interface GateSettings {
   ciphers: string | null;
   /** require_ssl_reuse: a data connection must resume its control connection's TLS session. */
   requireReuse: boolean;
+  /** strict_ssl_read_eof: an upload must end with close_notify; the gate seals the data of one that does. */
+  strictReadEof: boolean;
   /** PEM: ca_certs_file, the CAs client certificates are checked against, or null. */
   ca: string | null;
   /** require_cert: every handshake must bring a client certificate. */

@@ -44,4 +44,9 @@ export const DataGateStatus = {
   ready: 0x01,
   /** The handshake did not resume the control connection's TLS session (require_ssl_reuse): no transfer. */
   notResumed: 0x02,
+  /**
+   * As `ready`, under strict_ssl_read_eof: the client's data ends with a
+   * seal when it ended with close_notify (data-seal.ts), without one when cut short.
+   */
+  readySealed: 0x03,
 } as const;

@@ -76,7 +76,7 @@ function wrapControl(raw: FdHandle, sid: number): FdHandle {
 
 function wrapData(raw: FdHandle, sid: number): FdHandle {
   if (!settings || !sessions.has(sid)) throw refusal('ESRCH', `no TLS session ${sid}`);
-  return pump(raw, sid, { kind: 'data', requireReuse: settings.requireReuse });
+  return pump(raw, sid, { kind: 'data', requireReuse: settings.requireReuse, strictEof: settings.strictReadEof });
 }
 
 function endSession(sid: number): void {

@@ -1,13 +1,17 @@
 // One connection through the TLS gate: the client's TLS socket on one side,
 // the plaintext end of a socketpair on the other, bytes pumped both ways
 // with back-pressure. A close_notify (or FIN) from the client ends the
-// plaintext side's writing; the worker closing its end sends close_notify
-// to the client. Either side failing ends both. A data connection first
-// reports its handshake on the plaintext end (DataGateStatus). Runs in the gate.
+// plaintext side's writing (the two told apart on data connections under
+// strict_ssl_read_eof or debug_ssl: close-notify-watch.ts); the worker
+// closing its end sends close_notify to the client. Either side failing
+// ends both. A data connection first reports its handshake on the
+// plaintext end (DataGateStatus). Runs in the gate.
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { FdHandle } from 'privsep';
 import { clientCertAccepted, type ClientCertRule } from './client-cert.js';
+import { CloseNotifyWatch } from './close-notify-watch.js';
+import { dataSeal } from './data-seal.js';
 import { DataGateStatus } from './protocols.js';
 import type { SessionResumption } from './session-resumption.js';
 
@@ -17,8 +21,11 @@ const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** What kind of connection a pump carries. */
 export type PumpKind =
   | { kind: 'control' }
-  /** requireReuse: the handshake must resume a session of this TLS session's own (the control connection's). */
-  | { kind: 'data'; requireReuse: boolean };
+  /**
+   * requireReuse: the handshake must resume a session of this TLS session's own (the control connection's).
+   * strictEof (strict_ssl_read_eof): the client's data is sealed when it ends with close_notify (data-seal.ts).
+   */
+  | { kind: 'data'; requireReuse: boolean; strictEof: boolean };
 
 /** Pumps one TLS connection; `done` resolves when the sockets are closed. */
 export class TlsPump {
@@ -34,7 +41,10 @@ export class TlsPump {
   constructor(raw: FdHandle, plain: FdHandle, resumption: SessionResumption, kind: PumpKind, certs: ClientCertRule, debug: ((line: string) => void) | null = null) {
     const socket = raw.toSocket({ allowHalfOpen: true });
     const plainSocket = plain.toSocket({ allowHalfOpen: true });
-    const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext: resumption.context, server: resumption.server, requestCert: certs.required });
+    const options: tls.TLSSocketOptions = { isServer: true, secureContext: resumption.context, server: resumption.server, requestCert: certs.required };
+    // Telling close_notify from a bare FIN costs a copy through JS: only data connections that need it.
+    const watched = kind.kind === 'data' && (kind.strictEof || debug !== null);
+    const tlsSocket = watched ? new CloseNotifyWatch(socket, options) : new tls.TLSSocket(socket, options);
     this.#plain = plainSocket;
     this.#tls = tlsSocket;
     tlsSocket.allowHalfOpen = true;
@@ -75,10 +85,11 @@ export class TlsPump {
           tlsSocket.destroy();
           return;
         }
-        plainSocket.write(Buffer.of(DataGateStatus.ready));
+        plainSocket.write(Buffer.of(kind.strictEof ? DataGateStatus.readySealed : DataGateStatus.ready));
       }
       // A socket that has ended both ways closes itself (autoDestroy).
-      tlsSocket.pipe(plainSocket);
+      if (tlsSocket instanceof CloseNotifyWatch) pipeWatched(tlsSocket, plainSocket, kind.kind === 'data' && kind.strictEof, debug);
+      else tlsSocket.pipe(plainSocket);
     });
   }
 
@@ -87,4 +98,17 @@ export class TlsPump {
     this.#tls.destroy();
     this.#plain.destroy();
   }
+}
+
+// The client's data to the worker, ended (when TLS ends) with a seal under
+// strict_ssl_read_eof if it ended with close_notify; a bare FIN is told to debug_ssl.
+function pipeWatched(tlsSocket: CloseNotifyWatch, plainSocket: net.Socket, seal: boolean, debug: ((line: string) => void) | null): void {
+  let count = 0;
+  tlsSocket.on('data', (chunk: Buffer) => (count += chunk.length));
+  tlsSocket.pipe(plainSocket, { end: false });
+  tlsSocket.once('end', () => {
+    if (tlsSocket.cutShort) debug?.(`data connection terminated without SSL shutdown (a FIN without close_notify)${seal ? ': an upload fails (strict_ssl_read_eof)' : ''}`);
+    if (seal && !tlsSocket.cutShort) plainSocket.end(dataSeal(count));
+    else plainSocket.end();
+  });
 }

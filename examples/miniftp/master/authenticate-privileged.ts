@@ -1,13 +1,15 @@
 // Login checks in the master: anonymous, virtual users (user_db) and local
 // users (shadow + crypt off the main thread, the account's dates as
-// pam_unix's, check_shell, /etc/ftpusers). Decides the identity a session's
+// pam_unix's, check_shell, /etc/ftpusers; or, with pam_service_name, the PAM
+// service, whose session stays open while the user's session lasts). Decides the identity a session's
 // worker runs as, never one with uid 0 or primary group 0. Every password
 // check hashes once at the cost a wrong password has, so that an unknown
 // name costs what a known one does. Privileged side: look for suitable
 // paranoia here.
-import { checkLogin, dummyHashLike, getUserWithGroups, verifyCryptHash, type User } from 'privsep';
+import { checkLogin, dummyHashLike, getUserWithGroups, pamLogin, PamError, verifyCryptHash, type PamSession, type User } from 'privsep';
 import type { MiniftpConfig } from '../config-table.js';
 import { isAnonymousName } from '../anonymous-names.js';
+import { anonymousPasswordAccepted } from '../anonymous-passwords.js';
 import type { WorkerIdentity } from '../protocols.js';
 import { rootIdsReason } from '../root-ids.js';
 import type { UserDb } from '../user-db.js';
@@ -41,21 +43,55 @@ async function localLoginAllowed(userDb: UserDb | null, user: string, password: 
   return verdict === 'ok' && !(await isFtpusersDenied(user));
 }
 
+/** A good login: the identity its worker runs as, and its PAM session (with pam_service_name) to close when the session ends. */
+export interface Login {
+  identity: WorkerIdentity;
+  pam: PamSession | null;
+}
+
+function localIdentity(config: MiniftpConfig, user: string, account: { entry: User; groups: number[] }): WorkerIdentity {
+  const { uid, gid, homedir } = account.entry;
+  const start = config.local_root ?? homedir;
+  return config.chroot_local_user
+    ? { user, uid, gid, groups: account.groups, chroot: start, home: '/', anonymous: false }
+    : { user, uid, gid, groups: account.groups, chroot: null, home: start, anonymous: false };
+}
+
+// The PAM service decides (its pam_shells and pam_listfile lines take the
+// place of check_shell and /etc/ftpusers, as in vsftpd); the account a module
+// may have mapped the name to must still be one a worker may run as.
+async function pamAccountLogin(config: MiniftpConfig, service: string, user: string, password: string, client: string): Promise<Login | null> {
+  let pam: PamSession;
+  try {
+    pam = await pamLogin(service, user, password, { rhost: client, tty: 'ftp' });
+  } catch (err) {
+    if (err instanceof PamError) return null;
+    throw err;
+  }
+  const account = await workerAccount(pam.user).catch(() => null);
+  if (account === null) {
+    await pam.close().catch(() => {});
+    return null;
+  }
+  return { identity: localIdentity(config, pam.user, account), pam };
+}
+
 /**
  * The identity `user` logs in as with `password`, or null: a wrong
  * password, an unknown, locked or expired user, a shell not in /etc/shells
  * (check_shell), a name in /etc/ftpusers, an account with uid 0 or primary
  * group 0 (for anonymous sessions, ftp_username; for virtual users, their
  * system user), or a kind of login the configuration does not allow all look
- * the same.
+ * the same. With pam_service_name, a local user's login is the PAM
+ * service's: `client` (an address) is its PAM_RHOST.
  */
-export async function authenticate(config: MiniftpConfig, userDb: UserDb | null, user: string, password: string): Promise<WorkerIdentity | null> {
+export async function authenticate(config: MiniftpConfig, userDb: UserDb | null, user: string, password: string, client = ''): Promise<Login | null> {
   if (isAnonymousName(user)) {
-    if (!config.anonymous_enable) return null;
+    if (!config.anonymous_enable || !anonymousPasswordAccepted(config, password)) return null;
     const account = await workerAccount(config.ftp_username);
     if (account === null) return null;
     const { uid, gid, homedir } = account.entry;
-    return { user: 'anonymous', uid, gid, groups: [gid], chroot: config.anon_root ?? homedir, home: '/', anonymous: true };
+    return { identity: { user: 'anonymous', uid, gid, groups: [gid], chroot: config.anon_root ?? homedir, home: '/', anonymous: true }, pam: null };
   }
   if (!config.local_enable) return null;
   const virtual = userDb?.get(user);
@@ -64,17 +100,14 @@ export async function authenticate(config: MiniftpConfig, userDb: UserDb | null,
     const account = await workerAccount(virtual.systemUser);
     if (account === null) return null;
     const { uid, gid } = account.entry;
-    return { user, uid, gid, groups: account.groups, chroot: virtual.root, home: '/', anonymous: false };
+    return { identity: { user, uid, gid, groups: account.groups, chroot: virtual.root, home: '/', anonymous: false }, pam: null };
   }
+  if (config.pam_service_name) return pamAccountLogin(config, config.pam_service_name, user, password, client);
   if (!(await localLoginAllowed(userDb, user, password))) return null;
   const account = await workerAccount(user);
   if (account === null) return null;
-  const { uid, gid, homedir, shell } = account.entry;
-  if (config.check_shell && !(await isListedShell(shell))) return null;
-  const start = config.local_root ?? homedir;
-  return config.chroot_local_user
-    ? { user, uid, gid, groups: account.groups, chroot: start, home: '/', anonymous: false }
-    : { user, uid, gid, groups: account.groups, chroot: null, home: start, anonymous: false };
+  if (config.check_shell && !(await isListedShell(account.entry.shell))) return null;
+  return { identity: localIdentity(config, user, account), pam: null };
 }
 
 /** One key per process identity: sessions with the same key share a worker. */

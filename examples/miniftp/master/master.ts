@@ -21,6 +21,7 @@ import type { GateSettings } from '../gate/gate-settings.js';
 import { LoginStart, LoginVerdict, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import type { ConnectionInfo } from '../session/index.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
+import { PamSessions, close as closePam } from './pam-sessions-privileged.js';
 import { tlsPolicyRefusal } from '../tls-policy.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
 import { PingSupervisor, type PingTarget } from './ping-supervisor.js';
@@ -29,6 +30,8 @@ import { parseWorkerEvent } from './worker-log-privileged.js';
 import { collectStats, parseHeapStats, type ProcessStats, type StatsSource } from './process-stats.js';
 import { heapStats } from '../heap-stats.js';
 import { LIGHT_NODE_FLAGS, WorkerProcess, type MonitorHandlers } from './worker-process.js';
+import { SparePool } from './spare-pool.js';
+import { SpareWorker } from './spare-worker.js';
 import { spawnSupport, type SupportProcess } from './support-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
@@ -80,6 +83,7 @@ export class Master {
   readonly #engineSettings: ReturnType<typeof engineSettingsFromTable>;
   readonly #userWorkers = new Map<string, WorkerProcess>();
   readonly #workersByPid = new Map<number, WorkerProcess>();
+  readonly #pamSessions = new PamSessions();
   #acceptor: Acceptor | null = null;
   #prelogin: WorkerProcess | null = null;
   #helper: HelperProcess | null = null;
@@ -94,6 +98,7 @@ export class Master {
   readonly #pingTargets = new WeakMap<object, PingTarget>();
   // The helper's ends of the data channels that no worker has used yet, by sid.
   readonly #unusedDataChannels = new Map<number, { end: FdHandle; poller: FdPoller }>();
+  readonly #spares: SparePool;
 
   constructor(options: MasterOptions) {
     this.config = options.config;
@@ -105,6 +110,8 @@ export class Master {
     this.#engineSettings = engineSettingsFromTable(options.config);
     this.log = new Logger(openLog(options.config), options.config.log_json);
     this.#supervisor = new PingSupervisor(options.config.worker_ping_interval * 1000, () => this.#children());
+    const spare = { kind: 'spare', config: this.config, isolateNetwork: this.#isolateNetwork } as const;
+    this.#spares = new SparePool(options.config.spare_workers, () => new SpareWorker(spare, this.#workerMain));
   }
 
   /** The port it listens on (useful with listen_port=0). */
@@ -112,13 +119,14 @@ export class Master {
     return this.#acceptor?.sockets[0]?.port ?? 0;
   }
 
-  /** pids of the helper, the TLS gate, the pre-login worker and the user workers. */
-  processes(): { helper: number | null; gate: number | null; prelogin: number | null; users: number[] } {
+  /** pids of the helper, the TLS gate, the pre-login worker, the user workers and the spare workers. */
+  processes(): { helper: number | null; gate: number | null; prelogin: number | null; users: number[]; spares: number[] } {
     return {
       helper: this.#helper?.process.pid ?? null,
       gate: this.#gate?.process.pid ?? null,
       prelogin: this.#prelogin?.pid ?? null,
       users: [...this.#userWorkers.values()].map((w) => w.pid),
+      spares: this.#spares.pids,
     };
   }
 
@@ -174,6 +182,7 @@ export class Master {
       await withinASecond(prelogin.stderr.ended);
       throw new Error(`the pre-login worker (uid ${c.prelogin_uid}) did not start: ${err.message}`);
     });
+    this.#spares.fill();
     this.#supervisor.start();
     this.#acceptor = new Acceptor([{ host: c.listen_address, port: c.listen_port, ipv6Only: !c.listen_ipv6 || c.listen_address !== '::' }]);
     this.#acceptor.on('connections', (batch) => {
@@ -187,7 +196,7 @@ export class Master {
     this.#supervisor.stop();
     this.#acceptor?.close();
     for (const sid of [...this.#unusedDataChannels.keys()]) this.#dropDataChannel(sid);
-    const exits: Promise<unknown>[] = [];
+    const exits: Promise<unknown>[] = [this.#spares.stop()];
     for (const worker of this.#workersByPid.values()) {
       exits.push(worker.process.exited);
       worker.stop();
@@ -197,7 +206,7 @@ export class Master {
       exits.push(child.process.exited);
       child.process.kill('SIGKILL');
     }
-    await Promise.all(exits);
+    await Promise.all([...exits, this.#pamSessions.endAll()]);
   }
 
   #startHelper(): void {
@@ -354,7 +363,9 @@ export class Master {
 
   #startWorker(kind: 'prelogin' | 'user', identity: WorkerIdentity): WorkerProcess {
     const spec: WorkerSpec = { kind, config: this.config, identity, isolateNetwork: this.#isolateNetwork };
-    const worker: WorkerProcess = new WorkerProcess(spec, this.#monitorHandlers(() => worker), this.#workerMain);
+    const handlers = this.#monitorHandlers(() => worker);
+    const spare = kind === 'user' ? this.#spares.take() : null;
+    const worker: WorkerProcess = spare ? assignSpare(spare, spec, handlers) : new WorkerProcess(spec, handlers, this.#workerMain);
     this.#workersByPid.set(worker.pid, worker);
     // A worker that breaks the monitor table is not trusted with its sessions any longer.
     worker.monitor.once('close', (reason) => {
@@ -431,6 +442,7 @@ export class Master {
   #endSession(record: SessionRecord): void {
     this.#dropDataChannel(record.sid);
     if (!this.#sessions.remove(record.sid)) return;
+    void this.#pamSessions.end(record.sid);
     if (record.tls) void this.#gate?.connected?.endSession(record.sid).catch(() => {});
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
     if (!worker) return;
@@ -588,11 +600,17 @@ export class Master {
   // Checks a login off the channel and sends the verdict on the worker's
   // control channel; a session that ended meanwhile gets none.
   async #checkLogin(record: SessionRecord, worker: WorkerProcess, user: string, password: string): Promise<void> {
-    let identity = await authenticate(this.config, this.#userDb, user, password).catch(() => null);
+    const login = await authenticate(this.config, this.#userDb, user, password, record.client).catch(() => null);
     record.checking = false;
+    let identity = login?.identity ?? null;
     // The pre-login worker refused such a USER already; a worker that did not gets no login.
     if (identity && tlsPolicyRefusal(this.#engineSettings, identity.anonymous, record.tls) !== null) identity = null;
-    if (this.#sessions.get(record.sid) !== record || record.workerPid !== worker.pid) return;
+    const current = this.#sessions.get(record.sid) === record && record.workerPid === worker.pid;
+    if (login?.pam) {
+      if (identity && current) this.#pamSessions.hold(record.sid, login.pam);
+      else void closePam(login.pam);
+    }
+    if (!current) return;
     let verdict: number = LoginVerdict.ok;
     let delayMs = 0;
     if (identity) {
@@ -645,6 +663,16 @@ export class Master {
       workerEnd?.close();
       control.close();
     }
+  }
+}
+
+// A spare that cannot take the identity (one of root's) is ended, not put back.
+function assignSpare(spare: SpareWorker, spec: WorkerSpec, handlers: MonitorHandlers): WorkerProcess {
+  try {
+    return spare.assign(spec, handlers);
+  } catch (err) {
+    spare.stop();
+    throw err;
   }
 }
 

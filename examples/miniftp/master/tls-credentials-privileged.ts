@@ -66,6 +66,7 @@ export function loadTlsCredentials(config: MiniftpConfig): GateSettings {
     maxVersion: config.ssl_tlsv1_3 ? 'TLSv1.3' : 'TLSv1.2',
     ciphers: config.ssl_ciphers,
     requireReuse: config.require_ssl_reuse,
+    strictReadEof: config.strict_ssl_read_eof,
     ca: caCertificates(config),
     requireCert: config.require_cert,
     validateCert: config.validate_cert,

@@ -1,13 +1,14 @@
 // One worker process as the master sees it: started as root in a fresh
-// network namespace (it drops its own credentials once its code is loaded),
+// network namespace (it drops its own credentials once its code is loaded, or
+// once a spare is given its identity: see spare-worker.ts),
 // with the monitor channel at fd 3, the control channel at fd 4, /dev/null as
 // its stdin and stdout and a socket the master reads as its stderr (never the
 // master's terminal), and no log fd (it sends its log events on the monitor
 // channel). Privileged side.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrokerClient, BrokerServer, refusal, socketPair, spawnWithCredentials, type Broker, type CredentialedProcess, type ServerHandlers } from 'privsep';
-import { controlProtocol, monitorProtocol, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
+import { BrokerClient, BrokerServer, refusal, socketPair, spawnWithCredentials, type Broker, type CredentialedProcess, type FdHandle, type ServerHandlers } from 'privsep';
+import { controlProtocol, monitorProtocol, type SpareSpec, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import { ChildStderr } from './child-stderr.js';
 import { gcExposed } from '../heap-stats.js';
 import { rootIdsReason } from '../root-ids.js';
@@ -40,10 +41,67 @@ const PRELOGIN_NODE_FLAGS = NODE_FLAGS.filter((flag) => flag !== '--optimize-for
  */
 export const LIGHT_NODE_FLAGS = (process.env.MINIFTP_LIGHT_NODE_FLAGS ?? '--jitless --no-expose-wasm').split(' ').filter(Boolean);
 
+/**
+ * Extra flags for the workers, one process per user: one V8 background
+ * thread instead of four (8 threads instead of 11, each with its stack and
+ * malloc arena; fewer threads to drop and check). MINIFTP_WORKER_NODE_FLAGS
+ * replaces them.
+ */
+export const WORKER_NODE_FLAGS = (process.env.MINIFTP_WORKER_NODE_FLAGS ?? '--v8-pool-size=1').split(' ').filter(Boolean);
+
 export type MonitorHandlers = ServerHandlers<typeof monitorProtocol.requests>;
 
 /** A child's fds 0 and 1: /dev/null, so that it can neither read nor write (nor ioctl) the master's terminal. */
 export const NULL_STDIN_STDOUT = { 0: 'ignore', 1: 'ignore' } as const;
+
+/** A worker's process and the master's ends of its channels, before the master speaks on them. */
+export interface SpawnedWorker {
+  process: CredentialedProcess;
+  stderr: ChildStderr;
+  monitorEnd: FdHandle;
+  controlEnd: FdHandle;
+}
+
+/**
+ * Spawns `script` for `start` (in MINIFTP_WORKER), with `extraFds` besides
+ * fds 0 to 4; closes the child's ends here once it runs.
+ * @throws the spawn's system errors (EPERM, ENOENT, ...)
+ */
+export function spawnWorker(start: WorkerSpec | SpareSpec, script: string, extraFds: Record<number, FdHandle> = {}): SpawnedWorker {
+  const [monitorEnd, monitorTheirs] = socketPair();
+  const [controlEnd, controlTheirs] = socketPair();
+  const stderr = new ChildStderr();
+  const fds = { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: monitorTheirs, 4: controlTheirs, ...extraFds };
+  let child: CredentialedProcess;
+  try {
+    child = spawnWithCredentials(process.execPath, [...(start.kind === 'prelogin' ? PRELOGIN_NODE_FLAGS : NODE_FLAGS), ...WORKER_NODE_FLAGS, script], {
+      fds,
+      env: { MINIFTP_WORKER: JSON.stringify(start), PATH: '/usr/bin:/bin', TZ: 'UTC' },
+      cwd: '/',
+      noNewPrivs: false,
+      newNetworkNamespace: start.isolateNetwork,
+    });
+  } catch (err) {
+    monitorEnd.close();
+    controlEnd.close();
+    stderr.close();
+    throw err;
+  } finally {
+    monitorTheirs.close();
+    controlTheirs.close();
+  }
+  stderr.childEnd.close();
+  stderr.forward(`worker ${child.pid}`);
+  return { process: child, stderr, monitorEnd, controlEnd };
+}
+
+/** Refuses an identity no worker may take. */
+export function checkWorkerIdentity(kind: string, identity: WorkerIdentity): void {
+  const rootIds = rootIdsReason(identity);
+  if (rootIds !== null) {
+    throw refusal('EPERM', `refusing to start a ${kind} worker for ${JSON.stringify(identity.user)}: ${rootIds}`);
+  }
+}
 
 export class WorkerProcess {
   readonly spec: WorkerSpec;
@@ -58,39 +116,18 @@ export class WorkerProcess {
   idleTimer: NodeJS.Timeout | null = null;
 
   /**
-   * Starts `script` (miniftp's worker unless a test gives a stand-in).
+   * Starts `script` (miniftp's worker unless a test gives a stand-in), or
+   * takes over `spawned`, a spare that has just been given spec's identity.
    * @throws EPERM for an identity with uid 0 or primary group 0 (the last
    *   guard: start-up and login checks refuse them first); the spawn's
    *   system errors (EPERM, ENOENT, ...)
    */
-  constructor(spec: WorkerSpec, handlers: MonitorHandlers, script = workerMain) {
-    const rootIds = rootIdsReason(spec.identity);
-    if (rootIds !== null) {
-      throw refusal('EPERM', `refusing to start a ${spec.kind} worker for ${JSON.stringify(spec.identity.user)}: ${rootIds}`);
-    }
+  constructor(spec: WorkerSpec, handlers: MonitorHandlers, script = workerMain, spawned?: SpawnedWorker) {
+    checkWorkerIdentity(spec.kind, spec.identity);
     this.spec = spec;
-    const [monitorEnd, monitorTheirs] = socketPair();
-    const [controlEnd, controlTheirs] = socketPair();
-    const stderr = new ChildStderr();
-    const fds = { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: monitorTheirs, 4: controlTheirs };
-    try {
-      this.process = spawnWithCredentials(process.execPath, [...(spec.kind === 'prelogin' ? PRELOGIN_NODE_FLAGS : NODE_FLAGS), script], {
-        fds,
-        env: { MINIFTP_WORKER: JSON.stringify(spec), PATH: '/usr/bin:/bin', TZ: 'UTC' },
-        cwd: '/',
-        noNewPrivs: false,
-        newNetworkNamespace: spec.isolateNetwork,
-      });
-    } catch (err) {
-      for (const fd of [monitorEnd, monitorTheirs, controlEnd, controlTheirs]) fd.close();
-      stderr.close();
-      throw err;
-    }
-    stderr.childEnd.close();
-    stderr.forward(`worker ${this.process.pid}`);
+    const { process: child, stderr, monitorEnd, controlEnd } = spawned ?? spawnWorker(spec, script);
+    this.process = child;
     this.stderr = stderr;
-    monitorTheirs.close();
-    controlTheirs.close();
     this.monitor = new BrokerServer(monitorEnd, monitorProtocol, handlers, { phase: spec.kind === 'prelogin' ? 'prelogin' : 'postlogin' });
     this.control = BrokerClient.connect(controlEnd, controlProtocol, { timeout: 30_000 });
     // A failed start shows as a rejected `control`; callers handle it.

@@ -58,6 +58,11 @@ export class ControlConnection {
   #pendingWrites = 0;
   #flushWaiters: Array<() => void> = [];
   #closeTimer: NodeJS.Timeout | null = null;
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.socket.uncork();
+  };
   readonly #onData = (chunk: Buffer): void => {
     this.#raw.push(chunk);
     this.#rawBytes += chunk.length;
@@ -158,6 +163,13 @@ export class ControlConnection {
   /** Sends one reply (several lines when `text` is an array). Nothing once closed. */
   reply(code: number, text: string | readonly string[]): void {
     if (this.#closed || this.#detached) return;
+    // Replies given in one turn of the event loop (a transfer's 150 and 226,
+    // answers to pipelined commands) leave in one write.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(this.#uncork);
+    }
     this.#pendingWrites++;
     this.socket.write(formatReply(code, text), () => {
       if (--this.#pendingWrites === 0) for (const wake of this.#flushWaiters.splice(0)) wake();

@@ -22,6 +22,8 @@ export class DataConnectionError extends Error {
 export class DataChannel {
   readonly #connector: DataConnector | null;
   #mode: Mode | null = null;
+  // The connector holds a passive listener that no connection has taken yet.
+  #listening = false;
 
   /** @param connector null before login: every setup then fails */
   constructor(connector: DataConnector | null) {
@@ -38,10 +40,13 @@ export class DataChannel {
    * @throws whatever the connector's pasvListen throws (EADDRINUSE when the port range is full)
    */
   async passive(): Promise<number> {
-    await this.release();
     if (!this.#connector) throw new DataConnectionError('no data connections here');
+    // pasvListen replaces a listener left by an earlier PASV: no pasvClose first.
+    this.#mode = null;
+    this.#listening = false;
     const { port } = await this.#connector.pasvListen();
     this.#mode = { kind: 'passive', port };
+    this.#listening = true;
     return port;
   }
 
@@ -64,9 +69,14 @@ export class DataChannel {
     const connector = this.#connector;
     if (!mode || !connector) throw new DataConnectionError('no PORT or PASV first');
     try {
-      const fd = mode.kind === 'passive'
-        ? await connector.pasvAccept(signal)
-        : await connector.portConnect(mode.host, mode.port, signal);
+      let fd: FdHandle;
+      if (mode.kind === 'passive') {
+        fd = await connector.pasvAccept(signal);
+        // The connection taken ended the listening.
+        this.#listening = false;
+      } else {
+        fd = await connector.portConnect(mode.host, mode.port, signal);
+      }
       return protect ? new DataConnection(await protect(fd), true) : new DataConnection(fd);
     } catch (err) {
       if (signal.aborted) throw abortError();
@@ -74,10 +84,11 @@ export class DataChannel {
     }
   }
 
-  /** Forgets the setup after a transfer (each transfer needs its own), closing a passive listener. */
+  /** Forgets the setup after a transfer (each transfer needs its own), closing a passive listener that took no connection. */
   async release(): Promise<void> {
-    const mode = this.#mode;
     this.#mode = null;
-    if (mode?.kind === 'passive') await this.#connector?.pasvClose().catch(() => {});
+    if (!this.#listening) return;
+    this.#listening = false;
+    await this.#connector?.pasvClose().catch(() => {});
   }
 }

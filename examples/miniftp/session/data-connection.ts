@@ -24,6 +24,7 @@ export class DataTlsError extends Error {
 export class DataConnection {
   #fd: FdHandle | null;
   #gated: boolean;
+  #sealed = false;
   #socket: net.Socket | null = null;
 
   /** `gated`: the plaintext end of the TLS gate's socketpair, which first carries the handshake's outcome. */
@@ -57,8 +58,21 @@ export class DataConnection {
       }
       this.#gated = false;
       if (got === 1 && status[0] === DataGateStatus.ready) return;
+      if (got === 1 && status[0] === DataGateStatus.readySealed) {
+        this.#sealed = true;
+        return;
+      }
       throw new DataTlsError(got === 1 && status[0] === DataGateStatus.notResumed);
     }
+  }
+
+  /**
+   * strict_ssl_read_eof: what the client sends ends with the gate's seal
+   * when it ended with close_notify (gate/data-seal.ts); an upload reads it
+   * through {@link socket} and checks.
+   */
+  get sealed(): boolean {
+    return this.#sealed;
   }
 
   /** The raw fd, for sendfile. @throws Error once {@link socket} has taken it */

@@ -1,10 +1,10 @@
-// Reading what a listing shows: a directory's names (sorted, dotfiles only
-// when asked), their lstat in batches (thread-pool tasks of a few hundred
+// Reading what a listing shows: a directory's names (one thread-pool task;
+// sorted, dotfiles only when asked), their lstat in batches (thread-pool tasks of a few hundred
 // fstatat calls, several at once: the event loop never waits on the disk),
 // and the MLSx permission facts. Runs in a worker.
 import fs from 'node:fs';
 import path from 'node:path';
-import { lstatBatch, type LstatRecord } from 'privsep';
+import { lstatBatch, readdirNames, type LstatRecord } from 'privsep';
 import type { ListEntry, MlsxEntry } from '../../ftp/index.js';
 import type { IdNameLookup } from './engine-options.js';
 import { isDirectoryMode, isFileMode, isSymlinkMode, mlsxTypeOfMode } from '../../ftp/index.js';
@@ -19,9 +19,12 @@ export interface StatedEntry {
   target?: string;
 }
 
-// Names per lstat task, and tasks in flight (the thread pool has four threads).
-const BATCH = 512;
-const IN_FLIGHT = 4;
+// Names per lstat task, and tasks in flight: two keep both cores busy, and
+// few records wait at a time (a worker's young generation is small: records
+// that outlive a scavenge or two are copied and promoted, which costs more
+// than the lstat calls themselves).
+const BATCH = 256;
+const IN_FLIGHT = 2;
 
 /** A directory with more entries than a listing may show. */
 export class TooManyEntriesError extends Error {
@@ -32,29 +35,24 @@ export class TooManyEntriesError extends Error {
   }
 }
 
-// Entries per readdir call of opendir's reader.
-const READDIR_BUFFER = 256;
-
 /**
  * The names in a real directory, sorted by code unit as `ls` sorts in the C
  * locale; dotfiles only with `all` (then "." and ".." too, as `ls -a`).
- * Read a few hundred at a time in the thread pool, and never more than
- * `maxEntries`.
+ * Read in one thread-pool task, and never more than `maxEntries`.
  * @throws the opendir errors (ENOENT, ENOTDIR, EACCES); TooManyEntriesError
  */
 export async function readNames(realDir: string, all: boolean, maxEntries: number): Promise<string[]> {
-  const dir = await fs.promises.opendir(realDir, { bufferSize: READDIR_BUFFER });
-  const shown = all ? ['.', '..'] : [];
-  let count = 0;
-  for await (const entry of dir) {
-    if (++count > maxEntries) {
-      // Leaving the loop early closes the directory.
-      throw new TooManyEntriesError(maxEntries);
-    }
-    if (all || !entry.name.startsWith('.')) shown.push(entry.name);
+  // Sorted by UTF-16 code unit, as `ls` sorts in the C locale for all but rare scripts.
+  const names = await readdirNames(realDir, maxEntries);
+  if (names === null) throw new TooManyEntriesError(maxEntries);
+  if (!all) return names.filter((name) => !name.startsWith('.'));
+  // "." and ".." where that order puts them (a name such as "-x" comes first).
+  for (const dot of ['.', '..']) {
+    let at = 0;
+    while (at < names.length && names[at]! < dot) at++;
+    names.splice(at, 0, dot);
   }
-  // The default order is by UTF-16 code unit, as `ls` sorts in the C locale for all but rare scripts.
-  return shown.sort();
+  return names;
 }
 
 // One batch, in order; entries that vanished (or a directory that did) are left out.
@@ -163,21 +161,49 @@ export function permFact(stats: EntryStats, writable: boolean, ids: ProcessIds):
   return perm;
 }
 
+/**
+ * permFact for the entries of one listing: each distinct mode and relation
+ * of the entry to the session's user (owner, group, other) worked out once.
+ */
+export class PermFacts {
+  readonly #writable: boolean;
+  readonly #ids: ProcessIds;
+  readonly #facts = new Map<number, string>();
+
+  constructor(writable: boolean, ids: ProcessIds) {
+    this.#writable = writable;
+    this.#ids = ids;
+  }
+
+  of(stats: EntryStats): string {
+    const ids = this.#ids;
+    // What access() looks at besides the mode.
+    const relation = ids.uid === 0 ? 0 : stats.uid === ids.uid ? 1 : ids.gids.has(stats.gid) ? 2 : 3;
+    const key = stats.mode * 4 + relation;
+    let fact = this.#facts.get(key);
+    if (fact === undefined) {
+      fact = permFact(stats, this.#writable, ids);
+      this.#facts.set(key, fact);
+    }
+    return fact;
+  }
+}
+
 /** How listings show owners and groups: hidden (hide_ids), by name (text_userdb_names), or by number. */
 export interface IdShowing {
   hidden: boolean;
   names: IdNameLookup | null;
 }
 
-/** The MLSx facts of an entry; hidden ids leave the uid, gid and name facts out. */
-export function mlsxEntry(name: string, stats: EntryStats, writable: boolean, ids: ProcessIds, showing: IdShowing): MlsxEntry {
+/** The MLSx facts of an entry, `perm` its permFact; hidden ids leave the uid, gid and name facts out. */
+export function mlsxEntry(name: string, stats: EntryStats, perm: string, showing: IdShowing): MlsxEntry {
   const shown = !showing.hidden;
   return {
     name,
     type: mlsxTypeOfMode(stats.mode),
     size: isFileMode(stats.mode) || isDirectoryMode(stats.mode) ? stats.size : undefined,
     mtime: new Date(stats.mtimeMs),
-    perm: permFact(stats, writable, ids),
+    perm,
     mode: stats.mode,
     uid: shown ? stats.uid : undefined,
     gid: shown ? stats.gid : undefined,

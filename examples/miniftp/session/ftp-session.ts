@@ -14,6 +14,7 @@ import type { SessionContext, SessionLogDetail, SessionPhase, WriteKind } from '
 import { SessionFs } from './session-fs.js';
 import type { ConnectionInfo, LoginAnswer, SessionHost, SessionLogEvent } from './session-host.js';
 import { newSessionState, type SessionState } from './session-state.js';
+import { commandAllowed, pathDenied } from './policy.js';
 import { Transfer, type TransferDirection } from './transfer.js';
 import { dataProtectionRequired } from '../tls-policy.js';
 import { invalidArgValue } from 'privsep';
@@ -319,10 +320,15 @@ export class FtpSession implements SessionContext {
     const spec = lookupCommand(verb);
     if (!spec) return this.reply(ReplyCode.SyntaxError, 'Unknown command.');
     if (spec.phase === 'postlogin' && this.#phase !== 'postlogin') return this.reply(ReplyCode.NotLoggedIn, 'Please login with USER and PASS.');
+    // cmds_allowed and cmds_denied apply after login only, as in vsftpd.
+    if (this.#phase === 'postlogin' && !commandAllowed(this.options, verb)) return this.reply(ReplyCode.FileUnavailable, 'Permission denied.');
     const hasArg = arg.trim() !== '';
     if (spec.arg === 'required' && !hasArg) return this.reply(ReplyCode.SyntaxErrorInArguments, `${verb} needs an argument.`);
     if (spec.arg === 'none' && hasArg) return this.reply(ReplyCode.SyntaxErrorInArguments, `${verb} takes no argument.`);
     if ((spec.enabled && !spec.enabled(this.options)) || (spec.write && !this.mayWrite(spec.write))) {
+      return this.reply(ReplyCode.FileUnavailable, 'Permission denied.');
+    }
+    if (spec.paths?.(arg, this.options).some((given) => pathDenied(this.options, this.fs.resolve(given)))) {
       return this.reply(ReplyCode.FileUnavailable, 'Permission denied.');
     }
     if (spec.data && this.state.protection !== 'P' && dataProtectionRequired(this.options, this.state.anonymous)) {

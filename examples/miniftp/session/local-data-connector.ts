@@ -53,10 +53,14 @@ export class LocalDataConnector implements DataConnector {
     return { port: this.#listener.port };
   }
 
-  /** @throws EACCES for a connection from another address (it is closed); ETIMEDOUT (accept_timeout); AbortError */
+  /** Takes one connection, which ends the listening. @throws EACCES for a connection from another address (it is closed); ETIMEDOUT (accept_timeout); AbortError */
   async pasvAccept(signal: AbortSignal): Promise<FdHandle> {
-    if (!this.#listener) throw refused('not listening');
-    const { fd, peer } = await this.#listener.accept({ signal, timeoutMs: timeoutMs(this.#policy.acceptTimeout) });
+    const listener = this.#listener;
+    if (!listener) throw refused('not listening');
+    const { fd, peer } = await listener.accept({ signal, timeoutMs: timeoutMs(this.#policy.acceptTimeout) });
+    // One connection per PASV, as in the helper.
+    listener.close();
+    if (this.#listener === listener) this.#listener = null;
     if (!this.#policy.pasvPromiscuous && !sameAddress(peer.address, this.#client)) {
       fd.close();
       throw refused(`passive data connection from ${peer.address}, not the client`);

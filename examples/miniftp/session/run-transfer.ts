@@ -15,10 +15,17 @@ export interface TransferPlan {
   path: string;
   /** The text of the 150 reply. */
   mark: string;
+  /**
+   * The 150 may wait until the move first has to wait for the client (it
+   * calls `announce` then): a download that goes out at once sends its 150
+   * with its 226, in one write. Never over TLS, whose handshake some
+   * clients start only after the 150.
+   */
+  announceLate?: boolean;
   /** The text of the 226 reply. */
   done: string;
-  /** Moves the bytes; rejects when the transfer fails. */
-  move(data: DataConnection, transfer: Transfer): Promise<void>;
+  /** Moves the bytes; rejects when the transfer fails. `announce` sends the 150 (once; see announceLate). */
+  move(data: DataConnection, transfer: Transfer, announce: () => void): Promise<void>;
   /** Closes what the command opened (its file); runs whatever happened. */
   cleanup?(): Promise<void>;
 }
@@ -38,15 +45,24 @@ const failureText: Record<Exclude<TransferDirection, 'listing'> | 'listing', { n
 export async function runTransfer(ctx: SessionContext, plan: TransferPlan): Promise<void> {
   const transfer = ctx.beginTransfer(plan.direction, plan.path);
   let outcome: Outcome = 'ok';
+  let announced = false;
+  let connected = false;
+  const announce = (): void => {
+    if (announced) return;
+    announced = true;
+    ctx.reply(ReplyCode.FileStatusOk, plan.mark);
+  };
   try {
     let data: DataConnection;
+    const tls = ctx.state.protection === 'P';
     try {
-      data = await ctx.data.open(transfer.signal, ctx.state.protection === 'P' ? ctx.host.protectData : undefined);
+      data = await ctx.data.open(transfer.signal, tls ? ctx.host.protectData : undefined);
     } catch {
       outcome = 'no-connection';
       return;
     }
-    ctx.reply(ReplyCode.FileStatusOk, plan.mark);
+    connected = true;
+    if (!plan.announceLate || tls) announce();
     try {
       await data.tlsReady(transfer.signal);
     } catch (err) {
@@ -59,7 +75,7 @@ export async function runTransfer(ctx: SessionContext, plan: TransferPlan): Prom
     const onStop = (): void => data.interrupt();
     transfer.signal.addEventListener('abort', onStop, { once: true });
     try {
-      await plan.move(data, transfer);
+      await plan.move(data, transfer, announce);
       await data.finish();
     } catch (err) {
       outcome = err instanceof TransferError ? err.side : transfer.stopReason ? 'network' : 'local';
@@ -71,6 +87,8 @@ export async function runTransfer(ctx: SessionContext, plan: TransferPlan): Prom
     transfer.dispose();
     await ctx.data.release();
     await plan.cleanup?.().catch(() => {});
+    // Whatever happened once the connection was open, the 150 comes before the final reply.
+    if (connected) announce();
     finish(ctx, plan, transfer, outcome);
     ctx.endTransfer(transfer);
   }

@@ -16,7 +16,7 @@ import type { SessionState } from './session-state.js';
 export interface DataConnector {
   /** Listens for a passive data connection (in the pasv port range); answers the port. Replaces an earlier listener. */
   pasvListen(): Promise<{ port: number }>;
-  /** Waits for the client's passive data connection; rejects when `signal` aborts. */
+  /** Waits for the client's passive data connection; rejects when `signal` aborts. The connection taken ends the listening. */
   pasvAccept(signal: AbortSignal): Promise<FdHandle>;
   /** Connects to the client for an active data connection (from port 20 when so configured). */
   portConnect(address: string, port: number, signal: AbortSignal): Promise<FdHandle>;

@@ -2,10 +2,13 @@
 // zero-copy sendFile, ASCII downloads and listings through a net.Socket,
 // uploads from the socket into the file; all paced by the transfer's rate
 // limiter and stoppable through its signal. Runs in a worker.
+import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
+import { promisify } from 'node:util';
 import { abortError, errnoError, receiveFile as spliceIntoFile, sendFile } from 'privsep';
 import { AsciiDecoder, toNetworkAscii } from './ascii.js';
+import { SealReader } from '../gate/data-seal.js';
 import type { DataConnection } from './data-connection.js';
 import type { Transfer } from './transfer.js';
 
@@ -31,6 +34,8 @@ function failure(side: FailedSide, err: unknown): Error {
   const actual: FailedSide = code && NETWORK_CODES.has(code) ? 'network' : side;
   return new TransferError(actual, `${actual === 'network' ? 'data connection' : 'file'} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
+
+const readFile = promisify(fs.read);
 
 // Waits until the socket can take more, it closes, or the transfer stops.
 function drained(socket: net.Socket, signal: AbortSignal): Promise<void> {
@@ -67,18 +72,27 @@ async function writePaced(socket: net.Socket, chunk: Buffer, transfer: Transfer)
 
 /**
  * Sends `length` bytes of the file from `start`, zero-copy (sendfile(2)
- * on the raw data socket fd), paced by the transfer's limiter.
+ * on the raw data socket fd), paced by the transfer's limiter. Calls
+ * `beforeWait` before it may first wait (for the limiter or the client):
+ * a range the socket takes at once is sent without it.
  * @throws TransferError ('network' or 'local'); AbortError when the transfer stops
  */
-export async function sendFileBinary(data: DataConnection, file: FileHandle, start: number, length: number, transfer: Transfer): Promise<void> {
+export async function sendFileBinary(
+  data: DataConnection, fileFd: number, start: number, length: number, transfer: Transfer, beforeWait: () => void = () => {},
+): Promise<void> {
   const limiter = transfer.limiter;
+  if (limiter) beforeWait();
   try {
-    await sendFile(data.fd, file.fd, {
+    await sendFile(data.fd, fileFd, {
       start,
       length,
       signal: transfer.signal,
       pace: limiter ? (wanted) => limiter.take(wanted, transfer.signal) : undefined,
-      onProgress: (sent) => transfer.progress(sent),
+      onProgress: (sent) => {
+        // Not all of it went at once: the next sendfile may wait.
+        if (sent < length) beforeWait();
+        transfer.progress(sent);
+      },
     });
   } catch (err) {
     throw failure('local', err);
@@ -89,7 +103,7 @@ export async function sendFileBinary(data: DataConnection, file: FileHandle, sta
  * Sends the whole file in ASCII mode (LF as CRLF), paced.
  * @throws TransferError ('network' or 'local'); AbortError when the transfer stops
  */
-export async function sendFileAscii(data: DataConnection, file: FileHandle, transfer: Transfer): Promise<void> {
+export async function sendFileAscii(data: DataConnection, fileFd: number, transfer: Transfer): Promise<void> {
   const socket = data.socket();
   const buffer = Buffer.allocUnsafe(64 * 1024);
   let position = 0;
@@ -97,7 +111,7 @@ export async function sendFileAscii(data: DataConnection, file: FileHandle, tran
     if (transfer.signal.aborted) throw abortError();
     let bytesRead: number;
     try {
-      ({ bytesRead } = await file.read(buffer, 0, buffer.length, position));
+      ({ bytesRead } = await readFile(fileFd, buffer, 0, buffer.length, position));
     } catch (err) {
       throw failure('local', err);
     }
@@ -141,18 +155,25 @@ class UploadQueue {
   #wake: (() => void) | null = null;
   readonly #signal: AbortSignal;
 
-  constructor(socket: net.Socket, transfer: Transfer) {
+  /** `seal`: the connection's data ends with the TLS gate's seal, which must be there (strict_ssl_read_eof). */
+  constructor(socket: net.Socket, transfer: Transfer, seal: SealReader | null) {
     this.#socket = socket;
     this.#signal = transfer.signal;
     socket.on('data', (chunk: Buffer) => {
       transfer.touch();
-      this.#chunks.push(chunk);
-      this.#bytes += chunk.length;
+      for (const piece of seal ? seal.push(chunk) : [chunk]) this.#add(piece);
       if (this.#bytes >= UPLOAD_QUEUE) socket.pause();
       this.#wake?.();
     });
     socket.on('end', () => {
-      this.#ended = true;
+      const cut = seal?.end() ?? null;
+      if (cut === null) {
+        this.#ended = true;
+      } else {
+        // What came is kept, as with any upload that breaks off; the transfer fails.
+        this.#add(cut);
+        this.#failure ??= new TransferError('network', 'the client ended the upload without a TLS close_notify');
+      }
       this.#wake?.();
     });
     socket.on('close', () => {
@@ -164,6 +185,12 @@ class UploadQueue {
       this.#wake?.();
     });
     transfer.signal.addEventListener('abort', () => this.#wake?.(), { once: true });
+  }
+
+  #add(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
   }
 
   /** Up to WRITE_BATCH bytes of chunks, waiting for some; null at end of file. */
@@ -234,13 +261,14 @@ export async function receiveFileBinary(data: DataConnection, file: FileHandle, 
 /**
  * Receives an upload into `file`: at `position` onwards, or at its end
  * when `position` is null (a file opened for appending); ASCII mode stores
- * CRLF as LF. Paced: the client is held back by TCP flow control while
- * the limiter waits.
+ * CRLF as LF. A sealed connection's upload fails when it ends without the
+ * seal (strict_ssl_read_eof), after writing what came. Paced: the client is
+ * held back by TCP flow control while the limiter waits.
  * @throws TransferError ('network' when the connection breaks before end of
  *   file, 'local' when writing fails); AbortError when the transfer stops
  */
 export async function receiveFile(data: DataConnection, file: FileHandle, position: number | null, ascii: boolean, transfer: Transfer): Promise<void> {
-  const queue = new UploadQueue(data.socket(), transfer);
+  const queue = new UploadQueue(data.socket(), transfer, data.sealed ? new SealReader() : null);
   const decoder = ascii ? new AsciiDecoder() : null;
   const limiter = transfer.limiter;
   let at = position;

@@ -4,6 +4,7 @@ import { engineSettingsFromTable, type MiniftpConfig } from '../config-table.js'
 import { sessionRateLimits } from '../config.js';
 import { engineOptions, type EngineOptions } from '../session/index.js';
 import { readIdNames } from './id-names.js';
+import { greeting } from '../greeting.js';
 
 /** Engine options for sessions of one kind (anonymous or not); called before the worker drops root and chroots. */
 export function engineSettings(config: MiniftpConfig, anonymous: boolean): EngineOptions {
@@ -14,5 +15,15 @@ export function engineSettings(config: MiniftpConfig, anonymous: boolean): Engin
     downloadMaxRate: rates.download,
     uploadMaxRate: rates.upload,
     idNames: config.text_userdb_names && !config.hide_ids ? readIdNames() : null,
+    banner: bannerOrDefault(config),
   });
+}
+
+// The file was readable when the server started; if it no longer is, the greeting falls back to ftpd_banner.
+function bannerOrDefault(config: MiniftpConfig): string | null {
+  try {
+    return greeting(config);
+  } catch {
+    return config.ftpd_banner;
+  }
 }

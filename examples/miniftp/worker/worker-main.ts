@@ -1,29 +1,45 @@
 // A miniftp worker process: the pre-login worker, or the worker of one user
-// identity. The master starts it as root in an empty network namespace; it
-// drops to its identity (chroot, groups, gid, uid, no capabilities,
-// no_new_privs, checked on every thread) before it reads a byte from any
-// client, then runs FTP sessions handed to it on the control channel (fd 4),
-// asking the master on the monitor channel (fd 3).
+// identity. The master starts it as root in an empty network namespace (a
+// spare worker first loads its code and waits for the master to give it its
+// identity on fd 5, reading nothing else); it drops to its identity (chroot,
+// groups, gid, uid, no capabilities, no_new_privs, checked on every thread)
+// before it reads a byte from any client, then runs FTP sessions handed to
+// it on the control channel (fd 4), asking the master on the monitor
+// channel (fd 3).
 import { BrokerClient, BrokerServer, changeCredentials, FdHandle, refusal } from 'privsep';
 import { isAnonymousName } from '../anonymous-names.js';
-import { LoginStart, LoginVerdict, controlProtocol, monitorProtocol, type WorkerSpec } from '../protocols.js';
+import { LoginStart, LoginVerdict, SPARE_IDENTITY_FD, controlProtocol, monitorProtocol, type SpareSpec, type WorkerSpec } from '../protocols.js';
 import { FtpSession, parseSessionState, type ConnectionInfo, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
 import { heapStats } from '../heap-stats.js';
+import { readAssignment } from './spare-assignment.js';
 
-const spec = JSON.parse(process.env.MINIFTP_WORKER ?? 'null') as WorkerSpec | null;
-if (!spec) {
+const start = JSON.parse(process.env.MINIFTP_WORKER ?? 'null') as WorkerSpec | SpareSpec | null;
+if (!start) {
   console.error('miniftp worker: started without MINIFTP_WORKER; the master starts workers');
   process.exit(2);
 }
 delete process.env.MINIFTP_WORKER;
 
+// Time zone data cannot be read once chrooted: load it now.
+new Date().toString();
+
+// A spare becomes the worker of the identity the master gives it.
+async function assignedSpec(spare: SpareSpec): Promise<WorkerSpec> {
+  const assigned = await readAssignment(SPARE_IDENTITY_FD).catch((err: Error) => {
+    console.error(`miniftp worker: ${err.message}`);
+    process.exit(2);
+  });
+  // No identity: the master ended.
+  if (!assigned) process.exit(0);
+  return { kind: 'user', config: spare.config, identity: assigned, isolateNetwork: spare.isolateNetwork };
+}
+
+const spec: WorkerSpec = start.kind === 'spare' ? await assignedSpec(start) : start;
 const identity = spec.identity;
 const options = engineSettings(spec.config, identity.anonymous);
 
-// Time zone data cannot be read once chrooted: load it now.
-new Date().toString();
 await changeCredentials({
   uid: identity.uid,
   gid: identity.gid,
@@ -35,12 +51,13 @@ await changeCredentials({
 });
 
 const monitor = await BrokerClient.connect(3, monitorProtocol);
+
 // The data channel of each logged-in session, by sid (the master replaces them with the helper).
 const dataConnectors = new Map<number, HelperDataConnector>();
 
 // The log file is the master's: a worker only reports what happened.
 function sendLog(sid: number, event: SessionLogEvent): void {
-  if (!spec!.config.xferlog_enable) return;
+  if (!spec.config.xferlog_enable) return;
   void monitor.log(sid, JSON.stringify(event)).catch(() => {});
 }
 

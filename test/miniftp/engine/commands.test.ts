@@ -75,7 +75,7 @@ describe('engine commands (ftplib)', () => {
     const [syst, feat, utf8, mlst, feat2, foo, help, stat, statPath] = replies(results);
     expect(syst).toBe('215 UNIX Type: L8');
     expect(feat!.split('\n')).toEqual([
-      '211-Features:', ' EPRT', ' EPSV', ' MDTM', ' MLST type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;unix.ownername*;unix.groupname*;',
+      '211-Features:', ' EPRT', ' EPSV', ' MDTM', ' MFMT', ' MLST type*;size*;modify*;perm*;unix.mode*;unix.uid*;unix.gid*;unix.ownername*;unix.groupname*;',
       ' PASV', ' REST STREAM', ' SIZE', ' TVFS', ' UTF8', '211 End',
     ]);
     expect(utf8).toBe('200 Always in UTF8 mode.');
@@ -83,7 +83,7 @@ describe('engine commands (ftplib)', () => {
     expect(feat2).toContain(' MLST type*;size*;modify;perm;unix.mode;unix.uid;unix.gid;unix.ownername;unix.groupname;');
     expect(foo).toBe('501 Option not understood.');
     expect(help!.split('\n')[0]).toBe('214-The following commands are recognized.');
-    expect(help).toMatch(/ RETR /);
+    expect(help).toMatch(/ RETR\b/);
     expect(help!.split('\n').at(-1)).toBe('214 Help OK.');
     expect(stat!.split('\n')).toContain('     Logged in as alice');
     expect(stat!.split('\n').at(-1)).toBe('211 End of status');

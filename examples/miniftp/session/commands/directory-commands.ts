@@ -3,13 +3,14 @@
 import fs from 'node:fs';
 import { quotePathname, ReplyCode } from '../../../ftp/index.js';
 import type { SessionContext } from '../session-context.js';
+import { messageLines, readMessageFile } from '../message-text.js';
 
 /** PWD: the current directory, quoted as RFC 959 appendix II asks. */
 export function handlePwd(ctx: SessionContext): void {
   ctx.reply(ReplyCode.PathnameCreated, `${quotePathname(ctx.state.cwd)} is the current directory`);
 }
 
-/** CWD: enters a directory the user may search; the new current directory is its physical path. */
+/** CWD: enters a directory the user may search; the new current directory is its physical path; with dirmessage_enable, its message_file comes in the reply. */
 export async function handleCwd(ctx: SessionContext, arg: string): Promise<void> {
   try {
     const real = await fs.promises.realpath(await ctx.fs.follow(ctx.fs.resolve(arg)));
@@ -18,9 +19,20 @@ export async function handleCwd(ctx: SessionContext, arg: string): Promise<void>
     const view = await ctx.fs.toView(real);
     if (view === null) throw new Error('outside the root');
     ctx.state.cwd = view;
-    ctx.reply(ReplyCode.FileActionOk, 'Directory successfully changed.');
   } catch {
     ctx.reply(ReplyCode.FileUnavailable, 'Failed to change directory.');
+    return;
+  }
+  ctx.reply(ReplyCode.FileActionOk, [...(await directoryMessage(ctx)), 'Directory successfully changed.']);
+}
+
+// dirmessage_enable: the lines of message_file in the current directory, if it is there and readable.
+async function directoryMessage(ctx: SessionContext): Promise<string[]> {
+  if (!ctx.options.dirmessageEnable) return [];
+  try {
+    return messageLines(await readMessageFile(await ctx.fs.follow(ctx.fs.resolve(ctx.options.messageFile))));
+  } catch {
+    return [];
   }
 }
 

@@ -1,7 +1,8 @@
-// Commands on single files: DELE, RNFR, RNTO, SIZE, MDTM, and SITE (CHMOD,
-// UMASK, HELP). Runs in a worker, as the session's user.
+// Commands on single files: DELE, RNFR, RNTO, SIZE, MDTM (reading and, with
+// mdtm_write, setting), MFMT, and SITE (CHMOD, UMASK, HELP). Runs in a worker, as the session's user.
 import fs from 'node:fs';
-import { formatTimeVal, ReplyCode } from '../../../ftp/index.js';
+import { formatTimeVal, parseTimeVal, ReplyCode } from '../../../ftp/index.js';
+import type { EngineOptions } from '../engine-options.js';
 import { asciiSize } from '../ascii.js';
 import type { SessionContext } from '../session-context.js';
 
@@ -87,20 +88,72 @@ export async function handleSize(ctx: SessionContext, arg: string): Promise<void
   ctx.reply(ReplyCode.FileStatus, String(size));
 }
 
-/** MDTM (RFC 3659 3): the modification time, UTC, as YYYYMMDDHHMMSS. */
-export async function handleMdtm(ctx: SessionContext, arg: string): Promise<void> {
+/**
+ * What an MDTM argument asks: with mdtm_write, `YYYYMMDDHHMMSS path` (14
+ * digits and a space, as vsftpd reads it) sets the time; anything else is
+ * a path whose time is asked for.
+ */
+export function mdtmArgs(arg: string, options: EngineOptions): { time: string | null; path: string } {
+  const set = options.mdtmWrite ? /^(\d{14}) (.+)$/.exec(arg) : null;
+  return set ? { time: set[1]!, path: set[2]! } : { time: null, path: arg };
+}
+
+// Sets the modification time of a regular file (or, for MFMT, a directory), leaving its access time.
+async function setModificationTime(ctx: SessionContext, arg: string, time: Date, directoryToo: boolean): Promise<boolean> {
   try {
-    const { stats } = await regularFile(ctx, arg);
+    const real = await ctx.fs.follow(ctx.fs.resolve(arg));
+    const stats = await fs.promises.stat(real);
+    if (!stats.isFile() && !(directoryToo && stats.isDirectory())) return false;
+    await fs.promises.utimes(real, stats.atime, time);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * MDTM path (RFC 3659 3): the modification time, UTC, as YYYYMMDDHHMMSS.
+ * MDTM YYYYMMDDHHMMSS path (vsftpd's mdtm_write): sets it (UTC), with the
+ * permission DELE needs.
+ */
+export async function handleMdtm(ctx: SessionContext, arg: string): Promise<void> {
+  const { time, path } = mdtmArgs(arg, ctx.options);
+  if (time !== null) {
+    const date = parseTimeVal(time);
+    if (!ctx.mayWrite('other')) ctx.reply(ReplyCode.FileUnavailable, 'Permission denied.');
+    else if (date === null) ctx.reply(ReplyCode.SyntaxErrorInArguments, 'Bad time value.');
+    else if (await setModificationTime(ctx, path, date, false)) ctx.reply(ReplyCode.FileStatus, 'File modification time set.');
+    else ctx.reply(ReplyCode.FileUnavailable, 'Could not set file modification time.');
+    return;
+  }
+  try {
+    const { stats } = await regularFile(ctx, path);
     ctx.reply(ReplyCode.FileStatus, formatTimeVal(stats.mtime));
   } catch {
     ctx.reply(ReplyCode.FileUnavailable, 'Could not get file modification time.');
   }
 }
 
+/**
+ * MFMT YYYYMMDDHHMMSS[.sss] path (draft-somers-ftp-mfxx): sets the
+ * modification time (UTC) of a file or directory; 213 Modify=time; path.
+ */
+export async function handleMfmt(ctx: SessionContext, arg: string): Promise<void> {
+  const space = arg.indexOf(' ');
+  const date = space === -1 ? null : parseTimeVal(arg.slice(0, space));
+  const path = space === -1 ? '' : arg.slice(space + 1);
+  if (date === null || path === '') {
+    ctx.reply(ReplyCode.SyntaxErrorInArguments, 'MFMT needs a time (YYYYMMDDHHMMSS) and a path.');
+    return;
+  }
+  if (await setModificationTime(ctx, path, date, true)) ctx.reply(ReplyCode.FileStatus, `Modify=${formatTimeVal(date)}; ${path}`);
+  else ctx.reply(ReplyCode.FileUnavailable, 'Could not set file modification time.');
+}
+
 const octal = /^[0-7]{1,4}$/;
 
 async function siteChmod(ctx: SessionContext, args: string): Promise<void> {
-  if (!ctx.mayWrite('other')) {
+  if (!ctx.options.chmodEnable || !ctx.mayWrite('other')) {
     ctx.reply(ReplyCode.FileUnavailable, 'Permission denied.');
     return;
   }

@@ -3,10 +3,12 @@
 // Runs in a worker, as the session's user.
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatMlsxLine, ListFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
-import { TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
+import { formatMlsxLine, ListFormatter, MlsxFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
+import { PermFacts, TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, permFact, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
 import { Glob, PatternError, filterNames, isPattern, yieldToEventLoop } from '../glob.js';
 import type { SessionContext } from '../session-context.js';
+import { visibleNames } from '../policy.js';
+import { readTree, treeLines } from '../recursive-listing.js';
 import { runTransfer } from '../run-transfer.js';
 import { sendText } from '../transfer-io.js';
 
@@ -23,7 +25,7 @@ interface ListTarget {
 }
 
 // vsftpd's reading: options come first ("-la dir"); anything after a space is the path.
-function splitOptions(arg: string): { options: string; path: string } {
+export function splitOptions(arg: string): { options: string; path: string } {
   if (!arg.startsWith('-')) return { options: '', path: arg };
   const space = arg.indexOf(' ');
   return space === -1 ? { options: arg.slice(1), path: '' } : { options: arg.slice(1, space), path: arg.slice(space + 1) };
@@ -32,6 +34,17 @@ function splitOptions(arg: string): { options: string; path: string } {
 // "a/b/c" -> "a/b/", "c" -> "": what NLST puts before the names it found.
 function directoryPart(given: string): string {
   return given.slice(0, given.lastIndexOf('/') + 1);
+}
+
+/**
+ * The names a listing shows of a real directory: dotfiles with `dotfiles`
+ * (then "." and ".." too) or force_dot_files (without them, as vsftpd), less
+ * hide_file's matches.
+ * @throws the opendir errors; TooManyEntriesError
+ */
+async function shownNames(ctx: SessionContext, realDir: string, dotfiles: boolean): Promise<string[]> {
+  const names = await readNames(realDir, dotfiles || ctx.options.forceDotFiles, ctx.options.maxListingEntries);
+  return visibleNames(ctx.options, dotfiles ? names : names.filter((name) => name !== '.' && name !== '..'));
 }
 
 /**
@@ -44,11 +57,11 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
   const { options, path: given } = splitOptions(arg);
   const all = forceAll || options.includes('a');
   const view = ctx.fs.resolve(given);
-  const limit = ctx.options.maxListingEntries;
+  const shown = (realDir: string, dotfiles: boolean): Promise<string[]> => shownNames(ctx, realDir, dotfiles);
   try {
     const real = await ctx.fs.follow(view);
     const stats = await fs.promises.stat(real);
-    if (stats.isDirectory()) return { realDir: real, viewDir: view, names: await readNames(real, all, limit), prefix: given === '.' ? '' : given };
+    if (stats.isDirectory()) return { realDir: real, viewDir: view, names: await shown(real, all), prefix: given === '.' ? '' : given };
     // A file: that entry alone, named as the client named it.
     return { realDir: await ctx.fs.follow(path.posix.dirname(view)), viewDir: path.posix.dirname(view), names: [path.posix.basename(view)], prefix: directoryPart(given) };
   } catch (err) {
@@ -64,7 +77,7 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
     try {
       realDir = await ctx.fs.follow(parent);
       // As vsftpd: a pattern that starts with a dot shows dotfiles.
-      names = await readNames(realDir, all || last.startsWith('.'), limit);
+      names = await shown(realDir, all || last.startsWith('.'));
     } catch (err) {
       if (err instanceof TooManyEntriesError) throw err;
       return { realDir: null, viewDir: view, names: [], prefix: given };
@@ -95,11 +108,17 @@ function idDisplay(ctx: SessionContext): IdDisplay {
   return ctx.options.hideIds ? 'hidden' : ctx.options.idNames ? 'names' : 'numeric';
 }
 
-async function* listLines(ctx: SessionContext, target: ListTarget): AsyncGenerator<string> {
+// One `ls -l` line per entry.
+function lineFormatter(ctx: SessionContext): (entry: StatedEntry) => string {
   const formatter = new ListFormatter({ now: new Date(), ids: idDisplay(ctx), timeZone: ctx.options.useLocaltime ? 'local' : 'utc' });
+  return (entry) => formatter.format(listEntry(entry, ctx.options.idNames));
+}
+
+async function* listLines(ctx: SessionContext, target: ListTarget): AsyncGenerator<string> {
+  const line = lineFormatter(ctx);
   for await (const batch of entriesOf(target)) {
     let out = '';
-    for (const entry of batch) out += formatter.format(listEntry(entry, ctx.options.idNames)) + '\r\n';
+    for (const entry of batch) out += line(entry) + '\r\n';
     yield out;
   }
 }
@@ -136,9 +155,39 @@ async function directoryListing(ctx: SessionContext, arg: string, lines: (ctx: S
   });
 }
 
-/** LIST [-options] [path]: `ls -l` lines; `-a` shows dotfiles; a pattern in the last component filters. */
+/**
+ * LIST [-options] [path]: `ls -l` lines; `-a` shows dotfiles; a pattern in
+ * the last component filters; `-R` lists subdirectories too (ls_recurse_enable).
+ */
 export function handleList(ctx: SessionContext, arg: string): Promise<void> {
+  if (ctx.options.lsRecurseEnable && splitOptions(arg).options.includes('R')) return recursiveListing(ctx, arg);
   return directoryListing(ctx, arg, listLines);
+}
+
+// LIST -R of a directory (anything else is listed as without -R).
+async function recursiveListing(ctx: SessionContext, arg: string): Promise<void> {
+  if (!ctx.data.configured) {
+    ctx.reply(ReplyCode.CannotOpenDataConnection, 'Use PORT or PASV first.');
+    return;
+  }
+  const { options, path: given } = splitOptions(arg);
+  const view = ctx.fs.resolve(given);
+  let real: string;
+  try {
+    real = await ctx.fs.follow(view);
+    if (!(await fs.promises.stat(real)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    return directoryListing(ctx, arg, listLines);
+  }
+  const dotfiles = options.includes('a');
+  const tree = await readTree(ctx, { header: given === '' ? '.' : given, view, real }, (dir) => shownNames(ctx, dir, dotfiles));
+  await runTransfer(ctx, {
+    direction: 'listing',
+    path: view,
+    mark: 'Here comes the directory listing.',
+    done: tree.cut === null ? 'Directory send OK.' : `Directory send OK, but ${tree.cut}.`,
+    move: (data, transfer) => sendText(data, treeLines(tree, lineFormatter(ctx)), transfer),
+  });
 }
 
 /** NLST [-options] [path]: names only, prefixed by the directory as the client named it. */
@@ -188,20 +237,20 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
   }
   let names: string[];
   try {
-    names = (await readNames(found.real, true, ctx.options.maxListingEntries)).filter((name) => name !== '.' && name !== '..');
+    names = visibleNames(ctx.options, (await readNames(found.real, true, ctx.options.maxListingEntries)).filter((name) => name !== '.' && name !== '..'));
   } catch (err) {
     if (refusedListing(ctx, err)) return;
     ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');
     return;
   }
   const writable = ctx.options.writeEnable;
-  const facts = ctx.state.mlstFacts;
+  const formatter = new MlsxFormatter(ctx.state.mlstFacts);
   const showing = idShowing(ctx);
   async function* lines(): AsyncGenerator<string> {
-    const ids = processIds();
+    const perms = new PermFacts(writable, processIds());
     for await (const batch of statEntries(found!.real, names, false)) {
       let out = '';
-      for (const entry of batch) out += formatMlsxLine(mlsxEntry(entry.name, entry.stats, writable, ids, showing), facts) + '\r\n';
+      for (const entry of batch) out += formatter.format(mlsxEntry(entry.name, entry.stats, perms.of(entry.stats), showing)) + '\r\n';
       yield out;
     }
   }
@@ -221,6 +270,7 @@ export async function handleMlst(ctx: SessionContext, arg: string): Promise<void
     ctx.reply(ReplyCode.FileUnavailable, 'Could not get file status.');
     return;
   }
-  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, ctx.options.writeEnable, processIds(), idShowing(ctx)), ctx.state.mlstFacts);
+  const perm = permFact(found.stats, ctx.options.writeEnable, processIds());
+  const line = formatMlsxLine(mlsxEntry(found.view, found.stats, perm, idShowing(ctx)), ctx.state.mlstFacts);
   ctx.reply(ReplyCode.FileActionOk, [`Listing ${found.view}`, ` ${line}`, 'End']);
 }

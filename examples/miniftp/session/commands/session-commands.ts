@@ -6,8 +6,8 @@ import { featureReplyLines, mlstFeature, parseMlstOptions, ReplyCode } from '../
 import { tlsPolicyRefusal } from '../../tls-policy.js';
 import type { SessionContext } from '../session-context.js';
 
-/** USER: remembers the name and asks for the password (331). */
-export function handleUser(ctx: SessionContext, arg: string): void {
+/** USER: remembers the name and asks for the password (331); with no_anon_password, an anonymous user logs in at once. */
+export function handleUser(ctx: SessionContext, arg: string): void | Promise<void> {
   if (ctx.state.loggedIn) {
     ctx.reply(ReplyCode.NotLoggedIn, "Can't change to another user.");
     return;
@@ -24,6 +24,8 @@ export function handleUser(ctx: SessionContext, arg: string): void {
     return;
   }
   ctx.state.user = arg;
+  // As vsftpd: the password checks see this text in place of an e-mail address.
+  if (anonymous && ctx.options.noAnonPassword) return handlePass(ctx, '<no password>');
   ctx.reply(ReplyCode.NeedPassword, 'Please specify the password.');
 }
 
@@ -79,7 +81,9 @@ export function features(ctx: SessionContext): string[] {
   if (ctx.options.sslEnable) list.push('AUTH TLS');
   if (ctx.options.portEnable) list.push('EPRT');
   if (ctx.options.pasvEnable) list.push('EPSV');
-  list.push('MDTM', `MLST ${mlstFeature(ctx.state.mlstFacts)}`);
+  list.push('MDTM');
+  if (ctx.options.writeEnable) list.push('MFMT');
+  list.push(`MLST ${mlstFeature(ctx.state.mlstFacts)}`);
   if (ctx.options.pasvEnable) list.push('PASV');
   if (ctx.options.sslEnable) list.push('PBSZ', 'PROT');
   list.push('REST STREAM', 'SIZE', 'TVFS', 'UTF8');

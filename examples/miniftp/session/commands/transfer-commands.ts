@@ -4,11 +4,14 @@
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { FdHandle } from 'privsep';
 import type { SessionContext } from '../session-context.js';
 import { runTransfer } from '../run-transfer.js';
 import { receiveFile, receiveFileBinary, sendFileAscii, sendFileBinary } from '../transfer-io.js';
 import { ReplyCode } from '../../../ftp/index.js';
 
+const openFile = promisify(fs.open);
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
 
 // STOU tries this many names before it gives up.
@@ -38,17 +41,20 @@ export async function handleRetr(ctx: SessionContext, arg: string): Promise<void
     return;
   }
   const view = ctx.fs.resolve(arg);
-  let file: FileHandle | null = null;
+  let file: FdHandle | null = null;
   let size: number;
   try {
-    file = await fs.promises.open(await ctx.fs.follow(view), openFlags(ctx, O_RDONLY));
-    const stats = await file.stat();
+    // The open may wait on the disk (the path's lookup): off the event loop.
+    // fstat and close of the open file are kernel work on its inode: done
+    // here, each a thread pool round trip less.
+    file = new FdHandle(await openFile(await ctx.fs.follow(view), openFlags(ctx, O_RDONLY)));
+    const stats = file.stat();
     if (!stats.isFile()) throw new Error('not a regular file');
     // anon_world_readable_only: what an anonymous user may read must be everyone's to read.
     if (ctx.state.anonymous && ctx.options.anonWorldReadableOnly && (stats.mode & 0o004) === 0) throw new Error('not world-readable');
     size = stats.size;
   } catch {
-    await file?.close().catch(() => {});
+    file?.close();
     ctx.reply(ReplyCode.FileUnavailable, 'Failed to open file.');
     return;
   }
@@ -59,8 +65,9 @@ export async function handleRetr(ctx: SessionContext, arg: string): Promise<void
     path: view,
     mark: `Opening ${ascii ? 'ASCII' : 'BINARY'} mode data connection for ${arg} (${size} bytes).`,
     done: 'Transfer complete.',
-    move: (data, transfer) => (ascii ? sendFileAscii(data, opened, transfer) : sendFileBinary(data, opened, offset, length, transfer)),
-    cleanup: () => opened.close(),
+    announceLate: !ascii,
+    move: (data, transfer, announce) => (ascii ? sendFileAscii(data, opened.fd, transfer) : sendFileBinary(data, opened.fd, offset, length, transfer, announce)),
+    cleanup: async () => opened.close(),
   });
 }
 
@@ -156,8 +163,8 @@ async function upload(ctx: SessionContext, arg: string, kind: UploadKind): Promi
     mark: kind === 'unique' ? `FILE: ${path.posix.basename(opened.name)}` : 'Ok to send data.',
     done: 'Transfer complete.',
     // Binary uploads at a known offset go zero-copy; ASCII needs the bytes,
-    // and APPE keeps O_APPEND (which splice refuses).
-    move: (data, transfer) => (!ascii && opened.position !== null
+    // APPE keeps O_APPEND (which splice refuses), and a sealed TLS upload its seal checked.
+    move: (data, transfer) => (!ascii && opened.position !== null && !data.sealed
       ? receiveFileBinary(data, opened.file, opened.position, transfer)
       : receiveFile(data, opened.file, opened.position, ascii, transfer)),
     cleanup: () => opened.file.close(),

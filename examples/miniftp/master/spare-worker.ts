@@ -1,0 +1,66 @@
+// A spare worker (spare_workers): a user worker started before a login needs
+// it, as root in its empty network namespace, with its code loaded and no
+// identity. Until the master assigns it one it holds no fd but 0 to 5
+// (/dev/null, its stderr, its three channels to the master) and Node's own
+// (epoll, eventfd, pipes), and reads
+// nothing but fd 5, on which the master writes the identity once; it then
+// drops to it exactly as a worker started for that identity does, and is
+// that identity's worker from then on. Privileged side.
+import { refusal, socketPair, type FdHandle } from 'privsep';
+import { SPARE_IDENTITY_FD, type SpareSpec, type WorkerSpec } from '../protocols.js';
+import { checkWorkerIdentity, spawnWorker, WorkerProcess, workerMain, type MonitorHandlers, type SpawnedWorker } from './worker-process.js';
+
+export class SpareWorker {
+  readonly #spawned: SpawnedWorker;
+  #assignEnd: FdHandle | null;
+
+  /** @throws the spawn's system errors (EPERM, ENOENT, ...) */
+  constructor(start: SpareSpec, script = workerMain) {
+    const [assignEnd, assignTheirs] = socketPair();
+    try {
+      this.#spawned = spawnWorker(start, script, { [SPARE_IDENTITY_FD]: assignTheirs });
+    } catch (err) {
+      assignEnd.close();
+      throw err;
+    } finally {
+      assignTheirs.close();
+    }
+    this.#assignEnd = assignEnd;
+  }
+
+  get pid(): number {
+    return this.#spawned.process.pid;
+  }
+
+  get exited(): Promise<unknown> {
+    return this.#spawned.process.exited;
+  }
+
+  /**
+   * Gives the spare `spec`'s identity (once): the answer is the worker of
+   * that identity, which the spare becomes.
+   * @throws EPERM for an identity of root; EALREADY for a spare assigned before
+   */
+  assign(spec: WorkerSpec, handlers: MonitorHandlers): WorkerProcess {
+    const assignEnd = this.#assignEnd;
+    if (!assignEnd) throw refusal('EALREADY', `spare worker ${this.pid} has been assigned or stopped`);
+    checkWorkerIdentity(spec.kind, spec.identity);
+    this.#assignEnd = null;
+    // The identity, then the end of the stream: all the spare waits for.
+    const socket = assignEnd.toSocket({ readable: false });
+    socket.on('error', () => {});
+    socket.end(JSON.stringify(spec.identity));
+    return new WorkerProcess(spec, handlers, undefined, this.#spawned);
+  }
+
+  /** Ends a spare that was never assigned. */
+  stop(): void {
+    if (!this.#assignEnd) return;
+    this.#assignEnd.close();
+    this.#assignEnd = null;
+    const { process: child, monitorEnd, controlEnd } = this.#spawned;
+    monitorEnd.close();
+    controlEnd.close();
+    child.kill('SIGKILL');
+  }
+}

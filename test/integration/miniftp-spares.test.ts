@@ -1,0 +1,166 @@
+// spare_workers: user workers started ahead, as root in an empty network
+// namespace and without any client's connection, each taken by the first
+// login of one user, dropped to that user's ids on every thread, and
+// replaced; with spare_workers=0 a login starts its worker itself.
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curl, RawClient } from '../helpers/ftp-clients.js';
+import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
+import { readThreads } from '../helpers/proc-status.js';
+import { waitFor } from '../helpers/process.js';
+import { requireRoot } from '../helpers/root.js';
+
+const NO_CAPS = '0000000000000000';
+const PASSWORD = 'spare-secret';
+
+async function login(server: RunningMiniftp, user: TestUser): Promise<RawClient> {
+  const client = await RawClient.connect(server.port);
+  await client.replies(1);
+  expect((await client.command(`USER ${user.name}`)).code).toBe(331);
+  expect((await client.command(`PASS ${PASSWORD}`)).code).toBe(230);
+  return client;
+}
+
+function workerOf(server: RunningMiniftp, user: TestUser): number | undefined {
+  return server.processes().workers.find((pid) => processIdentity(pid).Uid.startsWith(`${user.uid}\t`));
+}
+
+/** Every thread of `pid` runs with the user's ids, groups and no capabilities. */
+function expectUserIds(pid: number, user: TestUser): void {
+  const threads = readThreads(pid);
+  expect(threads.length).toBeGreaterThan(1);
+  for (const { fields } of threads) {
+    expect(fields).toMatchObject({
+      Uid: `${user.uid} ${user.uid} ${user.uid} ${user.uid}`, Gid: `${user.gid} ${user.gid} ${user.gid} ${user.gid}`,
+      Groups: String(user.gid), CapPrm: NO_CAPS, CapEff: NO_CAPS, CapBnd: NO_CAPS, NoNewPrivs: '1',
+    });
+  }
+}
+
+// The inodes of the TCP sockets in the master's network namespace.
+function tcpInodes(masterPid: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['tcp', 'tcp6']) {
+    for (const line of fs.readFileSync(`/proc/${masterPid}/net/${table}`, 'utf8').split('\n').slice(1)) {
+      const inode = line.trim().split(/\s+/)[9];
+      if (inode) inodes.add(inode);
+    }
+  }
+  return inodes;
+}
+
+function socketInodes(pid: number): string[] {
+  const inodes: string[] = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    const target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    const match = /^socket:\[(\d+)\]$/.exec(target);
+    if (match) inodes.push(match[1]!);
+  }
+  return inodes;
+}
+
+describe.skipIf(!requireRoot('miniftp spare workers'))('miniftp spare workers (default spare_workers=2)', () => {
+  let server: RunningMiniftp;
+  const users: TestUser[] = [];
+  const clients: RawClient[] = [];
+  const user = (i: number): TestUser => users[i]!;
+
+  beforeAll(async () => {
+    for (const prefix of ['spa', 'spb', 'spc']) users.push(createUser(prefix, PASSWORD));
+    server = await startMiniftp({});
+    await waitFor(() => server.processes().spares.length === 2, 20_000, 'two spare workers');
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await server?.stop();
+    for (const u of users) u.remove();
+  });
+
+  it('a spare waits as root in an empty network namespace, holding no TCP socket', () => {
+    const masterNet = fs.readlinkSync(`/proc/${server.pid}/ns/net`);
+    const tcp = tcpInodes(server.pid);
+    for (const spare of server.processes().spares) {
+      expect(processIdentity(spare)).toMatchObject({ Uid: '0\t0\t0\t0' });
+      expect(fs.readlinkSync(`/proc/${spare}/ns/net`)).not.toBe(masterNet);
+      const sockets = socketInodes(spare);
+      // stderr, the monitor and control channels, the assignment fd.
+      expect(sockets.length).toBeLessThanOrEqual(4);
+      for (const inode of sockets) expect(tcp.has(inode)).toBe(false);
+    }
+  });
+
+  it('the first login of a user takes a spare, which runs as that user on every thread; the pool refills', async () => {
+    const before = server.processes().spares;
+    clients.push(await login(server, user(0)));
+    const worker = workerOf(server, user(0));
+    expect(worker).toBeDefined();
+    expect(before).toContain(worker);
+    expectUserIds(worker!, user(0));
+    expect(processIdentity(worker!).net).not.toBe(fs.readlinkSync(`/proc/${server.pid}/ns/net`));
+    expect((await clients[0]!.command('PWD')).text).toContain(`"${user(0).home}"`);
+    await waitFor(() => server.processes().spares.length === 2 && !server.processes().spares.includes(worker!), 20_000, 'the pool to refill');
+    // A real client, through the same worker.
+    fs.writeFileSync(`${user(0).home}/mine.txt`, 'hello\n');
+    const { stdout } = await curl(['-s', `ftp://${user(0).name}:${PASSWORD}@127.0.0.1:${server.port}/mine.txt`]);
+    expect(stdout).toBe('hello\n');
+    expect(workerOf(server, user(0))).toBe(worker);
+  });
+
+  it('two users never share a spare; a user\'s next login goes to the worker it has', async () => {
+    clients.push(await login(server, user(1)));
+    const first = workerOf(server, user(0))!;
+    const second = workerOf(server, user(1))!;
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    expectUserIds(second, user(1));
+    expectUserIds(first, user(0));
+    await waitFor(() => server.processes().spares.length === 2, 20_000, 'the pool to refill');
+    const spares = server.processes().spares;
+    clients.push(await login(server, user(0)));
+    expect(workerOf(server, user(0))).toBe(first);
+    expect(server.processes().spares).toEqual(spares);
+  });
+
+  it('a spare that dies is replaced, and the next new user gets a live one', async () => {
+    await waitFor(() => server.processes().spares.length === 2, 20_000, 'two spares');
+    const [victim, other] = server.processes().spares;
+    process.kill(victim!, 'SIGKILL');
+    await waitFor(() => {
+      const spares = server.processes().spares;
+      return spares.length === 2 && !spares.includes(victim!) && spares.includes(other!);
+    }, 20_000, 'a new spare in place of the dead one');
+    clients.push(await login(server, user(2)));
+    const worker = workerOf(server, user(2))!;
+    expect(worker).toBeDefined();
+    expectUserIds(worker, user(2));
+    expect(server.output()).not.toMatch(/cannot start a spare/);
+  });
+});
+
+describe.skipIf(!requireRoot('miniftp without spare workers'))('miniftp with spare_workers=0', () => {
+  let server: RunningMiniftp;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    user = createUser('spz', PASSWORD);
+    server = await startMiniftp({ spare_workers: 0 });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    user?.remove();
+  });
+
+  it('keeps no spare; a login starts its user\'s worker', async () => {
+    expect(server.processes().spares).toEqual([]);
+    const before = new Set(server.processes().workers);
+    const client = await login(server, user);
+    const worker = workerOf(server, user)!;
+    expect(worker).toBeDefined();
+    expect(before.has(worker)).toBe(false);
+    expectUserIds(worker, user);
+    expect(server.processes().spares).toEqual([]);
+    client.destroy();
+  });
+});
