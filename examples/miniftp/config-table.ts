@@ -261,6 +261,34 @@ export const CONFIG_TABLE = {
   },
   message_file: { type: 'string', engine: 'messageFile', default: '.message', validate: fileName, doc: 'The name of the file dirmessage_enable shows.' },
   chroot_local_user: { type: 'bool', default: false, doc: 'Confine local users to their root directory.' },
+  chroot_list_enable: {
+    type: 'bool', default: false,
+    doc: 'Read chroot_list_file at each login: its names are the local users not confined with chroot_local_user=YES, or the only ones confined with NO. An unreadable list stops the start, and refuses the login when it goes missing later.',
+  },
+  chroot_list_file: {
+    type: 'string', default: '/etc/vsftpd.chroot_list', validate: absolutePath,
+    doc: 'The chroot list: one user name a line; blank lines and # comments are skipped.',
+  },
+  passwd_chroot_enable: {
+    type: 'bool', default: false,
+    doc: 'For a confined local user whose home directory has a /./ in it, the part before is the root and the part after the first directory inside it (before local_root).',
+  },
+  allow_writeable_chroot: {
+    type: 'bool', default: false,
+    doc: 'Accepted for vsftpd\'s files and not needed: miniftp serves a root the user may write, since a worker is chrooted after it dropped every privilege and never runs a program (see "Writable roots").',
+  },
+  userlist_enable: {
+    type: 'bool', default: false,
+    doc: 'Check userlist_file at USER, before the password is asked: a refused name gets "530 Permission denied." after delay_failed_login and counts as a failed login. An unreadable list stops the start, and refuses everyone when it goes missing later.',
+  },
+  userlist_file: {
+    type: 'string', default: '/etc/vsftpd.user_list', validate: absolutePath,
+    doc: 'The user list: one user name a line as typed at USER (case matters); blank lines and # comments are skipped.',
+  },
+  userlist_deny: {
+    type: 'bool', default: true,
+    doc: 'YES: the names in userlist_file are refused. NO: only they may log in.',
+  },
   check_shell: {
     type: 'bool', default: true,
     doc: 'Let a local user log in only when its login shell is listed in /etc/shells (an empty shell is /bin/sh), as vsftpd and PAM\'s pam_shells do.',

@@ -8,6 +8,7 @@ import { checkSecureChrootDir } from './check-chroot-dir.js';
 import { loadAnonymousPasswordLists } from './anonymous-passwords.js';
 import { checkCommandLists } from './check-command-lists.js';
 import { greeting } from './greeting.js';
+import { checkLoginLists } from './master/login-lists.js';
 import { checkIdentities } from './check-identities.js';
 import { parseCommandLine, usage } from './cli.js';
 import { ConfigError } from './config-error.js';
@@ -64,6 +65,7 @@ try {
   checkCommandLists(config);
   greeting(config);
   loadAnonymousPasswordLists(config);
+  checkLoginLists(config);
 } catch (err) {
   if (err instanceof ConfigError) fail(err.message);
   throw err;

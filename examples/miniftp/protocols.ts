@@ -42,6 +42,13 @@ export const monitorProtocol = defineProtocol({
      * connection between the session's client and server addresses).
      */
     protectData: { id: 7, args: ['int', 'fd'], reply: ['result', 'fd'], phase: 'postlogin' },
+    /**
+     * USER with userlist_enable: may session `sid` go on to PASS as this
+     * name? A LoginStart: `checking` yes (331); `refused` or `refusedLast`
+     * no, counted as a failed login (530 after delay_failed_login).
+     * ESRCH (not its session), EALREADY (logged in), EBUSY (a check runs).
+     */
+    checkUser: { id: 8, args: ['int', 'buf'], reply: ['result', 'int'], phase: 'prelogin' },
   },
 });
 

@@ -12,6 +12,7 @@ import type { FdHandle } from 'privsep';
 import { clientCertAccepted, type ClientCertRule } from './client-cert.js';
 import { CloseNotifyWatch } from './close-notify-watch.js';
 import { dataSeal } from './data-seal.js';
+import { plainToTls } from './plain-to-tls.js';
 import { DataGateStatus } from './protocols.js';
 import type { SessionResumption } from './session-resumption.js';
 
@@ -40,7 +41,8 @@ export class TlsPump {
   /** @param debug debug_ssl: told of each handshake, as a line of text; null to say nothing */
   constructor(raw: FdHandle, plain: FdHandle, resumption: SessionResumption, kind: PumpKind, certs: ClientCertRule, debug: ((line: string) => void) | null = null) {
     const socket = raw.toSocket({ allowHalfOpen: true });
-    const plainSocket = plain.toSocket({ allowHalfOpen: true });
+    // The worker's bytes wait in the TLS socket until the handshake is done.
+    const plainSocket = plainToTls(plain, () => this.#tls);
     const options: tls.TLSSocketOptions = { isServer: true, secureContext: resumption.context, server: resumption.server, requestCert: certs.required };
     // Telling close_notify from a bare FIN costs a copy through JS: only data connections that need it.
     const watched = kind.kind === 'data' && (kind.strictEof || debug !== null);
@@ -66,8 +68,6 @@ export class TlsPump {
     // Once one side is closed for good, nothing more can flow the other way.
     tlsSocket.once('close', () => plainSocket.end());
     plainSocket.once('close', () => tlsSocket.end());
-    // The worker's bytes wait in the TLS socket until the handshake is done.
-    plainSocket.pipe(tlsSocket);
     tlsSocket.once('secure', () => {
       clearTimeout(handshake);
       secured = true;

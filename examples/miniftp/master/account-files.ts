@@ -4,23 +4,29 @@
 // FTP, which Debian's PAM configuration of FTP servers denies). Checked at
 // each login, so that an edit counts at once; read again only when changed.
 // Privileged side.
-import type { BigIntStats } from 'node:fs';
+import fs, { type BigIntStats } from 'node:fs';
 import { CheckedFile } from './checked-file.js';
 
-// The lines of a file, trimmed, without blank lines and '#' comments.
-function listedLines(text: string): string[] {
+// The lines of a text, trimmed, without blank lines and '#' comments.
+function lines(text: string): string[] {
   return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/** The lines of a file, trimmed, without blank lines and '#' comments; null when it cannot be read. */
+export async function listedLines(file: string): Promise<string[] | null> {
+  const text = await fs.promises.readFile(file, 'utf8').catch(() => null);
+  return text === null ? null : lines(text);
 }
 
 // Like pam_shells, a missing, unreadable or world-writable /etc/shells lists
 // nothing, and only absolute paths count.
 const shells = new CheckedFile('/etc/shells', (text: string | null, stat: BigIntStats | null): ReadonlySet<string> => {
   if (text === null || stat === null || !stat.isFile() || (stat.mode & 0o002n) !== 0n) return new Set();
-  return new Set(listedLines(text).filter((line) => line.startsWith('/')));
+  return new Set(lines(text).filter((line) => line.startsWith('/')));
 });
 
 // No file denies nobody, as pam_listfile's onerr=succeed in Debian's setup.
-const ftpusers = new CheckedFile('/etc/ftpusers', (text: string | null): ReadonlySet<string> => new Set(text === null ? [] : listedLines(text)));
+const ftpusers = new CheckedFile('/etc/ftpusers', (text: string | null): ReadonlySet<string> => new Set(text === null ? [] : lines(text)));
 
 /** Whether `shell` (a passwd entry's, empty meaning /bin/sh) is a listed login shell. */
 export async function isListedShell(shell: string): Promise<boolean> {

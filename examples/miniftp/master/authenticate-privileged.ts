@@ -1,11 +1,12 @@
 // Login checks in the master: anonymous, virtual users (user_db) and local
 // users (shadow + crypt off the main thread, the account's dates as
-// pam_unix's, check_shell, /etc/ftpusers; or, with pam_service_name, the PAM
+// pam_unix's, check_shell, /etc/ftpusers, userlist_file, chroot_list_file; or, with pam_service_name, the PAM
 // service, whose session stays open while the user's session lasts). Decides the identity a session's
 // worker runs as, never one with uid 0 or primary group 0. Every password
 // check hashes once at the cost a wrong password has, so that an unknown
 // name costs what a known one does. Privileged side: look for suitable
 // paranoia here.
+import path from 'node:path';
 import { checkLogin, dummyHashLike, getUserWithGroups, pamLogin, PamError, verifyCryptHash, type PamSession, type User } from 'privsep';
 import type { MiniftpConfig } from '../config-table.js';
 import { isAnonymousName } from '../anonymous-names.js';
@@ -14,6 +15,7 @@ import type { WorkerIdentity } from '../protocols.js';
 import { rootIdsReason } from '../root-ids.js';
 import type { UserDb } from '../user-db.js';
 import { isFtpusersDenied, isListedShell } from './account-files.js';
+import { isChrootedLocalUser, isRefusedByUserList } from './login-lists.js';
 
 
 // A name in neither user_db nor the shadow database is hashed against a
@@ -49,12 +51,18 @@ export interface Login {
   pam: PamSession | null;
 }
 
-function localIdentity(config: MiniftpConfig, user: string, account: { entry: User; groups: number[] }): WorkerIdentity {
+// A local user's identity, or null when the chroot list cannot be read.
+// With passwd_chroot_enable, a confined user's home "/srv/ftp/./anna" is
+// root /srv/ftp and first directory /anna, ahead of local_root (as vsftpd).
+async function localIdentity(config: MiniftpConfig, user: string, account: { entry: User; groups: number[] }): Promise<WorkerIdentity | null> {
   const { uid, gid, homedir } = account.entry;
-  const start = config.local_root ?? homedir;
-  return config.chroot_local_user
-    ? { user, uid, gid, groups: account.groups, chroot: start, home: '/', anonymous: false }
-    : { user, uid, gid, groups: account.groups, chroot: null, home: start, anonymous: false };
+  const ids = { user, uid, gid, groups: account.groups, anonymous: false };
+  const chrooted = await isChrootedLocalUser(config, user);
+  if (chrooted === null) return null;
+  const mark = config.passwd_chroot_enable ? homedir.indexOf('/./') : -1;
+  if (!chrooted) return { ...ids, chroot: null, home: mark === -1 ? (config.local_root ?? homedir) : path.posix.normalize(homedir) };
+  if (mark === -1) return { ...ids, chroot: config.local_root ?? homedir, home: '/' };
+  return { ...ids, chroot: homedir.slice(0, mark) || '/', home: path.posix.resolve('/', homedir.slice(mark + 3)) };
 }
 
 // The PAM service decides (its pam_shells and pam_listfile lines take the
@@ -73,7 +81,12 @@ async function pamAccountLogin(config: MiniftpConfig, service: string, user: str
     await pam.close().catch(() => {});
     return null;
   }
-  return { identity: localIdentity(config, pam.user, account), pam };
+  const identity = await localIdentity(config, pam.user, account);
+  if (identity === null) {
+    await pam.close().catch(() => {});
+    return null;
+  }
+  return { identity, pam };
 }
 
 /**
@@ -86,6 +99,8 @@ async function pamAccountLogin(config: MiniftpConfig, service: string, user: str
  * service's: `client` (an address) is its PAM_RHOST.
  */
 export async function authenticate(config: MiniftpConfig, userDb: UserDb | null, user: string, password: string, client = ''): Promise<Login | null> {
+  // The pre-login worker refuses such a name at USER; one that did not gets no login.
+  if (await isRefusedByUserList(config, user)) return null;
   if (isAnonymousName(user)) {
     if (!config.anonymous_enable || !anonymousPasswordAccepted(config, password)) return null;
     const account = await workerAccount(config.ftp_username);
@@ -107,7 +122,8 @@ export async function authenticate(config: MiniftpConfig, userDb: UserDb | null,
   const account = await workerAccount(user);
   if (account === null) return null;
   if (config.check_shell && !(await isListedShell(account.entry.shell))) return null;
-  return { identity: localIdentity(config, user, account), pam: null };
+  const identity = await localIdentity(config, user, account);
+  return identity === null ? null : { identity, pam: null };
 }
 
 /** One key per process identity: sessions with the same key share a worker. */

@@ -21,6 +21,7 @@ import type { GateSettings } from '../gate/gate-settings.js';
 import { LoginStart, LoginVerdict, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import type { ConnectionInfo } from '../session/index.js';
 import { authenticate, identityKey } from './authenticate-privileged.js';
+import { isRefusedByUserList } from './login-lists.js';
 import { PamSessions, close as closePam } from './pam-sessions-privileged.js';
 import { tlsPolicyRefusal } from '../tls-policy.js';
 import { giveUpload, type UploadOwner } from './chown-upload-privileged.js';
@@ -538,6 +539,16 @@ export class Master {
         record.checking = true;
         void this.#checkLogin(record, self(), user.toString(), password.toString());
         return LoginStart.checking;
+      },
+      answerCheckUser: async (sid: number, user: Buffer) => {
+        const record = owned(sid);
+        if (record.stage !== 'prelogin') throw refusal('EALREADY', 'login already done');
+        if (record.checking) throw refusal('EBUSY', 'a login check of this session is running');
+        if (!(await isRefusedByUserList(this.config, user.toString()))) return LoginStart.checking;
+        // As a failed login: counted, and the 530 held back for the delay.
+        record.loginFails++;
+        record.loginNotBefore = performance.now() + this.config.delay_failed_login * 1000 - LOGIN_DELAY_SLACK_MS;
+        return record.loginFails >= this.config.max_login_fails ? LoginStart.refusedLast : LoginStart.refused;
       },
       answerHandover: (sid: number, control, state: Buffer, unread: Buffer) => {
         const record = owned(sid);

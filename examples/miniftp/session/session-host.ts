@@ -89,6 +89,12 @@ export interface SessionHost {
   /** Pre-login only: asks the master; a failure comes back after delay_failed_login. */
   login?(user: string, password: string): Promise<LoginAnswer>;
   /**
+   * Pre-login only, with userlist_enable: may this name (as typed at USER) go
+   * on to PASS? A refusal comes back after delay_failed_login and counts as
+   * a failed login; `refusedLast` means max_login_fails is reached.
+   */
+  checkUser?(user: string): Promise<'ok' | 'refused' | 'refusedLast'>;
+  /**
    * Pre-login only: takes a logged-in session away. The engine has stopped
    * reading, flushed its replies and detached the connection without
    * closing it; `unread` holds every byte received and not yet handled, in

@@ -70,6 +70,14 @@ function answerLoginVerdict(sid: number, verdict: number, delayMs: number): void
   settle?.({ verdict, delayMs });
 }
 
+// userlist_enable: the master reads the list; a refusal is held back for the delay, as a failed login.
+async function checkUser(sid: number, user: string): Promise<'ok' | 'refused' | 'refusedLast'> {
+  const start = await monitor.checkUser(sid, user).catch(() => LoginStart.refused);
+  if (start === LoginStart.checking) return 'ok';
+  await new Promise((resolve) => setTimeout(resolve, spec!.config.delay_failed_login * 1000));
+  return start === LoginStart.refusedLast ? 'refusedLast' : 'refused';
+}
+
 function preloginHost(sid: number, onHandover: () => void): SessionHost {
   return {
     options,
@@ -97,6 +105,7 @@ function preloginHost(sid: number, onHandover: () => void): SessionHost {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       return { ok: false, disconnect: verdict === LoginVerdict.failedLast };
     },
+    ...(spec!.config.userlist_enable ? { checkUser: async (user: string) => checkUser(sid, user) } : {}),
     async startTls(raw: FdHandle): Promise<FdHandle> {
       try {
         return await monitor.startTls(sid, raw);

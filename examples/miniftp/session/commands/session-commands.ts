@@ -6,8 +6,13 @@ import { featureReplyLines, mlstFeature, parseMlstOptions, ReplyCode } from '../
 import { tlsPolicyRefusal } from '../../tls-policy.js';
 import type { SessionContext } from '../session-context.js';
 
-/** USER: remembers the name and asks for the password (331); with no_anon_password, an anonymous user logs in at once. */
-export function handleUser(ctx: SessionContext, arg: string): void | Promise<void> {
+/**
+ * USER: remembers the name and asks for the password (331); with
+ * no_anon_password, an anonymous user logs in at once. With userlist_enable
+ * the master may refuse the name first, as vsftpd does: "530 Permission
+ * denied.", counted as a failed login.
+ */
+export async function handleUser(ctx: SessionContext, arg: string): Promise<void> {
   if (ctx.state.loggedIn) {
     ctx.reply(ReplyCode.NotLoggedIn, "Can't change to another user.");
     return;
@@ -21,6 +26,14 @@ export function handleUser(ctx: SessionContext, arg: string): void | Promise<voi
   const tlsRefusal = tlsPolicyRefusal(ctx.options, anonymous, ctx.tls);
   if (tlsRefusal !== null) {
     ctx.reply(ReplyCode.NotLoggedIn, tlsRefusal);
+    return;
+  }
+  const listed = (await ctx.host.checkUser?.(arg).catch(() => 'refused' as const)) ?? 'ok';
+  if (listed !== 'ok') {
+    ctx.state.user = null;
+    ctx.state.loginFails++;
+    if (listed === 'refusedLast' || ctx.state.loginFails >= ctx.options.maxLoginFails) await ctx.disconnect(ReplyCode.NotLoggedIn, 'Permission denied.');
+    else ctx.reply(ReplyCode.NotLoggedIn, 'Permission denied.');
     return;
   }
   ctx.state.user = arg;
