@@ -307,6 +307,9 @@ async function measure(name, port, round) {
   return results;
 }
 
+/** Seconds as printed: milliseconds below one second (seek and tail take a few). */
+const seconds = (s) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const TESTS = [
@@ -326,7 +329,7 @@ try {
     for (const name of order) {
       const r = await measure(name, port, round);
       for (const key of Object.keys(r)) (times[name][key] ??= []).push(r[key]);
-      console.log(`round ${round + 1} ${name.padEnd(6)} ${Object.entries(r).map(([key, s]) => `${key} ${s.toFixed(2)} s`).join('  ')}`);
+      console.log(`round ${round + 1} ${name.padEnd(6)} ${Object.entries(r).map(([key, s]) => `${key} ${seconds(s)}`).join('  ')}`);
     }
   }
   const faults = {};
@@ -340,13 +343,13 @@ try {
   const rclone = process.env.RCLONE_VERSION ?? execFileSync('rclone', ['version'], { encoding: 'utf8' }).split('\n')[0];
   const ratio = {};
   if (TESTS.length > 0) {
-    console.log(`\nmedian of ${ROUNDS} rounds, seconds (${rclone}, vsftpd, 127.0.0.1)`);
-    console.log(`${'test'.padEnd(28)}${'ftpfs'.padStart(8)}${'rclone'.padStart(8)}${'ratio'.padStart(8)}`);
+    console.log(`\nmedian of ${ROUNDS} rounds (${rclone}, vsftpd, 127.0.0.1)`);
+    console.log(`${'test'.padEnd(28)}${'ftpfs'.padStart(10)}${'rclone'.padStart(10)}${'ratio'.padStart(8)}`);
     for (const [key, label] of TESTS) {
       const f = median(times.ftpfs[key]);
       const r = median(times.rclone[key]);
       ratio[key] = r / f;
-      console.log(`${label.padEnd(28)}${f.toFixed(2).padStart(8)}${r.toFixed(2).padStart(8)}${ratio[key].toFixed(2).padStart(8)}`);
+      console.log(`${label.padEnd(28)}${seconds(f).padStart(10)}${seconds(r).padStart(10)}${ratio[key].toFixed(2).padStart(8)}`);
     }
   }
   if (only.has('fault')) {

@@ -44,8 +44,6 @@ export class CachedFile {
    * and closes what it was given leaves this one open.
    */
   handle: FdHandle | null = null;
-  /** Opening the copy: everyone waits for the same open. */
-  opening: Promise<FdHandle> | null = null;
   /** Size of the file: what the listing said, until a download reaches the end or the copy is changed here. */
   size = 0;
   version: RemoteVersion | null = null;

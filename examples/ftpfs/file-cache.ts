@@ -14,7 +14,6 @@ import { Downloader } from './downloader.js';
 import { fsError } from './errno-map.js';
 import { isInside, movedPath } from './mount-path.js';
 
-const fsOpen = promisify(fs.open);
 const fsFtruncate = promisify(fs.ftruncate);
 const fsFdatasync = promisify(fs.fdatasync);
 
@@ -165,23 +164,25 @@ export class FileCache {
     }
     let cached = file !== undefined && how === 'keep';
     const hit = cached && file?.complete === true;
+    // A new copy's file is made empty by its open: no truncation after it.
+    const fresh = file === undefined;
     if (!file) file = new CachedFile(remote, path.join(this.#dir, String(++this.#counter)), how !== 'create');
     // Most recently opened last: eviction takes from the front.
     this.#files.delete(remote);
     this.#files.set(remote, file);
     file.opens++;
     try {
-      const handle = await this.#openCopy(file);
+      const handle = this.#openCopy(file, fresh);
       if (how !== 'keep') {
         // Their last writes must land before the copy is emptied.
         await this.#stopDownloads(file);
-        await this.#track(fsFtruncate(handle.fd, 0));
+        if (!fresh) await this.#track(fsFtruncate(handle.fd, 0));
         file.setContent(0);
         file.dirty = true;
         file.mtimeMs = Date.now();
       } else if (listed && this.#fromServer(file) && !sameVersion(file.version, listed)) {
         // A new copy, or part of another version: it holds nothing of this one yet.
-        await this.#track(fsFtruncate(handle.fd, 0));
+        if (!fresh) await this.#track(fsFtruncate(handle.fd, 0));
         file.forget(listed.size);
         file.version = { ...listed };
         cached = false;
@@ -204,15 +205,18 @@ export class FileCache {
     return file.onServer && !file.dirty && file.uploading === null && file.downloaders.length === 0 && !(file.complete && file.version !== null);
   }
 
-  #openCopy(file: CachedFile): Promise<FdHandle> {
-    if (file.handle !== null) return Promise.resolve(file.handle);
-    file.opening ??= fsOpen(file.local, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600).then((fd) => {
-      file.handle = new FdHandle(fd);
-      return file.handle;
-    }).finally(() => {
-      file.opening = null;
-    });
-    return file.opening;
+  /**
+   * The copy's descriptor, opened if it is not; `empty` opens it with
+   * O_TRUNC (a new copy). Opened at once: a file in the local cache
+   * directory opens in microseconds, less than a trip through the thread
+   * pool costs, which the open(2) that waits for it would pay.
+   */
+  #openCopy(file: CachedFile, empty = false): FdHandle {
+    if (file.handle === null) {
+      const { O_RDWR, O_CREAT, O_TRUNC } = fs.constants;
+      file.handle = new FdHandle(fs.openSync(file.local, O_RDWR | O_CREAT | (empty ? O_TRUNC : 0), 0o600));
+    }
+    return file.handle;
   }
 
   /**
@@ -224,8 +228,9 @@ export class FileCache {
    */
   async read(file: CachedFile, offset: number, size: number, signal?: AbortSignal): Promise<Buffer> {
     let length: number;
+    let waited = false;
     do {
-      await this.#fetch(file, offset, offset + size, signal);
+      if (await this.#fetch(file, offset, offset + size, signal)) waited = true;
       // Past `size` the copy may hold what an older version left there; and
       // a download that found the end past the listed size may have moved it.
       length = Math.max(0, Math.min(size, file.size - offset));
@@ -233,7 +238,10 @@ export class FileCache {
     const handle = this.#handleOf(file);
     if (length === 0) return Buffer.alloc(0);
     const buffer = Buffer.allocUnsafe(length);
-    const bytesRead = await this.#track(handle.read(buffer, offset));
+    // Bytes a download has just written are in the page cache: copying them
+    // here costs less than a trip through the thread pool, which on a busy
+    // machine waits its turn for a CPU.
+    const bytesRead = waited ? fs.readSync(handle.fd, buffer, 0, length, offset) : await this.#track(handle.read(buffer, offset));
     return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
   }
 
@@ -241,13 +249,17 @@ export class FileCache {
    * Brings [start, end) of the file (what of it lies within the file) into
    * the copy: each part it lacks from a download that is there already or
    * close before it, else from a new one.
+   * @returns true when it waited for a download (false: all was there)
    */
-  async #fetch(file: CachedFile, start: number, end: number, signal?: AbortSignal): Promise<void> {
+  async #fetch(file: CachedFile, start: number, end: number, signal?: AbortSignal): Promise<boolean> {
+    let waited = false;
     for (let gap = file.firstGap(start, end); gap; gap = file.firstGap(start, end)) {
       const downloader = this.#downloaderFor(file, gap[0]);
       downloader.lastUseful = ++this.#clock;
+      waited = true;
       await file.until(gap[0], end, downloader, signal);
     }
+    return waited;
   }
 
   /** The whole file in the copy, and no download writing into it any more: before a change. */
@@ -356,7 +368,7 @@ export class FileCache {
   async upload(file: CachedFile): Promise<void> {
     while (file.uploading) await file.uploading.catch(() => {});
     if (!file.dirty || file.unlinked) return;
-    const handle = file.handle ?? (await this.#openCopy(file));
+    const handle = this.#openCopy(file);
     const size = file.size;
     // The stream owns a duplicate and reads by position: a failed upload
     // closes the duplicate, never the copy's own descriptor.
@@ -456,7 +468,7 @@ export class FileCache {
    * can reach; then removes old unused copies while the cache is too big.
    */
   #idle(file: CachedFile): void {
-    if (file.busy || file.opening) return;
+    if (file.busy) return;
     file.handle?.close();
     file.handle = null;
     const gone = file.unlinked;
@@ -476,7 +488,7 @@ export class FileCache {
     try {
       for (const file of [...this.#files.values()]) {
         if (this.#bytes <= this.#maxBytes) return;
-        if (file.busy || file.opening || file.dirty || !file.onServer) continue;
+        if (file.busy || file.dirty || !file.onServer) continue;
         this.#discard(file);
       }
     } finally {

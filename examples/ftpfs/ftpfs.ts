@@ -29,6 +29,32 @@ async function remoteRoot(pool: FtpClientPool, options: FtpfsOptions): Promise<s
   });
 }
 
+/**
+ * Node loads AbortController's code on first use, and a signal's first
+ * listener runs it cold: a millisecond and more on a busy machine. Every
+ * read that waits for a download listens on its request's signal (FUSE
+ * INTERRUPT): the cost is paid here, before mounting, not by the first read.
+ */
+function warmAbortSignals(): void {
+  const { signal } = new AbortController();
+  const listener = (): void => {};
+  signal.addEventListener('abort', listener, { once: true });
+  signal.removeEventListener('abort', listener);
+}
+
+/**
+ * Sends a GETATTR of the root and a LOOKUP through the mount once: V8
+ * compiles a function when it is first called, and the mount's first user
+ * would otherwise wait for the request code's compilation, a millisecond
+ * and more on a busy machine. The name looked up is one the listing made
+ * while mounting does not hold, so no FTP command is sent and the kernel
+ * keeps no entry of a file. Asynchronous: the event loop answers them.
+ */
+async function warmUp(mountpoint: string): Promise<void> {
+  await fs.promises.stat(mountpoint).catch(() => {});
+  await fs.promises.stat(path.join(mountpoint, `.ftpfs-warm-up-${process.pid}`)).catch(() => {});
+}
+
 /** The URL scheme of the mount's protocol. */
 function scheme(options: FtpfsOptions): string {
   return options.secure === 'explicit' ? 'ftpes' : options.secure === 'implicit' ? 'ftps' : 'ftp';
@@ -155,7 +181,8 @@ async function main(): Promise<void> {
   // The root is listed now, so the first lookup or ls after mounting is
   // answered from the listing (and the LIST -a check is made once, here).
   // A failure is not the mount's: the first use lists again.
-  await ftpFs.dirs.get('/').catch(() => {});
+  const listed = await ftpFs.dirs.get('/').then(() => true, () => false);
+  warmAbortSignals();
   let handle;
   try {
     handle = await mount(options.mountpoint, ftpFs, {
@@ -173,6 +200,7 @@ async function main(): Promise<void> {
     void cleanUp().then(() => say(`unmounted ${handle.mountpoint}`));
   });
   say(`mounted ${fsName(options, root)} on ${handle.mountpoint}`);
+  if (listed) void warmUp(handle.mountpoint);
 }
 
 await main();

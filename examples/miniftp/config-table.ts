@@ -114,9 +114,13 @@ export const CONFIG_TABLE = {
     type: 'int', default: 21, min: 0, max: 65535,
     doc: 'The control connection port. 0 takes any free port (for tests).',
   },
+  listen: {
+    type: 'bool', default: true,
+    doc: 'Run standalone on IPv4 (listen_address). miniftp always runs standalone (it has no inetd mode), so its default is YES where vsftpd\'s is NO; listen=NO needs listen_ipv6=YES, and listen=YES written in the file does not go with listen_ipv6=YES, as in vsftpd.',
+  },
   listen_ipv6: {
     type: 'bool', default: false,
-    doc: 'Listen on IPv6. Without a listen_address, it listens on ::1; listen_address=:: takes IPv4 clients too.',
+    doc: 'Run standalone on IPv6 instead of IPv4 (vsftpd\'s meaning). Without a listen_address, it listens on ::1; listen_address=:: takes IPv4 clients too.',
   },
   pasv_enable: { type: 'bool', engine: 'pasvEnable', default: true, doc: 'Allow PASV and EPSV (the server listens, the client connects).' },
   port_enable: { type: 'bool', engine: 'portEnable', default: true, doc: 'Allow PORT and EPRT (the server connects to the client).' },
@@ -316,17 +320,40 @@ export const CONFIG_TABLE = {
     type: 'bool', default: false,
     doc: 'Show owner and group names (from /etc/passwd and /etc/group as a worker starts) in LIST and STAT, and as unix.ownername/unix.groupname in MLSD and MLST.',
   },
-  use_localtime: { type: 'bool', engine: 'useLocaltime', default: false, doc: 'Show listing times in the server\'s time zone, instead of UTC.' },
+  use_localtime: { type: 'bool', engine: 'useLocaltime', default: false, doc: 'Show listing times, and the times of log lines, in the server\'s time zone, instead of UTC.' },
   user_db: {
     type: 'string', default: null, validate: absolutePath,
     doc: 'A file of virtual users (name:crypt-hash:system-user:root-directory), checked before system accounts.',
   },
   delay_failed_login: { type: 'int', default: 1, min: 0, max: 60, doc: 'Seconds a failed login waits before its 530; only that session waits.' },
   max_login_fails: { type: 'int', engine: 'maxLoginFails', default: 3, min: 1, max: 1000, doc: 'Failed logins after which the connection is closed.' },
-  xferlog_enable: { type: 'bool', default: false, doc: 'Log every session start, login, transfer and end, one line each.' },
+  xferlog_enable: {
+    type: 'bool', default: false,
+    doc: 'Log every session start, login, transfer, file action and end, one line each, in vsftpd\'s style to vsftpd_log_file; with xferlog_std_format, only transfers, in the xferlog format to xferlog_file instead.',
+  },
   vsftpd_log_file: {
     type: 'string', default: '/var/log/vsftpd.log', validate: logDestination,
-    doc: 'Where xferlog_enable logs go; - for standard output.',
+    doc: 'Where the vsftpd-style log goes (with xferlog_enable and not xferlog_std_format, or with dual_log_enable; not with syslog_enable); - for standard output.',
+  },
+  xferlog_std_format: {
+    type: 'bool', default: false,
+    doc: 'Write the transfer log in the wu-ftpd xferlog format (man 5 xferlog) that log analysers read, one line per upload and download, to xferlog_file; the vsftpd-style log is then off unless dual_log_enable.',
+  },
+  xferlog_file: {
+    type: 'string', default: '/var/log/xferlog', validate: logDestination,
+    doc: 'Where the xferlog-format lines go (with xferlog_enable and xferlog_std_format, or with dual_log_enable); - for standard output.',
+  },
+  dual_log_enable: {
+    type: 'bool', default: false,
+    doc: 'Write both logs: the xferlog-format one to xferlog_file and the vsftpd-style one to vsftpd_log_file (or the system log with syslog_enable). Turns logging on by itself, as in vsftpd.',
+  },
+  log_ftp_protocol: {
+    type: 'bool', engine: 'logFtpProtocol', default: false,
+    doc: 'Log every FTP command and reply in the vsftpd-style log ("FTP command", "FTP response"); a PASS command is logged as "PASS <password>". Not in the xferlog-format log.',
+  },
+  syslog_enable: {
+    type: 'bool', default: false,
+    doc: 'Send the vsftpd-style log lines to the system log (/dev/log, facility FTP, tagged miniftp[pid]) instead of vsftpd_log_file; failed logins at warning, the rest at info. The start is refused when /dev/log does not take datagrams.',
   },
   log_json: { type: 'bool', default: false, doc: 'Write log lines as JSON objects (JSON lines), instead of text.' },
   helper_uid: {

@@ -148,6 +148,13 @@ function checkTogether(config: MiniftpConfig, file: string, lineOf: Map<ConfigKe
     const key = (lineOf.get('pasv_max_port') ?? 0) > (lineOf.get('pasv_min_port') ?? 0) ? 'pasv_max_port' : 'pasv_min_port';
     throw badValue(file, where(key), key, String(config[key]), `pasv_min_port (${min}) must not be above pasv_max_port (${max})`);
   }
+  if (!config.listen && !config.listen_ipv6) {
+    const key = lineOf.has('listen_ipv6') && !lineOf.has('listen') ? 'listen_ipv6' : 'listen';
+    throw badValue(file, where(key), key, 'NO', 'listen and listen_ipv6 cannot both be NO: miniftp always runs standalone (it has no inetd mode)');
+  }
+  if (config.listen_ipv6 && lineOf.has('listen') && config.listen) {
+    throw badValue(file, where('listen'), 'listen', 'YES', 'listen=YES and listen_ipv6=YES cannot both be set, as in vsftpd: one server listens on IPv4 or on IPv6 (:: takes IPv4 too)');
+  }
   if (config.listen_ipv6 && lineOf.has('listen_address') && addressFamily(config.listen_address) === 'IPv4' && !config.listen_address.includes(':')) {
     throw badValue(file, where('listen_address'), 'listen_address', config.listen_address, 'listen_ipv6=YES needs an IPv6 address (:: for all)');
   }

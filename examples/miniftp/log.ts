@@ -1,10 +1,14 @@
-// miniftp's log: one line per session start, login, transfer, file action
-// and end (the session engine's events), plus the master's refusals; text in
-// vsftpd's style or JSON lines. Only the master writes it (workers send their
+// miniftp's logs: one line per session start, login, transfer, file action,
+// end (the session engine's events) and, with log_ftp_protocol, command and
+// reply, plus the master's refusals; text in vsftpd's style (to a file or the
+// system log) or JSON lines; and the xferlog-format transfer log. Only the master writes it (workers send their
 // events on the monitor channel), one write per line to an O_APPEND fd, and
 // every field is escaped: no field can end a line or hold a terminal control.
 import fs from 'node:fs';
 import { escapeText, jsonLine } from './log-escape.js';
+import { ctimeStamp } from './log-time.js';
+import type { SyslogWriter } from './syslog-writer.js';
+import { xferlogLine, type AccessMode } from './xferlog-line.js';
 import type { SessionLogEvent } from './session/index.js';
 
 export interface RefusedEvent {
@@ -16,25 +20,49 @@ export interface RefusedEvent {
 
 export type LogEvent = SessionLogEvent | RefusedEvent;
 
-export class Logger {
-  readonly #fd: number | null;
-  readonly #json: boolean;
+/** Where the log lines go; each null when off. */
+export interface LogSinks {
+  /** The vsftpd-style log (vsftpd_log_file), text or JSON lines. */
+  vsftpdFd: number | null;
+  /** The vsftpd-style log to the system log instead (syslog_enable). */
+  syslog: SyslogWriter | null;
+  /** The xferlog-format transfer log (xferlog_file). */
+  xferlogFd: number | null;
+  /** log_ftp_protocol: commands and replies go to the vsftpd-style log. */
+  protocol: boolean;
+  json: boolean;
+  /** use_localtime: time stamps in the server's time zone. */
+  localTime: boolean;
+}
 
-  /** `fd` null: logging is off. */
-  constructor(fd: number | null, json: boolean) {
-    this.#fd = fd;
-    this.#json = json;
+export class Logger {
+  readonly #sinks: LogSinks;
+
+  constructor(sinks: LogSinks) {
+    this.#sinks = sinks;
   }
 
-  /** Writes one line; `pid` is the process the event happened in (default: this one). */
-  write(event: LogEvent, pid: number = process.pid): void {
-    if (this.#fd === null) return;
-    const line = this.#json ? jsonLine({ ...event, pid }) : textLine(event, pid);
-    try {
-      fs.writeSync(this.#fd, `${line}\n`);
-    } catch {
-      // A full disk must not end sessions.
+  /**
+   * Writes `event` to each log it belongs in; `pid` is the process it
+   * happened in (default: this one), `access` how its session logged in.
+   */
+  write(event: LogEvent, pid: number = process.pid, access: AccessMode = 'r'): void {
+    const { vsftpdFd, syslog, xferlogFd, protocol, json, localTime } = this.#sinks;
+    if (event.type === 'protocol' && !protocol) return;
+    if (vsftpdFd !== null) {
+      const line = json ? jsonLine({ ...event, pid }) : `${ctimeStamp(event.time, localTime)} ${textLine(event, pid)}`;
+      append(vsftpdFd, line);
     }
+    if (syslog !== null) syslog.write(textLine(event, pid), event.type === 'login' && !event.ok);
+    if (xferlogFd !== null && event.type === 'transfer') append(xferlogFd, xferlogLine(event, access, localTime));
+  }
+}
+
+function append(fd: number, line: string): void {
+  try {
+    fs.writeSync(fd, `${line}\n`);
+  } catch {
+    // A full disk must not end sessions.
   }
 }
 
@@ -42,8 +70,9 @@ function quoted(value: string): string {
   return `"${escapeText(value, '"')}"`;
 }
 
+// A vsftpd-style line without its time stamp (the system log has its own).
 function textLine(event: LogEvent, pid: number): string {
-  const stamp = `${event.time.toUTCString()} [pid ${pid}]`;
+  const stamp = `[pid ${pid}]`;
   if (event.type === 'refused') return `${stamp} REFUSED: Client ${quoted(event.client)}: ${escapeText(event.reason)}`;
   const who = event.user ? ` [${escapeText(event.user, '[]')}]` : '';
   const client = `Client ${quoted(event.client)}`;
@@ -60,6 +89,8 @@ function textLine(event: LogEvent, pid: number): string {
     }
     case 'action':
       return `${stamp}${who} ${event.ok ? 'OK' : 'FAIL'} ${event.action.toUpperCase()}: ${client}, ${quoted(event.path)}`;
+    case 'protocol':
+      return `${stamp}${who} FTP ${event.direction === 'command' ? 'command' : 'response'}: ${client}, ${quoted(event.text)}`;
     case 'end':
       return `${stamp}${who} DISCONNECT: ${client}, session ${escapeText(event.session)}: ${escapeText(event.reason)}`;
   }

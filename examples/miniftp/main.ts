@@ -88,7 +88,12 @@ try {
   throw err;
 }
 
-const master = new Master({ config, userDb, tls });
+let master: Master;
+try {
+  master = new Master({ config, userDb, tls });
+} catch (err) {
+  fail(err instanceof ConfigError ? err.message : `cannot open the log: ${(err as Error).message}`);
+}
 try {
   await master.start();
 } catch (err) {

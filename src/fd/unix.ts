@@ -16,7 +16,8 @@ interface ParsedAddress {
   abstract: boolean;
 }
 
-function parseAddress(address: string): ParsedAddress {
+/** @internal a path, or an abstract name starting with "\0". */
+export function parseAddress(address: string): ParsedAddress {
   if (typeof address !== 'string' || address.length === 0) {
     throw invalidArgType('address', 'a non-empty path, or an abstract name starting with "\\0"', address);
   }

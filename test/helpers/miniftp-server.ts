@@ -38,13 +38,17 @@ export interface RunningMiniftp {
  * checkout's); `options.nodeFlags` go to the master's node (--expose-gc: its
  * children get it too).
  */
-export async function startMiniftp(settings: Record<string, string | number> = {}, options: { nodeFlags?: string[]; main?: string } = {}): Promise<RunningMiniftp> {
+/**
+ * Starts miniftp with the test's settings (over a few test defaults), or,
+ * with `configFile`, with that file as it is and the settings as -o options.
+ */
+export async function startMiniftp(settings: Record<string, string | number> = {}, options: { nodeFlags?: string[]; main?: string; configFile?: string } = {}): Promise<RunningMiniftp> {
   const anonymous = settings.anonymous_enable === 'YES' && settings.ftp_username === undefined
     ? createUser('mfanon', crypto.randomBytes(12).toString('hex')) : null;
   if (anonymous) settings = { ...settings, ftp_username: anonymous.name };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-it-'));
   fs.chmodSync(dir, 0o755);
-  const logFile = path.join(dir, 'miniftp.log');
+  const logFile = options.configFile ? String(settings.vsftpd_log_file ?? '/var/log/vsftpd.log') : path.join(dir, 'miniftp.log');
   const empty = path.join(dir, 'empty');
   const lines = Object.entries({
     listen_address: '127.0.0.1',
@@ -55,9 +59,15 @@ export async function startMiniftp(settings: Record<string, string | number> = {
     delay_failed_login: 0,
     ...settings,
   }).map(([k, v]) => `${k}=${v}`);
-  const configFile = path.join(dir, 'miniftp.conf');
-  fs.writeFileSync(configFile, `# test configuration\n${lines.join('\n')}\n`);
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.main ?? miniftpMain, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let args: string[];
+  if (options.configFile) {
+    args = [options.configFile, ...Object.entries(settings).map(([k, v]) => `-o${k}=${v}`)];
+  } else {
+    const configFile = path.join(dir, 'miniftp.conf');
+    fs.writeFileSync(configFile, `# test configuration\n${lines.join('\n')}\n`);
+    args = [configFile];
+  }
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.main ?? miniftpMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -26,7 +26,7 @@ const HOSTILE: Array<[string, string]> = [
   ['back\\slash', 'back\\\\slash'],
 ];
 const UNSAFE = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202e]/;
-const LINE = /^\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT \[pid \d+\]( \[[^\]]*\])? (CONNECT|OK LOGIN|FAIL LOGIN|OK MKDIR|OK UPLOAD|DISCONNECT): Client "127\.0\.0\.1"/;
+const LINE = /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} \[pid \d+\]( \[[^\]]*\])? (CONNECT|OK LOGIN|FAIL LOGIN|OK MKDIR|OK UPLOAD|DISCONNECT): Client "127\.0\.0\.1"/;
 
 describe.skipIf(!requireRoot('miniftp log escaping'))('miniftp log escaping', () => {
   let server: RunningMiniftp;

@@ -22,7 +22,7 @@ function parseError(text: string): ConfigError {
 describe('defaultConfig', () => {
   test("vsftpd 3's defaults, listening on 127.0.0.1", () => {
     expect(defaultConfig()).toEqual({
-      listen_address: '127.0.0.1', listen_port: 21, listen_ipv6: false,
+      listen_address: '127.0.0.1', listen_port: 21, listen: true, listen_ipv6: false,
       pasv_enable: true, port_enable: true, pasv_min_port: 0, pasv_max_port: 0, pasv_address: null,
       pasv_promiscuous: false, port_promiscuous: false, connect_from_port_20: false, ftp_data_port: 20,
       max_clients: 2000, max_per_ip: 50, spare_workers: 2,
@@ -40,6 +40,7 @@ describe('defaultConfig', () => {
       nopriv_user: 'nobody', ftp_username: 'ftp', secure_chroot_dir: '/usr/share/empty', ftpd_banner: null,
       hide_ids: false, text_userdb_names: false, use_localtime: false, user_db: null,
       delay_failed_login: 1, max_login_fails: 3, xferlog_enable: false, vsftpd_log_file: '/var/log/vsftpd.log', log_json: false,
+      xferlog_std_format: false, xferlog_file: '/var/log/xferlog', dual_log_enable: false, log_ftp_protocol: false, syslog_enable: false,
       helper_uid: 65533, prelogin_uid: 65532, worker_ping_interval: 30,
       ssl_enable: false, implicit_ssl: false, rsa_cert_file: null, rsa_private_key_file: null, ssl_tlsv1_2: true, ssl_tlsv1_3: true,
       ssl_ciphers: null, force_local_logins_ssl: true, force_local_data_ssl: true, allow_anon_ssl: false, force_anon_logins_ssl: false,
@@ -242,6 +243,14 @@ describe('parseConfig', () => {
     test('an IPv4 listen_address with listen_ipv6', () => {
       expect(parseError('listen_ipv6=YES\n\nlisten_address=0.0.0.0').message)
         .toBe('/etc/miniftp.conf:3: bad value "0.0.0.0" for listen_address: listen_ipv6=YES needs an IPv6 address (:: for all)');
+    });
+
+    test('listen and listen_ipv6 as vsftpd: one of them, not both written YES', () => {
+      expect(parseError('listen=NO').message).toBe('/etc/miniftp.conf:1: bad value "NO" for listen: listen and listen_ipv6 cannot both be NO: miniftp always runs standalone (it has no inetd mode)');
+      expect(parseError('listen=YES\nlisten_ipv6=YES').message).toMatch(/^\/etc\/miniftp.conf:1: bad value "YES" for listen: listen=YES and listen_ipv6=YES cannot both be set/);
+      const stock = parseConfig('listen=NO\nlisten_ipv6=YES\n', '/etc/vsftpd.conf');
+      expect([stock.listen, stock.listen_ipv6, stock.listen_address]).toEqual([false, true, '::1']);
+      expect(parseConfig('listen_ipv6=YES\n', 'f').listen_address).toBe('::1');
     });
 
     test('a huge file of junk fails at its first line, quoting at most 80 characters', () => {

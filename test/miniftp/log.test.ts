@@ -5,6 +5,9 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { escapeText, jsonLine } from '../../examples/miniftp/log-escape.js';
 import { Logger, type LogEvent } from '../../examples/miniftp/log.js';
 import { parseWorkerEvent } from '../../examples/miniftp/master/worker-log-privileged.js';
+import { ctimeStamp } from '../../examples/miniftp/log-time.js';
+import { syslogDatagram } from '../../examples/miniftp/syslog-writer.js';
+import { xferlogLine } from '../../examples/miniftp/xferlog-line.js';
 
 // Every character a log reader could take for a line end or a terminal control.
 const C0 = Array.from({ length: 0x20 }, (_, i) => String.fromCharCode(i));
@@ -58,7 +61,7 @@ describe('Logger', () => {
   function written(json: boolean): string[] {
     const file = path.join(dir, json ? 'log.json' : 'log.txt');
     const fd = fs.openSync(file, 'a');
-    const logger = new Logger(fd, json);
+    const logger = new Logger({ vsftpdFd: fd, syslog: null, xferlogFd: null, protocol: false, json, localTime: false });
     for (const event of events) logger.write(event, 4242);
     fs.closeSync(fd);
     const text = fs.readFileSync(file, 'utf8');
@@ -69,7 +72,7 @@ describe('Logger', () => {
   test('text: one line per event, with the given pid and every field escaped', () => {
     const lines = written(false);
     expect(lines).toHaveLength(events.length);
-    for (const line of lines) expect(line).toMatch(/^Thu, 01 Jan 1970 00:00:00 GMT \[pid 4242\] /);
+    for (const line of lines) expect(line).toMatch(/^Thu Jan  1 00:00:00 1970 \[pid 4242\] /);
     expect(lines[0]).toContain('session s\\x0a1');
     expect(lines[2]).toContain('OK MKDIR: Client "127.0.0.1", "evil\\x00\\x01');
   });
@@ -110,6 +113,7 @@ describe('parseWorkerEvent', () => {
       [event({ ...transfer, path: 7 }), /path must be a string/],
       [event({ ...transfer, user: { name: 'x' } }), /user must be a string/],
       [event({ type: 'login', session: 's1', user: 'u', ok: 'yes', anonymous: false }), /ok must be true or false/],
+      [event({ type: 'protocol', session: 's1', user: 'u', direction: 'both', text: 'x' }), /direction must be one of command, reply/],
     ];
     for (const [json, message] of bad) {
       expect(() => parseWorkerEvent(json, '127.0.0.1')).toThrow(message);
@@ -124,5 +128,32 @@ describe('parseWorkerEvent', () => {
   test('cuts a very long field', () => {
     const parsed = parseWorkerEvent(event({ type: 'end', session: 's1', user: null, reason: 'r'.repeat(100_000) }), '127.0.0.1');
     expect(parsed.type === 'end' && parsed.reason.length).toBeLessThan(5000);
+  });
+});
+
+describe('xferlog and syslog lines', () => {
+  const transfer = {
+    type: 'transfer', time: new Date(Date.UTC(2004, 2, 4, 8, 12, 30)), session: 's1', client: '127.0.0.1', user: 'ftp',
+    direction: 'download', path: '/pub/f.txt', bytes: 1024, seconds: 0.2, result: 'ok', mode: 'binary', throttleWaits: 0,
+  } as const;
+
+  test('ctime stamps: the day padded with a space', () => {
+    expect(ctimeStamp(transfer.time, false)).toBe('Thu Mar  4 08:12:30 2004');
+    expect(ctimeStamp(new Date(Date.UTC(2026, 11, 16, 23, 5, 9)), false)).toBe('Wed Dec 16 23:05:09 2026');
+  });
+
+  test('the wu-ftpd layout; time rounded up to at least 1; spaces and controls never split a field', () => {
+    expect(xferlogLine(transfer, 'r', false)).toBe('Thu Mar  4 08:12:30 2004 1 127.0.0.1 1024 /pub/f.txt b _ o r ftp ftp 0 * c');
+    expect(xferlogLine({ ...transfer, seconds: 2.01, direction: 'upload', mode: 'ascii', result: 'aborted' }, 'a', false))
+      .toBe('Thu Mar  4 08:12:30 2004 3 127.0.0.1 1024 /pub/f.txt a _ i a ftp ftp 0 * i');
+    const line = xferlogLine({ ...transfer, path: '/a b\tc\nd\u2028e', user: 'x y' }, 'r', false);
+    expect(line.split(' ')).toHaveLength(19); // 5 of the time (with the day's padding), 14 fields
+    expect(line).toContain(' /a_b\\x09c\\x0ad\\u2028e ');
+    expect(line).toContain(' r x_y ftp ');
+  });
+
+  test('syslog datagrams: facility FTP, info or warning, tag with pid', () => {
+    expect(syslogDatagram('[pid 1] OK LOGIN', false, 'miniftp', 42, transfer.time).toString()).toMatch(/^<94>Mar  4 \d\d:\d\d:30 miniftp\[42\]: \[pid 1\] OK LOGIN$/);
+    expect(syslogDatagram('FAIL LOGIN', true, 'miniftp', 42, transfer.time).toString()).toMatch(/^<92>/);
   });
 });

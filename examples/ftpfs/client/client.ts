@@ -14,6 +14,7 @@ import { FtpClosedError } from './errors.js';
 import { openDataConnection, openRawDataConnection, type DataCommandSupport, type DataMode } from './data-connection.js';
 import { FileWriter } from './file-writer.js';
 import { listAll, type ListSupport } from './list-all.js';
+import { pipelinedDownloadToFile } from './pipelined-download.js';
 import { TextCollector, receive, receiveToFile, send } from './transfer.js';
 import type { FtpTlsOptions, SecureMode } from './tls.js';
 import { FtpTransport } from './transport.js';
@@ -390,6 +391,9 @@ export class FtpClient extends EventEmitter {
       options.onProgress?.(bytes);
     });
     return this.#run(async (t) => {
+      if (this.#support.epsv === true && this.#support.pipelining !== false) {
+        return pipelinedDownloadToFile(t, path, target, startAt, { signal: options.signal, onProgress, support: this.#support });
+      }
       const data = await openRawDataConnection(t, { mode: 'passive', support: this.#support, usePasvAddress: this.#options.usePasvAddress });
       await restartAt(t, data, startAt);
       return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, target, startAt);

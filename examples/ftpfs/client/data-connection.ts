@@ -23,6 +23,8 @@ export type DataMode = 'passive' | 'active';
 export interface DataCommandSupport {
   epsv?: boolean;
   eprt?: boolean;
+  /** False once a pipelined EPSV, REST, RETR failed to start: the commands then go one at a time. */
+  pipelining?: boolean;
 }
 
 /** A data connection being set up; the socket is ready once `socket()` resolves. */

@@ -20,6 +20,8 @@ export interface TransferCommand<S = net.Socket> {
   signal?: AbortSignal | undefined;
   /** Called with the bytes moved so far, after each chunk. */
   onProgress?: ((bytes: number) => void) | undefined;
+  /** The command's final reply, when it was sent already (pipelined): it is not sent again. */
+  sent?: Promise<Reply> | undefined;
 }
 
 // The final reply to a transfer command: 226 or 250 when all went well.
@@ -59,7 +61,7 @@ async function run<S extends DataSocket>(transport: FtpTransport, command: Trans
     data.close();
     throw abortError(signal.reason);
   }
-  const final = transport.request(command.verb, command.arg);
+  const final = command.sent ?? transport.request(command.verb, command.arg);
   final.catch(() => {});
   let socket: S;
   try {

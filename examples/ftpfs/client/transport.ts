@@ -1,6 +1,7 @@
 // The control connection of the FTP client: one TCP socket, replies cut out
-// of the byte stream with caps, one command at a time in a queue, a timeout
-// on every exchange, and one close path. Unprivileged client code.
+// of the byte stream with caps, one command (or one pipelined group) at a
+// time in a queue, a timeout on every exchange, and one close path.
+// Unprivileged client code.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type tls from 'node:tls';
@@ -58,7 +59,8 @@ export class FtpTransport extends EventEmitter {
   /** The control connection's latest TLS session (TLS 1.3 tickets come after the handshake). */
   #session: Buffer | undefined;
   readonly #onSocketData = (chunk: Buffer): void => this.#onData(chunk);
-  #task: Task | null = null;
+  /** Commands sent, waiting for their final replies, in the order the server answers them. */
+  readonly #tasks: Task[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #closedBy: Error | null = null;
   #closed = false;
@@ -106,7 +108,7 @@ export class FtpTransport extends EventEmitter {
     const onAbort = (): void => transport.#shutdown(abortError(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const greeting = await transport.#exchange(null, `connect to ${options.host}:${options.port}`, {});
+      const greeting = await transport.#exchange([], [`connect to ${options.host}:${options.port}`], {})[0]!;
       if (greeting.code !== ReplyCode.ServiceReady) {
         transport.close();
         throw new FtpError(greeting.code, greeting.text);
@@ -185,10 +187,28 @@ export class FtpTransport extends EventEmitter {
   request(verb: string, arg = '', options: RequestOptions = {}): Promise<Reply> {
     // Checked now, so that an unsafe name fails before anything is queued.
     const line = formatCommand(verb, arg);
-    const run = (): Promise<Reply> => this.#exchange(line, verb, options);
+    const run = (): Promise<Reply> => this.#exchange([line], [verb], options)[0]!;
     const result = this.#queue.then(run, run);
     this.#queue = result.catch(() => {});
     return result;
+  }
+
+  /**
+   * Sends several commands in one write, without waiting for the reply to
+   * each before the next (pipelining); the server reads and answers them
+   * in order. For a group whose later commands the caller can undo or
+   * whose replies it checks before acting on them (EPSV, REST, RETR: the
+   * data is not read before REST's 350). Queued like request().
+   * @returns one promise per command, for its final reply
+   * @throws as request(), for any command: then none is sent
+   */
+  requestAll(commands: ReadonlyArray<readonly [verb: string, arg?: string]>, options: RequestOptions = {}): Array<Promise<Reply>> {
+    const lines = commands.map(([verb, arg = '']) => formatCommand(verb, arg));
+    const run = (): Array<Promise<Reply>> => this.#exchange(lines, commands.map(([verb]) => verb), options);
+    const sent = this.#queue.then(run, run);
+    const replies = lines.map((_, i) => sent.then((all) => all[i]!));
+    this.#queue = Promise.allSettled(replies);
+    return replies;
   }
 
   /**
@@ -196,7 +216,7 @@ export class FtpTransport extends EventEmitter {
    * data connection, so a transfer that takes long is not a dead server.
    */
   touch(): void {
-    const task = this.#task;
+    const task = this.#tasks[0];
     if (task) this.#arm(task);
   }
 
@@ -205,20 +225,26 @@ export class FtpTransport extends EventEmitter {
     this.#shutdown(new FtpClosedError('the control connection was closed'), null);
   }
 
-  #exchange(line: string | null, label: string, options: RequestOptions): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
+  /**
+   * Writes `lines` (none: a reply comes unasked, the greeting) and waits
+   * for one final reply per label, in order. Only the first reply waited
+   * for is timed; each next one's time starts when the one before came.
+   */
+  #exchange(lines: string[], labels: string[], options: RequestOptions): Array<Promise<Reply>> {
+    const replies = labels.map((label) => new Promise<Reply>((resolve, reject) => {
       if (this.#closed) {
         reject(this.#closedBy ?? new FtpClosedError('the control connection is closed'));
         return;
       }
-      const task: Task = {
+      this.#tasks.push({
         label, timeoutMs: options.timeoutMs ?? this.#timeoutMs, onPreliminary: options.onPreliminary,
         resolve, reject, timer: undefined, begun: false,
-      };
-      this.#task = task;
-      this.#arm(task);
-      if (line !== null) this.#socket.write(line);
-    });
+      });
+    }));
+    const head = this.#tasks[0];
+    if (head) this.#arm(head);
+    if (!this.#closed && lines.length > 0) this.#socket.write(lines.join(''));
+    return replies;
   }
 
   #arm(task: Task): void {
@@ -244,7 +270,7 @@ export class FtpTransport extends EventEmitter {
   }
 
   #onReply(reply: Reply): void {
-    const task = this.#task;
+    const task = this.#tasks[0];
     if (reply.code === ReplyCode.ServiceNotAvailable) {
       // The server is closing the session (an idle timeout, a shutdown).
       // The command it answers was not carried out.
@@ -264,8 +290,10 @@ export class FtpTransport extends EventEmitter {
 
   #finish(task: Task, reply: Reply): void {
     clearTimeout(task.timer);
-    if (this.#task === task) this.#task = null;
+    if (this.#tasks[0] === task) this.#tasks.shift();
     task.resolve(reply);
+    const next = this.#tasks[0];
+    if (next) this.#arm(next);
   }
 
   /** The one close path: fails the exchange in progress, then everything queued. */
@@ -274,9 +302,7 @@ export class FtpTransport extends EventEmitter {
     this.#closed = true;
     this.#closedBy = reason instanceof FtpClosedError || reason instanceof FtpError ? reason : new FtpClosedError(reason.message, { cause: reason });
     this.#socket.destroy();
-    const task = this.#task;
-    this.#task = null;
-    if (task) {
+    for (const task of this.#tasks.splice(0)) {
       clearTimeout(task.timer);
       task.reject(reason instanceof FtpClosedError && task.begun ? new FtpClosedError(reason.message, { cause: reason.cause, replied: true }) : reason);
     }

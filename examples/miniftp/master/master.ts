@@ -11,10 +11,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Acceptor, BrokerClient, decodePeer, FdHandle, FdPoller, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
-import { ReplyCode, formatReply } from '../../ftp/index.js';
+import { ReplyCode, formatReply, normalizeAddress } from '../../ftp/index.js';
 import { engineSettingsFromTable, helperSettings, type MiniftpConfig } from '../config-table.js';
+import { settingError } from '../config.js';
 import type { UserDb } from '../user-db.js';
-import { Logger } from '../log.js';
+import { Logger, type LogSinks } from '../log.js';
+import { logPlan } from '../log-plan.js';
+import { SYSLOG_SOCKET, SyslogWriter } from '../syslog-writer.js';
 import { helperControlProtocol, type SessionAddresses } from '../helper/protocols.js';
 import { gateControlProtocol } from '../gate/protocols.js';
 import type { GateSettings } from '../gate/gate-settings.js';
@@ -109,7 +112,7 @@ export class Master {
     this.#tls = options.tls ?? null;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.#engineSettings = engineSettingsFromTable(options.config);
-    this.log = new Logger(openLog(options.config), options.config.log_json);
+    this.log = new Logger(openLogs(options.config));
     this.#supervisor = new PingSupervisor(options.config.worker_ping_interval * 1000, () => this.#children());
     const spare = { kind: 'spare', config: this.config, isolateNetwork: this.#isolateNetwork } as const;
     this.#spares = new SparePool(options.config.spare_workers, () => new SpareWorker(spare, this.#workerMain));
@@ -470,7 +473,9 @@ export class Master {
       new FdHandle(connection.fd).close();
       return;
     }
-    const admitted = this.#sessions.admit(client, ends.local, ends.text);
+    // An IPv4 client of a listen_ipv6 socket on :: arrives as ::ffff:a.b.c.d: its
+    // data connections are IPv4 ones, made and checked with the plain IPv4 address.
+    const admitted = this.#sessions.admit(client, normalizeAddress(ends.local) ?? ends.local, ends.text);
     if (!admitted.ok) {
       this.log.write({ type: 'refused', time: new Date(), client, reason: admitted.reason });
       refuse(connection.fd, admitted.reason === 'max_clients'
@@ -589,7 +594,7 @@ export class Master {
       },
       answerLog: (sid: number, json: Buffer) => {
         const record = owned(sid);
-        this.log.write(parseWorkerEvent(Buffer.from(json), record.client), self().pid);
+        this.log.write(parseWorkerEvent(Buffer.from(json), record.client), self().pid, self().spec.identity.anonymous ? 'a' : 'r');
       },
     };
   }
@@ -739,8 +744,28 @@ async function withinASecond(event: Promise<unknown>): Promise<boolean> {
   return happened;
 }
 
-function openLog(config: MiniftpConfig): number | null {
-  if (!config.xferlog_enable) return null;
-  if (config.vsftpd_log_file === '-') return 1;
-  return fs.openSync(config.vsftpd_log_file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+function openLogFile(file: string): number {
+  if (file === '-') return 1;
+  return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+}
+
+/** @throws ConfigError naming syslog_enable when /dev/log takes no datagrams */
+function openLogs(config: MiniftpConfig): LogSinks {
+  const plan = logPlan(config);
+  let syslog: SyslogWriter | null = null;
+  if (plan.vsftpdLog === 'syslog') {
+    try {
+      syslog = new SyslogWriter();
+    } catch (err) {
+      throw settingError(config, 'syslog_enable', `the system log's ${SYSLOG_SOCKET} takes no datagrams (${(err as NodeJS.ErrnoException).code ?? String(err)}): no syslog daemon runs`);
+    }
+  }
+  return {
+    vsftpdFd: plan.vsftpdLog === 'file' ? openLogFile(config.vsftpd_log_file) : null,
+    syslog,
+    xferlogFd: plan.xferlog ? openLogFile(config.xferlog_file) : null,
+    protocol: plan.protocol,
+    json: config.log_json,
+    localTime: config.use_localtime,
+  };
 }

@@ -78,6 +78,8 @@ export function parseWorkerEvent(json: Buffer, client: string): SessionLogEvent 
       };
     case 'end':
       return { ...base, type: 'end', reason: text(f, 'reason') };
+    case 'protocol':
+      return { ...base, type: 'protocol', direction: oneOf(f, 'direction', ['command', 'reply']), text: text(f, 'text') };
     default:
       throw invalid('unknown type');
   }

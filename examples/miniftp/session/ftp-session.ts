@@ -117,6 +117,12 @@ export class FtpSession implements SessionContext {
 
   reply(code: number, text: string | readonly string[]): void {
     this.#control.reply(code, text);
+    if (this.options.logFtpProtocol) this.#logReply(code, text);
+  }
+
+  #logReply(code: number, text: string | readonly string[]): void {
+    const lines = typeof text === 'string' ? [text] : text;
+    lines.forEach((line, i) => this.log({ type: 'protocol', direction: 'reply', text: `${code}${i === lines.length - 1 ? ' ' : '-'}${line}` }));
   }
 
   log(detail: SessionLogDetail, user: string | null = this.state.user): void {
@@ -166,6 +172,7 @@ export class FtpSession implements SessionContext {
     const raw = detached.fd;
     try {
       fs.writeSync(raw.fd, formatReply(ReplyCode.SecurityExchangeComplete, 'Proceed with negotiation.'));
+      if (this.options.logFtpProtocol) this.#logReply(ReplyCode.SecurityExchangeComplete, 'Proceed with negotiation.');
       const plain = await this.host.startTls!(raw);
       this.#control = this.#attach(plain.toSocket());
       this.#tls = true;
@@ -316,6 +323,10 @@ export class FtpSession implements SessionContext {
       // Empty lines are ignored, as vsftpd does (some NAT devices send them).
       if (code !== 'ERR_FTP_EMPTY_LINE') this.reply(ReplyCode.SyntaxError, SYNTAX_REPLIES[code] ?? 'Syntax error.');
       return;
+    }
+    if (this.options.logFtpProtocol) {
+      // As vsftpd: the password never reaches the log.
+      this.log({ type: 'protocol', direction: 'command', text: verb === 'PASS' ? 'PASS <password>' : arg === '' ? verb : `${verb} ${arg}` });
     }
     const spec = lookupCommand(verb);
     if (!spec) return this.reply(ReplyCode.SyntaxError, 'Unknown command.');

@@ -78,6 +78,8 @@ export type SessionLogEvent = SessionLogBase & (
     }
   | { type: 'action'; action: 'mkdir' | 'rmdir' | 'delete' | 'rename' | 'chmod'; path: string; ok: boolean }
   | { type: 'end'; reason: string }
+  /** log_ftp_protocol: a command as it came (PASS's argument masked) or a reply line as it went. */
+  | { type: 'protocol'; direction: 'command' | 'reply'; text: string }
 );
 
 /** What a process gives each session it runs. */

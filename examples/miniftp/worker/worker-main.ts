@@ -14,6 +14,7 @@ import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
 import { heapStats } from '../heap-stats.js';
 import { readAssignment } from './spare-assignment.js';
+import { logPlan, plannedFor } from '../log-plan.js';
 
 const start = JSON.parse(process.env.MINIFTP_WORKER ?? 'null') as WorkerSpec | SpareSpec | null;
 if (!start) {
@@ -55,9 +56,10 @@ const monitor = await BrokerClient.connect(3, monitorProtocol);
 // The data channel of each logged-in session, by sid (the master replaces them with the helper).
 const dataConnectors = new Map<number, HelperDataConnector>();
 
-// The log file is the master's: a worker only reports what happened.
+// The log files are the master's: a worker only reports what happened.
+const logs = logPlan(spec.config);
 function sendLog(sid: number, event: SessionLogEvent): void {
-  if (!spec.config.xferlog_enable) return;
+  if (!plannedFor(logs, event)) return;
   void monitor.log(sid, JSON.stringify(event)).catch(() => {});
 }
 
