@@ -42,10 +42,34 @@ bool IdArg(const Napi::CallbackInfo& info, size_t i, uint32_t* out) {
   return true;
 }
 
+// getgrouplist(user, gid) into `groups`; false when it would not fit after 16 tries.
+bool GroupList(const char* user, gid_t gid, std::vector<gid_t>* groups) {
+  int n = 64;
+  for (int attempt = 0; attempt < 16; attempt++) {
+    groups->resize(static_cast<size_t>(n));
+    int count = n;
+    if (getgrouplist(user, gid, groups->data(), &count) >= 0) {
+      groups->resize(static_cast<size_t>(count));
+      return true;
+    }
+    // count now holds the number needed (glibc), or is unchanged (others).
+    n = count > n ? count : n * 2;
+  }
+  return false;
+}
+
+Napi::Array GidArray(Napi::Env env, const std::vector<gid_t>& groups) {
+  Napi::Array result = Napi::Array::New(env, groups.size());
+  for (size_t i = 0; i < groups.size(); i++) result.Set(static_cast<uint32_t>(i), Napi::Number::New(env, groups[i]));
+  return result;
+}
+
+// A passwd entry, and with `withGroups` the entry's group list too, in one
+// trip to the pool (a login needs both).
 class PasswdWorker : public PromiseWorker {
  public:
-  PasswdWorker(Napi::Env env, std::string name, uid_t uid, bool byName)
-      : PromiseWorker(env, "privsep.getpw"), name_(std::move(name)), uid_(uid), byName_(byName) {}
+  PasswdWorker(Napi::Env env, std::string name, uid_t uid, bool byName, bool withGroups = false)
+      : PromiseWorker(env, "privsep.getpw"), name_(std::move(name)), uid_(uid), byName_(byName), withGroups_(withGroups) {}
 
   void Execute() override {
     std::vector<char> buf(InitialBuffer(_SC_GETPW_R_SIZE_MAX));
@@ -69,6 +93,7 @@ class PasswdWorker : public PromiseWorker {
       gecos_ = entry.pw_gecos != nullptr ? entry.pw_gecos : "";
       dir_ = entry.pw_dir != nullptr ? entry.pw_dir : "";
       shell_ = entry.pw_shell != nullptr ? entry.pw_shell : "";
+      if (withGroups_ && !GroupList(name_.c_str(), gid_, &groups_)) Fail(ENOBUFS, "getgrouplist");
       return;
     }
   }
@@ -82,6 +107,7 @@ class PasswdWorker : public PromiseWorker {
     user.Set("gecos", gecos_);
     user.Set("homedir", dir_);
     user.Set("shell", shell_);
+    if (withGroups_) user.Set("groups", GidArray(env, groups_));
     return user;
   }
 
@@ -90,6 +116,8 @@ class PasswdWorker : public PromiseWorker {
   uid_t uid_;
   gid_t gid_ = 0;
   bool byName_;
+  bool withGroups_;
+  std::vector<gid_t> groups_;
   bool found_ = false;
   std::string gecos_, dir_, shell_;
 };
@@ -149,25 +177,10 @@ class GroupListWorker : public PromiseWorker {
       : PromiseWorker(env, "privsep.getgrouplist"), user_(std::move(user)), gid_(gid) {}
 
   void Execute() override {
-    int n = 64;
-    for (int attempt = 0; attempt < 16; attempt++) {
-      groups_.resize(static_cast<size_t>(n));
-      int count = n;
-      if (getgrouplist(user_.c_str(), gid_, groups_.data(), &count) >= 0) {
-        groups_.resize(static_cast<size_t>(count));
-        return;
-      }
-      // count now holds the number needed (glibc), or is unchanged (others).
-      n = count > n ? count : n * 2;
-    }
-    Fail(ENOBUFS, "getgrouplist");
+    if (!GroupList(user_.c_str(), gid_, &groups_)) Fail(ENOBUFS, "getgrouplist");
   }
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Array result = Napi::Array::New(env, groups_.size());
-    for (size_t i = 0; i < groups_.size(); i++) result.Set(static_cast<uint32_t>(i), Napi::Number::New(env, groups_[i]));
-    return result;
-  }
+  Napi::Value Result(Napi::Env env) override { return GidArray(env, groups_); }
 
  private:
   std::string user_;
@@ -179,6 +192,14 @@ Napi::Value GetPwNam(const Napi::CallbackInfo& info) {
   std::string name;
   PRIVSEP_CHECK_ARGS(info, NameArg(info, 0, &name), "getpwnam(name: string)", Napi::Value());
   return (new PasswdWorker(info.Env(), name, 0, true))->Start();
+}
+
+// getpwnamGroups(name) -> Promise<{ ...passwd entry, groups: number[] } | null>:
+// getpwnam and the entry's getgrouplist (with its primary gid) in one job.
+Napi::Value GetPwNamGroups(const Napi::CallbackInfo& info) {
+  std::string name;
+  PRIVSEP_CHECK_ARGS(info, NameArg(info, 0, &name), "getpwnamGroups(name: string)", Napi::Value());
+  return (new PasswdWorker(info.Env(), name, 0, true, true))->Start();
 }
 
 Napi::Value GetPwUid(const Napi::CallbackInfo& info) {
@@ -213,6 +234,7 @@ Napi::Value GetGroupList(const Napi::CallbackInfo& info) {
 
 void InitUsers(Napi::Env env, Napi::Object exports) {
   exports.Set("getpwnam", Napi::Function::New(env, GetPwNam, "getpwnam"));
+  exports.Set("getpwnamGroups", Napi::Function::New(env, GetPwNamGroups, "getpwnamGroups"));
   exports.Set("getpwuid", Napi::Function::New(env, GetPwUid, "getpwuid"));
   exports.Set("getgrnam", Napi::Function::New(env, GetGrNam, "getgrnam"));
   exports.Set("getgrgid", Napi::Function::New(env, GetGrGid, "getgrgid"));

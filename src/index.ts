@@ -54,6 +54,7 @@ export {
   getUser,
   getGroup,
   getGroupList,
+  getUserWithGroups,
   resolveIdentity,
   type User,
   type Group,

@@ -180,6 +180,7 @@ export interface NativeBinding {
   setrlimit(name: string, soft: number, hard: number): void;
   // users.cc
   getpwnam(name: string): Promise<NativePasswd | null>;
+  getpwnamGroups(name: string): Promise<(NativePasswd & { groups: number[] }) | null>;
   getpwuid(uid: number): Promise<NativePasswd | null>;
   getgrnam(name: string): Promise<NativeGroup | null>;
   getgrgid(gid: number): Promise<NativeGroup | null>;
@@ -223,7 +224,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   getKeepCaps: 'function', getNoNewPrivs: 'function', getDumpable: 'function', setDumpable: 'function',
   everyThread: 'function', openTaskDir: 'function', readThreadStatus: 'function',
   getrlimit: 'function', setrlimit: 'function',
-  getpwnam: 'function', getpwuid: 'function', getgrnam: 'function', getgrgid: 'function', getgrouplist: 'function',
+  getpwnam: 'function', getpwnamGroups: 'function', getpwuid: 'function', getgrnam: 'function', getgrgid: 'function', getgrouplist: 'function',
   getspnam: 'function', crypt: 'function',
   pamLoad: 'function', pamLogin: 'function', pamClose: 'function',
   spawn: 'function', waitPidfd: 'function', pidfdSendSignal: 'function',

@@ -85,16 +85,33 @@ export async function getGroupList(user: string, gid: number): Promise<number[]>
 }
 
 /**
+ * The passwd entry of `user` and its groups (what getGroupList gives for the
+ * entry's name and primary gid), in one lookup off the main thread.
+ * @returns null when there is no such user
+ * @throws ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE; system errors of NSS
+ */
+export async function getUserWithGroups(user: string): Promise<{ entry: User; groups: number[] } | null> {
+  const found = await native.getpwnamGroups(checkName('user', user));
+  if (found === null) return null;
+  const { groups, ...entry } = found;
+  return { entry, groups: sortedUnique(groups) };
+}
+
+/**
  * The uid, primary gid and supplementary groups of a user, looked up by
  * name or uid; spread it into the options of changeCredentials or
  * spawnWithCredentials.
  * @throws ERR_PRIVSEP_UNKNOWN_USER when there is no such user; the errors of getUser
  */
 export async function resolveIdentity(user: string | number): Promise<Identity> {
-  const entry = await getUser(user);
-  if (entry === null) throw new PrivsepError('ERR_PRIVSEP_UNKNOWN_USER', `no such user: ${String(user)}`);
-  const groups = await getGroupList(entry.name, entry.gid);
+  const found = typeof user === 'string' ? await getUserWithGroups(user) : await withGroups(await getUser(user));
+  if (found === null) throw new PrivsepError('ERR_PRIVSEP_UNKNOWN_USER', `no such user: ${String(user)}`);
+  const { entry, groups } = found;
   return { user: entry.name, uid: entry.uid, gid: entry.gid, groups, homedir: entry.homedir };
+}
+
+async function withGroups(entry: User | null): Promise<{ entry: User; groups: number[] } | null> {
+  return entry === null ? null : { entry, groups: await getGroupList(entry.name, entry.gid) };
 }
 
 export function sortedUnique(ids: readonly number[]): number[] {

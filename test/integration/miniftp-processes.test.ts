@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/ftp-clients.js';
+import { passiveData, RawClient } from '../helpers/ftp-clients.js';
 import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
@@ -117,6 +117,37 @@ describe.skipIf(!requireRoot('miniftp process design'))('miniftp processes', () 
     expect((await client.replies(1))[0]!.code).toBe(226);
     expect(text).toBe('for everyone\n');
     client.destroy();
+  });
+
+  it('the helper gets a session\'s data channel only when the session first asks for a data connection', async () => {
+    const helper = server.processes().helper[0]!;
+    const sockets = (): number => fs.readdirSync(`/proc/${helper}/fd`).filter((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${helper}/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false;
+      }
+    }).length;
+    // The sockets of earlier tests' sessions are gone first.
+    let before = sockets();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const now = sockets();
+      if (now === before) break;
+      before = now;
+    }
+    const clients = [await login(alice.name, 'alice-secret'), await login(alice.name, 'alice-secret'), await login('anonymous', 'guest@')];
+    for (const client of clients) expect((await client.command('PWD')).code).toBe(257);
+    expect(sockets()).toBeLessThanOrEqual(before);
+    const data = await passiveData(clients[2]!);
+    let text = '';
+    data.on('data', (d) => (text += d));
+    const closed = new Promise((r) => data.on('close', r));
+    expect((await clients[2]!.command('RETR public.txt')).code).toBe(150);
+    await closed;
+    expect((await clients[2]!.replies(1))[0]!.code).toBe(226);
+    expect(text).toBe('for everyone\n');
+    for (const client of clients) client.destroy();
   });
 
   it('a crashed worker ends only its own sessions', async () => {

@@ -1,7 +1,7 @@
 // getUser, getGroup, getGroupList, resolveIdentity against the real user
 // and group databases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getGroup, getGroupList, getUser, resolveIdentity } from 'privsep';
+import { getGroup, getGroupList, getUser, getUserWithGroups, resolveIdentity } from 'privsep';
 import { isRoot } from '../helpers/process.js';
 import { addGroup, addUser, removeCreated, uniqueName } from '../helpers/users.js';
 
@@ -66,6 +66,25 @@ describe('getGroupList and resolveIdentity', () => {
   });
 });
 
+describe('getUserWithGroups', () => {
+  it('answers what getUser and getGroupList answer, in one lookup', async () => {
+    for (const name of ['root', 'nobody']) {
+      const entry = (await getUser(name))!;
+      expect(await getUserWithGroups(name)).toEqual({ entry, groups: await getGroupList(name, entry.gid) });
+    }
+  });
+
+  it('answers null for a user that does not exist', async () => {
+    expect(await getUserWithGroups('no-such-user-privsep')).toBeNull();
+  });
+
+  it('rejects bad arguments with Node-style codes', async () => {
+    await expect(getUserWithGroups('')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(getUserWithGroups('a\0b')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(getUserWithGroups(0 as unknown as string)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
+});
+
 describe.skipIf(!isRoot)('supplementary groups of a temporary user (root)', () => {
   const groupA = uniqueName('psga');
   const groupB = uniqueName('psgb');
@@ -85,6 +104,7 @@ describe.skipIf(!isRoot)('supplementary groups of a temporary user (root)', () =
     expect(await getGroupList(user, 65534)).toEqual([gidA, gidB, 65534].sort((a, b) => a - b));
     expect(await getGroup(groupA)).toMatchObject({ gid: gidA, members: [user] });
     expect(await resolveIdentity(user)).toMatchObject({ user, uid, gid: 65534, groups: [gidA, gidB, 65534].sort((a, b) => a - b) });
+    expect(await getUserWithGroups(user)).toMatchObject({ entry: { name: user, uid, gid: 65534 }, groups: [gidA, gidB, 65534].sort((a, b) => a - b) });
   });
 });
 

@@ -7,7 +7,7 @@
 // name costs what a known one does. Privileged side: look for suitable
 // paranoia here.
 import path from 'node:path';
-import { checkLogin, dummyHashLike, getGroupList, getUser, pamLogin, PamError, verifyCryptHash, type PamSession, type User } from 'privsep';
+import { checkLogin, dummyHashLike, getUserWithGroups, pamLogin, PamError, verifyCryptHash, type PamSession, type User } from 'privsep';
 import type { MiniftpConfig } from '../config-table.js';
 import { isAnonymousName } from '../anonymous-names.js';
 import { anonymousPasswordAccepted } from '../anonymous-passwords.js';
@@ -35,9 +35,8 @@ function userDbDummy(userDb: UserDb): string {
 // The passwd entry and groups of an account a worker may run as, or null:
 // unknown, or root by uid or primary group, whatever its name.
 async function workerAccount(name: string): Promise<{ entry: User; groups: number[] } | null> {
-  const entry = await getUser(name);
-  if (entry === null || rootIdsReason(entry) !== null) return null;
-  return { entry, groups: await getGroupList(entry.name, entry.gid) };
+  const account = await getUserWithGroups(name);
+  return account === null || rootIdsReason(account.entry) !== null ? null : account;
 }
 
 async function localLoginAllowed(userDb: UserDb | null, user: string, password: string): Promise<boolean> {

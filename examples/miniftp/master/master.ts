@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Acceptor, BrokerClient, decodePeer, FdHandle, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
+import { Acceptor, BrokerClient, decodePeer, FdHandle, FdPoller, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
 import { ReplyCode, formatReply, normalizeAddress } from '../../ftp/index.js';
 import { engineSettingsFromTable, helperSettings, type MiniftpConfig } from '../config-table.js';
 import { settingError } from '../config.js';
@@ -83,6 +83,8 @@ export class Master {
   readonly #isolateNetwork: boolean;
   readonly #workerMain: string | undefined;
   readonly #sessions: SessionTable;
+  // What the TLS policy of a login is checked against (the configuration does not change).
+  readonly #engineSettings: ReturnType<typeof engineSettingsFromTable>;
   readonly #userWorkers = new Map<string, WorkerProcess>();
   readonly #workersByPid = new Map<number, WorkerProcess>();
   readonly #pamSessions = new PamSessions();
@@ -98,6 +100,8 @@ export class Master {
   #stopping = false;
   readonly #supervisor: PingSupervisor;
   readonly #pingTargets = new WeakMap<object, PingTarget>();
+  // The helper's ends of the data channels that no worker has used yet, by sid.
+  readonly #unusedDataChannels = new Map<number, { end: FdHandle; poller: FdPoller }>();
   readonly #spares: SparePool;
 
   constructor(options: MasterOptions) {
@@ -107,6 +111,7 @@ export class Master {
     this.#workerMain = options.workerMain;
     this.#tls = options.tls ?? null;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
+    this.#engineSettings = engineSettingsFromTable(options.config);
     this.log = new Logger(openLogs(options.config));
     this.#supervisor = new PingSupervisor(options.config.worker_ping_interval * 1000, () => this.#children());
     const spare = { kind: 'spare', config: this.config, isolateNetwork: this.#isolateNetwork } as const;
@@ -194,6 +199,7 @@ export class Master {
     this.#stopping = true;
     this.#supervisor.stop();
     this.#acceptor?.close();
+    for (const sid of [...this.#unusedDataChannels.keys()]) this.#dropDataChannel(sid);
     const exits: Promise<unknown>[] = [this.#spares.stop()];
     for (const worker of this.#workersByPid.values()) {
       exits.push(worker.process.exited);
@@ -289,7 +295,10 @@ export class Master {
       if (worker.spec.kind !== 'user') continue;
       for (const sid of [...worker.sessions]) {
         const record = this.#sessions.get(sid);
-        if (record?.stage === 'postlogin' && record.workerPid === worker.pid) void this.#reopenDataChannel(helper, worker, record);
+        // A channel the master still holds goes to whichever helper runs when it is first used.
+        if (record?.stage === 'postlogin' && record.workerPid === worker.pid && !this.#unusedDataChannels.has(sid)) {
+          void this.#reopenDataChannel(helper, worker, record);
+        }
       }
     }
   }
@@ -297,6 +306,7 @@ export class Master {
   // A new socketpair: one end to the helper, the other to the session's
   // worker, which drops its old channel (a transfer in flight on it fails).
   async #reopenDataChannel(helper: HelperBroker, worker: WorkerProcess, record: SessionRecord): Promise<void> {
+    this.#dropDataChannel(record.sid);
     const [helperEnd, workerEnd] = socketPair();
     try {
       const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
@@ -381,7 +391,60 @@ export class Master {
     for (const [key, w] of this.#userWorkers) if (w === worker) this.#userWorkers.delete(key);
   }
 
+  // A session's data channel is given to the helper when its worker first
+  // writes to it (the hello before its first data request), not at login:
+  // most short sessions never make a data connection, and the helper then
+  // never sets one up. The worker's hello waits in the socket meanwhile.
+  #holdDataChannel(record: SessionRecord, end: FdHandle): void {
+    const poller = new FdPoller(end, () => {
+      poller.stop();
+      // A worker that closed its end at the session's end sends sessionClosed too: let that come first.
+      setImmediate(() => void this.#openDataChannel(record));
+    });
+    poller.unref();
+    this.#unusedDataChannels.set(record.sid, { end, poller });
+    poller.start('readable');
+  }
+
+  async #openDataChannel(record: SessionRecord): Promise<void> {
+    const unused = this.#unusedDataChannels.get(record.sid);
+    if (!unused || this.#sessions.get(record.sid) !== record) return;
+    this.#unusedDataChannels.delete(record.sid);
+    unused.poller.close();
+    const helperProcess = this.#helper!;
+    try {
+      const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
+      await (await helperProcess.broker).openSession(unused.end, JSON.stringify(addresses));
+    } catch {
+      // That helper died: its successor opens a data channel for every
+      // logged-in session; one that started meanwhile gets one here.
+      void this.#retryDataChannel(record, helperProcess);
+    } finally {
+      unused.end.close();
+    }
+  }
+
+  async #retryDataChannel(record: SessionRecord, failed: HelperProcess): Promise<void> {
+    await withinASecond(failed.process.exited);
+    const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
+    if (this.#stopping || !worker || this.#sessions.get(record.sid) !== record || this.#helper === failed) return;
+    try {
+      await this.#reopenDataChannel(await this.#helper!.broker, worker, record);
+    } catch {
+      // The new helper died too; the next one reopens every channel.
+    }
+  }
+
+  #dropDataChannel(sid: number): void {
+    const unused = this.#unusedDataChannels.get(sid);
+    if (!unused) return;
+    this.#unusedDataChannels.delete(sid);
+    unused.poller.close();
+    unused.end.close();
+  }
+
   #endSession(record: SessionRecord): void {
+    this.#dropDataChannel(record.sid);
     if (!this.#sessions.remove(record.sid)) return;
     void this.#pamSessions.end(record.sid);
     if (record.tls) void this.#gate?.connected?.endSession(record.sid).catch(() => {});
@@ -402,7 +465,7 @@ export class Master {
 
   async #onConnection(connection: AcceptedConnection): Promise<void> {
     const client = decodePeer(connection.peer, 0).address;
-    let ends: string;
+    let ends: { local: string; text: string };
     try {
       ends = connectionEnds(connection.fd);
     } catch {
@@ -412,8 +475,7 @@ export class Master {
     }
     // An IPv4 client of a listen_ipv6 socket on :: arrives as ::ffff:a.b.c.d: its
     // data connections are IPv4 ones, made and checked with the plain IPv4 address.
-    const local = localAddress(connection.fd).address;
-    const admitted = this.#sessions.admit(client, normalizeAddress(local) ?? local, ends);
+    const admitted = this.#sessions.admit(client, normalizeAddress(ends.local) ?? ends.local, ends.text);
     if (!admitted.ok) {
       this.log.write({ type: 'refused', time: new Date(), client, reason: admitted.reason });
       refuse(connection.fd, admitted.reason === 'max_clients'
@@ -558,7 +620,7 @@ export class Master {
     record.checking = false;
     let identity = login?.identity ?? null;
     // The pre-login worker refused such a USER already; a worker that did not gets no login.
-    if (identity && tlsPolicyRefusal(engineSettingsFromTable(this.config), identity.anonymous, record.tls) !== null) identity = null;
+    if (identity && tlsPolicyRefusal(this.#engineSettings, identity.anonymous, record.tls) !== null) identity = null;
     const current = this.#sessions.get(record.sid) === record && record.workerPid === worker.pid;
     if (login?.pam) {
       if (identity && current) this.#pamSessions.hold(record.sid, login.pam);
@@ -604,19 +666,11 @@ export class Master {
       record.workerPid = worker.pid;
       worker.sessions.add(record.sid);
       record.stage = 'postlogin';
-      // Both at once: a data request the worker makes before the helper knows
-      // the session just waits in the channel.
-      const helperProcess = this.#helper!;
-      const helper = await helperProcess.broker;
       const userWorker = await worker.control;
-      await Promise.all([
-        helper.openSession(helperEnd, JSON.stringify(addresses)).catch(async (err: unknown) => {
-          // A helper that died meanwhile is replaced, and its successor opens
-          // a data channel for every logged-in session, this one included.
-          if (!(await withinASecond(helperProcess.process.exited))) throw err;
-        }),
-        userWorker.adoptSession(record.sid, control, workerEnd, state, unread, JSON.stringify(connection)),
-      ]);
+      if (this.#sessions.get(record.sid) !== record) throw refusal('ESRCH', 'the session ended');
+      this.#holdDataChannel(record, helperEnd);
+      helperEnd = null;
+      await userWorker.adoptSession(record.sid, control, workerEnd, state, unread, JSON.stringify(connection));
     } catch {
       refuse(control.release(), 'Service not available, closing control connection.');
       this.#endSession(record);
@@ -647,10 +701,11 @@ async function uploadOwner(config: MiniftpConfig): Promise<UploadOwner> {
   return { uid: id.uid, mode: config.chown_upload_mode };
 }
 
-function connectionEnds(fd: number | FdHandle): string {
+// A TCP connection's two ends as one text, and its local address.
+function connectionEnds(fd: number | FdHandle): { local: string; text: string } {
   const local = localAddress(fd);
   const remote = remoteAddress(fd);
-  return `${local.address} ${local.port} ${remote.address} ${remote.port}`;
+  return { local: local.address, text: `${local.address} ${local.port} ${remote.address} ${remote.port}` };
 }
 
 // The plaintext end of a TLS gate's socketpair, known again by its inode
@@ -662,7 +717,7 @@ function plaintextEnd(fd: FdHandle): string {
 // The fd a worker hands over must be the session's own client connection.
 function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
   try {
-    return (record.tls ? plaintextEnd(control) : connectionEnds(control)) === record.connection;
+    return (record.tls ? plaintextEnd(control) : connectionEnds(control).text) === record.connection;
   } catch {
     return false;
   }

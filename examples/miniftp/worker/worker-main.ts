@@ -177,8 +177,10 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
   const session = new FtpSession(control.toSocket(), host, 'postlogin', state, Buffer.from(unread), connection);
   void session.done.then(() => {
     dataConnectors.delete(sid);
-    data.close();
+    // The master hears of the end before it sees the data channel close: a
+    // channel it still holds is then dropped, not given to the helper.
     void monitor.sessionClosed(sid).catch(() => {});
+    data.close();
   });
 }
 
