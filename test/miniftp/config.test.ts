@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../examples/miniftp/config-error.js';
-import { withSettingsTable } from '../../examples/miniftp/config-doc.js';
+import { withGeneratedSections } from '../../examples/miniftp/config-doc.js';
 import { CONFIG_TABLE } from '../../examples/miniftp/config-table.js';
 import { defaultConfig, isConfigKey, parseConfig, sessionRateLimits, settingError, settingOrigin } from '../../examples/miniftp/config.js';
 
@@ -279,9 +279,9 @@ describe('settingOrigin and settingError', () => {
 });
 
 describe('docs/miniftp-config.md', () => {
-  test('its settings table is the one generated from the table of settings (npm run docs:config)', () => {
+  test('its settings table and list of absent vsftpd settings are the generated ones (npm run docs:config)', () => {
     const doc = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/miniftp-config.md'), 'utf8');
-    expect(withSettingsTable(doc)).toBe(doc);
+    expect(withGeneratedSections(doc)).toBe(doc);
     for (const key of Object.keys(CONFIG_TABLE)) expect(doc).toContain(`| \`${key}\` |`);
   });
 });
