@@ -1,0 +1,24 @@
+// Which file a user worker runs: the one-file bundle of the worker
+// (scripts/bundle-workers.mjs, ~1.8 MiB less per worker than the modules)
+// while every file it was made from is as it was then; else, or without a
+// bundle, the worker's modules. Decided once, when the master starts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const modulesMain = path.join(here, '..', 'worker', 'worker-main.js');
+const bundle = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker.js');
+const bundleInputs = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker.inputs.json');
+
+function bundleIsCurrent(): boolean {
+  try {
+    const inputs = JSON.parse(fs.readFileSync(bundleInputs, 'utf8')) as Array<{ file: string; mtimeMs: number }>;
+    return fs.existsSync(bundle) && inputs.length > 0
+      && inputs.every(({ file, mtimeMs }) => fs.statSync(path.resolve(path.dirname(bundle), file)).mtimeMs === mtimeMs);
+  } catch {
+    return false;
+  }
+}
+
+export const workerMain = bundleIsCurrent() ? bundle : modulesMain;
