@@ -1,10 +1,10 @@
 // Bundles miniftp's user worker (dist/examples/miniftp/worker/worker-main.js,
-// with the library parts it uses) into one file, dist/bundles/miniftp-worker.js,
+// with the library parts it uses) into one file, dist/bundles/miniftp-worker-main.js,
 // after tsc. One process per user keeps its JavaScript in memory: one file
 // without unused modules, module records and their sources costs ~1.8 MiB
 // less per worker than ~100 ES modules. The bundle lies two levels below the
 // package root, as dist/src/native.js does, so that it finds the addon the
-// same way. Next to it, miniftp-worker.inputs.json lists the files it was
+// same way. Next to it, miniftp-worker-main.inputs.json lists the files it was
 // made from with their mtimes: the master uses the bundle only while none of
 // them changed since (a later `tsc` alone falls back to the modules).
 // Without esbuild (a dev dependency of vitest) there is no bundle, and the
@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = path.join(root, 'dist', 'examples', 'miniftp', 'worker', 'worker-main.js');
 const outDir = path.join(root, 'dist', 'bundles');
-const outfile = path.join(outDir, 'miniftp-worker.js');
-const inputsFile = path.join(outDir, 'miniftp-worker.inputs.json');
+const outfile = path.join(outDir, 'miniftp-worker-main.js');
+const inputsFile = path.join(outDir, 'miniftp-worker-main.inputs.json');
 
 fs.rmSync(outfile, { force: true });
 fs.rmSync(inputsFile, { force: true });

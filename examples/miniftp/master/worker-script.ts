@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modulesMain = path.join(here, '..', 'worker', 'worker-main.js');
-const bundle = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker.js');
-const bundleInputs = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker.inputs.json');
+const bundle = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.js');
+const bundleInputs = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.inputs.json');
 
 function bundleIsCurrent(): boolean {
   try {
