@@ -11,9 +11,13 @@ const modulesMain = path.join(here, '..', 'worker', 'worker-main.js');
 const bundle = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.js');
 const bundleInputs = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.inputs.json');
 
-function bundleIsCurrent(): boolean {
+/**
+ * Whether `bundle` exists and every file `inputsFile` lists (paths relative
+ * to the bundle's directory, with their mtimes) still has its mtime.
+ */
+export function bundleIsCurrent(bundle: string, inputsFile: string): boolean {
   try {
-    const inputs = JSON.parse(fs.readFileSync(bundleInputs, 'utf8')) as Array<{ file: string; mtimeMs: number }>;
+    const inputs = JSON.parse(fs.readFileSync(inputsFile, 'utf8')) as Array<{ file: string; mtimeMs: number }>;
     return fs.existsSync(bundle) && inputs.length > 0
       && inputs.every(({ file, mtimeMs }) => fs.statSync(path.resolve(path.dirname(bundle), file)).mtimeMs === mtimeMs);
   } catch {
@@ -21,4 +25,4 @@ function bundleIsCurrent(): boolean {
   }
 }
 
-export const workerMain = bundleIsCurrent() ? bundle : modulesMain;
+export const workerMain = bundleIsCurrent(bundle, bundleInputs) ? bundle : modulesMain;
