@@ -1,8 +1,10 @@
-// Per-thread credential steps (keep-caps, bounding set, capset, ambient set,
-// no_new_privs) applied to EVERY thread of the process, and the per-thread
-// /proc status read back. The kernel keeps these per thread and only glibc's
-// set*id calls broadcast, so this file does for capabilities what glibc does
-// for uids (docs/privilege.md, "Why every thread needs work", explains how).
+// Per-thread credential steps (supplementary groups, gid, uid, keep-caps,
+// bounding set, capset, ambient set, no_new_privs) applied to EVERY thread of
+// the process, and the per-thread /proc status read back. The kernel keeps
+// these per thread; glibc's set*id calls broadcast one call at a time, so
+// this file does for all of them at once, in one signal to each thread, what
+// glibc does for each uid call (docs/privilege.md, "Why every thread needs
+// work", explains how).
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,11 +30,11 @@
 namespace privsep {
 namespace {
 
-enum class Op { kKeepCaps, kBoundingDrop, kCapset, kAmbientClearAll, kAmbientRaise, kAmbientLower, kNoNewPrivs };
+enum class Op { kSetgroups, kSetresgid, kSetresuid, kKeepCaps, kBoundingDrop, kCapset, kAmbientClearAll, kAmbientRaise, kAmbientLower, kNoNewPrivs };
 
 struct Step {
   Op op;
-  uint64_t a;  // keepcaps value, or the capability mask of the step
+  uint64_t a;  // keepcaps value, the id of setresgid/setresuid, or the capability mask of the step
   uint64_t b;  // capset: permitted
   uint64_t c;  // capset: inheritable
 };
@@ -45,6 +47,8 @@ constexpr int kCapBits = 64;
 struct Plan {
   Step steps[kMaxSteps];
   size_t count;
+  // setgroups' list, filled before the broadcast and only read during it.
+  std::vector<gid_t> groups;
 };
 
 // Outcome of the steps on one thread: the index of the step that failed
@@ -54,7 +58,15 @@ struct Outcome {
   int err;
 };
 
-const char* SyscallOf(Op op) { return op == Op::kCapset ? "capset" : "prctl"; }
+const char* SyscallOf(Op op) {
+  switch (op) {
+    case Op::kSetgroups: return "setgroups";
+    case Op::kSetresgid: return "setresgid";
+    case Op::kSetresuid: return "setresuid";
+    case Op::kCapset: return "capset";
+    default: return "prctl";
+  }
+}
 
 long Prctl(long option, unsigned long a2, unsigned long a3 = 0) { return syscall(SYS_prctl, option, a2, a3, 0, 0); }
 
@@ -64,6 +76,16 @@ Outcome RunSteps(const Plan& plan) {
     const Step& s = plan.steps[i];
     long rc = 0;
     switch (s.op) {
+      // The raw calls change the calling thread only (glibc's wrappers would broadcast).
+      case Op::kSetgroups:
+        rc = syscall(SYS_setgroups, plan.groups.size(), plan.groups.data());
+        break;
+      case Op::kSetresgid:
+        rc = syscall(SYS_setresgid, s.a, s.a, s.a);
+        break;
+      case Op::kSetresuid:
+        rc = syscall(SYS_setresuid, s.a, s.a, s.a);
+        break;
       case Op::kKeepCaps:
         rc = Prctl(PR_SET_KEEPCAPS, s.a != 0 ? 1 : 0);
         break;
@@ -348,13 +370,43 @@ bool ReadMask(Napi::Object step, const char* key, uint64_t* out) {
   return lossless;
 }
 
-bool ParseStep(Napi::Value value, Step* step) {
+// A uid or gid: a whole number below 2^32 - 1 ((uid_t)-1 means "unchanged" to the kernel).
+bool ReadId(Napi::Value value, uint64_t* out) {
+  if (!value.IsNumber()) return false;
+  const double id = value.As<Napi::Number>().DoubleValue();
+  if (!(id >= 0 && id < 4294967295.0) || id != static_cast<double>(static_cast<uint32_t>(id))) return false;
+  *out = static_cast<uint64_t>(id);
+  return true;
+}
+
+bool ParseGroups(Napi::Value value, std::vector<gid_t>* groups) {
+  if (!value.IsArray()) return false;
+  Napi::Array list = value.As<Napi::Array>();
+  if (list.Length() > 65536) return false;  // NGROUPS_MAX
+  groups->clear();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    uint64_t id = 0;
+    if (!ReadId(list.Get(i), &id)) return false;
+    groups->push_back(static_cast<gid_t>(id));
+  }
+  return true;
+}
+
+bool ParseStep(Napi::Value value, Step* step, std::vector<gid_t>* groups) {
   if (!value.IsObject()) return false;
   Napi::Object obj = value.As<Napi::Object>();
   Napi::Value opValue = obj.Get("op");
   if (!opValue.IsString()) return false;
   const std::string op = opValue.As<Napi::String>().Utf8Value();
   *step = Step{Op::kKeepCaps, 0, 0, 0};
+  if (op == "setgroups") {
+    step->op = Op::kSetgroups;
+    return ParseGroups(obj.Get("groups"), groups);
+  }
+  if (op == "setresgid" || op == "setresuid") {
+    step->op = op == "setresgid" ? Op::kSetresgid : Op::kSetresuid;
+    return ReadId(obj.Get("id"), &step->a);
+  }
   if (op == "keepCaps") {
     Napi::Value on = obj.Get("on");
     if (!on.IsBoolean()) return false;
@@ -388,7 +440,7 @@ bool ParseStep(Napi::Value value, Step* step) {
 // any other thread is touched. Throws when the mechanism itself fails.
 Napi::Value EveryThread(const Napi::CallbackInfo& info) {
   const char* usage =
-      "everyThread(taskDirFd, steps: Array<{ op: 'keepCaps' | 'boundingDrop' | 'capset' | 'ambientClearAll' | "
+      "everyThread(taskDirFd, steps: Array<{ op: 'setgroups' | 'setresgid' | 'setresuid' | 'keepCaps' | 'boundingDrop' | 'capset' | 'ambientClearAll' | "
       "'ambientRaise' | 'ambientLower' | 'noNewPrivs', ... }>)";
   PRIVSEP_CHECK_ARGS(info, IsFdArg(info, 0) && info.Length() > 1 && info[1].IsArray(), usage, Napi::Value());
   Napi::Array list = info[1].As<Napi::Array>();
@@ -396,7 +448,7 @@ Napi::Value EveryThread(const Napi::CallbackInfo& info) {
   Plan plan;
   plan.count = list.Length();
   for (uint32_t i = 0; i < list.Length(); i++) {
-    PRIVSEP_CHECK_ARGS(info, ParseStep(list.Get(i), &plan.steps[i]), usage, Napi::Value());
+    PRIVSEP_CHECK_ARGS(info, ParseStep(list.Get(i), &plan.steps[i], &plan.groups), usage, Napi::Value());
   }
   if (!kSupported) {
     ThrowErrnoError(info.Env(), ENOSYS, "rt_sigaction");

@@ -74,6 +74,8 @@ export interface NativeCapSets {
 
 /** One per-thread step for everyThread. */
 export type NativeThreadStep =
+  | { op: 'setgroups'; groups: readonly number[] }
+  | { op: 'setresgid' | 'setresuid'; id: number }
   | { op: 'keepCaps'; on: boolean }
   | { op: 'boundingDrop' | 'ambientRaise' | 'ambientLower'; mask: bigint }
   | { op: 'capset'; effective: bigint; permitted: bigint; inheritable: bigint }

@@ -113,7 +113,9 @@ async function planCredentials(options: ChangeCredentialsOptions): Promise<Crede
 
 function applyCredentials(plan: CredentialPlan, before: RawThreadCredentials[], bounding: bigint): void {
   const current = callingThread(before);
-  if (plan.groups !== null) native.setgroups(plan.groups);
+  // setgroups is the first change of the thread pass below; an unprivileged
+  // caller is refused before the chroot and chdir, with nothing changed.
+  if (plan.groups !== null && (current.capEff & CAP_SETGID) === 0n) throw errnoError('EPERM', 'setgroups');
   if (plan.chroot !== null) {
     process.chdir(plan.chroot);
     native.chroot('.');
@@ -123,26 +125,26 @@ function applyCredentials(plan: CredentialPlan, before: RawThreadCredentials[], 
   }
   for (const [name, soft, hard] of plan.rlimits) native.setrlimit(name, soft, hard);
 
-  // Before the uid changes, while CAP_SETPCAP is effective: keep the
-  // permitted set across the change, and shrink the bounding set.
+  // Every per-thread change in one pass, so that each thread is interrupted
+  // once (glibc's set*id wrappers would interrupt all of them once per call).
+  // keep-caps and the bounding set go before the uid changes, while
+  // CAP_SETPCAP is effective.
   const leavesRoot = plan.uid !== null && plan.uid !== 0 && current.uid.slice(0, 3).includes(0);
-  const early: NativeThreadStep[] = [];
-  if (plan.keep !== 0n && leavesRoot) early.push({ op: 'keepCaps', on: true });
+  const steps: NativeThreadStep[] = [];
+  if (plan.groups !== null) steps.push({ op: 'setgroups', groups: plan.groups });
+  if (plan.keep !== 0n && leavesRoot) steps.push({ op: 'keepCaps', on: true });
   const drop = bounding & ~plan.keep;
-  if (drop !== 0n) early.push({ op: 'boundingDrop', mask: drop });
-  if (early.length > 0) onEveryThread(early);
-
-  if (plan.gid !== null) native.setresgid(plan.gid, plan.gid, plan.gid);
-  if (plan.uid !== null) native.setresuid(plan.uid, plan.uid, plan.uid);
-
-  const late: NativeThreadStep[] = [
+  if (drop !== 0n) steps.push({ op: 'boundingDrop', mask: drop });
+  if (plan.gid !== null) steps.push({ op: 'setresgid', id: plan.gid });
+  if (plan.uid !== null) steps.push({ op: 'setresuid', id: plan.uid });
+  steps.push(
     { op: 'capset', effective: plan.keep, permitted: plan.keep, inheritable: plan.ambient ? plan.keep : 0n },
     { op: 'keepCaps', on: false },
     { op: 'ambientClearAll' },
-  ];
-  if (plan.ambient && plan.keep !== 0n) late.push({ op: 'ambientRaise', mask: plan.keep });
-  if (plan.noNewPrivs) late.push({ op: 'noNewPrivs' });
-  onEveryThread(late);
+  );
+  if (plan.ambient && plan.keep !== 0n) steps.push({ op: 'ambientRaise', mask: plan.keep });
+  if (plan.noNewPrivs) steps.push({ op: 'noNewPrivs' });
+  onEveryThread(steps);
   if (plan.dumpable !== null) native.setDumpable(plan.dumpable);
 }
 

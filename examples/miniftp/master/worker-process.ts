@@ -5,15 +5,14 @@
 // its stdin and stdout and a socket the master reads as its stderr (never the
 // master's terminal), and no log fd (it sends its log events on the monitor
 // channel). Privileged side.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BrokerClient, BrokerServer, refusal, socketPair, spawnWithCredentials, type Broker, type CredentialedProcess, type FdHandle, type ServerHandlers } from 'privsep';
 import { controlProtocol, monitorProtocol, type SpareSpec, type WorkerIdentity, type WorkerSpec } from '../protocols.js';
 import { ChildStderr } from './child-stderr.js';
 import { gcExposed } from '../heap-stats.js';
 import { rootIdsReason } from '../root-ids.js';
+import { workerMain } from './worker-script.js';
 
-export const workerMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'worker', 'worker-main.js');
+export { workerMain };
 
 /**
  * Node flags for miniftp's child processes: a small young generation and

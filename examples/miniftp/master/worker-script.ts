@@ -1,0 +1,28 @@
+// Which file a user worker runs: the one-file bundle of the worker
+// (scripts/bundle-workers.mjs, ~1.8 MiB less per worker than the modules)
+// while every file it was made from is as it was then; else, or without a
+// bundle, the worker's modules. Decided once, when the master starts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const modulesMain = path.join(here, '..', 'worker', 'worker-main.js');
+const bundle = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.js');
+const bundleInputs = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.inputs.json');
+
+/**
+ * Whether `bundle` exists and every file `inputsFile` lists (paths relative
+ * to the bundle's directory, with their mtimes) still has its mtime.
+ */
+export function bundleIsCurrent(bundle: string, inputsFile: string): boolean {
+  try {
+    const inputs = JSON.parse(fs.readFileSync(inputsFile, 'utf8')) as Array<{ file: string; mtimeMs: number }>;
+    return fs.existsSync(bundle) && inputs.length > 0
+      && inputs.every(({ file, mtimeMs }) => fs.statSync(path.resolve(path.dirname(bundle), file)).mtimeMs === mtimeMs);
+  } catch {
+    return false;
+  }
+}
+
+export const workerMain = bundleIsCurrent(bundle, bundleInputs) ? bundle : modulesMain;
