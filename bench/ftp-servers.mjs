@@ -6,6 +6,7 @@
 // and memory.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,6 +165,16 @@ function listening(port) {
  */
 function requireFreePort(port, name) {
   if (listening(port)) throw new Error(`${name}: port ${port} is in use (another bench run?); the bench would measure that server, not its own`);
+}
+
+/** `preferred` when it is free, else a port the kernel gives as free (another run may hold the preferred one). */
+export async function freePort(preferred) {
+  if (!listening(preferred)) return preferred;
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 /** vsftpd on 127.0.0.1:`port` for local users, with `extra` configuration lines. */
