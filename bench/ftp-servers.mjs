@@ -6,6 +6,7 @@
 // and memory.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,8 +149,37 @@ function startServer(name, command, args) {
   };
 }
 
+/** Whether something accepts connections on 127.0.0.1:`port` now. */
+function listening(port) {
+  try {
+    execFileSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Throws when `port` is already taken: the bench would wait for and measure
+ * whatever listens there (another run's server on a shared machine), not its own.
+ */
+function requireFreePort(port, name) {
+  if (listening(port)) throw new Error(`${name}: port ${port} is in use (another bench run?); the bench would measure that server, not its own`);
+}
+
+/** `preferred` when it is free, else a port the kernel gives as free (another run may hold the preferred one). */
+export async function freePort(preferred) {
+  if (!listening(preferred)) return preferred;
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 /** vsftpd on 127.0.0.1:`port` for local users, with `extra` configuration lines. */
 export function startVsftpd(dir, port, extra = []) {
+  requireFreePort(port, 'vsftpd');
   const conf = path.join(dir, `vsftpd-${port}.conf`);
   fs.writeFileSync(conf, [
     'listen=YES', 'listen_ipv6=NO', 'listen_address=127.0.0.1', `listen_port=${port}`, 'background=NO',
@@ -163,6 +193,7 @@ export function startVsftpd(dir, port, extra = []) {
 
 /** miniftp (this tree's dist/) on 127.0.0.1:`port` for local users, with `extra` configuration lines. */
 export function startMiniftp(dir, port, extra = []) {
+  requireFreePort(port, 'miniftp');
   const conf = path.join(dir, `miniftp-${port}.conf`);
   fs.writeFileSync(conf, [
     'listen_address=127.0.0.1', `listen_port=${port}`,
@@ -215,6 +246,7 @@ export function pureFtpdBinary() {
  * of up to 100,000 files (its default stops at 10,000).
  */
 export function startPureFtpd(binary, dir, port, extra = []) {
+  requireFreePort(port, 'pure-ftpd');
   return startServer('pure-ftpd', binary, [
     '-l', 'unix', '-S', `127.0.0.1,${port}`, '-4', '-E', '-H', '-c', '2000', '-C', '1000', '-U', '022:022',
     '-L', '100000:5', '-g', path.join(dir, `pure-ftpd-${port}.pid`), ...extra,
@@ -223,13 +255,9 @@ export function startPureFtpd(binary, dir, port, extra = []) {
 
 export async function waitForPort(port, server) {
   for (let i = 0; i < 300; i++) {
-    try {
-      execFileSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stdio: 'ignore' });
-      return;
-    } catch {
-      if (server.child.exitCode !== null) throw new Error(`${server.name} exited:\n${server.output()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    if (listening(port)) return;
+    if (server.child.exitCode !== null) throw new Error(`${server.name} exited:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${server.name} does not listen on ${port}:\n${server.output()}`);
 }

@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  PASSWORD, addUsers, atExit, benchSetup, pssKiB, pureFtpdBinary, requireRootAndVsftpd, settleTree, startMiniftp, startPureFtpd,
+  PASSWORD, addUsers, atExit, benchSetup, freePort, pssKiB, pureFtpdBinary, requireRootAndVsftpd, settleTree, startMiniftp, startPureFtpd,
   startVsftpd, stopServer, timed, waitForPort,
 } from './ftp-servers.mjs';
 
@@ -229,6 +229,7 @@ for (let round = 0; round < ROUNDS; round++) {
   // Each round in another order: no server always goes first.
   const order = servers.map((_, i) => servers[(i + round) % servers.length]);
   for (const s of order) {
+    s.port = await freePort(s.port);
     const server = Object.assign(s.start(s.port), { port: s.port });
     try {
       await waitForPort(s.port, server);

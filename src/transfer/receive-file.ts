@@ -12,7 +12,12 @@ export interface ReceiveFileOptions extends PumpOptions {
   start?: number;
 }
 
-const CHUNK = 1 << 20;
+// Bytes per splice and the pipe's size. Each chunk is copied once, from the
+// socket's pages into the page cache: a chunk and its copy must stay in the
+// CPU's cache. At 1 MiB they did not, so copying slowed, the socket's queue
+// grew (and went cold) while the copy ran, and an upload could stay at a
+// quarter of its speed and four times the CPU for its whole length.
+const CHUNK = 256 << 10;
 
 /**
  * Moves everything the peer sends, until it closes its side, into the file
