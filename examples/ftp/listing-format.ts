@@ -153,10 +153,16 @@ export class ListFormatter {
 
   /** The entry's line, without its line end. */
   format(entry: ListEntry): string {
-    let name = entry.name;
-    if (isSymlinkMode(entry.mode) && entry.target) name += ` -> ${entry.target}`;
-    return `${this.#permission(entry.mode)} ${this.#linkCount(entry.nlink)} ${this.#column(entry.uid, entry.ownerName)} ` +
-      `${this.#column(entry.gid, entry.groupName)} ${String(entry.size).padStart(8)} ${this.#date(entry.mtime)} ${name}`;
+    return this.formatFacts(entry.name, entry.mode, entry.nlink, entry.uid, entry.gid, entry.size, entry.mtime.getTime(),
+      entry.ownerName, entry.groupName, entry.target);
+  }
+
+  /** {@link format}'s line from the facts themselves (mtime in milliseconds): no ListEntry or Date per entry. */
+  formatFacts(name: string, mode: number, nlink: number, uid: number, gid: number, size: number, mtimeMs: number,
+    ownerName?: string, groupName?: string, target?: string): string {
+    const shown = target && isSymlinkMode(mode) ? `${name} -> ${target}` : name;
+    return `${this.#permission(mode)} ${this.#linkCount(nlink)} ${this.#column(uid, ownerName)} ` +
+      `${this.#column(gid, groupName)} ${String(size).padStart(8)} ${this.#date(mtimeMs)} ${shown}`;
   }
 
   #linkCount(nlink: number): string {
@@ -194,13 +200,13 @@ export class ListFormatter {
     return text;
   }
 
-  #date(mtime: Date): string {
+  #date(mtimeMs: number): string {
     // listDate looks at whole seconds only.
-    const second = Math.floor(mtime.getTime() / 1000);
+    const second = Math.floor(mtimeMs / 1000);
     let text = this.#dates.get(second);
     if (text === undefined) {
       if (this.#dates.size >= FORMATTER_CACHE_LIMIT) this.#dates.clear();
-      text = listDate(mtime, this.#options.now, this.#options.timeZone);
+      text = listDate(new Date(mtimeMs), this.#options.now, this.#options.timeZone);
       this.#dates.set(second, text);
     }
     return text;
@@ -306,33 +312,44 @@ export class MlsxFormatter {
    * @throws as formatMlsxLine does
    */
   format(entry: MlsxEntry): string {
-    const facts = this.#facts;
-    if (entry.perm !== undefined && !this.#perms.has(entry.perm)) {
-      if (!/^[acdeflmprw]*$/.test(entry.perm)) throw invalidArgValue('perm', entry.perm, 'must hold only the letters acdeflmprw');
-      if (this.#perms.size >= FORMATTER_CACHE_LIMIT) this.#perms.clear();
-      this.#perms.add(entry.perm);
-    }
-    // Laid out even when not shown, as formatMlsxLine does: a date it cannot write is refused.
-    const modify = entry.mtime === undefined ? undefined : this.#modifyOf(entry.mtime);
-    let out = '';
-    if (entry.type !== undefined && facts.has('type')) out += `type=${entry.type};`;
-    if (entry.size !== undefined && facts.has('size')) out += `size=${entry.size};`;
-    if (modify !== undefined && facts.has('modify')) out += `modify=${modify};`;
-    if (entry.perm !== undefined && facts.has('perm')) out += `perm=${entry.perm};`;
-    if (entry.mode !== undefined && facts.has('unix.mode')) out += `unix.mode=${this.#modeOf(entry.mode)};`;
-    if (entry.uid !== undefined && facts.has('unix.uid')) out += `unix.uid=${entry.uid};`;
-    if (entry.gid !== undefined && facts.has('unix.gid')) out += `unix.gid=${entry.gid};`;
-    if (entry.ownerName !== undefined && facts.has('unix.ownername')) out += `unix.ownername=${entry.ownerName};`;
-    if (entry.groupName !== undefined && facts.has('unix.groupname')) out += `unix.groupname=${entry.groupName};`;
-    return `${out} ${entry.name}`;
+    return this.formatFacts(entry.name, entry.type, entry.size, entry.mtime?.getTime(), entry.perm, entry.mode, entry.uid, entry.gid,
+      entry.ownerName, entry.groupName);
   }
 
-  #modifyOf(mtime: Date): string {
+  /**
+   * {@link format}'s line from the facts themselves (mtime in milliseconds),
+   * a fact left undefined left out: no MlsxEntry or Date per entry.
+   * @throws as formatMlsxLine does
+   */
+  formatFacts(name: string, type: MlsxType | undefined, size: number | undefined, mtimeMs: number | undefined, perm: string | undefined,
+    mode: number | undefined, uid: number | undefined, gid: number | undefined, ownerName: string | undefined, groupName: string | undefined): string {
+    const facts = this.#facts;
+    if (perm !== undefined && !this.#perms.has(perm)) {
+      if (!/^[acdeflmprw]*$/.test(perm)) throw invalidArgValue('perm', perm, 'must hold only the letters acdeflmprw');
+      if (this.#perms.size >= FORMATTER_CACHE_LIMIT) this.#perms.clear();
+      this.#perms.add(perm);
+    }
+    // Laid out even when not shown, as formatMlsxLine does: a date it cannot write is refused.
+    const modify = mtimeMs === undefined ? undefined : this.#modifyOf(mtimeMs);
+    let out = '';
+    if (type !== undefined && facts.has('type')) out += `type=${type};`;
+    if (size !== undefined && facts.has('size')) out += `size=${size};`;
+    if (modify !== undefined && facts.has('modify')) out += `modify=${modify};`;
+    if (perm !== undefined && facts.has('perm')) out += `perm=${perm};`;
+    if (mode !== undefined && facts.has('unix.mode')) out += `unix.mode=${this.#modeOf(mode)};`;
+    if (uid !== undefined && facts.has('unix.uid')) out += `unix.uid=${uid};`;
+    if (gid !== undefined && facts.has('unix.gid')) out += `unix.gid=${gid};`;
+    if (ownerName !== undefined && facts.has('unix.ownername')) out += `unix.ownername=${ownerName};`;
+    if (groupName !== undefined && facts.has('unix.groupname')) out += `unix.groupname=${groupName};`;
+    return `${out} ${name}`;
+  }
+
+  #modifyOf(mtimeMs: number): string {
     // A time-val shows whole seconds only.
-    const second = Math.floor(mtime.getTime() / 1000);
+    const second = Math.floor(mtimeMs / 1000);
     let text = this.#modify.get(second);
     if (text === undefined) {
-      text = formatTimeVal(mtime);
+      text = formatTimeVal(new Date(mtimeMs));
       if (this.#modify.size >= FORMATTER_CACHE_LIMIT) this.#modify.clear();
       this.#modify.set(second, text);
     }
