@@ -145,6 +145,9 @@ export class ListFormatter {
   readonly #nameColumns = new Map<string, string>();
   readonly #links = new Map<number, string>();
   readonly #dates = new Map<number, string>();
+  // The last line's columns before the size, and what they were laid out from:
+  // the entries of a directory mostly share them with the entry before.
+  #head = { mode: NaN, nlink: NaN, uid: NaN, gid: NaN, ownerName: undefined as string | undefined, groupName: undefined as string | undefined, text: '' };
 
   constructor(options: ListFormatOptions) {
     this.#options = options;
@@ -161,8 +164,12 @@ export class ListFormatter {
   formatFacts(name: string, mode: number, nlink: number, uid: number, gid: number, size: number, mtimeMs: number,
     ownerName?: string, groupName?: string, target?: string): string {
     const shown = target && isSymlinkMode(mode) ? `${name} -> ${target}` : name;
-    return `${this.#permission(mode)} ${this.#linkCount(nlink)} ${this.#column(uid, ownerName)} ` +
-      `${this.#column(gid, groupName)} ${String(size).padStart(8)} ${this.#date(mtimeMs)} ${shown}`;
+    const head = this.#head;
+    if (mode !== head.mode || nlink !== head.nlink || uid !== head.uid || gid !== head.gid || ownerName !== head.ownerName || groupName !== head.groupName) {
+      this.#head = { mode, nlink, uid, gid, ownerName, groupName,
+        text: `${this.#permission(mode)} ${this.#linkCount(nlink)} ${this.#column(uid, ownerName)} ${this.#column(gid, groupName)} ` };
+    }
+    return `${this.#head.text}${String(size).padStart(8)} ${this.#date(mtimeMs)} ${shown}`;
   }
 
   #linkCount(nlink: number): string {
@@ -301,6 +308,9 @@ export class MlsxFormatter {
   readonly #modify = new Map<number, string>();
   readonly #modes = new Map<number, string>();
   readonly #perms = new Set<string>();
+  // The last line's facts after the size, and what they were laid out from:
+  // the entries of a directory mostly share them with the entry before.
+  #tail: { second: number; perm?: string; mode?: number; uid?: number; gid?: number; ownerName?: string; groupName?: string; text: string } = { second: NaN, text: '' };
 
   /** @param facts the facts to include (OPTS MLST selects them); default all */
   constructor(facts: readonly MlsxFact[] = MLSX_FACTS) {
@@ -324,6 +334,25 @@ export class MlsxFormatter {
   formatFacts(name: string, type: MlsxType | undefined, size: number | undefined, mtimeMs: number | undefined, perm: string | undefined,
     mode: number | undefined, uid: number | undefined, gid: number | undefined, ownerName: string | undefined, groupName: string | undefined): string {
     const facts = this.#facts;
+    let out = '';
+    if (type !== undefined && facts.has('type')) out += `type=${type};`;
+    if (size !== undefined && facts.has('size')) out += `size=${size};`;
+    const second = mtimeMs === undefined ? NaN : Math.floor(mtimeMs / 1000);
+    const tail = this.#tail;
+    // (Without a time, NaN: laid out each time.)
+    if (second === tail.second && perm === tail.perm && mode === tail.mode && uid === tail.uid && gid === tail.gid &&
+      ownerName === tail.ownerName && groupName === tail.groupName) {
+      return `${out}${tail.text} ${name}`;
+    }
+    const text = this.#tailText(mtimeMs, perm, mode, uid, gid, ownerName, groupName);
+    this.#tail = { second, perm, mode, uid, gid, ownerName, groupName, text };
+    return `${out}${text} ${name}`;
+  }
+
+  // The facts after the size.
+  #tailText(mtimeMs: number | undefined, perm: string | undefined, mode: number | undefined, uid: number | undefined, gid: number | undefined,
+    ownerName: string | undefined, groupName: string | undefined): string {
+    const facts = this.#facts;
     if (perm !== undefined && !this.#perms.has(perm)) {
       if (!/^[acdeflmprw]*$/.test(perm)) throw invalidArgValue('perm', perm, 'must hold only the letters acdeflmprw');
       if (this.#perms.size >= FORMATTER_CACHE_LIMIT) this.#perms.clear();
@@ -332,8 +361,6 @@ export class MlsxFormatter {
     // Laid out even when not shown, as formatMlsxLine does: a date it cannot write is refused.
     const modify = mtimeMs === undefined ? undefined : this.#modifyOf(mtimeMs);
     let out = '';
-    if (type !== undefined && facts.has('type')) out += `type=${type};`;
-    if (size !== undefined && facts.has('size')) out += `size=${size};`;
     if (modify !== undefined && facts.has('modify')) out += `modify=${modify};`;
     if (perm !== undefined && facts.has('perm')) out += `perm=${perm};`;
     if (mode !== undefined && facts.has('unix.mode')) out += `unix.mode=${this.#modeOf(mode)};`;
@@ -341,7 +368,7 @@ export class MlsxFormatter {
     if (gid !== undefined && facts.has('unix.gid')) out += `unix.gid=${gid};`;
     if (ownerName !== undefined && facts.has('unix.ownername')) out += `unix.ownername=${ownerName};`;
     if (groupName !== undefined && facts.has('unix.groupname')) out += `unix.groupname=${groupName};`;
-    return `${out} ${name}`;
+    return out;
   }
 
   #modifyOf(mtimeMs: number): string {
