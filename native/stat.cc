@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -257,27 +258,23 @@ class ReaddirStatWorker : public Napi::AsyncWorker {
     if (errno_ != 0 || tooMany_) return;
     // Byte order, as strcmp(3) and `ls` in the C locale sort.
     std::sort(names_.begin(), names_.end());
+    records_.assign(names_.size() * kLstatFields, 0.0);
+    dirfd_ = dirfd.get();
+    // A big directory's second half is looked up on a thread of its own, so
+    // that a listing takes half the time where a core is free; the kernel's
+    // path lookups are most of its cost.
+    const size_t half = names_.size() >= kSplitAt ? names_.size() / 2 : names_.size();
+    StatRange range{this, half, names_.size()};
+    pthread_t helper;
+    const bool split = half < names_.size() && ::pthread_create(&helper, nullptr, StatRangeThread, &range) == 0;
+    StatNames(0, split ? half : names_.size());
+    if (split) ::pthread_join(helper, nullptr);
     size_t bytes = 0;
     for (const std::string& name : names_) bytes += name.size() + 1;
     joined_.reserve(bytes);
-    records_.assign(names_.size() * kLstatFields, 0.0);
-    double* record = records_.data();
     for (const std::string& name : names_) {
       joined_.append(name);
       joined_.push_back('\0');
-      struct stat st;
-      if (::fstatat(dirfd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        // Removed since readdir: the caller leaves it out.
-        record[0] = errno;
-      } else {
-        record[1] = st.st_mode;
-        record[2] = static_cast<double>(st.st_nlink);
-        record[3] = st.st_uid;
-        record[4] = st.st_gid;
-        record[5] = static_cast<double>(st.st_size);
-        record[6] = static_cast<double>(st.st_mtim.tv_sec) * 1e3 + static_cast<double>(st.st_mtim.tv_nsec / 1000000);
-      }
-      record += kLstatFields;
     }
     names_.clear();
     names_.shrink_to_fit();
@@ -302,6 +299,40 @@ class ReaddirStatWorker : public Napi::AsyncWorker {
   }
 
  private:
+  // Names from which a second thread helps.
+  static constexpr size_t kSplitAt = 4096;
+
+  struct StatRange {
+    ReaddirStatWorker* worker;
+    size_t begin;
+    size_t end;
+  };
+
+  static void* StatRangeThread(void* arg) {
+    const StatRange* range = static_cast<StatRange*>(arg);
+    range->worker->StatNames(range->begin, range->end);
+    return nullptr;
+  }
+
+  // The records of names_[begin, end): each thread writes its own.
+  void StatNames(size_t begin, size_t end) {
+    double* record = records_.data() + begin * kLstatFields;
+    for (size_t i = begin; i < end; i++, record += kLstatFields) {
+      struct stat st;
+      if (::fstatat(dirfd_, names_[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        // Removed since readdir: the caller leaves it out.
+        record[0] = errno;
+      } else {
+        record[1] = st.st_mode;
+        record[2] = static_cast<double>(st.st_nlink);
+        record[3] = st.st_uid;
+        record[4] = st.st_gid;
+        record[5] = static_cast<double>(st.st_size);
+        record[6] = static_cast<double>(st.st_mtim.tv_sec) * 1e3 + static_cast<double>(st.st_mtim.tv_nsec / 1000000);
+      }
+    }
+  }
+
   void Fail(int error, const char* syscall) {
     errno_ = error;
     syscall_ = syscall;
@@ -313,6 +344,7 @@ class ReaddirStatWorker : public Napi::AsyncWorker {
   std::vector<std::string> names_;
   std::string joined_;
   std::vector<double> records_;
+  int dirfd_ = -1;
   bool tooMany_ = false;
   int errno_ = 0;
   const char* syscall_ = "";
