@@ -63,8 +63,12 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
   const shown = (realDir: string, dotfiles: boolean): Promise<NamesRead> => shownNames(ctx, realDir, dotfiles);
   try {
     const real = await ctx.fs.follow(view);
-    const stats = await fs.promises.stat(real);
-    if (stats.isDirectory()) return { realDir: real, viewDir: view, ...(await shown(real, all)), prefix: given === '.' ? '' : given };
+    // Read as a directory straight away (no stat first): ENOTDIR says it is a file.
+    try {
+      return { realDir: real, viewDir: view, ...(await shown(real, all)), prefix: given === '.' ? '' : given };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    }
     // A file: that entry alone, named as the client named it.
     return { realDir: await ctx.fs.follow(path.posix.dirname(view)), viewDir: path.posix.dirname(view), names: [path.posix.basename(view)], read: null, prefix: directoryPart(given) };
   } catch (err) {
