@@ -260,25 +260,20 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
     ctx.reply(ReplyCode.CannotOpenDataConnection, 'Use PORT or PASV first.');
     return;
   }
-  const found = await mlsxTarget(ctx, arg);
-  if (!found) {
-    ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');
-    return;
-  }
-  if (!found.stats.isDirectory()) {
-    ctx.reply(ReplyCode.SyntaxErrorInArguments, 'MLSD needs a directory; use MLST for a file.');
-    return;
-  }
+  const view = ctx.fs.resolve(arg);
+  let real: string;
   let names: string[];
   let read: DirectoryStats;
   try {
-    const all = await readDirectory(found.real, false, ctx.options.maxListingEntries);
-    read = all.read;
+    real = await ctx.fs.follow(view);
+    // Read as a directory straight away (no stat first): ENOTDIR says it is not one.
+    read = (await readDirectory(real, false, ctx.options.maxListingEntries)).read;
     // Dotfiles included, "." and ".." not.
     names = visibleNames(ctx.options, read.names);
   } catch (err) {
     if (refusedListing(ctx, err)) return;
-    ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') ctx.reply(ReplyCode.SyntaxErrorInArguments, 'MLSD needs a directory; use MLST for a file.');
+    else ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');
     return;
   }
   const writable = ctx.options.writeEnable;
@@ -286,7 +281,7 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
   const showing = idShowing(ctx);
   async function* lines(): AsyncGenerator<string> {
     const perms = new PermFacts(writable, processIds());
-    const stated = await statNames(found!.real, names, false, read);
+    const stated = await statNames(real, names, false, read);
     const { records, at } = stated;
     const shown = !showing.hidden;
     yield* chunkedLines(stated.names.length, (i) => {
@@ -301,7 +296,7 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
   }
   await runTransfer(ctx, {
     direction: 'listing',
-    path: found.view,
+    path: view,
     mark: 'Here comes the directory listing.',
     done: 'Directory send OK.',
     move: (data, transfer) => sendText(data, lines(), transfer),
