@@ -110,3 +110,4 @@ export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';
 export { receiveFile, type ReceiveFileOptions } from './transfer/receive-file.js';
 export { lstatBatch, type LstatRecord } from './fs/lstat-batch.js';
 export { readdirNames } from './fs/readdir-names.js';
+export { readdirStat, LstatField, LSTAT_RECORD_LENGTH, type DirectoryStats } from './fs/readdir-stat.js';

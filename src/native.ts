@@ -208,6 +208,7 @@ export interface NativeBinding {
   lstatBatch(dir: string, names: string, count: number, out: Float64Array): Promise<void>;
   readonly LSTAT_FIELDS: number;
   readdirNames(dir: string, limit: number): Promise<string | null>;
+  readdirStat(dir: string, limit: number): Promise<{ names: string; records: Float64Array } | null>;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -233,7 +234,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   read: 'function', write: 'function',
   setOobInline: 'function',
   setTcpNoDelay: 'function',
-  lstatBatch: 'function', LSTAT_FIELDS: 'number', readdirNames: 'function',
+  lstatBatch: 'function', LSTAT_FIELDS: 'number', readdirNames: 'function', readdirStat: 'function',
 };
 
 function load(): NativeBinding {

@@ -145,6 +145,9 @@ export class ListFormatter {
   readonly #nameColumns = new Map<string, string>();
   readonly #links = new Map<number, string>();
   readonly #dates = new Map<number, string>();
+  // The last line's columns before the size, and what they were laid out from:
+  // the entries of a directory mostly share them with the entry before.
+  #head = { mode: NaN, nlink: NaN, uid: NaN, gid: NaN, ownerName: undefined as string | undefined, groupName: undefined as string | undefined, text: '' };
 
   constructor(options: ListFormatOptions) {
     this.#options = options;
@@ -153,10 +156,20 @@ export class ListFormatter {
 
   /** The entry's line, without its line end. */
   format(entry: ListEntry): string {
-    let name = entry.name;
-    if (isSymlinkMode(entry.mode) && entry.target) name += ` -> ${entry.target}`;
-    return `${this.#permission(entry.mode)} ${this.#linkCount(entry.nlink)} ${this.#column(entry.uid, entry.ownerName)} ` +
-      `${this.#column(entry.gid, entry.groupName)} ${String(entry.size).padStart(8)} ${this.#date(entry.mtime)} ${name}`;
+    return this.formatFacts(entry.name, entry.mode, entry.nlink, entry.uid, entry.gid, entry.size, entry.mtime.getTime(),
+      entry.ownerName, entry.groupName, entry.target);
+  }
+
+  /** {@link format}'s line from the facts themselves (mtime in milliseconds): no ListEntry or Date per entry. */
+  formatFacts(name: string, mode: number, nlink: number, uid: number, gid: number, size: number, mtimeMs: number,
+    ownerName?: string, groupName?: string, target?: string): string {
+    const shown = target && isSymlinkMode(mode) ? `${name} -> ${target}` : name;
+    const head = this.#head;
+    if (mode !== head.mode || nlink !== head.nlink || uid !== head.uid || gid !== head.gid || ownerName !== head.ownerName || groupName !== head.groupName) {
+      this.#head = { mode, nlink, uid, gid, ownerName, groupName,
+        text: `${this.#permission(mode)} ${this.#linkCount(nlink)} ${this.#column(uid, ownerName)} ${this.#column(gid, groupName)} ` };
+    }
+    return `${this.#head.text}${String(size).padStart(8)} ${this.#date(mtimeMs)} ${shown}`;
   }
 
   #linkCount(nlink: number): string {
@@ -194,13 +207,13 @@ export class ListFormatter {
     return text;
   }
 
-  #date(mtime: Date): string {
+  #date(mtimeMs: number): string {
     // listDate looks at whole seconds only.
-    const second = Math.floor(mtime.getTime() / 1000);
+    const second = Math.floor(mtimeMs / 1000);
     let text = this.#dates.get(second);
     if (text === undefined) {
       if (this.#dates.size >= FORMATTER_CACHE_LIMIT) this.#dates.clear();
-      text = listDate(mtime, this.#options.now, this.#options.timeZone);
+      text = listDate(new Date(mtimeMs), this.#options.now, this.#options.timeZone);
       this.#dates.set(second, text);
     }
     return text;
@@ -295,6 +308,9 @@ export class MlsxFormatter {
   readonly #modify = new Map<number, string>();
   readonly #modes = new Map<number, string>();
   readonly #perms = new Set<string>();
+  // The last line's facts after the size, and what they were laid out from:
+  // the entries of a directory mostly share them with the entry before.
+  #tail: { second: number; perm?: string; mode?: number; uid?: number; gid?: number; ownerName?: string; groupName?: string; text: string } = { second: NaN, text: '' };
 
   /** @param facts the facts to include (OPTS MLST selects them); default all */
   constructor(facts: readonly MlsxFact[] = MLSX_FACTS) {
@@ -306,33 +322,61 @@ export class MlsxFormatter {
    * @throws as formatMlsxLine does
    */
   format(entry: MlsxEntry): string {
-    const facts = this.#facts;
-    if (entry.perm !== undefined && !this.#perms.has(entry.perm)) {
-      if (!/^[acdeflmprw]*$/.test(entry.perm)) throw invalidArgValue('perm', entry.perm, 'must hold only the letters acdeflmprw');
-      if (this.#perms.size >= FORMATTER_CACHE_LIMIT) this.#perms.clear();
-      this.#perms.add(entry.perm);
-    }
-    // Laid out even when not shown, as formatMlsxLine does: a date it cannot write is refused.
-    const modify = entry.mtime === undefined ? undefined : this.#modifyOf(entry.mtime);
-    let out = '';
-    if (entry.type !== undefined && facts.has('type')) out += `type=${entry.type};`;
-    if (entry.size !== undefined && facts.has('size')) out += `size=${entry.size};`;
-    if (modify !== undefined && facts.has('modify')) out += `modify=${modify};`;
-    if (entry.perm !== undefined && facts.has('perm')) out += `perm=${entry.perm};`;
-    if (entry.mode !== undefined && facts.has('unix.mode')) out += `unix.mode=${this.#modeOf(entry.mode)};`;
-    if (entry.uid !== undefined && facts.has('unix.uid')) out += `unix.uid=${entry.uid};`;
-    if (entry.gid !== undefined && facts.has('unix.gid')) out += `unix.gid=${entry.gid};`;
-    if (entry.ownerName !== undefined && facts.has('unix.ownername')) out += `unix.ownername=${entry.ownerName};`;
-    if (entry.groupName !== undefined && facts.has('unix.groupname')) out += `unix.groupname=${entry.groupName};`;
-    return `${out} ${entry.name}`;
+    return this.formatFacts(entry.name, entry.type, entry.size, entry.mtime?.getTime(), entry.perm, entry.mode, entry.uid, entry.gid,
+      entry.ownerName, entry.groupName);
   }
 
-  #modifyOf(mtime: Date): string {
+  /**
+   * {@link format}'s line from the facts themselves (mtime in milliseconds),
+   * a fact left undefined left out: no MlsxEntry or Date per entry.
+   * @throws as formatMlsxLine does
+   */
+  formatFacts(name: string, type: MlsxType | undefined, size: number | undefined, mtimeMs: number | undefined, perm: string | undefined,
+    mode: number | undefined, uid: number | undefined, gid: number | undefined, ownerName: string | undefined, groupName: string | undefined): string {
+    const facts = this.#facts;
+    let out = '';
+    if (type !== undefined && facts.has('type')) out += `type=${type};`;
+    if (size !== undefined && facts.has('size')) out += `size=${size};`;
+    const second = mtimeMs === undefined ? NaN : Math.floor(mtimeMs / 1000);
+    const tail = this.#tail;
+    // (Without a time, NaN: laid out each time.)
+    if (second === tail.second && perm === tail.perm && mode === tail.mode && uid === tail.uid && gid === tail.gid &&
+      ownerName === tail.ownerName && groupName === tail.groupName) {
+      return `${out}${tail.text} ${name}`;
+    }
+    const text = this.#tailText(mtimeMs, perm, mode, uid, gid, ownerName, groupName);
+    this.#tail = { second, perm, mode, uid, gid, ownerName, groupName, text };
+    return `${out}${text} ${name}`;
+  }
+
+  // The facts after the size.
+  #tailText(mtimeMs: number | undefined, perm: string | undefined, mode: number | undefined, uid: number | undefined, gid: number | undefined,
+    ownerName: string | undefined, groupName: string | undefined): string {
+    const facts = this.#facts;
+    if (perm !== undefined && !this.#perms.has(perm)) {
+      if (!/^[acdeflmprw]*$/.test(perm)) throw invalidArgValue('perm', perm, 'must hold only the letters acdeflmprw');
+      if (this.#perms.size >= FORMATTER_CACHE_LIMIT) this.#perms.clear();
+      this.#perms.add(perm);
+    }
+    // Laid out even when not shown, as formatMlsxLine does: a date it cannot write is refused.
+    const modify = mtimeMs === undefined ? undefined : this.#modifyOf(mtimeMs);
+    let out = '';
+    if (modify !== undefined && facts.has('modify')) out += `modify=${modify};`;
+    if (perm !== undefined && facts.has('perm')) out += `perm=${perm};`;
+    if (mode !== undefined && facts.has('unix.mode')) out += `unix.mode=${this.#modeOf(mode)};`;
+    if (uid !== undefined && facts.has('unix.uid')) out += `unix.uid=${uid};`;
+    if (gid !== undefined && facts.has('unix.gid')) out += `unix.gid=${gid};`;
+    if (ownerName !== undefined && facts.has('unix.ownername')) out += `unix.ownername=${ownerName};`;
+    if (groupName !== undefined && facts.has('unix.groupname')) out += `unix.groupname=${groupName};`;
+    return out;
+  }
+
+  #modifyOf(mtimeMs: number): string {
     // A time-val shows whole seconds only.
-    const second = Math.floor(mtime.getTime() / 1000);
+    const second = Math.floor(mtimeMs / 1000);
     let text = this.#modify.get(second);
     if (text === undefined) {
-      text = formatTimeVal(mtime);
+      text = formatTimeVal(new Date(mtimeMs));
       if (this.#modify.size >= FORMATTER_CACHE_LIMIT) this.#modify.clear();
       this.#modify.set(second, text);
     }

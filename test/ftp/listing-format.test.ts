@@ -186,6 +186,38 @@ describe('MLSx facts (RFC 3659)', () => {
   });
 });
 
+describe('formatters on runs of alike entries', () => {
+  // Each entry differs from the one before in one fact (or none): what a
+  // formatter remembers of the line before must not leak into the next.
+  const changes: Array<(e: ListEntry) => Partial<ListEntry>> = [
+    () => ({}), (e) => ({ mode: e.mode ^ 0o002 }), (e) => ({ nlink: e.nlink + 1 }), (e) => ({ uid: e.uid + 1 }), (e) => ({ gid: e.gid + 1 }),
+    (e) => ({ ownerName: e.ownerName === undefined ? 'someone' : undefined }), (e) => ({ groupName: e.groupName === undefined ? 'staff' : undefined }),
+    (e) => ({ size: e.size + 1 }), (e) => ({ mtime: new Date(e.mtime.getTime() + 1000) }), (e) => ({ mtime: new Date(e.mtime.getTime() + 1) }),
+  ];
+  const entries: ListEntry[] = [{ name: 'f0', mode: 0o100644, nlink: 1, uid: 1000, gid: 100, size: 0, mtime: new Date(now.getTime() - DAY) }];
+  for (let i = 1; i < 200; i++) {
+    const before = entries[i - 1]!;
+    entries.push({ ...before, ...changes[(i * 7) % changes.length]!(before), name: `f${i}` });
+  }
+
+  test('ListFormatter', () => {
+    for (const ids of ['numeric', 'names', 'hidden'] as const) {
+      const formatter = new ListFormatter({ now, ids });
+      for (const entry of entries) expect(formatter.format(entry)).toBe(formatListLine(entry, { now, ids }));
+    }
+  });
+
+  test('MlsxFormatter', () => {
+    const perms = ['r', 'r', 'radfw', undefined, undefined, 'elcmp'];
+    const mlsx: MlsxEntry[] = entries.map((e, i) => ({ name: e.name, type: 'file', size: e.size, mtime: e.mtime, perm: perms[i % perms.length],
+      mode: e.mode, uid: i % 11 === 10 ? undefined : e.uid, gid: e.gid, ownerName: e.ownerName, groupName: e.groupName }));
+    for (const facts of [MLSX_FACTS, parseMlstOptions('type;modify;'), parseMlstOptions('unix.mode;perm;unix.groupname')]) {
+      const formatter = new MlsxFormatter(facts);
+      for (const entry of mlsx) expect(formatter.format(entry)).toBe(formatMlsxLine(entry, facts));
+    }
+  });
+});
+
 describe('MlsxFormatter', () => {
   test('lays out exactly what formatMlsxLine does, for any facts and repeated values', () => {
     const entries: MlsxEntry[] = [];

@@ -1,10 +1,10 @@
-// Reading what a listing shows: a directory's names (one thread-pool task;
-// sorted, dotfiles only when asked), their lstat in batches (thread-pool tasks of a few hundred
-// fstatat calls, several at once: the event loop never waits on the disk),
-// and the MLSx permission facts. Runs in a worker.
+// Reading what a listing shows: a directory's names and the lstat of each
+// (one thread-pool task; sorted, dotfiles only when asked; the event loop
+// never waits on the disk), the shown names' facts as one typed array, and
+// the MLSx permission facts. Runs in a worker.
 import fs from 'node:fs';
 import path from 'node:path';
-import { lstatBatch, readdirNames, type LstatRecord } from 'privsep';
+import { LSTAT_RECORD_LENGTH, LstatField, lstatBatch, readdirStat, type DirectoryStats, type LstatRecord } from 'privsep';
 import type { ListEntry, MlsxEntry } from '../../ftp/index.js';
 import type { IdNameLookup } from './engine-options.js';
 import { isDirectoryMode, isFileMode, isSymlinkMode, mlsxTypeOfMode } from '../../ftp/index.js';
@@ -19,12 +19,17 @@ export interface StatedEntry {
   target?: string;
 }
 
-// Names per lstat task, and tasks in flight: two keep both cores busy, and
-// few records wait at a time (a worker's young generation is small: records
-// that outlive a scavenge or two are copied and promoted, which costs more
-// than the lstat calls themselves).
-const BATCH = 256;
-const IN_FLIGHT = 2;
+/**
+ * The entries a listing shows, found by lstat, in order: entry i is named
+ * names[i], its record (laid out as the library's LstatField says) starts at
+ * at[i] in records, and a symbolic link's target is in targets.
+ */
+export interface StatedNames {
+  names: string[];
+  records: Float64Array;
+  at: Int32Array;
+  targets: Map<number, string>;
+}
 
 /** A directory with more entries than a listing may show. */
 export class TooManyEntriesError extends Error {
@@ -35,70 +40,133 @@ export class TooManyEntriesError extends Error {
   }
 }
 
+/** A directory's names to show, and the directory as read (with every entry's lstat). */
+export interface NamesRead {
+  names: string[];
+  read: DirectoryStats;
+}
+
 /**
  * The names in a real directory, sorted by code unit as `ls` sorts in the C
  * locale; dotfiles only with `all` (then "." and ".." too, as `ls -a`).
- * Read in one thread-pool task, and never more than `maxEntries`.
+ * Read, with the lstat of each, in one thread-pool task, and never more than `maxEntries`.
  * @throws the opendir errors (ENOENT, ENOTDIR, EACCES); TooManyEntriesError
  */
-export async function readNames(realDir: string, all: boolean, maxEntries: number): Promise<string[]> {
-  // Sorted by UTF-16 code unit, as `ls` sorts in the C locale for all but rare scripts.
-  const names = await readdirNames(realDir, maxEntries);
-  if (names === null) throw new TooManyEntriesError(maxEntries);
-  if (!all) return names.filter((name) => !name.startsWith('.'));
+export async function readDirectory(realDir: string, all: boolean, maxEntries: number): Promise<NamesRead> {
+  const read = await readdirStat(realDir, maxEntries);
+  if (read === null) throw new TooManyEntriesError(maxEntries);
+  if (!all) return { names: read.names.filter((name) => !name.startsWith('.')), read };
+  const names = read.names.slice();
   // "." and ".." where that order puts them (a name such as "-x" comes first).
   for (const dot of ['.', '..']) {
     let at = 0;
     while (at < names.length && names[at]! < dot) at++;
     names.splice(at, 0, dot);
   }
-  return names;
+  return { names, read };
 }
 
-// One batch, in order; entries that vanished (or a directory that did) are left out.
-async function statSlice(realDir: string, names: readonly string[], isRoot: boolean): Promise<StatedEntry[]> {
-  // `..` of the root shows the root itself, so nothing is learned about what lies above it.
-  const asked = isRoot ? names.map((name) => (name === '..' ? '.' : name)) : names;
-  let records;
-  try {
-    records = await lstatBatch(realDir, asked);
-  } catch {
-    return [];
+/** {@link readDirectory}'s names alone. */
+export async function readNames(realDir: string, all: boolean, maxEntries: number): Promise<string[]> {
+  return (await readDirectory(realDir, all, maxEntries)).names;
+}
+
+const F = LSTAT_RECORD_LENGTH;
+
+/**
+ * The lstat of each of `names` in `realDir`, in order: from `read` (the
+ * directory as read, `names` a subsequence of its names), else (for "." and
+ * "..", or without `read`) by lstatBatch in one more task. Names that
+ * vanished meanwhile (or a directory that did) are left out.
+ */
+export async function statNames(realDir: string, names: readonly string[], isRoot: boolean, read: DirectoryStats | null): Promise<StatedNames> {
+  const offsets = new Int32Array(names.length).fill(-1);
+  const missing: number[] = [];
+  if (read !== null) {
+    const known = read.names;
+    let next = 0;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      let q = next;
+      while (q < known.length && known[q] !== name) q++;
+      if (q < known.length && !(isRoot && name === '..')) {
+        offsets[i] = q * F;
+        next = q + 1;
+      } else {
+        missing.push(i);
+      }
+    }
+  } else {
+    for (let i = 0; i < names.length; i++) missing.push(i);
   }
-  const batch: StatedEntry[] = [];
+  let records = read?.records ?? new Float64Array(0);
+  if (missing.length > 0) {
+    // `..` of the root shows the root itself, so nothing is learned about what lies above it.
+    const asked = missing.map((i) => (isRoot && names[i] === '..' ? '.' : names[i]!));
+    let found: Array<LstatRecord | null> = [];
+    try {
+      found = await lstatBatch(realDir, asked);
+    } catch {
+      // The directory is gone: those entries are left out.
+    }
+    const base = records.length;
+    const all = new Float64Array(base + missing.length * F);
+    all.set(records);
+    missing.forEach((i, k) => {
+      const stats = found[k];
+      const at = base + k * F;
+      if (!stats) {
+        all[at + LstatField.errno] = 1;
+        return;
+      }
+      all[at + LstatField.mode] = stats.mode;
+      all[at + LstatField.nlink] = stats.nlink;
+      all[at + LstatField.uid] = stats.uid;
+      all[at + LstatField.gid] = stats.gid;
+      all[at + LstatField.size] = stats.size;
+      all[at + LstatField.mtimeMs] = stats.mtimeMs;
+      offsets[i] = at;
+    });
+    records = all;
+  }
+  const shown: string[] = [];
+  const at = new Int32Array(names.length);
+  const targets = new Map<number, string>();
   for (let i = 0; i < names.length; i++) {
-    const stats = records[i];
-    if (!stats) continue;
-    const entry: StatedEntry = { name: names[i]!, stats };
-    if (isSymlinkMode(stats.mode)) {
+    const offset = offsets[i]!;
+    if (offset < 0 || records[offset + LstatField.errno] !== 0) continue;
+    const index = shown.length;
+    shown.push(names[i]!);
+    at[index] = offset;
+    if (isSymlinkMode(records[offset + LstatField.mode]!)) {
       try {
-        entry.target = fs.readlinkSync(path.join(realDir, entry.name));
+        targets.set(index, fs.readlinkSync(path.join(realDir, names[i]!)));
       } catch {
         // Replaced meanwhile: shown without its target.
       }
     }
-    batch.push(entry);
   }
-  return batch;
+  return { names: shown, records, at: at.subarray(0, shown.length), targets };
 }
 
-/**
- * lstat of each name in `realDir`, in batches yielded in the order given;
- * names that vanished meanwhile are left out.
- */
-export async function* statEntries(realDir: string, names: readonly string[], isRoot: boolean): AsyncGenerator<StatedEntry[]> {
-  const pending: Array<Promise<StatedEntry[]>> = [];
-  let next = 0;
-  const launch = (): void => {
-    pending.push(statSlice(realDir, names.slice(next, next + BATCH), isRoot));
-    next += BATCH;
+/** The lstat of entry i of `stated`, as an object. */
+export function statsAt(stated: StatedNames, i: number): EntryStats {
+  const { records } = stated;
+  const at = stated.at[i]!;
+  return {
+    mode: records[at + LstatField.mode]!, nlink: records[at + LstatField.nlink]!, uid: records[at + LstatField.uid]!,
+    gid: records[at + LstatField.gid]!, size: records[at + LstatField.size]!, mtimeMs: records[at + LstatField.mtimeMs]!,
   };
-  while (next < names.length && pending.length < IN_FLIGHT) launch();
-  while (pending.length > 0) {
-    const batch = await pending.shift()!;
-    if (next < names.length) launch();
-    yield batch;
-  }
+}
+
+/** The entries of `stated` as objects (for the few that need them: a recursive listing). */
+export function statedEntries(stated: StatedNames): StatedEntry[] {
+  return stated.names.map((name, i) => {
+    const entry: StatedEntry = { name, stats: statsAt(stated, i) };
+    const target = stated.targets.get(i);
+    if (target !== undefined) entry.target = target;
+    return entry;
+  });
 }
 
 /** The LIST facts of an entry. */
@@ -176,13 +244,18 @@ export class PermFacts {
   }
 
   of(stats: EntryStats): string {
+    return this.ofFacts(stats.mode, stats.uid, stats.gid);
+  }
+
+  /** {@link of} from the facts it looks at. */
+  ofFacts(mode: number, uid: number, gid: number): string {
     const ids = this.#ids;
     // What access() looks at besides the mode.
-    const relation = ids.uid === 0 ? 0 : stats.uid === ids.uid ? 1 : ids.gids.has(stats.gid) ? 2 : 3;
-    const key = stats.mode * 4 + relation;
+    const relation = ids.uid === 0 ? 0 : uid === ids.uid ? 1 : ids.gids.has(gid) ? 2 : 3;
+    const key = mode * 4 + relation;
     let fact = this.#facts.get(key);
     if (fact === undefined) {
-      fact = permFact(stats, this.#writable, ids);
+      fact = permFact({ mode, uid, gid, nlink: 0, size: 0, mtimeMs: 0 }, this.#writable, ids);
       this.#facts.set(key, fact);
     }
     return fact;

@@ -5,7 +5,7 @@
 // listed directory); a walk cut short says so in the 226. Runs in a worker.
 import path from 'node:path';
 import { isDirectoryMode } from '../../ftp/index.js';
-import { statEntries, TooManyEntriesError, type StatedEntry } from './directory-listing.js';
+import { statNames, statedEntries, TooManyEntriesError, type NamesRead, type StatedEntry } from './directory-listing.js';
 import { pathDenied } from './policy.js';
 import type { SessionContext } from './session-context.js';
 
@@ -29,9 +29,9 @@ interface Pending {
 
 /**
  * Reads the tree under a directory. `names(real)` gives the names to show in
- * one directory (hide_file and dotfile rules applied).
+ * one directory (hide_file and dotfile rules applied), with the directory as read.
  */
-export async function readTree(ctx: SessionContext, top: { header: string; view: string; real: string }, names: (real: string) => Promise<string[]>): Promise<Tree> {
+export async function readTree(ctx: SessionContext, top: { header: string; view: string; real: string }, names: (real: string) => Promise<NamesRead>): Promise<Tree> {
   const { maxRecursiveEntries: maxEntries, maxRecursiveDepth: maxDepth } = ctx.options;
   const sections: Section[] = [];
   const stack: Pending[] = [{ ...top, depth: 0 }];
@@ -39,7 +39,7 @@ export async function readTree(ctx: SessionContext, top: { header: string; view:
   let cut: string | null = null;
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    let shown: string[];
+    let shown: NamesRead;
     try {
       shown = await names(dir.real);
     } catch (err) {
@@ -47,13 +47,12 @@ export async function readTree(ctx: SessionContext, top: { header: string; view:
       cut = `${dir.header} has more than ${ctx.options.maxListingEntries} entries`;
       break;
     }
-    if (total + shown.length > maxEntries) {
+    if (total + shown.names.length > maxEntries) {
       cut = `the listing was cut at ${maxEntries} entries; list a subdirectory`;
       break;
     }
-    total += shown.length;
-    const entries: StatedEntry[] = [];
-    for await (const batch of statEntries(dir.real, shown, dir.view === '/')) entries.push(...batch);
+    total += shown.names.length;
+    const entries = statedEntries(await statNames(dir.real, shown.names, dir.view === '/', shown.read));
     sections.push({ header: dir.header, entries });
     const subdirectories = entries.filter((entry) => entry.name !== '.' && entry.name !== '..' && isDirectoryMode(entry.stats.mode)
       && !pathDenied(ctx.options, path.posix.join(dir.view, entry.name)));

@@ -3,8 +3,9 @@
 // Runs in a worker, as the session's user.
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatMlsxLine, ListFormatter, MlsxFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
-import { PermFacts, TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, permFact, processIds, readNames, statEntries, type StatedEntry } from '../directory-listing.js';
+import { formatMlsxLine, isDirectoryMode, isFileMode, ListFormatter, mlsxTypeOfMode, MlsxFormatter, ReplyCode, type IdDisplay } from '../../../ftp/index.js';
+import { LstatField, type DirectoryStats } from 'privsep';
+import { PermFacts, TooManyEntriesError, listEntry, type IdShowing, mlsxEntry, permFact, processIds, readDirectory, statNames, type NamesRead, type StatedEntry, type StatedNames } from '../directory-listing.js';
 import { Glob, PatternError, filterNames, isPattern, yieldToEventLoop } from '../glob.js';
 import type { SessionContext } from '../session-context.js';
 import { visibleNames } from '../policy.js';
@@ -20,6 +21,8 @@ interface ListTarget {
   viewDir: string;
   /** The names to list, sorted. */
   names: string[];
+  /** realDir as read (every entry's lstat), when it was. */
+  read: DirectoryStats | null;
   /** NLST's prefix for each name: the directory as the client named it. */
   prefix: string;
 }
@@ -42,9 +45,9 @@ function directoryPart(given: string): string {
  * hide_file's matches.
  * @throws the opendir errors; TooManyEntriesError
  */
-async function shownNames(ctx: SessionContext, realDir: string, dotfiles: boolean): Promise<string[]> {
-  const names = await readNames(realDir, dotfiles || ctx.options.forceDotFiles, ctx.options.maxListingEntries);
-  return visibleNames(ctx.options, dotfiles ? names : names.filter((name) => name !== '.' && name !== '..'));
+async function shownNames(ctx: SessionContext, realDir: string, dotfiles: boolean): Promise<NamesRead> {
+  const { names, read } = await readDirectory(realDir, dotfiles || ctx.options.forceDotFiles, ctx.options.maxListingEntries);
+  return { names: visibleNames(ctx.options, dotfiles ? names : names.filter((name) => name !== '.' && name !== '..')), read };
 }
 
 /**
@@ -57,13 +60,17 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
   const { options, path: given } = splitOptions(arg);
   const all = forceAll || options.includes('a');
   const view = ctx.fs.resolve(given);
-  const shown = (realDir: string, dotfiles: boolean): Promise<string[]> => shownNames(ctx, realDir, dotfiles);
+  const shown = (realDir: string, dotfiles: boolean): Promise<NamesRead> => shownNames(ctx, realDir, dotfiles);
   try {
     const real = await ctx.fs.follow(view);
-    const stats = await fs.promises.stat(real);
-    if (stats.isDirectory()) return { realDir: real, viewDir: view, names: await shown(real, all), prefix: given === '.' ? '' : given };
+    // Read as a directory straight away (no stat first): ENOTDIR says it is a file.
+    try {
+      return { realDir: real, viewDir: view, ...(await shown(real, all)), prefix: given === '.' ? '' : given };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    }
     // A file: that entry alone, named as the client named it.
-    return { realDir: await ctx.fs.follow(path.posix.dirname(view)), viewDir: path.posix.dirname(view), names: [path.posix.basename(view)], prefix: directoryPart(given) };
+    return { realDir: await ctx.fs.follow(path.posix.dirname(view)), viewDir: path.posix.dirname(view), names: [path.posix.basename(view)], read: null, prefix: directoryPart(given) };
   } catch (err) {
     if (err instanceof TooManyEntriesError) throw err;
     // Not there as such: perhaps a pattern ("*.txt") in an existing directory.
@@ -73,19 +80,19 @@ async function listTarget(ctx: SessionContext, arg: string, forceAll: boolean): 
   if (given !== '' && view !== '/' && isPattern(last)) {
     const glob = new Glob(last);
     let realDir: string;
-    let names: string[];
+    let found: NamesRead;
     try {
       realDir = await ctx.fs.follow(parent);
       // As vsftpd: a pattern that starts with a dot shows dotfiles.
-      names = await shown(realDir, all || last.startsWith('.'));
+      found = await shown(realDir, all || last.startsWith('.'));
     } catch (err) {
       if (err instanceof TooManyEntriesError) throw err;
-      return { realDir: null, viewDir: view, names: [], prefix: given };
+      return { realDir: null, viewDir: view, names: [], read: null, prefix: given };
     }
-    const candidates = names.filter((name) => name !== '.' && name !== '..');
-    return { realDir, viewDir: parent, names: await filterNames(candidates, glob), prefix: directoryPart(given) };
+    const candidates = found.names.filter((name) => name !== '.' && name !== '..');
+    return { realDir, viewDir: parent, names: await filterNames(candidates, glob), read: found.read, prefix: directoryPart(given) };
   }
-  return { realDir: null, viewDir: view, names: [], prefix: given };
+  return { realDir: null, viewDir: view, names: [], read: null, prefix: given };
 }
 
 // A listing refused for its size or cost: the reply says which limit.
@@ -95,9 +102,26 @@ function refusedListing(ctx: SessionContext, err: unknown): boolean {
   return true;
 }
 
-async function* entriesOf(target: ListTarget): AsyncGenerator<StatedEntry[]> {
-  if (target.realDir === null) return;
-  yield* statEntries(target.realDir, target.names, target.viewDir === '/');
+// The listed entries' lstat (none when the directory could not be opened).
+async function statedOf(target: ListTarget): Promise<StatedNames | null> {
+  if (target.realDir === null) return null;
+  return statNames(target.realDir, target.names, target.viewDir === '/', target.read);
+}
+
+// Bytes of listing text sent in one write.
+const CHUNK = 64 * 1024;
+
+/** The lines `line(i)` gives for each entry of `stated`, each ended by CRLF, in pieces of about CHUNK bytes. */
+export async function* chunkedLines(count: number, line: (i: number) => string): AsyncGenerator<string> {
+  let out = '';
+  for (let i = 0; i < count; i++) {
+    out += line(i) + '\r\n';
+    if (out.length >= CHUNK) {
+      yield out;
+      out = '';
+    }
+  }
+  if (out !== '') yield out;
 }
 
 function idShowing(ctx: SessionContext): IdShowing {
@@ -108,19 +132,29 @@ function idDisplay(ctx: SessionContext): IdDisplay {
   return ctx.options.hideIds ? 'hidden' : ctx.options.idNames ? 'names' : 'numeric';
 }
 
+function listFormatter(ctx: SessionContext): ListFormatter {
+  return new ListFormatter({ now: new Date(), ids: idDisplay(ctx), timeZone: ctx.options.useLocaltime ? 'local' : 'utc' });
+}
+
 // One `ls -l` line per entry.
 function lineFormatter(ctx: SessionContext): (entry: StatedEntry) => string {
-  const formatter = new ListFormatter({ now: new Date(), ids: idDisplay(ctx), timeZone: ctx.options.useLocaltime ? 'local' : 'utc' });
+  const formatter = listFormatter(ctx);
   return (entry) => formatter.format(listEntry(entry, ctx.options.idNames));
 }
 
 async function* listLines(ctx: SessionContext, target: ListTarget): AsyncGenerator<string> {
-  const line = lineFormatter(ctx);
-  for await (const batch of entriesOf(target)) {
-    let out = '';
-    for (const entry of batch) out += line(entry) + '\r\n';
-    yield out;
-  }
+  const stated = await statedOf(target);
+  if (stated === null) return;
+  const formatter = listFormatter(ctx);
+  const ids = ctx.options.idNames;
+  const { names, records, at, targets } = stated;
+  yield* chunkedLines(names.length, (i) => {
+    const r = at[i]!;
+    const uid = records[r + LstatField.uid]!;
+    const gid = records[r + LstatField.gid]!;
+    return formatter.formatFacts(names[i]!, records[r + LstatField.mode]!, records[r + LstatField.nlink]!, uid, gid,
+      records[r + LstatField.size]!, records[r + LstatField.mtimeMs]!, ids?.user(uid), ids?.group(gid), targets.get(i));
+  });
 }
 
 async function* nameLines(_ctx: SessionContext, target: ListTarget): AsyncGenerator<string> {
@@ -226,21 +260,20 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
     ctx.reply(ReplyCode.CannotOpenDataConnection, 'Use PORT or PASV first.');
     return;
   }
-  const found = await mlsxTarget(ctx, arg);
-  if (!found) {
-    ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');
-    return;
-  }
-  if (!found.stats.isDirectory()) {
-    ctx.reply(ReplyCode.SyntaxErrorInArguments, 'MLSD needs a directory; use MLST for a file.');
-    return;
-  }
+  const view = ctx.fs.resolve(arg);
+  let real: string;
   let names: string[];
+  let read: DirectoryStats;
   try {
-    names = visibleNames(ctx.options, (await readNames(found.real, true, ctx.options.maxListingEntries)).filter((name) => name !== '.' && name !== '..'));
+    real = await ctx.fs.follow(view);
+    // Read as a directory straight away (no stat first): ENOTDIR says it is not one.
+    read = (await readDirectory(real, false, ctx.options.maxListingEntries)).read;
+    // Dotfiles included, "." and ".." not.
+    names = visibleNames(ctx.options, read.names);
   } catch (err) {
     if (refusedListing(ctx, err)) return;
-    ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') ctx.reply(ReplyCode.SyntaxErrorInArguments, 'MLSD needs a directory; use MLST for a file.');
+    else ctx.reply(ReplyCode.FileUnavailable, 'Failed to open directory.');
     return;
   }
   const writable = ctx.options.writeEnable;
@@ -248,15 +281,22 @@ export async function handleMlsd(ctx: SessionContext, arg: string): Promise<void
   const showing = idShowing(ctx);
   async function* lines(): AsyncGenerator<string> {
     const perms = new PermFacts(writable, processIds());
-    for await (const batch of statEntries(found!.real, names, false)) {
-      let out = '';
-      for (const entry of batch) out += formatter.format(mlsxEntry(entry.name, entry.stats, perms.of(entry.stats), showing)) + '\r\n';
-      yield out;
-    }
+    const stated = await statNames(real, names, false, read);
+    const { records, at } = stated;
+    const shown = !showing.hidden;
+    yield* chunkedLines(stated.names.length, (i) => {
+      const r = at[i]!;
+      const mode = records[r + LstatField.mode]!;
+      const uid = records[r + LstatField.uid]!;
+      const gid = records[r + LstatField.gid]!;
+      const size = isFileMode(mode) || isDirectoryMode(mode) ? records[r + LstatField.size]! : undefined;
+      return formatter.formatFacts(stated.names[i]!, mlsxTypeOfMode(mode), size, records[r + LstatField.mtimeMs]!, perms.ofFacts(mode, uid, gid),
+        mode, shown ? uid : undefined, shown ? gid : undefined, shown ? showing.names?.user(uid) : undefined, shown ? showing.names?.group(gid) : undefined);
+    });
   }
   await runTransfer(ctx, {
     direction: 'listing',
-    path: found.view,
+    path: view,
     mark: 'Here comes the directory listing.',
     done: 'Directory send OK.',
     move: (data, transfer) => sendText(data, lines(), transfer),
