@@ -230,6 +230,10 @@ export const CONFIG_TABLE = {
     type: 'string', default: null, validate: absolutePath,
     doc: 'A directory local users start in (and are confined to with chroot_local_user). Unset: the home directory.',
   },
+  user_config_dir: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'A directory of files named after users (as typed at USER; anonymous for anonymous sessions), read by the master as root at each login: a file\'s key=value lines override this file\'s settings for that user\'s sessions, which get a worker of their own. Only per-session settings may be set there (see "Per-user settings"); any other, or a bad line, refuses that login with 530 and logs the file, line and setting. A name starting with . or holding / reads no file, nor does a symbolic link (refused).',
+  },
   write_enable: { type: 'bool', engine: 'writeEnable', default: false, doc: 'Allow any command that changes the file system (STOR, DELE, MKD, RNTO, SITE CHMOD, ...).' },
   cmds_allowed: {
     type: 'string', engine: 'cmdsAllowed', default: null, validate: commandList,

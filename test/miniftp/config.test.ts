@@ -31,7 +31,7 @@ describe('defaultConfig', () => {
       upload_max_rate: 0, download_max_rate: 0, local_max_rate: 0, anon_max_rate: 0,
       anonymous_enable: false, anon_root: null, anon_upload_enable: false, anon_mkdir_write_enable: false, anon_other_write_enable: false,
       anon_world_readable_only: true, chown_uploads: false, chown_username: 'root', chown_upload_mode: 0o600,
-      local_enable: true, local_root: null, write_enable: false, chroot_local_user: false, check_shell: true, pam_service_name: null,
+      local_enable: true, local_root: null, user_config_dir: null, write_enable: false, chroot_local_user: false, check_shell: true, pam_service_name: null,
       chroot_list_enable: false, chroot_list_file: '/etc/vsftpd.chroot_list',
       passwd_chroot_enable: false, allow_writeable_chroot: false, userlist_enable: false, userlist_file: '/etc/vsftpd.user_list', userlist_deny: true,
       cmds_allowed: null, cmds_denied: null, download_enable: true, dirlist_enable: true, chmod_enable: true, deny_file: null, hide_file: null,

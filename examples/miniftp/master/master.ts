@@ -36,6 +36,7 @@ import { heapStats } from '../heap-stats.js';
 import { LIGHT_NODE_FLAGS, WorkerProcess, type MonitorHandlers } from './worker-process.js';
 import { SparePool } from './spare-pool.js';
 import { SpareWorker } from './spare-worker.js';
+import { userSettings } from './user-config-privileged.js';
 import { spawnSupport, type SupportProcess } from './support-process.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
@@ -103,6 +104,8 @@ export class Master {
   // The helper's ends of the data channels that no worker has used yet, by sid.
   readonly #unusedDataChannels = new Map<number, { end: FdHandle; poller: FdPoller }>();
   readonly #spares: SparePool;
+  // The settings of an approved login with a user_config_dir file, until its worker is chosen.
+  readonly #loginSettings = new WeakMap<SessionRecord, MiniftpConfig>();
 
   constructor(options: MasterOptions) {
     this.config = options.config;
@@ -365,10 +368,11 @@ export class Master {
     }
   }
 
-  #startWorker(kind: 'prelogin' | 'user', identity: WorkerIdentity): WorkerProcess {
-    const spec: WorkerSpec = { kind, config: this.config, identity, isolateNetwork: this.#isolateNetwork };
+  #startWorker(kind: 'prelogin' | 'user', identity: WorkerIdentity, config = this.config): WorkerProcess {
+    const spec: WorkerSpec = { kind, config, identity, isolateNetwork: this.#isolateNetwork };
     const handlers = this.#monitorHandlers(() => worker);
-    const spare = kind === 'user' ? this.#spares.take() : null;
+    // A spare was started with the server's settings: a user with settings of its own gets a worker started with them.
+    const spare = kind === 'user' && config === this.config ? this.#spares.take() : null;
     const worker: WorkerProcess = spare ? assignSpare(spare, spec, handlers) : new WorkerProcess(spec, handlers, this.#workerMain);
     this.#workersByPid.set(worker.pid, worker);
     // A worker that breaks the monitor table is not trusted with its sessions any longer.
@@ -379,6 +383,11 @@ export class Master {
     });
     void worker.process.exited.then(() => this.#onWorkerExit(worker));
     return worker;
+  }
+
+  // Sessions with the same key share a worker: the same identity and the same settings (user_config_dir).
+  #workerKey(identity: WorkerIdentity, config: MiniftpConfig): string {
+    return config === this.config ? identityKey(identity) : `${identityKey(identity)} ${JSON.stringify(config)}`;
   }
 
   #onWorkerExit(worker: WorkerProcess): void {
@@ -455,7 +464,7 @@ export class Master {
       worker.idleTimer = setTimeout(() => {
         worker.idleTimer = null;
         if (worker.sessions.size === 0) {
-          this.#userWorkers.delete(identityKey(worker.spec.identity));
+          this.#userWorkers.delete(this.#workerKey(worker.spec.identity, worker.spec.config));
           worker.stop();
         }
       }, USER_WORKER_IDLE_MS);
@@ -616,7 +625,11 @@ export class Master {
   // Checks a login off the channel and sends the verdict on the worker's
   // control channel; a session that ended meanwhile gets none.
   async #checkLogin(record: SessionRecord, worker: WorkerProcess, user: string, password: string): Promise<void> {
-    const login = await authenticate(this.config, this.#userDb, user, password, record.client).catch(() => null);
+    const settings = await userSettings(this.config, user).catch((err: Error) => {
+      console.error(`miniftp: login of ${JSON.stringify(user)} refused: ${err.message}`);
+      return null;
+    });
+    const login = settings === null ? null : await authenticate(settings, this.#userDb, user, password, record.client).catch(() => null);
     record.checking = false;
     let identity = login?.identity ?? null;
     // The pre-login worker refused such a USER already; a worker that did not gets no login.
@@ -633,6 +646,7 @@ export class Master {
       record.stage = 'approved';
       record.user = identity.user;
       record.approved = identity;
+      if (settings !== this.config) this.#loginSettings.set(record, settings!);
     } else {
       record.loginFails++;
       delayMs = this.config.delay_failed_login * 1000;
@@ -651,10 +665,12 @@ export class Master {
     let workerEnd: FdHandle | null = null;
     try {
       [helperEnd, workerEnd] = socketPair();
-      const key = identityKey(identity);
+      const settings = this.#loginSettings.get(record) ?? this.config;
+      this.#loginSettings.delete(record);
+      const key = this.#workerKey(identity, settings);
       let worker = this.#userWorkers.get(key);
       if (!worker) {
-        worker = this.#startWorker('user', identity);
+        worker = this.#startWorker('user', identity, settings);
         this.#userWorkers.set(key, worker);
       }
       if (worker.idleTimer) {
