@@ -60,7 +60,6 @@ export const VSFTPD_SETTINGS_ABSENT: readonly AbsentSettingsGroup[] = [
       download_file: 'An allow-pattern for downloads; deny_file and download_enable cover the refusals miniftp has.',
       upload_file: 'An allow-pattern for uploads; deny_file and write_enable cover the refusals miniftp has.',
       pasv_addr_resolve: 'pasv_address takes an IPv4 address, not a host name; resolve the name when writing the file.',
-      user_config_dir: 'Per-user settings files.',
     },
   },
 ];

@@ -76,6 +76,21 @@ describe.skipIf(!requireRoot('miniftp user_config_dir'))('miniftp user_config_di
     expect(both).toEqual(expect.arrayContaining(alicesWorkers));
   });
 
+  it('gives two accounts of the same ids their own session names and homes', async () => {
+    const twin = uniqueName('mfucd');
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-userconf-twin-'));
+    fs.chownSync(home, bob.uid, bob.gid);
+    try {
+      addUser(twin, { uid: bob.uid, gid: bob.gid, home, shell: '/bin/sh' });
+      setPassword(twin, PASSWORD, 'SHA512');
+      expect(await command(server.port, bob.name, 'PWD')).toBe(`257 "${bob.home}" is the current directory`);
+      // Bob's worker is still there, idle: the twin's session must not take Bob's name and home with it.
+      expect(await command(server.port, twin, 'PWD')).toBe(`257 "${home}" is the current directory`);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('refuses the login of a user whose file sets what a user may not, with a log line naming file, line and setting; others still log in', async () => {
     expect(await ftplibLoginReply(server.port, carol.name, PASSWORD)).toMatch(/^530 /);
     expect(server.output()).toContain(`miniftp: login of "${carol.name}" refused: ${path.join(dir, carol.name)}:2: listen_port cannot be set per user`);

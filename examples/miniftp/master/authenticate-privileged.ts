@@ -126,7 +126,11 @@ export async function authenticate(config: MiniftpConfig, userDb: UserDb | null,
   return identity === null ? null : { identity, pam: null };
 }
 
-/** One key per process identity: sessions with the same key share a worker. */
+/**
+ * One key per worker identity: sessions with the same key share a worker.
+ * The name and home are part of it because a worker gives every session it
+ * runs its identity's name (logs) and first directory.
+ */
 export function identityKey(identity: WorkerIdentity): string {
-  return JSON.stringify([identity.uid, identity.gid, identity.groups, identity.chroot, identity.anonymous]);
+  return JSON.stringify([identity.uid, identity.gid, identity.groups, identity.chroot, identity.anonymous, identity.user, identity.home]);
 }
