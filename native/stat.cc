@@ -117,105 +117,17 @@ Napi::Value LstatBatch(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// A directory's names but "." and "..", sorted by byte, up to a bound; with
+// `withStats`, the lstat of each too, in the same task: what a listing
+// needs, without a second trip through the thread pool.
 class ReaddirWorker : public Napi::AsyncWorker {
  public:
-  ReaddirWorker(Napi::Env env, std::string dir, double limit)
-      : Napi::AsyncWorker(env, "privsep.readdirNames"), deferred_(Napi::Promise::Deferred::New(env)), dir_(std::move(dir)), limit_(limit) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  // Runs on a thread-pool thread: no JavaScript values here.
-  void Execute() override {
-    int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-      errno_ = errno;
-      syscall_ = "opendir";
-      return;
-    }
-    DIR* dir = ::fdopendir(fd);
-    if (dir == nullptr) {
-      errno_ = errno;
-      syscall_ = "opendir";
-      ::close(fd);
-      return;
-    }
-    double count = 0;
-    for (;;) {
-      errno = 0;
-      const struct dirent* entry = ::readdir(dir);
-      if (entry == nullptr) {
-        if (errno != 0) {
-          errno_ = errno;
-          syscall_ = "readdir";
-        }
-        break;
-      }
-      const char* name = entry->d_name;
-      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
-      if (++count > limit_) {
-        tooMany_ = true;
-        break;
-      }
-      names_.emplace_back(name);
-    }
-    ::closedir(dir);
-    if (errno_ != 0 || tooMany_) return;
-    // Byte order, as strcmp(3) and `ls` in the C locale sort.
-    std::sort(names_.begin(), names_.end());
-    size_t bytes = 0;
-    for (const std::string& name : names_) bytes += name.size() + 1;
-    joined_.reserve(bytes);
-    for (const std::string& name : names_) {
-      joined_.append(name);
-      joined_.push_back('\0');
-    }
-  }
-
-  void OnOK() override {
-    if (errno_ != 0) {
-      deferred_.Reject(ErrnoError(Env(), errno_, syscall_).Value());
-    } else if (tooMany_) {
-      deferred_.Resolve(Env().Null());
-    } else {
-      deferred_.Resolve(Napi::String::New(Env(), joined_));
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::string dir_;
-  double limit_;
-  std::vector<std::string> names_;
-  std::string joined_;
-  bool tooMany_ = false;
-  int errno_ = 0;
-  const char* syscall_ = "";
-};
-
-// readdirNames(dir: string, limit: number) -> Promise<string | null>: the
-// names in `dir` but "." and "..", sorted by byte, each ended by a NUL
-// byte; null when there are more than `limit`.
-Napi::Value ReaddirNames(const Napi::CallbackInfo& info) {
-  const char* usage = "readdirNames(dir: string, limit: number)";
-  PRIVSEP_CHECK_ARGS(info, info.Length() > 1 && info[0].IsString() && info[1].IsNumber() && info[1].As<Napi::Number>().DoubleValue() >= 0, usage,
-                     Napi::Value());
-  std::string dir = info[0].As<Napi::String>().Utf8Value();
-  if (dir.find('\0') != std::string::npos) {
-    ThrowErrnoError(info.Env(), EINVAL, "opendir");
-    return Napi::Value();
-  }
-  ReaddirWorker* worker = new ReaddirWorker(info.Env(), std::move(dir), info[1].As<Napi::Number>().DoubleValue());
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
-}
-
-// The names in a directory and the lstat of each, in one task: what a
-// listing needs, without a second trip through the thread pool.
-class ReaddirStatWorker : public Napi::AsyncWorker {
- public:
-  ReaddirStatWorker(Napi::Env env, std::string dir, double limit)
-      : Napi::AsyncWorker(env, "privsep.readdirStat"), deferred_(Napi::Promise::Deferred::New(env)), dir_(std::move(dir)), limit_(limit) {}
+  ReaddirWorker(Napi::Env env, std::string dir, double limit, bool withStats)
+      : Napi::AsyncWorker(env, withStats ? "privsep.readdirStat" : "privsep.readdirNames"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        dir_(std::move(dir)),
+        limit_(limit),
+        withStats_(withStats) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -258,17 +170,7 @@ class ReaddirStatWorker : public Napi::AsyncWorker {
     if (errno_ != 0 || tooMany_) return;
     // Byte order, as strcmp(3) and `ls` in the C locale sort.
     std::sort(names_.begin(), names_.end());
-    records_.assign(names_.size() * kLstatFields, 0.0);
-    dirfd_ = dirfd.get();
-    // A big directory's second half is looked up on a thread of its own, so
-    // that a listing takes half the time where a core is free; the kernel's
-    // path lookups are most of its cost.
-    const size_t half = names_.size() >= kSplitAt ? names_.size() / 2 : names_.size();
-    StatRange range{this, half, names_.size()};
-    pthread_t helper;
-    const bool split = half < names_.size() && ::pthread_create(&helper, nullptr, StatRangeThread, &range) == 0;
-    StatNames(0, split ? half : names_.size());
-    if (split) ::pthread_join(helper, nullptr);
+    if (withStats_) StatAll(dirfd.get());
     size_t bytes = 0;
     for (const std::string& name : names_) bytes += name.size() + 1;
     joined_.reserve(bytes);
@@ -290,6 +192,10 @@ class ReaddirStatWorker : public Napi::AsyncWorker {
       deferred_.Resolve(env.Null());
       return;
     }
+    if (!withStats_) {
+      deferred_.Resolve(Napi::String::New(env, joined_));
+      return;
+    }
     Napi::Float64Array records = Napi::Float64Array::New(env, records_.size());
     std::copy(records_.begin(), records_.end(), records.Data());
     Napi::Object result = Napi::Object::New(env);
@@ -303,7 +209,7 @@ class ReaddirStatWorker : public Napi::AsyncWorker {
   static constexpr size_t kSplitAt = 4096;
 
   struct StatRange {
-    ReaddirStatWorker* worker;
+    ReaddirWorker* worker;
     size_t begin;
     size_t end;
   };
@@ -312,6 +218,20 @@ class ReaddirStatWorker : public Napi::AsyncWorker {
     const StatRange* range = static_cast<StatRange*>(arg);
     range->worker->StatNames(range->begin, range->end);
     return nullptr;
+  }
+
+  void StatAll(int dirfd) {
+    records_.assign(names_.size() * kLstatFields, 0.0);
+    dirfd_ = dirfd;
+    // A big directory's second half is looked up on a thread of its own, so
+    // that a listing takes half the time where a core is free; the kernel's
+    // path lookups are most of its cost.
+    const size_t half = names_.size() >= kSplitAt ? names_.size() / 2 : names_.size();
+    StatRange range{this, half, names_.size()};
+    pthread_t helper;
+    const bool split = half < names_.size() && ::pthread_create(&helper, nullptr, StatRangeThread, &range) == 0;
+    StatNames(0, split ? half : names_.size());
+    if (split) ::pthread_join(helper, nullptr);
   }
 
   // The records of names_[begin, end): each thread writes its own.
@@ -341,6 +261,7 @@ class ReaddirStatWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::string dir_;
   double limit_;
+  bool withStats_;
   std::vector<std::string> names_;
   std::string joined_;
   std::vector<double> records_;
@@ -350,11 +271,7 @@ class ReaddirStatWorker : public Napi::AsyncWorker {
   const char* syscall_ = "";
 };
 
-// readdirStat(dir: string, limit: number) -> Promise<{ names: string, records: Float64Array } | null>:
-// readdirNames' names, and for each, in that order, the LSTAT_FIELDS numbers
-// lstatBatch gives (errno first: a name removed meanwhile has ENOENT).
-Napi::Value ReaddirStat(const Napi::CallbackInfo& info) {
-  const char* usage = "readdirStat(dir: string, limit: number)";
+Napi::Value QueueReaddir(const Napi::CallbackInfo& info, const char* usage, bool withStats) {
   PRIVSEP_CHECK_ARGS(info, info.Length() > 1 && info[0].IsString() && info[1].IsNumber() && info[1].As<Napi::Number>().DoubleValue() >= 0, usage,
                      Napi::Value());
   std::string dir = info[0].As<Napi::String>().Utf8Value();
@@ -362,10 +279,23 @@ Napi::Value ReaddirStat(const Napi::CallbackInfo& info) {
     ThrowErrnoError(info.Env(), EINVAL, "opendir");
     return Napi::Value();
   }
-  ReaddirStatWorker* worker = new ReaddirStatWorker(info.Env(), std::move(dir), info[1].As<Napi::Number>().DoubleValue());
+  ReaddirWorker* worker = new ReaddirWorker(info.Env(), std::move(dir), info[1].As<Napi::Number>().DoubleValue(), withStats);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
+}
+
+// readdirNames(dir: string, limit: number) -> Promise<string | null>: the
+// names, each ended by a NUL byte; null when there are more than `limit`.
+Napi::Value ReaddirNames(const Napi::CallbackInfo& info) {
+  return QueueReaddir(info, "readdirNames(dir: string, limit: number)", false);
+}
+
+// readdirStat(dir: string, limit: number) -> Promise<{ names: string, records: Float64Array } | null>:
+// readdirNames' names, and for each, in that order, the LSTAT_FIELDS numbers
+// lstatBatch gives (errno first: a name removed meanwhile has ENOENT).
+Napi::Value ReaddirStat(const Napi::CallbackInfo& info) {
+  return QueueReaddir(info, "readdirStat(dir: string, limit: number)", true);
 }
 
 }  // namespace

@@ -39,24 +39,35 @@ export interface DirectoryStats {
  *   opendir(3) and readdir(3) (ENOENT, ENOTDIR, EACCES, ...), `path` set, as Node's
  */
 export async function readdirStat(dir: string, limit = Infinity): Promise<DirectoryStats | null> {
-  if (typeof dir !== 'string') throw invalidArgType('dir', 'of type string', dir);
-  if (typeof limit !== 'number') throw invalidArgType('limit', 'of type number', limit);
-  if (Number.isNaN(limit) || limit < 0) throw outOfRange('limit', '>= 0', limit);
-  let read: { names: string; records: Float64Array } | null;
-  try {
-    read = await native.readdirStat(dir, limit);
-  } catch (err) {
-    if (typeof err === 'object' && err !== null && 'syscall' in err) Object.assign(err, { path: dir });
-    throw err;
-  }
+  const read = await readDirectory(native.readdirStat, dir, limit);
   if (read === null) return null;
-  const names = read.names === '' ? [] : read.names.slice(0, -1).split('\0');
-  // They come sorted by byte, which is code unit order but where a name has a
-  // character above U+FFFF or bytes that are not UTF-8: then JavaScript sorts.
+  const names = splitNames(read.names);
   for (let i = 1; i < names.length; i++) {
     if (names[i - 1]! > names[i]!) return sortedByName(names, read.records);
   }
   return { names, records: read.records };
+}
+
+/** Checks the arguments of a native directory read and runs it, `path` set on its errors as Node sets it. */
+export async function readDirectory<T>(read: (dir: string, limit: number) => Promise<T>, dir: string, limit: number): Promise<T> {
+  if (typeof dir !== 'string') throw invalidArgType('dir', 'of type string', dir);
+  if (typeof limit !== 'number') throw invalidArgType('limit', 'of type number', limit);
+  if (Number.isNaN(limit) || limit < 0) throw outOfRange('limit', '>= 0', limit);
+  try {
+    return await read(dir, limit);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null && 'syscall' in err) Object.assign(err, { path: dir });
+    throw err;
+  }
+}
+
+/**
+ * The names of a native read, each ended by a NUL. They come sorted by byte,
+ * which is code unit order but where a name has a character above U+FFFF or
+ * bytes that are not UTF-8: the caller checks and then sorts in JavaScript.
+ */
+export function splitNames(joined: string): string[] {
+  return joined === '' ? [] : joined.slice(0, -1).split('\0');
 }
 
 function sortedByName(names: string[], records: Float64Array): DirectoryStats {
