@@ -1,6 +1,7 @@
 // syslog_enable's writer against a real unix datagram socket (a receiver
-// bound at a path of the test's own, standing in for /dev/log), and the
-// start refused when /dev/log takes no datagrams.
+// bound at a path of the test's own, standing in for /dev/log), the start
+// refused when /dev/log takes no datagrams, and the server's lines reaching
+// a receiver bound at /dev/log itself where no syslog daemon has it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +9,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { connectUnixDatagram } from 'privsep';
 import { SyslogWriter } from '../../examples/miniftp/syslog-writer.js';
-import { startMiniftp } from '../helpers/miniftp-server.js';
+import { ftplibLoginReply } from '../helpers/ftp-clients.js';
+import { createUser, startMiniftp } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
 
 const RECEIVER = `
@@ -52,5 +54,50 @@ describe.skipIf(!requireRoot('miniftp syslog_enable start') || devLog)('miniftp 
   test('the start is refused, naming syslog_enable and /dev/log', async () => {
     const started = startMiniftp({ syslog_enable: 'YES' });
     await expect(started).rejects.toThrow(/syslog_enable: the system log's \/dev\/log takes no datagrams \(ENOENT\)/);
+  });
+});
+
+// Reads datagrams until one of miniftp's says OK LOGIN (other programs, PAM
+// modules among them, may log meanwhile), for at most 20 s.
+const LOGIN_WATCHER = `
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print('ready', flush=True)
+deadline = time.time() + 20
+while time.time() < deadline:
+    s.settimeout(max(0.1, deadline - time.time()))
+    try:
+        line = s.recv(65536)
+    except socket.timeout:
+        break
+    if b'miniftp[' in line:
+        sys.stdout.buffer.write(line + b'\\n')
+        sys.stdout.flush()
+        if b'OK LOGIN' in line:
+            break
+`;
+
+describe.skipIf(!requireRoot('miniftp syslog_enable end to end') || devLog)('miniftp syslog_enable with /dev/log', () => {
+  test('the server\'s log lines go to /dev/log as datagrams of facility FTP', async () => {
+    const user = createUser('mfsyslog', 'syslog-secret');
+    const receiver = spawn('python3', ['-c', LOGIN_WATCHER, '/dev/log'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    receiver.stdout.on('data', (d) => (out += d));
+    const exited = new Promise((r) => receiver.once('exit', r));
+    let server: Awaited<ReturnType<typeof startMiniftp>> | null = null;
+    try {
+      for (let i = 0; i < 200 && !out.startsWith('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toMatch(/^ready/);
+      server = await startMiniftp({ syslog_enable: 'YES' });
+      expect(await ftplibLoginReply(server.port, user.name, 'syslog-secret')).toMatch(/^230 /);
+      await exited;
+      expect(out).toMatch(new RegExp(`^<94>[A-Z][a-z]{2} [ 1-3]\\d \\d\\d:\\d\\d:\\d\\d miniftp\\[\\d+\\]: .*\\[${user.name}\\] OK LOGIN: Client "127\\.0\\.0\\.1"$`, 'm'));
+    } finally {
+      await server?.stop();
+      receiver.kill();
+      fs.rmSync('/dev/log', { force: true });
+      user.remove();
+    }
   });
 });
