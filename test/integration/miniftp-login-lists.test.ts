@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curl, ftplibLoginReply, ftplibSteps, RawClient } from '../helpers/ftp-clients.js';
 import { createUser, startMiniftp, startRefused, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
+import { needTools } from '../helpers/tools.js';
 
 const PASSWORD = 'list-secret';
 
@@ -62,7 +63,8 @@ describe.skipIf(!requireRoot('miniftp user and chroot lists'))('miniftp user and
       deny = await start({ userlist_enable: 'YES', userlist_file: denyList, max_login_fails: 3 });
     });
 
-    it('refuses a listed name at USER with 530 Permission denied., no password asked (curl, ftplib, raw)', async () => {
+    it('refuses a listed name at USER with 530 Permission denied., no password asked (curl, ftplib, raw)', async (ctx) => {
+      needTools(ctx, 'curl');
       const refused = await curl(['-v', `ftp://${alice.name}:${PASSWORD}@127.0.0.1:${deny.port}/`]).catch((err: { stderr: string }) => err);
       expect(refused.stderr).toMatch(/< 530 Permission denied\./);
       expect(refused.stderr).not.toMatch(/> PASS/);

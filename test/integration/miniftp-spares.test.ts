@@ -2,9 +2,10 @@
 // namespace and without any client's connection, each taken by the first
 // login of one user, dropped to that user's ids on every thread, and
 // replaced; with spare_workers=0 a login starts its worker itself.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curl, RawClient } from '../helpers/ftp-clients.js';
+import { RawClient, ftplibSteps } from '../helpers/ftp-clients.js';
 import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { readThreads } from '../helpers/proc-status.js';
 import { waitFor } from '../helpers/process.js';
@@ -102,8 +103,9 @@ describe.skipIf(!requireRoot('miniftp spare workers'))('miniftp spare workers (d
     await waitFor(() => server.processes().spares.length === 2 && !server.processes().spares.includes(worker!), 20_000, 'the pool to refill');
     // A real client, through the same worker.
     fs.writeFileSync(`${user(0).home}/mine.txt`, 'hello\n');
-    const { stdout } = await curl(['-s', `ftp://${user(0).name}:${PASSWORD}@127.0.0.1:${server.port}/mine.txt`]);
-    expect(stdout).toBe('hello\n');
+    const [, loggedIn, got] = await ftplibSteps(server.port, { user: user(0).name, password: PASSWORD, steps: [{ op: 'retr', path: 'mine.txt' }] });
+    expect(loggedIn!.reply).toMatch(/^230 /);
+    expect(got).toMatchObject({ bytes: 6, sha256: crypto.createHash('sha256').update('hello\n').digest('hex') });
     expect(workerOf(server, user(0))).toBe(worker);
   });
 

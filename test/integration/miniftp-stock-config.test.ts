@@ -13,6 +13,7 @@ import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '..
 import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 import { listInFtpusers } from '../helpers/users.js';
+import { needTools } from '../helpers/tools.js';
 
 const STOCK = '/etc/vsftpd.conf';
 const PAM_SERVICE = '/etc/pam.d/vsftpd';
@@ -50,7 +51,8 @@ describe.skipIf(!requireRoot('miniftp with Debian\'s stock vsftpd.conf') || miss
     else fs.writeFileSync(VSFTPD_LOG, logBefore);
   });
 
-  it('a local user logs in through /etc/pam.d/vsftpd and downloads (active, EPSV and PASV); a name in /etc/ftpusers is refused', async () => {
+  it('a local user logs in through /etc/pam.d/vsftpd and downloads (active, EPSV and PASV); a name in /etc/ftpusers is refused', async (ctx) => {
+    needTools(ctx, 'curl');
     const good = users.good!;
     expect(await ftplibLoginReply(server.port, good.name, password)).toMatch(/^230/);
     expect(await ftplibLoginReply(server.port, users.listed!.name, password)).toBe('530 Login incorrect.');

@@ -11,6 +11,7 @@ import { curl, ftplibSteps } from '../helpers/ftp-clients.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
+import { needTools } from '../helpers/tools.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -84,7 +85,8 @@ describe.skipIf(!requireRoot('miniftp xferlog'))('miniftp xferlog_std_format', (
     if (xferlog) fs.rmSync(path.dirname(xferlog), { recursive: true, force: true });
   });
 
-  it('writes one parseable line per upload and download, real and anonymous, and a broken-off download as incomplete', async () => {
+  it('writes one parseable line per upload and download, real and anonymous, and a broken-off download as incomplete', async (ctx) => {
+    needTools(ctx, 'curl');
     const started = Date.now();
     const url = (file: string, auth = true) => `ftp://${auth ? `${user.name}:${password}@` : ''}127.0.0.1:${server.port}${file}`;
     const upload = path.join(server.dir, 'up.txt');
