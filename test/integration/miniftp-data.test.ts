@@ -111,6 +111,42 @@ describe.skipIf(!requireRoot('miniftp data connections'))('miniftp data connecti
     client.destroy();
   });
 
+  // A RETR that fails (550) leaves the passive setup to the next transfer,
+  // until PASV comes again.
+  it('a RETR whose file cannot be opened: the connection goes to the next transfer, or a new PASV takes over', async () => {
+    const client = await RawClient.connect(server.port);
+    await client.replies(1);
+    await client.command(`USER ${dana.name}`);
+    await client.command(`PASS ${password}`);
+    const read = (socket: net.Socket): Promise<string> => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      return new Promise((r) => socket.once('close', () => r(text)));
+    };
+    const open = async (port: number): Promise<net.Socket> => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      await new Promise((r, j) => socket.once('connect', r).once('error', j));
+      return socket;
+    };
+    // Connected first: the failed RETR leaves the connection to the next one.
+    const first = await open(pasvPort((await client.command('PASV')).text));
+    const firstText = read(first);
+    expect((await client.command('RETR missing.txt')).code).toBe(550);
+    client.send('RETR text.txt\r\n');
+    expect((await client.replies(2)).map((r) => r.code)).toEqual([150, 226]);
+    expect(await firstText).toBe('line one\nline two\n');
+    // Not connected yet: a new PASV replaces the listener, the old port is closed.
+    const stale = pasvPort((await client.command('PASV')).text);
+    expect((await client.command('RETR missing.txt')).code).toBe(550);
+    const second = await open(pasvPort((await client.command('PASV')).text));
+    const secondText = read(second);
+    await expect(open(stale)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    client.send('RETR text.txt\r\n');
+    expect((await client.replies(2)).map((r) => r.code)).toEqual([150, 226]);
+    expect(await secondText).toBe('line one\nline two\n');
+    client.destroy();
+  });
+
   it('a passive connection from another address is refused and the transfer fails (no PASV theft)', async () => {
     const client = await RawClient.connect(server.port);
     await client.replies(1);

@@ -71,6 +71,38 @@ describe('engine: download replies', () => {
     }
     client.destroy();
   });
+
+  it('a RETR whose file cannot be opened leaves the connection already made to the next transfer', async () => {
+    const client = await rawLogin(h.port);
+    expect((await client.command('TYPE I')).code).toBe(200);
+    const data = await passiveData(client);
+    const received = readAll(data);
+    expect(await client.command('RETR missing.bin')).toMatchObject({ code: 550, text: 'Failed to open file.' });
+    client.send('RETR small.bin\r\n');
+    const [mark, done] = await client.replies(2);
+    expect(mark).toMatchObject({ code: 150 });
+    expect(done).toMatchObject({ code: 226, text: 'Transfer complete.' });
+    expect((await received).equals(small)).toBe(true);
+    client.destroy();
+  });
+
+  it('after a failed RETR with no connection yet, a new PASV gets the next transfer and the old port is closed', async () => {
+    const client = await rawLogin(h.port);
+    expect((await client.command('TYPE I')).code).toBe(200);
+    const first = await client.command('PASV');
+    const [, hi, lo] = /(\d+),(\d+)\)/.exec(first.text)!;
+    const oldPort = Number(hi) * 256 + Number(lo);
+    expect(await client.command('RETR missing.bin')).toMatchObject({ code: 550 });
+    const data = await passiveData(client);
+    await expect(connectTo(oldPort)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const received = readAll(data);
+    client.send('RETR small.bin\r\n');
+    const [mark, done] = await client.replies(2);
+    expect(mark).toMatchObject({ code: 150 });
+    expect(done).toMatchObject({ code: 226, text: 'Transfer complete.' });
+    expect((await received).equals(small)).toBe(true);
+    client.destroy();
+  });
 });
 
 describe('DataChannel and the passive listener', () => {
