@@ -25,6 +25,21 @@ namespace {
 // found), st_mode, st_nlink, st_uid, st_gid, st_size, mtime in milliseconds.
 constexpr uint32_t kLstatFields = 7;
 
+// One name's record, as kLstatFields says; errno first when fstatat fails.
+void FillLstatRecord(int dirfd, const char* name, double* record) {
+  struct stat st;
+  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    record[0] = errno;
+    return;
+  }
+  record[1] = st.st_mode;
+  record[2] = static_cast<double>(st.st_nlink);
+  record[3] = st.st_uid;
+  record[4] = st.st_gid;
+  record[5] = static_cast<double>(st.st_size);
+  record[6] = static_cast<double>(st.st_mtim.tv_sec) * 1e3 + static_cast<double>(st.st_mtim.tv_nsec / 1000000);
+}
+
 class LstatWorker : public Napi::AsyncWorker {
  public:
   LstatWorker(Napi::Env env, std::string dir, std::vector<std::string> names, Napi::Float64Array out)
@@ -47,18 +62,10 @@ class LstatWorker : public Napi::AsyncWorker {
     }
     double* record = records_.data();
     for (const std::string& name : names_) {
-      struct stat st;
       if (name.empty() || name.find('/') != std::string::npos) {
         record[0] = EINVAL;
-      } else if (::fstatat(dirfd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        record[0] = errno;
       } else {
-        record[1] = st.st_mode;
-        record[2] = static_cast<double>(st.st_nlink);
-        record[3] = st.st_uid;
-        record[4] = st.st_gid;
-        record[5] = static_cast<double>(st.st_size);
-        record[6] = static_cast<double>(st.st_mtim.tv_sec) * 1e3 + static_cast<double>(st.st_mtim.tv_nsec / 1000000);
+        FillLstatRecord(dirfd.get(), name.c_str(), record);
       }
       record += kLstatFields;
     }
@@ -237,20 +244,8 @@ class ReaddirWorker : public Napi::AsyncWorker {
   // The records of names_[begin, end): each thread writes its own.
   void StatNames(size_t begin, size_t end) {
     double* record = records_.data() + begin * kLstatFields;
-    for (size_t i = begin; i < end; i++, record += kLstatFields) {
-      struct stat st;
-      if (::fstatat(dirfd_, names_[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        // Removed since readdir: the caller leaves it out.
-        record[0] = errno;
-      } else {
-        record[1] = st.st_mode;
-        record[2] = static_cast<double>(st.st_nlink);
-        record[3] = st.st_uid;
-        record[4] = st.st_gid;
-        record[5] = static_cast<double>(st.st_size);
-        record[6] = static_cast<double>(st.st_mtim.tv_sec) * 1e3 + static_cast<double>(st.st_mtim.tv_nsec / 1000000);
-      }
-    }
+    // A name removed since readdir gets ENOENT: the caller leaves it out.
+    for (size_t i = begin; i < end; i++, record += kLstatFields) FillLstatRecord(dirfd_, names_[i].c_str(), record);
   }
 
   void Fail(int error, const char* syscall) {
