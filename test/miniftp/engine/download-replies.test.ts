@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/ftp-harness.js';
-import { passiveData, rawLogin } from '../../helpers/ftp-clients.js';
+import { passiveData, rawLogin, type RawClient } from '../../helpers/ftp-clients.js';
 import { DataChannel } from '../../../examples/miniftp/session/data-channel.js';
 import { LocalDataConnector, type DataConnector } from '../../../examples/miniftp/session/index.js';
 
@@ -31,6 +31,15 @@ describe('engine: download replies', () => {
   // Well beyond the send and receive buffers of a loopback connection.
   const big = crypto.randomBytes(24 * 1024 * 1024);
   const small = crypto.randomBytes(1024);
+
+  // RETR small.bin: its 150, then 226, and every byte on the data connection `received` reads.
+  async function retrSmall(client: RawClient, received: Promise<Buffer>, mark: object = { code: 150 }): Promise<void> {
+    client.send('RETR small.bin\r\n');
+    const [opened, done] = await client.replies(2);
+    expect(opened).toMatchObject(mark);
+    expect(done).toMatchObject({ code: 226, text: 'Transfer complete.' });
+    expect((await received).equals(small)).toBe(true);
+  }
 
   beforeAll(async () => {
     h = await startHarness();
@@ -63,11 +72,7 @@ describe('engine: download replies', () => {
     for (let i = 0; i < 20; i++) {
       const data = await passiveData(client);
       const received = readAll(data);
-      client.send('RETR small.bin\r\n');
-      const [mark, done] = await client.replies(2);
-      expect(mark).toMatchObject({ code: 150, text: 'Opening BINARY mode data connection for small.bin (1024 bytes).' });
-      expect(done).toMatchObject({ code: 226, text: 'Transfer complete.' });
-      expect((await received).equals(small)).toBe(true);
+      await retrSmall(client, received, { code: 150, text: 'Opening BINARY mode data connection for small.bin (1024 bytes).' });
     }
     client.destroy();
   });
@@ -78,11 +83,7 @@ describe('engine: download replies', () => {
     const data = await passiveData(client);
     const received = readAll(data);
     expect(await client.command('RETR missing.bin')).toMatchObject({ code: 550, text: 'Failed to open file.' });
-    client.send('RETR small.bin\r\n');
-    const [mark, done] = await client.replies(2);
-    expect(mark).toMatchObject({ code: 150 });
-    expect(done).toMatchObject({ code: 226, text: 'Transfer complete.' });
-    expect((await received).equals(small)).toBe(true);
+    await retrSmall(client, received);
     client.destroy();
   });
 
@@ -96,11 +97,7 @@ describe('engine: download replies', () => {
     const data = await passiveData(client);
     await expect(connectTo(oldPort)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     const received = readAll(data);
-    client.send('RETR small.bin\r\n');
-    const [mark, done] = await client.replies(2);
-    expect(mark).toMatchObject({ code: 150 });
-    expect(done).toMatchObject({ code: 226, text: 'Transfer complete.' });
-    expect((await received).equals(small)).toBe(true);
+    await retrSmall(client, received);
     client.destroy();
   });
 });
