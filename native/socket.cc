@@ -141,6 +141,7 @@ Napi::Value GetSockOptInt(const Napi::CallbackInfo& info, int option) {
 Napi::Value GetSocketType(const Napi::CallbackInfo& info) { return GetSockOptInt(info, SO_TYPE); }
 Napi::Value GetSocketDomain(const Napi::CallbackInfo& info) { return GetSockOptInt(info, SO_DOMAIN); }
 Napi::Value GetSocketError(const Napi::CallbackInfo& info) { return GetSockOptInt(info, SO_ERROR); }
+Napi::Value GetSocketAcceptConn(const Napi::CallbackInfo& info) { return GetSockOptInt(info, SO_ACCEPTCONN); }
 
 // Describes a socket address as { family, address, port } (inet) or
 // { family: 'unix', path, abstract } (unix).
@@ -268,6 +269,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
   exports.Set("getPeerCred", Napi::Function::New(env, GetPeerCred, "getPeerCred"));
   exports.Set("getSocketType", Napi::Function::New(env, GetSocketType, "getSocketType"));
+  exports.Set("getSocketAcceptConn", Napi::Function::New(env, GetSocketAcceptConn, "getSocketAcceptConn"));
   exports.Set("getSocketDomain", Napi::Function::New(env, GetSocketDomain, "getSocketDomain"));
   exports.Set("getSocketError", Napi::Function::New(env, GetSocketError, "getSocketError"));
   exports.Set("getsockname", Napi::Function::New(env, GetSockName, "getsockname"));

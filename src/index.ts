@@ -23,7 +23,7 @@ export { Channel, type Message, type ChannelOptions, type SendOptions } from './
 export { UnixServer, listenUnix, connectUnix, type UnixAddressOptions } from './fd/unix.js';
 export { connectUnixDatagram } from './fd/unix-datagram.js';
 export { type NativePeerCred as PeerCredentials } from './native.js';
-export { Acceptor, type ListenAddress, type AcceptedConnection } from './handoff/acceptor.js';
+export { Acceptor, type ListenAddress, type InheritedListener, type ListenerSpec, type AcceptedConnection } from './handoff/acceptor.js';
 export { HandoffMaster, type HandoffOptions, type HandoffPolicy, type WorkerInfo } from './handoff/master.js';
 export { HandoffWorker, handoffWorker, type HandedConnection, type HandoffWorkerOptions } from './handoff/worker.js';
 export { type WorkerCommand } from './handoff/launch.js';

@@ -129,6 +129,8 @@ export interface NativeBinding {
   getSocketType(fd: number): number;
   getSocketDomain(fd: number): number;
   getSocketError(fd: number): number;
+  /** 1 when the socket is listening (SO_ACCEPTCONN). */
+  getSocketAcceptConn(fd: number): number;
   getsockname(fd: number): NativeSocketAddress;
   getpeername(fd: number): NativeSocketAddress;
   setNonBlocking(fd: number, on: boolean): void;
@@ -213,7 +215,7 @@ export interface NativeBinding {
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
   socketpair: 'function', unixSocket: 'function', bindUnix: 'function', listen: 'function',
-  connectUnix: 'function', accept: 'function', getPeerCred: 'function', getSocketType: 'function',
+  connectUnix: 'function', accept: 'function', getPeerCred: 'function', getSocketType: 'function', getSocketAcceptConn: 'function',
   getSocketDomain: 'function', getSocketError: 'function', getsockname: 'function', getpeername: 'function',
   setNonBlocking: 'function', setCloexec: 'function', dup: 'function', close: 'function',
   SOCK_STREAM: 'number', SOCK_SEQPACKET: 'number', SOCK_DGRAM: 'number',

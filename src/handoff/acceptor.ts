@@ -3,7 +3,8 @@
 // an fd with the listener it came in on and the peer's address.
 import { EventEmitter } from 'node:events';
 import { native, type NativeFdWatcher } from '../native.js';
-import { checkInteger, invalidArgType } from '../errors.js';
+import { checkInteger, invalidArgType, invalidArgValue } from '../errors.js';
+import { FdHandle } from '../fd/fd-handle.js';
 import { PEER_RECORD_BYTES } from '../fd/peer-address.js';
 
 export interface ListenAddress {
@@ -16,6 +17,18 @@ export interface ListenAddress {
   /** For IPv6 listeners: refuse IPv4-mapped connections (default true). */
   ipv6Only?: boolean;
 }
+
+/**
+ * A TCP socket already listening, opened elsewhere (passed by systemd, or by
+ * the previous generation of this server). The Acceptor takes the handle over.
+ */
+export interface InheritedListener {
+  handle: FdHandle;
+  /** A name the worker sees with each connection (default `host:port`). */
+  name?: string;
+}
+
+export type ListenerSpec = ListenAddress | InheritedListener;
 
 /** One accepted connection: the fd (owned by whoever holds this) and where it came from. */
 export interface AcceptedConnection {
@@ -42,16 +55,22 @@ export class Acceptor extends EventEmitter {
   #closed = false;
 
   /**
-   * Binds and listens on every address (all or nothing).
-   * @throws EADDRINUSE, EACCES (a port below 1024 without CAP_NET_BIND_SERVICE), EINVAL (a bad address)
+   * Binds and listens on every address, or takes over listeners already open
+   * (all or nothing: on an error every listener given or opened is closed).
+   * @throws EADDRINUSE, EACCES (a port below 1024 without CAP_NET_BIND_SERVICE), EINVAL (a bad address);
+   *   TypeError (ERR_INVALID_ARG_VALUE) for an inherited fd that is not a listening TCP socket
    */
-  constructor(addresses: readonly ListenAddress[], options: { backlog?: number } = {}) {
+  constructor(addresses: readonly ListenerSpec[], options: { backlog?: number } = {}) {
     super();
     if (!Array.isArray(addresses) || addresses.length === 0) throw invalidArgType('addresses', 'a non-empty array', addresses);
     const backlog = checkInteger('backlog', options.backlog ?? 511, 1, 65535);
     const opened: Array<{ name: string; host: string; port: number; fd: number }> = [];
     try {
       for (const [i, address] of addresses.entries()) {
+        if (address !== null && typeof address === 'object' && 'handle' in address) {
+          opened.push(adopt(address, i));
+          continue;
+        }
         if (typeof address?.host !== 'string') throw invalidArgType(`addresses[${i}].host`, 'a string', address?.host);
         checkInteger(`addresses[${i}].port`, address.port, 0, 65535);
         const fd = native.inetListen(address.host, address.port, backlog, address.ipv6Only ?? true);
@@ -60,6 +79,7 @@ export class Acceptor extends EventEmitter {
       }
     } catch (err) {
       for (const listener of opened) native.close(listener.fd);
+      for (const address of addresses) if (address !== null && typeof address === 'object' && 'handle' in address && address.handle instanceof FdHandle) address.handle.close();
       throw err;
     }
     this.sockets = opened;
@@ -120,4 +140,20 @@ export class Acceptor extends EventEmitter {
     for (const watcher of this.#watchers) watcher.close();
     for (const listener of this.sockets) native.close(listener.fd);
   }
+}
+
+function adopt(listener: InheritedListener, i: number): { name: string; host: string; port: number; fd: number } {
+  if (!(listener.handle instanceof FdHandle)) throw invalidArgType(`addresses[${i}].handle`, 'an FdHandle', listener.handle);
+  const fd = listener.handle.fd;
+  if (listener.handle.kind() !== 'socket' || native.getSocketType(fd) !== native.SOCK_STREAM || native.getSocketAcceptConn(fd) !== 1) {
+    throw invalidArgValue(`addresses[${i}].handle`, fd, 'is not a listening stream socket');
+  }
+  const bound = native.getsockname(fd);
+  if (bound.family !== 'IPv4' && bound.family !== 'IPv6') throw invalidArgValue(`addresses[${i}].handle`, fd, 'is not a TCP socket');
+  // The accept loop relies on a non-blocking listener; whoever made it may not have set that.
+  native.setNonBlocking(fd, true);
+  native.setCloexec(fd, true);
+  const host = bound.address;
+  const owned = listener.handle.release();
+  return { name: listener.name ?? `${host}:${bound.port}`, host, port: bound.port, fd: owned };
 }

@@ -7,14 +7,15 @@ import { Channel } from '../fd/channel.js';
 import { socketPair } from '../fd/socketpair.js';
 import { native } from '../native.js';
 import { checkInteger } from '../errors.js';
-import { Acceptor, type AcceptedConnection, type ListenAddress } from './acceptor.js';
+import { Acceptor, type AcceptedConnection, type ListenerSpec } from './acceptor.js';
 import { launchWorker, type LaunchedWorker, type WorkerCommand } from './launch.js';
 import { DRAIN, READY, REPORT, decodeReport, encodeConnections, encodeHello } from './wire.js';
 
 export type HandoffPolicy = 'round-robin' | 'least-connections';
 
 export interface HandoffOptions {
-  listen: ListenAddress[];
+  /** Addresses to bind, or listeners already open (taken over). */
+  listen: ListenerSpec[];
   /** How to start a worker, and with which credentials. */
   worker: WorkerCommand;
   /** Number of workers (default 2). */

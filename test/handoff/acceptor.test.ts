@@ -1,7 +1,7 @@
 // Acceptor: real listeners, real connections, metadata from accept.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Acceptor, decodePeer, type AcceptedConnection } from '../../src/index.js';
+import { Acceptor, FdHandle, decodePeer, socketPair, type AcceptedConnection } from '../../src/index.js';
 import { native } from '../../src/native.js';
 
 function nextBatch(acceptor: Acceptor): Promise<AcceptedConnection[]> {
@@ -61,5 +61,42 @@ describe('Acceptor', () => {
   it('a bad address is refused', () => {
     expect(() => new Acceptor([{ host: 'localhost', port: 0 }])).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     expect(() => new Acceptor([])).toThrow(TypeError);
+  });
+
+  it('takes over a listener opened elsewhere: connections waiting in its backlog are accepted, and its close closes it', async () => {
+    const fd = native.inetListen('127.0.0.1', 0, 16, true);
+    native.setNonBlocking(fd, false);
+    const port = (native.getsockname(fd) as { port: number }).port;
+    const early = net.connect(port, '127.0.0.1');
+    await new Promise((r) => early.once('connect', r));
+    const handle = new FdHandle(fd);
+    const acceptor = new Acceptor([{ handle, name: 'inherited' }]);
+    try {
+      expect(handle.closed).toBe(true);
+      expect(acceptor.sockets[0]).toMatchObject({ name: 'inherited', host: '127.0.0.1', port, fd });
+      const [accepted] = await nextBatch(acceptor);
+      expect(decodePeer(accepted!.peer, 0)).toMatchObject({ address: '127.0.0.1', port: early.localPort });
+      native.close(accepted!.fd);
+    } finally {
+      acceptor.close();
+      early.destroy();
+    }
+    expect(() => native.getSocketType(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
+  it('refuses to take over what is not a listening TCP socket, and closes every handle it was given', () => {
+    const [a, b] = socketPair('stream');
+    const listening = new FdHandle(native.inetListen('127.0.0.1', 0, 16, true));
+    expect(() => new Acceptor([{ handle: listening }, { handle: a }])).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/addresses\[1\]\.handle.*not a listening stream socket/) }),
+    );
+    expect(listening.closed).toBe(true);
+    expect(a.closed).toBe(true);
+    b.close();
+    const unixListener = new FdHandle(native.unixSocket(native.SOCK_STREAM));
+    native.bindUnix(unixListener.fd, Buffer.from(`privsep-acceptor-test-${process.pid}`), true);
+    native.listen(unixListener.fd, 4);
+    expect(() => new Acceptor([{ handle: unixListener }])).toThrow(expect.objectContaining({ message: expect.stringMatching(/not a TCP socket/) }));
+    expect(unixListener.closed).toBe(true);
   });
 });
