@@ -10,6 +10,18 @@ interface Listing {
   fetchedAt: number;
 }
 
+/**
+ * A listing on its way from the server. Our own changes made meanwhile may
+ * or may not be in it (the server listed before or after them), so they are
+ * applied to it on arrival; a change it cannot be brought up to date with
+ * (a tree forgotten or moved) keeps it from being cached at all.
+ */
+interface Fetch {
+  promise: Promise<Map<string, FileInfo>>;
+  edits: Array<(entries: Map<string, FileInfo>) => void>;
+  discard: boolean;
+}
+
 /** Fetches a directory's entries (paths are inside the mount). */
 export type ListFn = (dir: string) => Promise<FileInfo[]>;
 
@@ -22,7 +34,7 @@ export class DirCache {
   readonly #overlay: OverlayFn;
   readonly #ttlMs: number;
   readonly #listings = new Map<string, Listing>();
-  readonly #fetching = new Map<string, Promise<Map<string, FileInfo>>>();
+  readonly #fetching = new Map<string, Fetch>();
   /** Listings fetched over the FTP connection, for statistics and tests. */
   fetches = 0;
 
@@ -54,21 +66,30 @@ export class DirCache {
   }
 
   #fetch(dir: string): Promise<Map<string, FileInfo>> {
-    let pending = this.#fetching.get(dir);
-    if (pending) return pending;
+    const inFlight = this.#fetching.get(dir);
+    if (inFlight) return inFlight.promise;
     const startedAt = Date.now();
-    pending = this.#list(dir).then((infos) => {
+    const fetch: Fetch = { promise: null!, edits: [], discard: false };
+    fetch.promise = this.#list(dir).then((infos) => {
       this.fetches++;
       const entries = new Map<string, FileInfo>();
       for (const info of infos) entries.set(info.name, info);
       this.#overlay(dir, entries);
-      this.#listings.set(dir, { entries, fetchedAt: startedAt });
+      for (const edit of fetch.edits) edit(entries);
+      if (!fetch.discard) this.#listings.set(dir, { entries, fetchedAt: startedAt });
       return entries;
     }).finally(() => {
       this.#fetching.delete(dir);
     });
-    this.#fetching.set(dir, pending);
-    return pending;
+    this.#fetching.set(dir, fetch);
+    return fetch.promise;
+  }
+
+  /** Applies a change to the cached listing of `dir` and to one on its way. */
+  #edit(dir: string, edit: (entries: Map<string, FileInfo>) => void): void {
+    const listing = this.#listings.get(dir);
+    if (listing) edit(listing.entries);
+    this.#fetching.get(dir)?.edits.push(edit);
   }
 
   /** Records the listing of a directory we just made: empty, and fresh now. */
@@ -83,32 +104,36 @@ export class DirCache {
 
   /** Records an entry we created or changed, in a listing that is cached. */
   put(dir: string, info: FileInfo): void {
-    this.#listings.get(dir)?.entries.set(info.name, info);
+    this.#edit(dir, (entries) => entries.set(info.name, info));
   }
 
   /** Removes an entry we deleted from a cached listing; forgets the listings below it. */
   remove(dir: string, name: string): void {
-    this.#listings.get(dir)?.entries.delete(name);
+    this.#edit(dir, (entries) => entries.delete(name));
     this.invalidateTree(childPath(dir, name));
   }
 
   /** Forgets the listings of `path` and of everything below it. */
   invalidateTree(path: string): void {
     for (const dir of [...this.#listings.keys()]) if (isInside(dir, path)) this.#listings.delete(dir);
+    for (const [dir, fetch] of this.#fetching) if (isInside(dir, path)) fetch.discard = true;
   }
 
   /** Moves an entry between cached listings, and the listings below it. */
   rename(fromPath: string, toPath: string): void {
     const [fromDir, fromName, toDir, toName] = [parentPath(fromPath), baseName(fromPath), parentPath(toPath), baseName(toPath)];
     const info = this.#listings.get(fromDir)?.entries.get(fromName);
-    this.#listings.get(fromDir)?.entries.delete(fromName);
+    this.#edit(fromDir, (entries) => entries.delete(fromName));
     this.invalidateTree(toPath);
-    const target = this.#listings.get(toDir);
-    if (target) {
-      if (info) target.entries.set(toName, { ...info, name: toName });
+    if (info) {
+      this.#edit(toDir, (entries) => entries.set(toName, { ...info, name: toName }));
+    } else {
       // An entry we did not have: the next use lists the directory again.
-      else this.#listings.delete(toDir);
+      this.#listings.delete(toDir);
+      const fetch = this.#fetching.get(toDir);
+      if (fetch) fetch.discard = true;
     }
+    for (const [dir, fetch] of this.#fetching) if (isInside(dir, fromPath)) fetch.discard = true;
     for (const [dir, listing] of [...this.#listings]) {
       if (!isInside(dir, fromPath)) continue;
       this.#listings.delete(dir);

@@ -64,4 +64,35 @@ describe('DirCache', () => {
     fail = false;
     expect([...(await cache.get('/')).keys()]).toEqual(['ok']);
   });
+
+  it('a change made while a listing is on its way is in that listing when it arrives', async () => {
+    // The server listed before the upload ended, so its answer lacks the file.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const calls: string[] = [];
+    const cache = new DirCache(async (dir) => {
+      calls.push(dir);
+      await gate;
+      return dir === '/' ? [{ name: 'gone', type: 'file', size: 1 }, { name: 'moved', type: 'file', size: 1 }] : [{ name: 'x', type: 'file', size: 1 }];
+    }, () => {}, 60_000);
+    const root = cache.get('/');
+    const sub = cache.get('/sub');
+    const target = cache.get('/target');
+    cache.put('/', { name: 'uploaded', type: 'file', size: 7 });
+    cache.remove('/', 'gone');
+    cache.rename('/moved', '/target/moved');
+    cache.invalidateTree('/sub');
+    release();
+    expect([...(await root).keys()].sort()).toEqual(['uploaded']);
+    await Promise.all([sub, target]);
+    expect(cache.peek('/', 'uploaded')?.size).toBe(7);
+    expect(cache.peek('/', 'gone')).toBeUndefined();
+    expect(cache.peek('/', 'moved')).toBeUndefined();
+    // A listing that cannot be brought up to date (a tree forgotten, an entry
+    // moved in whose details were not known) is not kept: the next use lists again.
+    await cache.get('/sub');
+    await cache.get('/target');
+    await cache.get('/');
+    expect(calls).toEqual(['/', '/sub', '/target', '/sub', '/target']);
+  });
 });
