@@ -6,7 +6,7 @@ import { native, type NativeFdWatcher, type NativePeerCred } from '../native.js'
 import { ChannelClosedError, ProtocolError, checkInteger, errnoError, invalidArgType, isErrnoError, outOfRange } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 import { FrameReader, HEADER_BYTES, MAX_FDS_PER_MESSAGE, encodeHeader } from './frame-reader.js';
-import { type Sendable, closeSent, fdOf } from './sendable.js';
+import { type Sendable, closeAll, fdOf } from './sendable.js';
 import { CREDENTIAL_SLOTS, type PeerCredentials, readCredentials, statedCredentials } from './credentials.js';
 import { CredentialRuns } from './credential-runs.js';
 
@@ -16,8 +16,9 @@ export interface Message {
   fds: FdHandle[];
   /**
    * With `credentials: true`: the sender's pid, uid and gid as the kernel
-   * checked them (SCM_CREDENTIALS); null for a message sent before this end
-   * turned credentials on.
+   * checked them (SCM_CREDENTIALS); null when the kernel has no pid to give
+   * (a message sent before this end turned credentials on, or by a process
+   * this pid namespace does not see).
    */
   credentials?: PeerCredentials | null;
 }
@@ -79,6 +80,8 @@ export declare interface Channel {
  * (when a 'message' listener exists, messages go to it instead of the queue).
  * Events: 'close' (hadError) once the socket is closed; 'error' only when
  * something listens for it, so a dead peer never crashes the process.
+ * With `credentials: true` each message carries its sender's pid, uid and
+ * gid (SCM_CREDENTIALS), and `send` may state credentials the kernel allows.
  */
 export class Channel extends EventEmitter {
   readonly #fd: number;
@@ -459,9 +462,4 @@ function advance(chunks: Buffer[], n: number): void {
 
 function closeFds(fds: FdHandle[]): void {
   for (const fd of fds) fd.close();
-}
-
-/** @internal closes the sender's copies once a message carrying them was sent. */
-export async function closeAll(sendables: Sendable[]): Promise<void> {
-  for (const sendable of sendables) await closeSent(sendable);
 }

@@ -11,8 +11,9 @@ export const CREDENTIAL_SLOTS = 4;
 
 /**
  * @internal The credentials in `slots` from `at` on. Null when none came,
- * or when the kernel had none to give: a message queued before the
- * receiver turned SO_PASSCRED on carries pid 0 (and the overflow uid).
+ * or when the kernel had none to give: pid 0 (with the overflow uid 65534)
+ * for a message queued before the receiver turned SO_PASSCRED on, and pid
+ * 0 for a sender outside the receiver's pid namespace.
  */
 export function readCredentials(slots: Int32Array, at = 0): PeerCredentials | null {
   if (slots[at] !== 1 || slots[at + 1] === 0) return null;

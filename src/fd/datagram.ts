@@ -9,10 +9,10 @@ import { native, type NativeFdWatcher, type NativeSocketAddress } from '../nativ
 import { ChannelClosedError, checkInteger, errnoError, invalidArgType, isErrnoError, outOfRange } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 import { MAX_FDS_PER_MESSAGE } from './frame-reader.js';
-import { type Sendable, fdOf } from './sendable.js';
-import { parseAddress } from './unix.js';
+import { type Sendable, closeAll, fdOf } from './sendable.js';
+import { type ParsedAddress, parseAddress } from './unix.js';
 import { CREDENTIAL_SLOTS, type PeerCredentials, readCredentials, statedCredentials } from './credentials.js';
-import { type SendOptions, closeAll, toBuffer } from './channel.js';
+import { type SendOptions, toBuffer } from './channel.js';
 
 /** A received datagram: the caller owns (and must close) every fd in it. */
 export interface Datagram {
@@ -20,7 +20,7 @@ export interface Datagram {
   fds: FdHandle[];
   /** The sender's address (a path, or "\0" and an abstract name); null for an unnamed sender (a socketpair's peer, an unbound socket). */
   from: string | null;
-  /** With `credentials: true`: the sender's pid, uid and gid as the kernel checked them; else null. */
+  /** With `credentials: true`: the sender's pid, uid and gid as the kernel checked them; else, or when the kernel has no pid to give (see Message), null. */
   credentials: PeerCredentials | null;
 }
 
@@ -47,7 +47,7 @@ interface PendingDatagram {
   fds: number[] | null;
   sendables: Sendable[] | null;
   cred: Int32Array | null;
-  to: { path: Buffer; abstract: boolean } | null;
+  to: ParsedAddress | null;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -163,7 +163,7 @@ export class DatagramSocket extends EventEmitter {
    */
   connect(address: string): this {
     if (this.#destroyed) throw new ChannelClosedError();
-    connectFd(this.#fd, address);
+    connectFd(this.#fd, parseAddress(address), address);
     return this;
   }
 
@@ -407,7 +407,7 @@ export function createDatagramSocket(options: CreateDatagramSocketOptions = {}):
 /** @internal A new non-blocking, close-on-exec unix datagram socket fd, bound and connected as asked. */
 export function openDatagramFd(bind?: string, connect?: string): number {
   const local = bind === undefined ? null : parseAddress(bind);
-  if (connect !== undefined) parseAddress(connect);
+  const remote = connect === undefined ? null : parseAddress(connect);
   const fd = native.unixSocket(native.SOCK_DGRAM);
   try {
     if (local) native.bindUnix(fd, local.path, local.abstract);
@@ -416,7 +416,7 @@ export function openDatagramFd(bind?: string, connect?: string): number {
     throw err;
   }
   try {
-    if (connect !== undefined) connectFd(fd, connect);
+    if (remote) connectFd(fd, remote, connect!);
   } catch (err) {
     native.close(fd);
     if (local && !local.abstract) fs.rmSync(bind!, { force: true });
@@ -425,8 +425,7 @@ export function openDatagramFd(bind?: string, connect?: string): number {
   return fd;
 }
 
-function connectFd(fd: number, address: string): void {
-  const { path, abstract } = parseAddress(address);
+function connectFd(fd: number, { path, abstract }: ParsedAddress, address: string): void {
   // A datagram connect never waits; EAGAIN here would be the kernel's surprise.
   if (!native.connectUnix(fd, path, abstract)) throw errnoError('EAGAIN', 'connect', { path: address });
 }
