@@ -20,7 +20,11 @@ export interface Datagram {
   fds: FdHandle[];
   /** The sender's address (a path, or "\0" and an abstract name); null for an unnamed sender (a socketpair's peer, an unbound socket). */
   from: string | null;
-  /** With `credentials: true`: the sender's pid, uid and gid as the kernel checked them; else, or when the kernel has no pid to give (see Message), null. */
+  /**
+   * When the socket passes credentials (`credentials: true`): the sender's
+   * pid, uid and gid as the kernel checked them. Else null, as when the
+   * kernel has no pid to give (see Message).
+   */
   credentials: PeerCredentials | null;
 }
 

@@ -119,6 +119,17 @@ describe('credentials', () => {
     a.close();
   });
 
+  it('a Channel that did not ask for credentials refuses a socket that passes them anyway', async () => {
+    const [a, b] = socketPair('stream');
+    native.setPassCred(b.fd, true);
+    const sender = Channel.fromFd(a);
+    const receiver = Channel.fromFd(b);
+    open.push(sender, receiver);
+    const failed = new Promise<Error>((resolve) => receiver.once('error', resolve));
+    await sender.send('unasked');
+    expect(await failed).toMatchObject({ code: 'ERR_PRIVSEP_UNEXPECTED_CONTROL_MESSAGE', syscall: 'recvmsg' });
+  });
+
   it('SO_PEERCRED stays beside it: peerCredentials() names the peer process', () => {
     const [sender, receiver] = channelPair('stream');
     expect(receiver.peerCredentials()).toEqual(me);
