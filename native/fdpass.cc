@@ -313,9 +313,10 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 // Receives one datagram into `buffer`, its fds into fdsOut (their count to
 // info[0]) and, when the socket passes credentials, those to info[1..4]
 // ([present, pid, uid, gid]). `from` is the sender's address (null when
-// unnamed). Returns null when none is waiting. A datagram longer than the buffer is an error
-// (EMSGSIZE, with `size` its length), as is a truncated control message
-// (ERR_PRIVSEP_FDS_TRUNCATED); either way it is consumed and its fds closed.
+// unnamed). Returns null when none is waiting. A datagram longer than the
+// buffer is an error (EMSGSIZE, with `size` its length), as is a truncated
+// control message (ERR_PRIVSEP_FDS_TRUNCATED); either way it is consumed
+// and its fds closed.
 Napi::Value RecvDatagram(const Napi::CallbackInfo& info) {
   const char* usage = "recvdatagram(fd, buffer: Buffer, fdsOut: Int32Array, info: Int32Array)";
   PRIVSEP_CHECK_ARGS(info,
