@@ -14,12 +14,11 @@
 #include "args.h"
 #include "errors.h"
 #include "unique_fd.h"
+#include "socket_address.h"
 
 namespace privsep {
-namespace {
 
-// Fills a sockaddr_un from a path; an abstract name starts with a NUL byte
-// and its length, not a terminator, ends it.
+// See socket_address.h.
 bool MakeUnixAddress(const Napi::CallbackInfo& info, size_t i, bool abstract, sockaddr_un* addr,
                      socklen_t* len, const char* syscall) {
   Napi::Buffer<char> path = info[i].As<Napi::Buffer<char>>();
@@ -36,6 +35,37 @@ bool MakeUnixAddress(const Napi::CallbackInfo& info, size_t i, bool abstract, so
   *len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + offset + path.Length() + (abstract ? 0 : 1));
   return true;
 }
+
+Napi::Value DescribeAddress(Napi::Env env, const sockaddr_storage& ss, socklen_t len) {
+  Napi::Object result = Napi::Object::New(env);
+  char text[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET) {
+    const sockaddr_in* in = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+    result.Set("family", "IPv4");
+    result.Set("address", text);
+    result.Set("port", ntohs(in->sin_port));
+  } else if (ss.ss_family == AF_INET6) {
+    const sockaddr_in6* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+    result.Set("family", "IPv6");
+    result.Set("address", text);
+    result.Set("port", ntohs(in6->sin6_port));
+  } else if (ss.ss_family == AF_UNIX) {
+    const sockaddr_un* un = reinterpret_cast<const sockaddr_un*>(&ss);
+    const size_t pathLen = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+    const bool abstract = pathLen > 0 && un->sun_path[0] == '\0';
+    size_t n = abstract ? pathLen - 1 : strnlen(un->sun_path, pathLen);
+    result.Set("family", "unix");
+    result.Set("path", Napi::Buffer<char>::Copy(env, un->sun_path + (abstract ? 1 : 0), n));
+    result.Set("abstract", abstract);
+  } else {
+    result.Set("family", Napi::Number::New(env, ss.ss_family));
+  }
+  return result;
+}
+
+namespace {
 
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   PRIVSEP_CHECK_ARGS(info, IsIntArg(info, 0), "socketpair(type)", Napi::Value());
@@ -143,37 +173,6 @@ Napi::Value GetSocketDomain(const Napi::CallbackInfo& info) { return GetSockOptI
 Napi::Value GetSocketError(const Napi::CallbackInfo& info) { return GetSockOptInt(info, SO_ERROR); }
 Napi::Value GetSocketAcceptConn(const Napi::CallbackInfo& info) { return GetSockOptInt(info, SO_ACCEPTCONN); }
 
-// Describes a socket address as { family, address, port } (inet) or
-// { family: 'unix', path, abstract } (unix).
-Napi::Value DescribeAddress(Napi::Env env, const sockaddr_storage& ss, socklen_t len) {
-  Napi::Object result = Napi::Object::New(env);
-  char text[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family == AF_INET) {
-    const sockaddr_in* in = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
-    result.Set("family", "IPv4");
-    result.Set("address", text);
-    result.Set("port", ntohs(in->sin_port));
-  } else if (ss.ss_family == AF_INET6) {
-    const sockaddr_in6* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
-    result.Set("family", "IPv6");
-    result.Set("address", text);
-    result.Set("port", ntohs(in6->sin6_port));
-  } else if (ss.ss_family == AF_UNIX) {
-    const sockaddr_un* un = reinterpret_cast<const sockaddr_un*>(&ss);
-    const size_t pathLen = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
-    const bool abstract = pathLen > 0 && un->sun_path[0] == '\0';
-    size_t n = abstract ? pathLen - 1 : strnlen(un->sun_path, pathLen);
-    result.Set("family", "unix");
-    result.Set("path", Napi::Buffer<char>::Copy(env, un->sun_path + (abstract ? 1 : 0), n));
-    result.Set("abstract", abstract);
-  } else {
-    result.Set("family", Napi::Number::New(env, ss.ss_family));
-  }
-  return result;
-}
-
 Napi::Value GetSockName(const Napi::CallbackInfo& info) {
   PRIVSEP_CHECK_ARGS(info, IsFdArg(info, 0), "getsockname(fd)", Napi::Value());
   sockaddr_storage ss;
@@ -258,6 +257,12 @@ Napi::Value SetTcpNoDelay(const Napi::CallbackInfo& info) {
   return SetSockOptBool(info, IPPROTO_TCP, TCP_NODELAY, "setTcpNoDelay(fd, on: boolean)");
 }
 
+// SO_PASSCRED: every message received on this socket carries the sender's
+// pid, uid and gid (SCM_CREDENTIALS), as the kernel checked them.
+Napi::Value SetPassCred(const Napi::CallbackInfo& info) {
+  return SetSockOptBool(info, SOL_SOCKET, SO_PASSCRED, "setPassCred(fd, on: boolean)");
+}
+
 }  // namespace
 
 void InitSocket(Napi::Env env, Napi::Object exports) {
@@ -283,6 +288,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("SOCK_DGRAM", Napi::Number::New(env, SOCK_DGRAM));
   exports.Set("setOobInline", Napi::Function::New(env, SetOobInline, "setOobInline"));
   exports.Set("setTcpNoDelay", Napi::Function::New(env, SetTcpNoDelay, "setTcpNoDelay"));
+  exports.Set("setPassCred", Napi::Function::New(env, SetPassCred, "setPassCred"));
 }
 
 }  // namespace privsep

@@ -46,11 +46,11 @@ export const ERROR_CODES = {
   },
   ERR_PRIVSEP_FDS_TRUNCATED: {
     class: 'Error (from the addon)',
-    meaning: 'recvmsg reported MSG_CTRUNC: the kernel dropped descriptors that were sent; those that arrived were closed.',
+    meaning: 'recvmsg reported MSG_CTRUNC: the kernel dropped descriptors that were sent; those that arrived were closed (a datagram socket reads on).',
   },
   ERR_PRIVSEP_UNEXPECTED_CONTROL_MESSAGE: {
     class: 'Error (from the addon)',
-    meaning: 'recvmsg brought a control message other than SCM_RIGHTS; the fds that came with the message were closed.',
+    meaning: 'recvmsg brought a control message other than SCM_RIGHTS (or SCM_CREDENTIALS where credentials were asked for); the fds that came with the message were closed.',
   },
   ERR_PRIVSEP_NO_EVENT_LOOP: {
     class: 'Error (from the addon)',

@@ -18,10 +18,11 @@ export {
 } from './errors.js';
 export { FdHandle, type FdKind } from './fd/fd-handle.js';
 export { type Sendable } from './fd/sendable.js';
-export { socketPair, type UnixSocketType } from './fd/socketpair.js';
+export { socketPair, type UnixSocketType, type SocketPairType } from './fd/socketpair.js';
 export { Channel, type Message, type ChannelOptions, type SendOptions } from './fd/channel.js';
 export { UnixServer, listenUnix, connectUnix, type UnixAddressOptions } from './fd/unix.js';
 export { connectUnixDatagram } from './fd/unix-datagram.js';
+export { DatagramSocket, createDatagramSocket, type Datagram, type DatagramSocketOptions, type CreateDatagramSocketOptions } from './fd/datagram.js';
 export { type NativePeerCred as PeerCredentials } from './native.js';
 export { Acceptor, type ListenAddress, type InheritedListener, type ListenerSpec, type AcceptedConnection } from './handoff/acceptor.js';
 export { HandoffMaster, type HandoffOptions, type HandoffPolicy, type WorkerInfo } from './handoff/master.js';

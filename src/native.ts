@@ -141,8 +141,12 @@ export interface NativeBinding {
   readonly SOCK_SEQPACKET: number;
   readonly SOCK_DGRAM: number;
   // fdpass.cc
-  sendmsg(fd: number, buffers: Buffer[], fds: Int32Array | number[] | null): number;
-  recvmsg(fd: number, buffer: Buffer, offset: number, minSpace: number, fdsOut: Int32Array, info: Int32Array): number;
+  /** `cred` is [pid, uid, gid] to state; `to` a unix address (path bytes) for a datagram socket. */
+  sendmsg(fd: number, buffers: Buffer[], fds: Int32Array | number[] | null, cred?: Int32Array | null, to?: Buffer | null, abstract?: boolean): number;
+  /** With `cred` ([present, pid, uid, gid] out), exactly one recvmsg that accepts SCM_CREDENTIALS. */
+  recvmsg(fd: number, buffer: Buffer, offset: number, minSpace: number, fdsOut: Int32Array, info: Int32Array, cred?: Int32Array): number;
+  /** One datagram; info gets [fdCount, credPresent, pid, uid, gid]; null when none is waiting. */
+  recvdatagram(fd: number, buffer: Buffer, fdsOut: Int32Array, info: Int32Array): { bytes: number; from: NativeSocketAddress | null } | null;
   readonly SCM_MAX_FD: number;
   // poll.cc
   FdWatcher: new (fd: number, callback: (err: Error | null, events: number) => void) => NativeFdWatcher;
@@ -206,6 +210,7 @@ export interface NativeBinding {
   // socket.cc (socket options)
   setOobInline(fd: number, on: boolean): void;
   setTcpNoDelay(fd: number, on: boolean): void;
+  setPassCred(fd: number, on: boolean): void;
   // stat.cc
   lstatBatch(dir: string, names: string, count: number, out: Float64Array): Promise<void>;
   readonly LSTAT_FIELDS: number;
@@ -219,7 +224,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   getSocketDomain: 'function', getSocketError: 'function', getsockname: 'function', getpeername: 'function',
   setNonBlocking: 'function', setCloexec: 'function', dup: 'function', close: 'function',
   SOCK_STREAM: 'number', SOCK_SEQPACKET: 'number', SOCK_DGRAM: 'number',
-  sendmsg: 'function', recvmsg: 'function', SCM_MAX_FD: 'number',
+  sendmsg: 'function', recvmsg: 'function', recvdatagram: 'function', SCM_MAX_FD: 'number',
   FdWatcher: 'function', UV_READABLE: 'number', UV_WRITABLE: 'number',
   inetListen: 'function', inetConnect: 'function', acceptBatch: 'function', PEER_RECORD_BYTES: 'number',
   sendfile: 'function', pipe2: 'function', splice: 'function',
@@ -236,6 +241,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   read: 'function', write: 'function',
   setOobInline: 'function',
   setTcpNoDelay: 'function',
+  setPassCred: 'function',
   lstatBatch: 'function', LSTAT_FIELDS: 'number', readdirNames: 'function', readdirStat: 'function',
 };
 

@@ -6,12 +6,21 @@ import { native, type NativeFdWatcher, type NativePeerCred } from '../native.js'
 import { ChannelClosedError, ProtocolError, checkInteger, errnoError, invalidArgType, isErrnoError, outOfRange } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 import { FrameReader, HEADER_BYTES, MAX_FDS_PER_MESSAGE, encodeHeader } from './frame-reader.js';
-import { type Sendable, closeSent, fdOf } from './sendable.js';
+import { type Sendable, closeAll, fdOf } from './sendable.js';
+import { CREDENTIAL_SLOTS, type PeerCredentials, readCredentials, statedCredentials } from './credentials.js';
+import { CredentialRuns } from './credential-runs.js';
 
 /** A received message: the caller owns (and must close) every fd in it. */
 export interface Message {
   data: Buffer;
   fds: FdHandle[];
+  /**
+   * With `credentials: true`: the sender's pid, uid and gid as the kernel
+   * checked them (SCM_CREDENTIALS); null when the kernel has no pid to give
+   * (a message sent before this end turned credentials on, or by a process
+   * this pid namespace does not see).
+   */
+  credentials?: PeerCredentials | null;
 }
 
 export interface ChannelOptions {
@@ -19,17 +28,28 @@ export interface ChannelOptions {
   maxMessageBytes?: number;
   /** Received messages held for `receive()` before reading pauses (default 1024). */
   highWaterMark?: number;
+  /** Give each received message the sender's credentials (SO_PASSCRED; default false). */
+  credentials?: boolean;
 }
 
 export interface SendOptions {
   /** Close the sender's copies of the fds once the kernel took the message (default false: keep them). */
   closeAfterSend?: boolean;
+  /**
+   * Credentials to state instead of this process's own (SCM_CREDENTIALS);
+   * fields left out are this process's. The kernel refuses with EPERM what
+   * the sender may not claim: only root may state another uid or gid, only
+   * CAP_SYS_ADMIN another pid.
+   */
+  credentials?: Partial<PeerCredentials>;
 }
 
 interface PendingSend {
   chunks: Buffer[];
   fds: number[] | null;
   sendables: Sendable[] | null;
+  // Stays with every part of the message, so that no part goes with other credentials.
+  cred: Int32Array | null;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -60,6 +80,8 @@ export declare interface Channel {
  * (when a 'message' listener exists, messages go to it instead of the queue).
  * Events: 'close' (hadError) once the socket is closed; 'error' only when
  * something listens for it, so a dead peer never crashes the process.
+ * With `credentials: true` each message carries its sender's pid, uid and
+ * gid (SCM_CREDENTIALS), and `send` may state credentials the kernel allows.
  */
 export class Channel extends EventEmitter {
   readonly #fd: number;
@@ -70,6 +92,9 @@ export class Channel extends EventEmitter {
   readonly #watcher: NativeFdWatcher;
   readonly #fdsOut = new Int32Array(FDS_OUT_SLOTS);
   readonly #recvInfo = new Int32Array(2);
+  // With credentials on: the addon's [present, pid, uid, gid], and which bytes came with which.
+  readonly #cred: Int32Array | undefined;
+  readonly #credentialRuns: CredentialRuns | undefined;
   readonly #pendingFds: number[] = [];
   readonly #queue: Message[] = [];
   readonly #waiters: Waiter[] = [];
@@ -105,6 +130,10 @@ export class Channel extends EventEmitter {
       }
       native.setNonBlocking(fd, true);
       native.setCloexec(fd, true);
+      if (options.credentials !== undefined && typeof options.credentials !== 'boolean') {
+        throw invalidArgType('options.credentials', 'of type boolean', options.credentials);
+      }
+      if (options.credentials) native.setPassCred(fd, true);
     } catch (err) {
       native.close(fd);
       throw err;
@@ -115,6 +144,10 @@ export class Channel extends EventEmitter {
     this.#maxMessageBytes = checkInteger('maxMessageBytes', options.maxMessageBytes ?? limit, 0, limit);
     this.#highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1, 2 ** 30);
     this.#reader = new FrameReader(this.#maxMessageBytes, this.#seqpacket ? 4 * SEQPACKET_MAX_BYTES : 256 * 1024);
+    if (options.credentials) {
+      this.#cred = new Int32Array(CREDENTIAL_SLOTS);
+      this.#credentialRuns = new CredentialRuns();
+    }
     this.#watcher = new native.FdWatcher(fd, (err, events) => this.#onPoll(err, events));
     this.#updateWatch();
   }
@@ -128,7 +161,11 @@ export class Channel extends EventEmitter {
     return this.#destroyed;
   }
 
-  /** pid, uid and gid of the peer process, as the kernel recorded them at connect (SO_PEERCRED). */
+  /**
+   * pid, uid and gid of the peer process, as the kernel recorded them at
+   * connect (SO_PEERCRED; effective ids). For those of each message's
+   * sender, open the channel with `credentials: true`.
+   */
   peerCredentials(): NativePeerCred {
     if (this.#destroyed) throw new ChannelClosedError();
     return native.getPeerCred(this.#fd);
@@ -145,7 +182,10 @@ export class Channel extends EventEmitter {
     if (this.#destroyed) return Promise.reject(new ChannelClosedError('cannot send: channel is closed', { cause: this.#closeError ?? undefined }));
     let payload: Buffer;
     let fdNumbers: number[] | null;
+    let cred: Int32Array | null;
     try {
+      if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+      cred = options.credentials === undefined ? null : statedCredentials('options.credentials', options.credentials);
       payload = toBuffer(data);
       if (payload.length > this.#maxMessageBytes) throw outOfRange('data.length', `<= ${this.#maxMessageBytes}`, payload.length);
       if (!Array.isArray(fds)) throw invalidArgType('fds', 'an array', fds);
@@ -160,7 +200,7 @@ export class Channel extends EventEmitter {
     if (this.#sends.length === 0) {
       let sent: number;
       try {
-        sent = native.sendmsg(this.#fd, chunks, fdNumbers);
+        sent = native.sendmsg(this.#fd, chunks, fdNumbers, cred);
       } catch (err) {
         return Promise.reject(this.#sendFailed(err as Error));
       }
@@ -172,7 +212,7 @@ export class Channel extends EventEmitter {
       }
     }
     return new Promise((resolve, reject) => {
-      this.#sends.push({ chunks, fds: fdNumbers, sendables, resolve, reject });
+      this.#sends.push({ chunks, fds: fdNumbers, sendables, cred, resolve, reject });
       this.#updateWatch();
     });
   }
@@ -248,12 +288,13 @@ export class Channel extends EventEmitter {
       this.#reader.reserve(minSpace);
       let bytes: number;
       try {
-        bytes = native.recvmsg(this.#fd, this.#reader.buffer, this.#reader.end, minSpace, this.#fdsOut, this.#recvInfo);
+        bytes = native.recvmsg(this.#fd, this.#reader.buffer, this.#reader.end, minSpace, this.#fdsOut, this.#recvInfo, this.#cred);
       } catch (err) {
         this.#end(err as Error);
         return;
       }
       this.#reader.commit(bytes);
+      if (this.#cred) this.#credentialRuns!.add(bytes, readCredentials(this.#cred));
       for (let i = 0; i < this.#recvInfo[0]!; i++) this.#pendingFds.push(this.#fdsOut[i]!);
       const status = this.#recvInfo[1]!;
       try {
@@ -282,8 +323,9 @@ export class Channel extends EventEmitter {
       if (frame.fdCount > this.#pendingFds.length) {
         throw new ProtocolError(`message announces ${frame.fdCount} fds but ${this.#pendingFds.length} arrived`);
       }
+      const credentials = this.#credentialRuns?.take(HEADER_BYTES + frame.data.length);
       const fds = this.#pendingFds.splice(0, frame.fdCount).map((fd) => new FdHandle(fd));
-      const message: Message = { data: frame.data, fds };
+      const message: Message = credentials === undefined ? { data: frame.data, fds } : { data: frame.data, fds, credentials };
       const waiter = this.#waiters.shift();
       if (waiter) waiter.resolve(message);
       else if (this.listenerCount('message') > 0) this.emit('message', message);
@@ -301,7 +343,7 @@ export class Channel extends EventEmitter {
       const first = batch[0]!;
       let sent: number;
       try {
-        sent = native.sendmsg(this.#fd, batch.flatMap((s) => s.chunks), first.fds);
+        sent = native.sendmsg(this.#fd, batch.flatMap((s) => s.chunks), first.fds, first.cred);
       } catch (err) {
         const error = this.#sendFailed(err as Error);
         if (this.#destroyed) return;
@@ -327,13 +369,14 @@ export class Channel extends EventEmitter {
   }
 
   // Consecutive messages go out in one sendmsg on a stream socket, as long as
-  // only the first carries fds (the kernel attaches them to its first byte).
+  // only the first carries fds (the kernel attaches them to its first byte)
+  // and all state the same credentials.
   #gatherBatch(): PendingSend[] {
     if (this.#seqpacket) return [this.#sends[0]!];
     const batch: PendingSend[] = [];
     let iov = 0;
     for (const entry of this.#sends) {
-      if (batch.length > 0 && entry.fds !== null) break;
+      if (batch.length > 0 && (entry.fds !== null || entry.cred !== batch[0]!.cred)) break;
       if (iov + entry.chunks.length > MAX_IOV_PER_SEND) break;
       batch.push(entry);
       iov += entry.chunks.length;
@@ -390,7 +433,8 @@ export class Channel extends EventEmitter {
   }
 }
 
-function toBuffer(data: Uint8Array | string): Buffer {
+/** @internal a payload as a Buffer, without a copy. @throws ERR_INVALID_ARG_TYPE */
+export function toBuffer(data: Uint8Array | string): Buffer {
   if (typeof data === 'string') return Buffer.from(data);
   if (data instanceof Uint8Array) return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   throw invalidArgType('data', 'a string, Buffer or Uint8Array', data);
@@ -418,8 +462,4 @@ function advance(chunks: Buffer[], n: number): void {
 
 function closeFds(fds: FdHandle[]): void {
   for (const fd of fds) fd.close();
-}
-
-async function closeAll(sendables: Sendable[]): Promise<void> {
-  for (const sendable of sendables) await closeSent(sendable);
 }

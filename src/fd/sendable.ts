@@ -41,3 +41,8 @@ export async function closeSent(value: Sendable): Promise<void> {
   else if (value instanceof net.Server) await new Promise<void>((resolve) => value.close(() => resolve()));
   else await value.close();
 }
+
+/** Closes the sender's copies once a message carrying them was sent. */
+export async function closeAll(sendables: readonly Sendable[]): Promise<void> {
+  for (const sendable of sendables) await closeSent(sendable);
+}

@@ -1,10 +1,8 @@
 // A unix datagram socket connected to one address (a syslog daemon's
-// /dev/log): each write is one datagram. Node's dgram module has no unix
-// sockets, so the socket comes from the addon.
-import { native } from '../native.js';
-import { errnoError } from '../errors.js';
+// /dev/log), as a bare fd: each write is one datagram. DatagramSocket
+// (datagram.ts) is the event-loop-driven form, with fds and credentials.
 import { FdHandle } from './fd-handle.js';
-import { parseAddress } from './unix.js';
+import { openDatagramFd } from './datagram.js';
 
 /**
  * A non-blocking, close-on-exec datagram socket connected to `address` (a
@@ -13,13 +11,5 @@ import { parseAddress } from './unix.js';
  * @throws ENOENT, ECONNREFUSED, EACCES, EPROTOTYPE (not a datagram socket)
  */
 export function connectUnixDatagram(address: string): FdHandle {
-  const { path, abstract } = parseAddress(address);
-  const fd = native.unixSocket(native.SOCK_DGRAM);
-  try {
-    if (!native.connectUnix(fd, path, abstract)) throw errnoError('EAGAIN', 'connect', { path: address });
-  } catch (err) {
-    native.close(fd);
-    throw err;
-  }
-  return new FdHandle(fd);
+  return new FdHandle(openDatagramFd(undefined, address));
 }

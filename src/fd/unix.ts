@@ -11,7 +11,8 @@ export interface UnixAddressOptions {
   type?: UnixSocketType;
 }
 
-interface ParsedAddress {
+/** @internal */
+export interface ParsedAddress {
   path: Buffer;
   abstract: boolean;
 }
