@@ -3,7 +3,7 @@
 // from the master; every peer is checked against it (no FTP bounce, no PASV
 // theft). Privileged side: look for suitable paranoia in this file.
 import { BrokerServer, connectTcp, refusal, TcpListener, type FdHandle } from 'privsep';
-import { sameAddress } from '../../ftp/index.js';
+import { addressFamily, sameAddress } from '../../ftp/index.js';
 import type { HelperSettings } from '../config-table.js';
 import { dataProtocol, type SessionAddresses } from './protocols.js';
 import { PROXY_HEADER_TIMEOUT_MS, type ProxyHeaders } from '../proxy-headers.js';
@@ -106,10 +106,13 @@ export class DataSession {
       if (port < 1024) throw refusal('EACCES', 'PORT to a privileged port');
     }
     if (port < 1 || port > 65535) throw refusal('EINVAL', 'bad port');
+    const local = this.#addresses.localAddress;
     return connectTcp({
       host: address,
       port,
-      localAddress: this.#addresses.localAddress,
+      // Behind a load balancer the client may have the other address family
+      // than the balancer's link to this server: the system picks the source then.
+      localAddress: addressFamily(address) === addressFamily(local) ? local : undefined,
       localPort: this.#settings.connectFromPort20 ? this.#settings.ftpDataPort : 0,
       timeoutMs: this.#settings.connectTimeout > 0 ? this.#settings.connectTimeout * 1000 : undefined,
     });

@@ -481,9 +481,10 @@ export class Master {
   async #onConnection(connection: AcceptedConnection): Promise<void> {
     let client = decodePeer(connection.peer, 0).address;
     if (this.#proxyHeaders) {
-      const proxied = await this.#proxyHeaders.clientOf(connection.fd, client);
+      const balancer = normalizeAddress(client) ?? client;
+      const proxied = await this.#proxyHeaders.clientOf(connection.fd, balancer);
       if (!proxied.ok) {
-        this.log.write({ type: 'refused', time: new Date(), client, reason: proxied.reason });
+        this.log.write({ type: 'refused', time: new Date(), client: balancer, reason: proxied.reason });
         new FdHandle(connection.fd).close();
         return;
       }
