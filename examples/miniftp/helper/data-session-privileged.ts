@@ -89,6 +89,8 @@ export class DataSession {
       const proxied = await this.#proxyHeaders.clientOf(taken.fd, peer, Math.max(1, Math.min(PROXY_HEADER_TIMEOUT_MS, this.#listenerDeadline - Date.now())));
       if (!proxied.ok) {
         taken.fd.close();
+        // The master copies this to its stderr (bounded per helper).
+        console.error(`miniftp helper: passive data connection for ${this.#addresses.clientAddress} refused: ${proxied.reason}`);
         throw refusal('EACCES', `passive data connection refused: ${proxied.reason}`);
       }
       peer = proxied.client;
