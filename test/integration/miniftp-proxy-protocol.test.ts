@@ -1,7 +1,8 @@
 // miniftp behind HAProxy with the PROXY protocol: two instances sharing one
 // directory, control connections balanced across both, each instance's
 // passive port range forwarded to it; the real client's address counts for
-// max_per_ip, the PASV and PORT checks and the logs; connections that do not
+// max_per_ip, the PASV and PORT checks, the TLS gate's check of a protected
+// data connection and the logs; connections that do not
 // come from the balancer with a valid header are closed.
 //
 // Everything stays on loopback. The balancer and the clients are told apart
@@ -19,6 +20,7 @@ import { RawClient, curl, sha256File } from '../helpers/ftp-clients.js';
 import { freePortRange, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
+import { makeCertificate } from '../helpers/tls-certs.js';
 import { lacksTools } from '../helpers/tools.js';
 
 const PASV_PORTS = 4;
@@ -65,7 +67,7 @@ async function greeting(client: RawClient): Promise<number | null> {
   return reply?.code ?? null;
 }
 
-describe.skipIf(!requireRoot('miniftp behind HAProxy') || lacksTools('miniftp behind HAProxy', 'haproxy', 'curl'))('miniftp behind HAProxy (PROXY protocol)', () => {
+describe.skipIf(!requireRoot('miniftp behind HAProxy') || lacksTools('miniftp behind HAProxy', 'haproxy', 'curl', 'openssl'))('miniftp behind HAProxy (PROXY protocol)', () => {
   let user: TestUser;
   const password = 'proxied-secret';
   let a: RunningMiniftp;
@@ -85,7 +87,9 @@ describe.skipIf(!requireRoot('miniftp behind HAProxy') || lacksTools('miniftp be
     [front, frontA] = [ports, ports + 1];
     const pasvA = ports + 2;
     const pasvB = pasvA + PASV_PORTS;
+    const { cert, key } = makeCertificate(work);
     const settings = (pasv: number) => ({
+      ssl_enable: 'YES', rsa_cert_file: cert, rsa_private_key_file: key, force_local_logins_ssl: 'NO', force_local_data_ssl: 'NO',
       listen_ipv6: 'YES', listen_address: '::', local_enable: 'YES', write_enable: 'YES', max_per_ip: 1,
       pasv_min_port: pasv, pasv_max_port: pasv + PASV_PORTS - 1, pasv_address: '127.0.0.1',
       proxy_protocol_enable: 'YES', proxy_protocol_trusted: '::1/128',
@@ -142,6 +146,16 @@ describe.skipIf(!requireRoot('miniftp behind HAProxy') || lacksTools('miniftp be
     // Without the header the client would be the balancer (::1), and PORT to 127.0.0.1 a bounce.
     await curl(['-sS', '-P', '127.0.0.1', '-o', path.join(work, 'active.bin'), url('up.bin')]);
     expect(sha256File(path.join(work, 'active.bin'))).toBe(sha256File(path.join(user.home, 'up.bin')));
+  }, 60_000);
+
+  it('FTPS through the balancer: the TLS gate takes a protected data connection that the balancer relays', async () => {
+    const auth = ['-sS', '--ssl-reqd', '--insecure'];
+    for (let i = 0; i < 2; i++) {
+      const out = path.join(work, `tls-${i}.bin`);
+      const { stderr } = await curl([...auth, '--verbose', '-o', out, url('seed.txt')]);
+      expect(fs.readFileSync(out, 'utf8')).toBe('seed\n');
+      expect(stderr).toMatch(/< 200 PROT now Private/);
+    }
   }, 60_000);
 
   it('max_per_ip counts each real client: 127.0.0.1 and ::1 both get in, a second 127.0.0.1 does not', async () => {
