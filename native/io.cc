@@ -1,8 +1,9 @@
-// read(2) and write(2)/writev(2) on a raw fd, for callers that drive a
+// read(2), write(2)/writev(2) and a peeking recv(2) on a raw fd, for callers that drive a
 // non-blocking fd from the event loop (a character device such as
 // /dev/fuse, a pipe, a socket). EAGAIN is a result (-1), not an error.
 #include <errno.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -36,6 +37,28 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   if (n >= 0) return Napi::Number::New(info.Env(), static_cast<double>(n));
   if (errno == EAGAIN) return Napi::Number::New(info.Env(), -1);
   ThrowErrnoError(info.Env(), errno, "read");
+  return Napi::Value();
+}
+
+// peek(fd, buffer: Uint8Array, offset, length) -> bytes waiting that were
+// copied without taking them (0 at end of stream), or -1 when none are
+// ready. One recv(2) with MSG_PEEK | MSG_DONTWAIT: the next read gets them.
+Napi::Value Peek(const Napi::CallbackInfo& info) {
+  const char* usage = "peek(fd, buffer: Uint8Array, offset, length)";
+  PRIVSEP_CHECK_ARGS(info, IsFdArg(info, 0) && info.Length() > 3 && IsBytes(info[1]) && IsFdArg(info, 2) && IsFdArg(info, 3),
+                     usage, Napi::Value());
+  Napi::Uint8Array buffer = info[1].As<Napi::Uint8Array>();
+  const size_t offset = static_cast<size_t>(IntArg(info, 2));
+  const size_t length = static_cast<size_t>(IntArg(info, 3));
+  PRIVSEP_CHECK_ARGS(info, offset <= buffer.ElementLength() && length <= buffer.ElementLength() - offset, usage,
+                     Napi::Value());
+  ssize_t n;
+  do {
+    n = ::recv(IntArg(info, 0), buffer.Data() + offset, length, MSG_PEEK | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0) return Napi::Number::New(info.Env(), static_cast<double>(n));
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(info.Env(), -1);
+  ThrowErrnoError(info.Env(), errno, "recv");
   return Napi::Value();
 }
 
@@ -76,6 +99,7 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
 void InitIo(Napi::Env env, Napi::Object exports) {
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("write", Napi::Function::New(env, Write, "write"));
+  exports.Set("peek", Napi::Function::New(env, Peek, "peek"));
 }
 
 }  // namespace privsep

@@ -68,6 +68,10 @@ export const ERROR_CODES = {
     class: 'PamError',
     meaning: 'A PAM step refused or failed: `syscall` is the step (pam_authenticate, pam_acct_mgmt, ...), `pamStatus` its PAM_* number and `pamCode` its name.',
   },
+  ERR_PRIVSEP_PROXY_HEADER: {
+    class: 'PrivsepError',
+    meaning: 'A connection did not start with a valid PROXY protocol header (v1 or v2): wrong signature, malformed or unknown field, too long, or the connection ended first.',
+  },
 } as const;
 
 /** A code of {@link ERROR_CODES}. */

@@ -105,6 +105,9 @@ export { getShadowEntry, shadowAccountState, type ShadowEntry, type ShadowAccoun
 export { cryptMethod, dummyHashLike } from './privilege/crypt-method.js';
 export { pamLogin, checkPamService, loadPam, PamSession, PamError, type PamLoginOptions } from './privilege/pam.js';
 export { readNonBlocking, writeNonBlocking, setNonBlocking } from './fd/nonblocking.js';
+export { peekNonBlocking } from './fd/nonblocking.js';
+export { parseProxyHeader, PROXY_V2_SIGNATURE, type ProxyHeader, type ProxyHeaderScan, type ProxyEndpoint, type ProxyFamily, type ProxyHeaderOptions } from './net/proxy-header.js';
+export { readProxyHeader, type ReadProxyHeaderOptions } from './net/read-proxy-header.js';
 export { FdPoller, waitForFd, type PollEvents, type Readiness } from './fd/fd-poller.js';
 export { setOobInline, setTcpNoDelay } from './fd/socket-options.js';
 export { detachSocket, type DetachedSocket } from './fd/detach-socket.js';

@@ -206,6 +206,7 @@ export interface NativeBinding {
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   // io.cc: -1 means EAGAIN
   read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  peek(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   write(fd: number, data: Uint8Array | readonly Uint8Array[]): number;
   // socket.cc (socket options)
   setOobInline(fd: number, on: boolean): void;
@@ -238,7 +239,8 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   getspnam: 'function', crypt: 'function',
   pamLoad: 'function', pamLogin: 'function', pamClose: 'function',
   spawn: 'function', waitPidfd: 'function', pidfdSendSignal: 'function',
-  read: 'function', write: 'function',
+  read: 'function',
+  peek: 'function', write: 'function',
   setOobInline: 'function',
   setTcpNoDelay: 'function',
   setPassCred: 'function',

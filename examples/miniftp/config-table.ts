@@ -3,6 +3,7 @@
 // and the documentation all follow this table. Read by the master; pure.
 import { addressFamily } from '../ftp/index.js';
 import { namePatternError } from './session/name-pattern.js';
+import { trustedListError } from './proxy-trust.js';
 
 /**
  * Which process reads a setting besides the master, and under what name:
@@ -151,6 +152,14 @@ export const CONFIG_TABLE = {
   ftp_data_port: { type: 'int', helper: 'ftpDataPort', default: 20, min: 1, max: 65535, doc: 'The source port of active data connections when connect_from_port_20 is set.' },
   max_clients: { type: 'int', default: 2000, min: 0, max: 1_000_000, doc: 'Most control connections at once; more get 421 and are closed. 0: no limit.' },
   max_per_ip: { type: 'int', default: 50, min: 0, max: 1_000_000, doc: 'Most control connections from one address; more get 421 and are closed. 0: no limit.' },
+  proxy_protocol_enable: {
+    type: 'bool', helper: 'proxyProtocolEnable', default: false,
+    doc: 'Run behind load balancers that speak the PROXY protocol (v1 or v2, as HAProxy\'s send-proxy and cloud load balancers do): every control and passive data connection must come from a proxy_protocol_trusted address and start with a header, whose client address then counts for max_per_ip and max_clients, the PASV and PORT checks and every log line. A connection from another address, or without a valid header within 5 seconds, is closed and logged. A header of the balancer\'s own connection (v2 LOCAL, v1 UNKNOWN: a health check) keeps the connection\'s own address. PORT/EPRT connect to the real client directly, not through the balancer.',
+  },
+  proxy_protocol_trusted: {
+    type: 'string', helper: 'proxyProtocolTrusted', default: null, validate: trustedListError,
+    doc: 'The load balancers\' addresses, as comma-separated CIDR blocks (192.0.2.0/24,2001:db8::/32; an address alone is one host). Required with proxy_protocol_enable; only connections from them are taken.',
+  },
   spare_workers: {
     type: 'int', default: 2, min: 0, max: 64,
     doc: 'User workers kept started ahead, as root in their empty network namespace with their code loaded and no identity: the first login of a user with no worker yet takes one, which drops to that user\'s identity, and a new spare is started in its place. 0: each such login starts its worker then (slower).',

@@ -166,6 +166,9 @@ function checkTogether(config: MiniftpConfig, file: string, lineOf: Map<ConfigKe
       throw badValue(file, where(key), key, String(config[key]), `${a} and ${b} must differ: each role has an id of its own`);
     }
   }
+  if (config.proxy_protocol_enable && config.proxy_protocol_trusted === null) {
+    throw badValue(file, where('proxy_protocol_enable'), 'proxy_protocol_enable', 'YES', 'proxy_protocol_enable needs proxy_protocol_trusted (the load balancers\' addresses)');
+  }
   if (config.implicit_ssl && !config.ssl_enable) {
     throw badValue(file, where('implicit_ssl'), 'implicit_ssl', 'YES', 'implicit_ssl needs ssl_enable=YES');
   }

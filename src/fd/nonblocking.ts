@@ -36,6 +36,23 @@ export function readNonBlocking(fd: number | FdHandle, buffer: Uint8Array, offse
 }
 
 /**
+ * One recv(2) with MSG_PEEK into `buffer[offset, offset + length)`: the
+ * bytes waiting on socket `fd`, left there for the next read. Returns the
+ * byte count (0 at end of stream), or null when nothing is ready.
+ * @throws EBADF, ENOTSOCK, ECONNRESET and the other errors of recv(2), Node-shaped;
+ *   ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE for bad arguments
+ */
+export function peekNonBlocking(fd: number | FdHandle, buffer: Uint8Array, offset = 0, length?: number): number | null {
+  const n = fdNumber(fd);
+  if (!(buffer instanceof Uint8Array)) throw invalidArgType('buffer', 'an instance of Uint8Array', buffer);
+  checkInteger('offset', offset, 0, Math.min(buffer.byteLength, 0x7fffffff));
+  const size = length ?? buffer.byteLength - offset;
+  checkInteger('length', size, 0, Math.min(buffer.byteLength - offset, 0x7fffffff));
+  const got = native.peek(n, buffer, offset, size);
+  return got < 0 ? null : got;
+}
+
+/**
  * One write(2), or one writev(2) for an array, so that a device taking one
  * message per write gets the parts as one message. Returns the bytes
  * written (a pipe or socket may take fewer), or null when the fd cannot

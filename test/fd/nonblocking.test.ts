@@ -2,7 +2,7 @@
 // wrappers: real sockets and files, EAGAIN as null, Node-shaped errors.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readNonBlocking, setNonBlocking, socketPair, writeNonBlocking } from '../../src/index.js';
+import { peekNonBlocking, readNonBlocking, setNonBlocking, socketPair, writeNonBlocking } from '../../src/index.js';
 import { native } from '../../src/native.js';
 
 function nonblocking(fd: number): boolean {
@@ -112,6 +112,33 @@ describe('readNonBlocking / writeNonBlocking', () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+});
+
+describe('peekNonBlocking', () => {
+  it('copies what waits without taking it: null when nothing waits, 0 at the end, ENOTSOCK on a file', () => {
+    const [a, b] = socketPair('stream');
+    try {
+      const buffer = Buffer.alloc(16);
+      expect(peekNonBlocking(b, buffer)).toBeNull();
+      writeNonBlocking(a, Buffer.from('hello'));
+      expect(peekNonBlocking(b, buffer, 0, 3)).toBe(3);
+      expect(peekNonBlocking(b, buffer, 3)).toBe(5);
+      expect(buffer.subarray(0, 8).toString()).toBe('helhello');
+      expect(readNonBlocking(b, buffer)).toBe(5);
+      a.close();
+      expect(peekNonBlocking(b, buffer)).toBe(0);
+      expect(() => peekNonBlocking(b, buffer, 17)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    } finally {
+      a.close();
+      b.close();
+    }
+    const fd = fs.openSync('/dev/null', 'r');
+    try {
+      expect(() => peekNonBlocking(fd, Buffer.alloc(4))).toThrow(expect.objectContaining({ code: 'ENOTSOCK', syscall: 'recv' }));
+    } finally {
+      fs.closeSync(fd);
     }
   });
 });

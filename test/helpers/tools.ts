@@ -18,6 +18,7 @@ export const OPTIONAL_TOOLS = {
   ps: 'procps',
   rclone: 'rclone',
   git: 'git',
+  haproxy: 'haproxy',
 } as const;
 
 export type Tool = keyof typeof OPTIONAL_TOOLS;

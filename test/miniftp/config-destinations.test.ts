@@ -24,6 +24,12 @@ const EXAMPLES: Partial<Record<ConfigKey, { text: string; value: unknown }>> = {
   deny_file: { text: '{*.mp3,*.mov,.private}', value: '{*.mp3,*.mov,.private}' },
   message_file: { text: 'README', value: 'README' },
   hide_file: { text: '{*.mp3,.hidden,hide*,h?}', value: '{*.mp3,.hidden,hide*,h?}' },
+  proxy_protocol_trusted: { text: '192.0.2.0/24,2001:db8::/32', value: '192.0.2.0/24,2001:db8::/32' },
+};
+
+/** The lines a setting needs beside it to be valid. */
+const COMPANIONS: Partial<Record<ConfigKey, string>> = {
+  proxy_protocol_enable: 'proxy_protocol_trusted=192.0.2.0/24\n',
 };
 
 /** A valid value other than the default, as a configuration line writes it, and as the config holds it. */
@@ -77,7 +83,7 @@ describe('the table of settings reaches every process', () => {
     for (const [key, setting] of helperRows) {
       expect(defaults[setting.helper as keyof typeof defaults], key).toBe(setting.default);
       const { text, value } = otherValue(key, setting);
-      const set = helperSettings(parseConfig(`${key}=${text}\n`, 'test.conf'));
+      const set = helperSettings(parseConfig(`${COMPANIONS[key] ?? ''}${key}=${text}\n`, 'test.conf'));
       expect(set[setting.helper as keyof typeof set], key).toBe(value);
     }
   });

@@ -42,6 +42,7 @@ describe('defaultConfig', () => {
       delay_failed_login: 1, max_login_fails: 3, xferlog_enable: false, vsftpd_log_file: '/var/log/vsftpd.log', log_json: false,
       xferlog_std_format: false, xferlog_file: '/var/log/xferlog', dual_log_enable: false, log_ftp_protocol: false, syslog_enable: false,
       helper_uid: 65533, prelogin_uid: 65532, worker_ping_interval: 30,
+      proxy_protocol_enable: false, proxy_protocol_trusted: null,
       ssl_enable: false, implicit_ssl: false, rsa_cert_file: null, rsa_private_key_file: null, ssl_tlsv1_2: true, ssl_tlsv1_3: true,
       ssl_ciphers: null, force_local_logins_ssl: true, force_local_data_ssl: true, allow_anon_ssl: false, force_anon_logins_ssl: false,
       force_anon_data_ssl: false, require_ssl_reuse: true, strict_ssl_read_eof: false, ca_certs_file: null, require_cert: false, validate_cert: false, debug_ssl: false, gate_uid: 65531,
@@ -223,6 +224,18 @@ describe('parseConfig', () => {
       expect(parseError('ssl_tlsv1_2=NO\nssl_tlsv1_3=NO').message)
         .toBe('/etc/miniftp.conf:2: bad value "NO" for ssl_tlsv1_3: ssl_tlsv1_2 and ssl_tlsv1_3 cannot both be NO: no TLS version would be left');
       expect(parseError('ssl_ciphers=HIGH;rm').message).toMatch(/^\/etc\/miniftp\.conf:1: bad value "HIGH;rm" for ssl_ciphers: must be an OpenSSL cipher list/);
+    });
+
+    test('PROXY protocol: trusted balancers are CIDR blocks, required when enabled', () => {
+      expect(parseError('proxy_protocol_enable=YES').message)
+        .toBe('/etc/miniftp.conf:1: bad value "YES" for proxy_protocol_enable: proxy_protocol_enable needs proxy_protocol_trusted (the load balancers\' addresses)');
+      expect(parseError('proxy_protocol_trusted=10.0.0.0/8, 10.1.2.300/32').message)
+        .toBe('/etc/miniftp.conf:1: bad value "10.0.0.0/8, 10.1.2.300/32" for proxy_protocol_trusted: "10.1.2.300/32" is not a CIDR block (a.b.c.d/0..32 or an IPv6 address/0..128)');
+      for (const bad of ['10.0.0.0/33', '::1/129', '10.0.0.0/08', 'fe80::1%lo/128', '10.0.0.0/8,', 'lb.example.com', '10.0.0.0/8/1']) {
+        expect(parseError(`proxy_protocol_trusted=${bad}`), bad).toMatchObject({ key: 'proxy_protocol_trusted' });
+      }
+      const config = parseConfig('proxy_protocol_enable=YES\nproxy_protocol_trusted=10.0.0.0/8,::1,2001:db8::/32\n', FILE);
+      expect(config.proxy_protocol_trusted).toBe('10.0.0.0/8,::1,2001:db8::/32');
     });
 
     test('helper_uid and prelogin_uid must differ', () => {

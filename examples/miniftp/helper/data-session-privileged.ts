@@ -3,9 +3,10 @@
 // from the master; every peer is checked against it (no FTP bounce, no PASV
 // theft). Privileged side: look for suitable paranoia in this file.
 import { BrokerServer, connectTcp, refusal, TcpListener, type FdHandle } from 'privsep';
-import { sameAddress } from '../../ftp/index.js';
+import { addressFamily, sameAddress } from '../../ftp/index.js';
 import type { HelperSettings } from '../config-table.js';
 import { dataProtocol, type SessionAddresses } from './protocols.js';
+import { PROXY_HEADER_TIMEOUT_MS, type ProxyHeaders } from '../proxy-headers.js';
 
 // vsftpd picks passive ports at random in the range and tries a few.
 const PASV_BIND_TRIES = 64;
@@ -13,13 +14,16 @@ const PASV_BIND_TRIES = 64;
 export class DataSession {
   readonly #settings: HelperSettings;
   readonly #addresses: SessionAddresses;
+  readonly #proxyHeaders: ProxyHeaders | null;
   #listener: TcpListener | null = null;
   #listenerDeadline = 0;
   readonly server: BrokerServer<typeof dataProtocol.requests>;
 
-  constructor(channel: FdHandle, settings: HelperSettings, addresses: SessionAddresses) {
+  /** `proxyHeaders`: passive connections come through a load balancer, each with a PROXY header (proxy_protocol_enable). */
+  constructor(channel: FdHandle, settings: HelperSettings, addresses: SessionAddresses, proxyHeaders: ProxyHeaders | null = null) {
     this.#settings = settings;
     this.#addresses = addresses;
+    this.#proxyHeaders = proxyHeaders;
     this.server = new BrokerServer(channel, dataProtocol, {
       answerPasvListen: () => this.#pasvListen(),
       answerPasvAccept: (waitMs: number) => this.#pasvAccept(waitMs),
@@ -78,11 +82,24 @@ export class DataSession {
       throw err;
     }
     this.#closeListener();
-    if (this.#settings.pasvPromiscuous || sameAddress(taken.peer.address, this.#addresses.clientAddress)) return taken.fd;
+    let peer = taken.peer.address;
+    if (this.#proxyHeaders) {
+      // The balancer relays the connection: its header says whose it is.
+      // Waiting for it holds up only this session's request.
+      const proxied = await this.#proxyHeaders.clientOf(taken.fd, peer, Math.max(1, Math.min(PROXY_HEADER_TIMEOUT_MS, this.#listenerDeadline - Date.now())));
+      if (!proxied.ok) {
+        taken.fd.close();
+        // The master copies this to its stderr (bounded per helper).
+        console.error(`miniftp helper: passive data connection for ${this.#addresses.clientAddress} refused: ${proxied.reason}`);
+        throw refusal('EACCES', `passive data connection refused: ${proxied.reason}`);
+      }
+      peer = proxied.client;
+    }
+    if (this.#settings.pasvPromiscuous || sameAddress(peer, this.#addresses.clientAddress)) return taken.fd;
     // Someone else raced the client to the port: refuse them and fail this
     // transfer, as vsftpd does.
     taken.fd.close();
-    throw refusal('EACCES', `passive data connection from ${taken.peer.address}, not the client`);
+    throw refusal('EACCES', `passive data connection from ${peer}, not the client`);
   }
 
   async #portConnect(address: string, port: number): Promise<FdHandle> {
@@ -91,10 +108,13 @@ export class DataSession {
       if (port < 1024) throw refusal('EACCES', 'PORT to a privileged port');
     }
     if (port < 1 || port > 65535) throw refusal('EINVAL', 'bad port');
+    const local = this.#addresses.localAddress;
     return connectTcp({
       host: address,
       port,
-      localAddress: this.#addresses.localAddress,
+      // Behind a load balancer the client may have the other address family
+      // than the balancer's link to this server: the system picks the source then.
+      localAddress: addressFamily(address) === addressFamily(local) ? local : undefined,
       localPort: this.#settings.connectFromPort20 ? this.#settings.ftpDataPort : 0,
       timeoutMs: this.#settings.connectTimeout > 0 ? this.#settings.connectTimeout * 1000 : undefined,
     });

@@ -8,6 +8,8 @@ import { DataSession } from './data-session-privileged.js';
 import { heapStats } from '../heap-stats.js';
 import type { HelperSettings } from '../config-table.js';
 import { helperControlProtocol, type SessionAddresses } from './protocols.js';
+import { ProxyHeaders } from '../proxy-headers.js';
+import { TrustedProxies } from '../proxy-trust.js';
 
 const ids = JSON.parse(process.env.MINIFTP_HELPER_IDS ?? 'null') as { uid: number; gid: number } | null;
 if (!ids) {
@@ -18,6 +20,7 @@ delete process.env.MINIFTP_HELPER_IDS;
 await changeCredentials({ uid: ids.uid, gid: ids.gid, groups: [], capabilities: ['CAP_NET_BIND_SERVICE'], noNewPrivs: true, dumpable: false });
 
 let settings: HelperSettings | null = null;
+let proxyHeaders: ProxyHeaders | null = null;
 
 function parseJson<T>(buf: Buffer, what: string): T {
   try {
@@ -30,11 +33,19 @@ function parseJson<T>(buf: Buffer, what: string): T {
 const control = new BrokerServer(3, helperControlProtocol, {
   answerConfigure: (json: Buffer) => {
     if (settings) throw refusal('EALREADY', 'already configured');
-    settings = parseJson<HelperSettings>(json, 'settings');
+    const given = parseJson<HelperSettings>(json, 'settings');
+    if (given.proxyProtocolEnable) {
+      try {
+        proxyHeaders = new ProxyHeaders(TrustedProxies.parse(given.proxyProtocolTrusted ?? ''));
+      } catch (err) {
+        throw refusal('EINVAL', `proxy_protocol_trusted: ${(err as Error).message}`);
+      }
+    }
+    settings = given;
   },
   answerOpenSession: (channel: FdHandle, json: Buffer) => {
     if (!settings) throw refusal('EINVAL', 'not configured');
-    new DataSession(channel, settings, parseJson<SessionAddresses>(json, 'session addresses'));
+    new DataSession(channel, settings, parseJson<SessionAddresses>(json, 'session addresses'), proxyHeaders);
   },
   answerPing: () => {},
   answerStats: async () => JSON.stringify(await heapStats()),

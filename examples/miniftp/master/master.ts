@@ -38,6 +38,8 @@ import { SparePool } from './spare-pool.js';
 import { SpareWorker } from './spare-worker.js';
 import { userSettings } from './user-config-privileged.js';
 import { spawnSupport, type SupportProcess } from './support-process.js';
+import { ProxyHeaders } from '../proxy-headers.js';
+import { TrustedProxies } from '../proxy-trust.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 const gateMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'gate', 'tls-gate.js');
@@ -106,6 +108,8 @@ export class Master {
   readonly #spares: SparePool;
   // The settings of an approved login with a user_config_dir file, until its worker is chosen.
   readonly #loginSettings = new WeakMap<SessionRecord, MiniftpConfig>();
+  // proxy_protocol_enable: the client of each connection is the one its balancer's header names.
+  readonly #proxyHeaders: ProxyHeaders | null;
 
   constructor(options: MasterOptions) {
     this.config = options.config;
@@ -113,6 +117,8 @@ export class Master {
     this.#isolateNetwork = options.isolateNetwork ?? true;
     this.#workerMain = options.workerMain;
     this.#tls = options.tls ?? null;
+    const trusted = options.config.proxy_protocol_enable ? options.config.proxy_protocol_trusted : null;
+    this.#proxyHeaders = trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.#engineSettings = engineSettingsFromTable(options.config);
     this.log = new Logger(openLogs(options.config));
@@ -473,7 +479,17 @@ export class Master {
   }
 
   async #onConnection(connection: AcceptedConnection): Promise<void> {
-    const client = decodePeer(connection.peer, 0).address;
+    let client = decodePeer(connection.peer, 0).address;
+    if (this.#proxyHeaders) {
+      const balancer = normalizeAddress(client) ?? client;
+      const proxied = await this.#proxyHeaders.clientOf(connection.fd, balancer);
+      if (!proxied.ok) {
+        this.log.write({ type: 'refused', time: new Date(), client: balancer, reason: proxied.reason });
+        new FdHandle(connection.fd).close();
+        return;
+      }
+      client = proxied.client;
+    }
     let ends: { local: string; text: string };
     try {
       ends = connectionEnds(connection.fd);
@@ -588,7 +604,7 @@ export class Master {
         const record = owned(sid);
         if (record.stage !== 'postlogin' || !record.tls) throw refusal('EPERM', 'PROT P needs a TLS control connection');
         const anyPeer = this.config.pasv_promiscuous || this.config.port_promiscuous;
-        if (!isDataConnectionOf(raw, record, anyPeer)) throw refusal('EBADF', `the fd given is not a data connection of session ${sid}`);
+        if (!isDataConnectionOf(raw, record, anyPeer, this.#proxyHeaders?.trusted ?? null)) throw refusal('EBADF', `the fd given is not a data connection of session ${sid}`);
         return (await this.#gateBroker()).wrapData(raw, sid);
       },
       answerSessionClosed: (sid: number) => {
@@ -740,11 +756,14 @@ function isConnectionOf(control: FdHandle, record: SessionRecord): boolean {
 }
 
 // A data connection the helper made for this session: TCP, from the
-// server's address on the control connection, to the client's (the helper
-// enforces the peer; this keeps a worker from sending anything else to the gate).
-function isDataConnectionOf(fd: FdHandle, record: SessionRecord, anyPeer: boolean): boolean {
+// server's address on the control connection, to the client's, or to a
+// trusted balancer that relays it (the helper enforces the peer and checks
+// the balancer's header; this keeps a worker from sending anything else to the gate).
+function isDataConnectionOf(fd: FdHandle, record: SessionRecord, anyPeer: boolean, balancers: TrustedProxies | null): boolean {
   try {
-    return localAddress(fd).address === record.localAddress && (anyPeer || remoteAddress(fd).address === record.client);
+    if (localAddress(fd).address !== record.localAddress) return false;
+    const remote = remoteAddress(fd).address;
+    return anyPeer || remote === record.client || (balancers?.trusts(remote) ?? false);
   } catch {
     return false;
   }

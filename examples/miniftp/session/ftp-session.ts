@@ -4,7 +4,7 @@
 // error, the client leaving, or the hand-over after login).
 import fs from 'node:fs';
 import type net from 'node:net';
-import { formatReply, parseCommand, ReplyCode, type FramedLine, type FtpSyntaxError, type FtpSyntaxErrorCode } from '../../ftp/index.js';
+import { formatReply, normalizeAddress, parseCommand, ReplyCode, type FramedLine, type FtpSyntaxError, type FtpSyntaxErrorCode } from '../../ftp/index.js';
 import { COMMANDS, lookupCommand } from './command-table.js';
 import { ControlConnection } from './control-connection.js';
 import { DataChannel } from './data-channel.js';
@@ -76,7 +76,8 @@ export class FtpSession implements SessionContext {
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#control = this.#attach(control, unread, this.state.splitter);
     this.state.splitter = { discarding: false, interrupted: false };
-    this.clientAddress = this.#control.remoteAddress || (connection?.clientAddress ?? '');
+    // The master's word first: behind a load balancer (PROXY protocol) the socket's peer is the balancer.
+    this.clientAddress = (connection?.clientAddress ? normalizeAddress(connection.clientAddress) ?? connection.clientAddress : '') || this.#control.remoteAddress;
     this.localAddress = this.#control.localAddress || (connection?.localAddress ?? '');
     this.#tls = connection?.tls ?? false;
     this.data = new DataChannel(host.data ?? null);
