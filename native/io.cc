@@ -19,10 +19,11 @@ bool IsBytes(const Napi::Value& value) {
   return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array;
 }
 
-// read(fd, buffer: Uint8Array, offset, length) -> bytes read (0 at end of
-// file), or -1 when nothing is ready (EAGAIN). One read(2) call.
-Napi::Value Read(const Napi::CallbackInfo& info) {
-  const char* usage = "read(fd, buffer: Uint8Array, offset, length)";
+// Runs one read-like call into buffer[offset, offset + length) of
+// (fd, buffer: Uint8Array, offset, length): the bytes it gave (0 at end of
+// stream), or -1 when none are ready (EAGAIN).
+template <typename Call>
+Napi::Value ReadInto(const Napi::CallbackInfo& info, const char* usage, const char* syscall, Call call) {
   PRIVSEP_CHECK_ARGS(info, IsFdArg(info, 0) && info.Length() > 3 && IsBytes(info[1]) && IsFdArg(info, 2) && IsFdArg(info, 3),
                      usage, Napi::Value());
   Napi::Uint8Array buffer = info[1].As<Napi::Uint8Array>();
@@ -32,34 +33,26 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
                      Napi::Value());
   ssize_t n;
   do {
-    n = ::read(IntArg(info, 0), buffer.Data() + offset, length);
-  } while (n < 0 && errno == EINTR);
-  if (n >= 0) return Napi::Number::New(info.Env(), static_cast<double>(n));
-  if (errno == EAGAIN) return Napi::Number::New(info.Env(), -1);
-  ThrowErrnoError(info.Env(), errno, "read");
-  return Napi::Value();
-}
-
-// peek(fd, buffer: Uint8Array, offset, length) -> bytes waiting that were
-// copied without taking them (0 at end of stream), or -1 when none are
-// ready. One recv(2) with MSG_PEEK | MSG_DONTWAIT: the next read gets them.
-Napi::Value Peek(const Napi::CallbackInfo& info) {
-  const char* usage = "peek(fd, buffer: Uint8Array, offset, length)";
-  PRIVSEP_CHECK_ARGS(info, IsFdArg(info, 0) && info.Length() > 3 && IsBytes(info[1]) && IsFdArg(info, 2) && IsFdArg(info, 3),
-                     usage, Napi::Value());
-  Napi::Uint8Array buffer = info[1].As<Napi::Uint8Array>();
-  const size_t offset = static_cast<size_t>(IntArg(info, 2));
-  const size_t length = static_cast<size_t>(IntArg(info, 3));
-  PRIVSEP_CHECK_ARGS(info, offset <= buffer.ElementLength() && length <= buffer.ElementLength() - offset, usage,
-                     Napi::Value());
-  ssize_t n;
-  do {
-    n = ::recv(IntArg(info, 0), buffer.Data() + offset, length, MSG_PEEK | MSG_DONTWAIT);
+    n = call(IntArg(info, 0), buffer.Data() + offset, length);
   } while (n < 0 && errno == EINTR);
   if (n >= 0) return Napi::Number::New(info.Env(), static_cast<double>(n));
   if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(info.Env(), -1);
-  ThrowErrnoError(info.Env(), errno, "recv");
+  ThrowErrnoError(info.Env(), errno, syscall);
   return Napi::Value();
+}
+
+// read(fd, buffer: Uint8Array, offset, length): one read(2) call.
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  return ReadInto(info, "read(fd, buffer: Uint8Array, offset, length)", "read",
+                  [](int fd, uint8_t* data, size_t length) { return ::read(fd, data, length); });
+}
+
+// peek(fd, buffer: Uint8Array, offset, length): the bytes waiting, copied
+// without taking them; one recv(2) with MSG_PEEK | MSG_DONTWAIT, so the
+// next read gets them.
+Napi::Value Peek(const Napi::CallbackInfo& info) {
+  return ReadInto(info, "peek(fd, buffer: Uint8Array, offset, length)", "recv",
+                  [](int fd, uint8_t* data, size_t length) { return ::recv(fd, data, length, MSG_PEEK | MSG_DONTWAIT); });
 }
 
 // write(fd, data: Uint8Array | Uint8Array[]) -> bytes written, or -1 when the
