@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { descendants, freePort } from '../helpers/ftp-servers.js';
 import { ftplibSteps } from '../helpers/ftp-clients.js';
-import { createUser, startMiniftp } from '../helpers/miniftp-server.js';
+import { createUser, miniftpMain, startMiniftp } from '../helpers/miniftp-server.js';
 import { bindNotifySocket, type NotifySocket } from '../helpers/notify-socket.js';
 import { isAlive, waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
@@ -134,6 +134,25 @@ describe.skipIf(skip)('miniftp under socket activation', () => {
     } finally {
       await server?.stop();
       user.remove();
+      notify.close();
+    }
+  });
+  it('refuses to start with more than one socket, saying what it got', async () => {
+    const notify = bindNotifySocket(dir.path);
+    const conf = path.join(dir.path, 'two.conf');
+    fs.writeFileSync(conf, `listen_address=127.0.0.1\nlisten_port=0\nsecure_chroot_dir=${path.join(dir.path, 'empty')}\n`);
+    const ports = [await freePort(), await freePort()];
+    const command = [...launcher(path.join(units.miniftp, 'miniftp.service'), notify, ports, ['ftp', 'admin'], 2_000_000), process.execPath, miniftpMain, conf];
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitForListener(ports[0]!, child);
+      expect(await exited).toBe(2);
+      expect(stderr).toContain('miniftp: systemd passed 2 sockets (ftp, admin); miniftp serves one control listener');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
       notify.close();
     }
   });
