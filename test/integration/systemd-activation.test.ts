@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { descendants, freePort } from '../helpers/ftp-servers.js';
 import { ftplibSteps } from '../helpers/ftp-clients.js';
 import { createUser, miniftpMain, startMiniftp } from '../helpers/miniftp-server.js';
+import { createPamService } from '../helpers/pam-service.js';
 import { bindNotifySocket, type NotifySocket } from '../helpers/notify-socket.js';
 import { isAlive, waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
@@ -91,18 +92,26 @@ describe.skipIf(skip)('miniftp under socket activation', () => {
   const dir = scratchDir('miniftp-systemd-');
   afterAll(() => dir.remove());
 
-  it('serves a login on the listener it was given, binds none of its own, and says READY, WATCHDOG and STOPPING', async () => {
+  it('serves logins and uploads on the listener it was given, binds none of its own, and says READY, WATCHDOG and STOPPING', async () => {
     const notify = bindNotifySocket(dir.path);
     const user = createUser('mfsd', 'sd-secret');
+    const pam = createPamService('mfsd');
     let server: Awaited<ReturnType<typeof startMiniftp>> | null = null;
     try {
       // A home only its user can enter: the worker chroots into it while still root.
       fs.chmodSync(user.home, 0o700);
       fs.writeFileSync(path.join(user.home, 'hello.txt'), 'hello through systemd\n');
       fs.chownSync(path.join(user.home, 'hello.txt'), user.uid, user.gid);
+      // Anonymous uploads given to the local user (chown_uploads: the master's fchown).
+      const anonRoot = path.join(dir.path, 'anon');
+      fs.chmodSync(dir.path, 0o755);
+      fs.mkdirSync(path.join(anonRoot, 'incoming'), { recursive: true, mode: 0o755 });
       const activated = await freePort();
       const configured = await freePort();
-      const starting = startMiniftp({ listen_port: configured, chroot_local_user: 'YES', allow_writeable_chroot: 'YES', spare_workers: 0 }, {
+      const starting = startMiniftp({
+        listen_port: configured, pam_service_name: pam.name, chroot_local_user: 'YES', allow_writeable_chroot: 'YES', spare_workers: 0,
+        anonymous_enable: 'YES', anon_root: anonRoot, write_enable: 'YES', anon_upload_enable: 'YES', chown_uploads: 'YES', chown_username: user.name,
+      }, {
         launcher: launcher(path.join(units.miniftp, 'miniftp.service'), notify, [activated], ['ftp'], 2_000_000),
       });
       // The first connection execs miniftp; ftplib's waits in the backlog meanwhile.
@@ -119,9 +128,14 @@ describe.skipIf(skip)('miniftp under socket activation', () => {
       expect(ready).toContain(`STATUS=listening on 127.0.0.1:${activated}`);
       const results = await session;
       expect(results[1]!.reply).toMatch(/^230/);
+      expect(pam.sessionEvents()[0]).toMatch(new RegExp(`^open_session ${user.name} `));
       expect(results[2]!.reply).toBe('257 "/" is the current directory');
       expect(results[3]!.text).toContain('hello.txt');
       expect(results[4]!.bytes).toBe('hello through systemd\n'.length);
+      fs.chownSync(path.join(anonRoot, 'incoming'), server.anonymous!.uid, server.anonymous!.gid);
+      fs.writeFileSync(path.join(dir.path, 'up.txt'), 'uploaded through systemd\n');
+      await run('curl', ['-sS', '--max-time', '60', '-T', path.join(dir.path, 'up.txt'), `ftp://anonymous:guest@127.0.0.1:${activated}/incoming/up.txt`]);
+      expect(fs.statSync(path.join(anonRoot, 'incoming', 'up.txt')).uid).toBe(user.uid);
       // listen_port was never bound: the configured port refuses.
       expect(await connectError(configured)).toBe('ECONNREFUSED');
       // WatchdogSec=2s: a keep-alive every second.
@@ -130,10 +144,13 @@ describe.skipIf(skip)('miniftp under socket activation', () => {
       expect(fs.readFileSync(`/proc/${server.pid}/environ`, 'utf8')).toContain('NOTIFY_SOCKET=');
       await server.stop();
       expect(await notify.waitFor('STOPPING=1')).toContain('STOPPING=1');
+      // A clean stop: the master could signal its workers, which run as the users (CAP_KILL).
+      expect(server.child.exitCode).toBe(0);
       server = null;
     } finally {
       await server?.stop();
       user.remove();
+      pam.remove();
       notify.close();
     }
   });
