@@ -53,7 +53,7 @@ function launcher(unit: string, notify: NotifySocket, listen: number[], fdnames:
 }
 
 function unitCapabilities(unit: string): CapabilityName[] {
-  return unitSetting(unit, 'CapabilityBoundingSet').split(/\s+/) as CapabilityName[];
+  return unitSetting(unit, 'CapabilityBoundingSet').trim().split(/\s+/) as CapabilityName[];
 }
 
 /** Whether `pid` runs with exactly the unit's bounding set, and no_new_privs. */
