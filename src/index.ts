@@ -115,3 +115,7 @@ export { receiveFile, type ReceiveFileOptions } from './transfer/receive-file.js
 export { lstatBatch, type LstatRecord } from './fs/lstat-batch.js';
 export { readdirNames } from './fs/readdir-names.js';
 export { readdirStat, LstatField, LSTAT_RECORD_LENGTH, type DirectoryStats } from './fs/readdir-stat.js';
+export { listenFds, LISTEN_FDS_START, type SystemdListener, type ListenFdsOptions } from './service/listen-fds.js';
+export { notify, notifyReady, notifyStopping, notifyReloading, notifyStatus } from './service/notify.js';
+export { watchdogInterval, startWatchdog, type Watchdog } from './service/watchdog.js';
+export { type ServiceEnvironmentOptions } from './service/environment.js';

@@ -9,6 +9,8 @@ import { HandoffMaster, getUser } from 'privsep';
 import { packageVersion } from '../cli/version.js';
 import { ensureSelfSigned } from './certificate.js';
 import { parseOptions, usage } from './options.js';
+import { systemdListeners } from './systemd-listeners.js';
+import { ServiceState } from '../cli/service-state.js';
 
 // A worker's output line with every control and non-printable character
 // escaped, so that it can neither end nor forge a line of this log.
@@ -32,6 +34,15 @@ async function main(): Promise<void> {
     console.log(packageVersion());
     process.exit(0);
   }
+  // Socket activation: taken first, before any child could see LISTEN_*.
+  let inherited;
+  try {
+    inherited = systemdListeners();
+  } catch (err) {
+    console.error(`handoffd: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const service = new ServiceState('handoffd');
   if (process.getuid!() !== 0) {
     console.error('handoffd: must be started as root (it binds the ports and starts workers as another user)');
     process.exit(2);
@@ -45,7 +56,7 @@ async function main(): Promise<void> {
   const keyFd = fs.openSync(files.key, 'r');
   const certFd = fs.openSync(files.cert, 'r');
   const master = new HandoffMaster({
-    listen: [
+    listen: inherited ?? [
       { host: options.host, port: options.port, name: 'plain' },
       { host: options.host, port: options.tlsPort, name: 'tls' },
     ],
@@ -67,8 +78,9 @@ async function main(): Promise<void> {
   master.on('worker-output', (pid, line) => console.error(`handoffd: worker ${pid}: ${printable(line)}`));
   await master.ready();
   const [plain, tls] = master.acceptor.sockets;
-  console.log(`handoffd: listening on http://${options.host}:${plain!.port} and https://${options.host}:${tls!.port}, ` +
+  console.log(`handoffd: listening on http://${plain!.host}:${plain!.port} and https://${tls!.host}:${tls!.port}${inherited ? ' (from systemd)' : ''}, ` +
     `${options.workers} workers as ${options.user} (${master.workers().map((w) => w.pid).join(', ')})`);
+  service.ready(`listening on ${plain!.host}:${plain!.port} and ${tls!.host}:${tls!.port}`);
   process.on('SIGHUP', () => {
     master.reload().then(
       () => console.log(`handoffd: reloaded; workers ${master.workers().filter((w) => !w.draining).map((w) => w.pid).join(', ')}`),
@@ -77,6 +89,7 @@ async function main(): Promise<void> {
   });
   const stop = (): void => {
     console.log('handoffd: shutting down');
+    service.stopping();
     master.shutdown().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

@@ -18,6 +18,8 @@ import { Master } from './master/master.js';
 import { loadTlsCredentials } from './master/tls-credentials-privileged.js';
 import type { GateSettings } from './gate/gate-settings.js';
 import { parseUserDb, type UserDb } from './user-db.js';
+import { systemdControlListener } from './systemd-listener.js';
+import { ServiceState } from '../cli/service-state.js';
 
 function fail(message: string): never {
   console.error(`miniftp: ${message}`);
@@ -54,6 +56,14 @@ if (command.kind === 'version') {
   console.log(packageVersion());
   process.exit(0);
 }
+// Socket activation: taken first, before any child could see LISTEN_*.
+let systemdListener;
+try {
+  systemdListener = systemdControlListener();
+} catch (err) {
+  fail((err as Error).message);
+}
+const service = new ServiceState('miniftp');
 
 let config: MiniftpConfig;
 let userDb: UserDb | null = null;
@@ -90,7 +100,7 @@ try {
 
 let master: Master;
 try {
-  master = new Master({ config, userDb, tls });
+  master = new Master({ config, userDb, tls, listener: systemdListener });
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : `cannot open the log: ${(err as Error).message}`);
 }
@@ -102,9 +112,12 @@ try {
   fail(`cannot start: ${(err as Error).message}`);
 }
 const { helper, gate, prelogin } = master.processes();
-console.log(`miniftp: listening on ${config.listen_address}:${master.port} (helper ${helper}, ${gate === null ? '' : `TLS gate ${gate}, `}pre-login worker ${prelogin})`);
+console.log(`miniftp: listening on ${master.host}:${master.port}${systemdListener ? ' (from systemd)' : ''} (helper ${helper}, ${gate === null ? '' : `TLS gate ${gate}, `}pre-login worker ${prelogin})`);
+
+service.ready(`listening on ${master.host}:${master.port}`);
 
 const stop = (): void => {
+  service.stopping();
   void master.stop().then(() => process.exit(0));
 };
 process.once('SIGTERM', stop);

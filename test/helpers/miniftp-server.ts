@@ -42,7 +42,13 @@ export interface RunningMiniftp {
  * Starts miniftp with the test's settings (over a few test defaults), or,
  * with `configFile`, with that file as it is and the settings as -o options.
  */
-export async function startMiniftp(settings: Record<string, string | number> = {}, options: { nodeFlags?: string[]; main?: string; configFile?: string } = {}): Promise<RunningMiniftp> {
+export async function startMiniftp(settings: Record<string, string | number> = {}, options: {
+  nodeFlags?: string[];
+  main?: string;
+  configFile?: string;
+  /** A program (and its arguments) that execs miniftp's command line, e.g. systemd-socket-activate: the pid stays miniftp's. */
+  launcher?: string[];
+} = {}): Promise<RunningMiniftp> {
   const anonymous = settings.anonymous_enable === 'YES' && settings.ftp_username === undefined
     ? createUser('mfanon', crypto.randomBytes(12).toString('hex')) : null;
   if (anonymous) settings = { ...settings, ftp_username: anonymous.name };
@@ -67,7 +73,9 @@ export async function startMiniftp(settings: Record<string, string | number> = {
     fs.writeFileSync(configFile, `# test configuration\n${lines.join('\n')}\n`);
     args = [configFile];
   }
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.main ?? miniftpMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, ...(options.nodeFlags ?? []), options.main ?? miniftpMain, ...args];
+  if (options.launcher) command.unshift(...options.launcher);
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -19,6 +19,9 @@ export const OPTIONAL_TOOLS = {
   rclone: 'rclone',
   git: 'git',
   haproxy: 'haproxy',
+  'systemd-socket-activate': 'systemd',
+  'systemd-analyze': 'systemd',
+  setpriv: 'util-linux',
 } as const;
 
 export type Tool = keyof typeof OPTIONAL_TOOLS;

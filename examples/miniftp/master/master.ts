@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Acceptor, BrokerClient, decodePeer, FdHandle, FdPoller, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
+import { Acceptor, type InheritedListener, BrokerClient, decodePeer, FdHandle, FdPoller, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
 import { ReplyCode, formatReply, normalizeAddress } from '../../ftp/index.js';
 import { engineSettingsFromTable, helperSettings, type MiniftpConfig } from '../config-table.js';
 import { settingError } from '../config.js';
@@ -77,6 +77,8 @@ export interface MasterOptions {
   workerMain?: string;
   /** ssl_enable: the TLS gate's certificate, key and policy, read by main as root (null: no TLS). */
   tls?: GateSettings | null;
+  /** A listener opened elsewhere (systemd's socket), served instead of binding listen_address:listen_port. */
+  listener?: InheritedListener | null;
 }
 
 export class Master {
@@ -96,6 +98,7 @@ export class Master {
   #helper: HelperProcess | null = null;
   #helperIds: { uid: number; gid: number } | null = null;
   readonly #tls: GateSettings | null;
+  readonly #listener: InheritedListener | null;
   #gate: GateProcess | null = null;
   #nopriv: WorkerIdentity | null = null;
   // chown_uploads: whom anonymous uploads go to (null: not set).
@@ -119,12 +122,18 @@ export class Master {
     this.#tls = options.tls ?? null;
     const trusted = options.config.proxy_protocol_enable ? options.config.proxy_protocol_trusted : null;
     this.#proxyHeaders = trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
+    this.#listener = options.listener ?? null;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.#engineSettings = engineSettingsFromTable(options.config);
     this.log = new Logger(openLogs(options.config));
     this.#supervisor = new PingSupervisor(options.config.worker_ping_interval * 1000, () => this.#children());
     const spare = { kind: 'spare', config: this.config, isolateNetwork: this.#isolateNetwork } as const;
     this.#spares = new SparePool(options.config.spare_workers, () => new SpareWorker(spare, this.#workerMain));
+  }
+
+  /** The address it listens on (listen_address, or that of the listener it was given). */
+  get host(): string {
+    return this.#acceptor?.sockets[0]?.host ?? this.config.listen_address;
   }
 
   /** The port it listens on (useful with listen_port=0). */
@@ -197,7 +206,7 @@ export class Master {
     });
     this.#spares.fill();
     this.#supervisor.start();
-    this.#acceptor = new Acceptor([{ host: c.listen_address, port: c.listen_port, ipv6Only: !c.listen_ipv6 || c.listen_address !== '::' }]);
+    this.#acceptor = new Acceptor([this.#listener ?? { host: c.listen_address, port: c.listen_port, ipv6Only: !c.listen_ipv6 || c.listen_address !== '::' }]);
     this.#acceptor.on('connections', (batch) => {
       for (const connection of batch) void this.#onConnection(connection);
     });

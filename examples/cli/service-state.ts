@@ -1,0 +1,43 @@
+// What a daemon tells systemd (Type=notify) about itself: READY=1 once it
+// serves, WATCHDOG=1 while its event loop runs (when WatchdogSec= asks),
+// STOPPING=1 when it begins to shut down. Outside systemd (no NOTIFY_SOCKET)
+// each step does nothing. A failed notification is logged, never fatal:
+// the daemon serves on.
+import { notifyReady, notifyStopping, startWatchdog, type Watchdog } from 'privsep';
+
+export class ServiceState {
+  readonly #program: string;
+  #watchdog: Watchdog | null = null;
+
+  /** `program` prefixes the messages ("miniftp"). */
+  constructor(program: string) {
+    this.#program = program;
+  }
+
+  /** READY=1 (with MAINPID and `status`), then the watchdog's keep-alive if systemd wants one. */
+  ready(status: string): void {
+    this.#tell('READY=1', () => notifyReady(status));
+    this.#tell('the watchdog', () => {
+      this.#watchdog ??= startWatchdog((err) => this.#report('WATCHDOG=1', err));
+    });
+  }
+
+  /** STOPPING=1; the watchdog's keep-alive ends. */
+  stopping(status = 'shutting down'): void {
+    this.#watchdog?.stop();
+    this.#watchdog = null;
+    this.#tell('STOPPING=1', () => notifyStopping(status));
+  }
+
+  #tell(what: string, send: () => unknown): void {
+    try {
+      send();
+    } catch (err) {
+      this.#report(what, err as Error);
+    }
+  }
+
+  #report(what: string, err: Error): void {
+    console.error(`${this.#program}: cannot send ${what} to systemd (NOTIFY_SOCKET): ${err.message}`);
+  }
+}
