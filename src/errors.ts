@@ -68,6 +68,14 @@ export const ERROR_CODES = {
     class: 'PamError',
     meaning: 'A PAM step refused or failed: `syscall` is the step (pam_authenticate, pam_acct_mgmt, ...), `pamStatus` its PAM_* number and `pamCode` its name.',
   },
+  ERR_PRIVSEP_HANDOVER_BUSY: {
+    class: 'PrivsepError',
+    meaning: 'A listener hand-over was asked for while another one is under way, or after this generation gave its listeners away.',
+  },
+  ERR_PRIVSEP_HANDOVER_FAILED: {
+    class: 'PrivsepError',
+    meaning: 'A new generation did not take the listeners (it exited, refused, missed its deadline, or runs as another user); the old generation keeps them and goes on accepting.',
+  },
 } as const;
 
 /** A code of {@link ERROR_CODES}. */
