@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HandoffMaster, getUser } from 'privsep';
+import { HandoffMaster, getUser, inheritedListeners } from 'privsep';
 import { packageVersion } from '../cli/version.js';
 import { ensureSelfSigned } from './certificate.js';
 import { parseOptions, usage } from './options.js';
+import { upgradeOnSigusr2 } from './upgrade.js';
 
 // A worker's output line with every control and non-printable character
 // escaped, so that it can neither end nor forge a line of this log.
@@ -42,10 +43,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const files = options.cert && options.key ? { cert: options.cert, key: options.key } : ensureSelfSigned(options.stateDir);
+  // Started by SIGUSR2 to the running generation: its listeners.
+  const handedOver = await inheritedListeners().catch((err: Error) => {
+    console.error(`handoffd: cannot take the listeners over: ${err.message}`);
+    process.exit(2);
+  });
   const keyFd = fs.openSync(files.key, 'r');
   const certFd = fs.openSync(files.cert, 'r');
   const master = new HandoffMaster({
-    listen: [
+    listen: handedOver?.listeners ?? [
       { host: options.host, port: options.port, name: 'plain' },
       { host: options.host, port: options.tlsPort, name: 'tls' },
     ],
@@ -66,6 +72,11 @@ async function main(): Promise<void> {
   master.on('worker-unresponsive', (pid) => console.error(`handoffd: worker ${pid} stopped answering; replacing it`));
   master.on('worker-output', (pid, line) => console.error(`handoffd: worker ${pid}: ${printable(line)}`));
   await master.ready();
+  if (handedOver) {
+    await handedOver.ready();
+    console.log(`handoffd: pid ${process.pid} took the listeners from pid ${handedOver.from}`);
+  }
+  upgradeOnSigusr2(master);
   const [plain, tls] = master.acceptor.sockets;
   console.log(`handoffd: listening on http://${options.host}:${plain!.port} and https://${options.host}:${tls!.port}, ` +
     `${options.workers} workers as ${options.user} (${master.workers().map((w) => w.pid).join(', ')})`);

@@ -1,0 +1,22 @@
+// handoffd's upgrade: SIGUSR2 starts handoffd again from disk (same
+// arguments); the new generation takes both listeners, and this one stops
+// accepting, lets its workers finish their connections, and exits. A new
+// generation that fails leaves this one serving (see docs/handoff.md, "Upgrades").
+import type { HandoffMaster } from 'privsep';
+
+export function upgradeOnSigusr2(master: HandoffMaster): void {
+  process.on('SIGUSR2', () => {
+    console.log('handoffd: SIGUSR2: starting a new generation');
+    master.upgrade().then(
+      async (pid) => {
+        console.log(`handoffd: pid ${pid} accepts on the listeners now; pid ${process.pid} drains its workers`);
+        await master.shutdown();
+        console.log(`handoffd: pid ${process.pid}: the last worker of this generation has exited`);
+        process.exit(0);
+      },
+      (err: Error & { code?: string }) => console.error(err.code === 'ERR_PRIVSEP_HANDOVER_BUSY'
+        ? `handoffd: upgrade refused: ${err.message}`
+        : `handoffd: upgrade failed, this generation goes on serving: ${err.message}`),
+    );
+  });
+}
