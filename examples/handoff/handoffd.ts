@@ -18,6 +18,8 @@ function printable(line: string): string {
 }
 
 async function main(): Promise<void> {
+  let running: HandoffMaster | null = null;
+  upgradeOnSigusr2(() => running);
   let options;
   try {
     options = parseOptions(process.argv.slice(2));
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
     await handedOver.ready();
     console.log(`handoffd: pid ${process.pid} took the listeners from pid ${handedOver.from}`);
   }
-  upgradeOnSigusr2(master);
+  running = master;
   const [plain, tls] = master.acceptor.sockets;
   console.log(`handoffd: listening on http://${options.host}:${plain!.port} and https://${options.host}:${tls!.port}, ` +
     `${options.workers} workers as ${options.user} (${master.workers().map((w) => w.pid).join(', ')})`);

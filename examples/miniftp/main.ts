@@ -18,7 +18,7 @@ import { Master } from './master/master.js';
 import { loadTlsCredentials } from './master/tls-credentials-privileged.js';
 import type { GateSettings } from './gate/gate-settings.js';
 import { parseUserDb, type UserDb } from './user-db.js';
-import { offerUpgrades, takeListener } from './upgrade.js';
+import { holdUpgradesWhileStarting, offerUpgrades, takeListener } from './upgrade.js';
 
 function fail(message: string): never {
   console.error(`miniftp: ${message}`);
@@ -55,6 +55,7 @@ if (command.kind === 'version') {
   console.log(packageVersion());
   process.exit(0);
 }
+holdUpgradesWhileStarting();
 
 let config: MiniftpConfig;
 let userDb: UserDb | null = null;

@@ -8,6 +8,17 @@ import { ListenerHandover, connectListenerHandover, inheritedListeners, type Rec
 import type { MiniftpConfig } from './config-table.js';
 import type { Master } from './master/master.js';
 
+// SIGUSR2 before the server is up would end it (Node's default): until
+// offerUpgrades() it is refused with a log line.
+function refuseWhileStarting(): void {
+  console.error('miniftp: SIGUSR2 refused: this generation is still starting');
+}
+
+/** From the start of the process: SIGUSR2 does not end it while it starts. */
+export function holdUpgradesWhileStarting(): void {
+  process.on('SIGUSR2', refuseWhileStarting);
+}
+
 /**
  * The listener handed to this process: by the generation that started it
  * (SIGUSR2), or, with --upgrade, by the master listening on upgrade_socket.
@@ -34,6 +45,7 @@ export async function offerUpgrades(master: Master, config: MiniftpConfig): Prom
   handover.on('handed-over', (pid) => {
     console.log(`miniftp: pid ${pid} accepts on the listener now; pid ${process.pid} ends once its ${master.sessionCount} sessions have`);
   });
+  process.off('SIGUSR2', refuseWhileStarting);
   process.on('SIGUSR2', () => {
     console.log(`miniftp: SIGUSR2: starting a new generation (${process.argv.slice(1).join(' ')})`);
     handover.spawn().catch(() => {}); // reported by 'failed'
