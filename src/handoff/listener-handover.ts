@@ -93,8 +93,10 @@ export class ListenerHandover extends EventEmitter {
   async spawn(command: GenerationCommand = {}): Promise<number> {
     this.#claim();
     let child;
-    const [mine, theirs] = socketPair();
+    let mine: FdHandle | null = null;
+    let theirs: FdHandle | null = null;
     try {
+      [mine, theirs] = socketPair();
       const env: NodeJS.ProcessEnv = { ...(command.env ?? process.env), [HANDOVER_FD_ENV]: String(CHILD_FD) };
       // Fds passed by systemd start at 3 too: they are not the new generation's.
       for (const name of ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) delete env[name];
@@ -105,10 +107,10 @@ export class ListenerHandover extends EventEmitter {
         detached: true,
       });
     } catch (err) {
-      mine.close();
+      mine?.close();
       throw this.#failed(handoverError('ERR_PRIVSEP_HANDOVER_FAILED', `cannot start the new generation: ${(err as Error).message}`, err));
     } finally {
-      theirs.close();
+      theirs?.close();
     }
     child.unref();
     const exited = new Promise<string>((resolve) => {
