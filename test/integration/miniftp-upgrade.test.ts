@@ -91,9 +91,24 @@ describe.skipIf(!requireRoot('miniftp upgrades') || lacksTools('miniftp upgrades
     return { logins, failures };
   }
 
-  function download(port: number, name: string): Promise<string> {
+  // A download at local_max_rate; resolves to the sha256 of what arrived, once its first bytes have.
+  async function download(port: number, name: string): Promise<{ done: Promise<string>; received: () => number }> {
     const out = path.join(scratch, name);
-    return curl(['-sS', '--max-time', '120', '-o', out, `ftp://${user.name}:${password}@127.0.0.1:${port}/big.bin`], 130_000).then(() => sha256File(out));
+    const done = curl(['-sS', '--max-time', '120', '-o', out, `ftp://${user.name}:${password}@127.0.0.1:${port}/big.bin`], 130_000).then(() => sha256File(out));
+    done.catch(() => {});
+    const received = (): number => fs.statSync(out, { throwIfNoEntry: false })?.size ?? 0;
+    await waitFor(() => received() > 0, 30_000, `the download ${name} to start`);
+    return { done, received };
+  }
+
+  // Sends SIGUSR2 to `pid` while `transfer` is in the middle; resolves to the new generation's pid.
+  async function upgradeDuring(output: () => string, pid: number, transfer: { received: () => number }): Promise<number> {
+    process.kill(pid, 'SIGUSR2');
+    const next = await successorOf(output, pid);
+    expect(transfer.received()).toBeLessThan(BIG_BYTES);
+    // The old master still had the download's session (and others) when it let go.
+    expect(output()).toMatch(new RegExp(`pid ${next} accepts on the listener now; pid ${pid} ends once its [1-9]\\d* sessions have`));
+    return next;
   }
 
   it('serves every login and finishes every download across two upgrades; each old master ends with its sessions', async () => {
@@ -101,19 +116,15 @@ describe.skipIf(!requireRoot('miniftp upgrades') || lacksTools('miniftp upgrades
     const expected = sha256File(path.join(user.home, 'big.bin'));
     let stop = false;
     const loop = loginLoop(server.port, () => stop);
-    const first = download(server.port, 'first.bin');
-    await new Promise((r) => setTimeout(r, 1000));
-    process.kill(server.pid, 'SIGUSR2');
-    const gen1 = await successorOf(server.output, server.pid);
+    const first = await download(server.port, 'first.bin');
+    const gen1 = await upgradeDuring(server.output, server.pid, first);
     // The old generation takes no new session: its spares stop at once.
     await waitFor(() => server.processes().spares.length === 0, 15_000, 'the old spares to stop');
-    const second = download(server.port, 'second.bin');
-    await new Promise((r) => setTimeout(r, 1000));
-    process.kill(gen1, 'SIGUSR2');
-    const gen2 = await successorOf(server.output, gen1);
+    const second = await download(server.port, 'second.bin');
+    const gen2 = await upgradeDuring(server.output, gen1, second);
     const gen2Since = Date.now();
-    expect(await first).toBe(expected);
-    expect(await second).toBe(expected);
+    expect(await first.done).toBe(expected);
+    expect(await second.done).toBe(expected);
     await waitFor(() => !isAlive(server.pid) && !isAlive(gen1), 60_000, 'both old masters to exit');
     await new Promise((r) => setTimeout(r, 1000));
     stop = true;
