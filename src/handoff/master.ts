@@ -122,10 +122,14 @@ export class HandoffMaster extends EventEmitter {
     this.acceptor = new Acceptor(options.listen, { backlog: this.#options.backlog });
     this.acceptor.on('connections', (batch) => this.#onConnections(batch));
     this.acceptor.on('error', (err) => this.emit('error', err));
-    // Once the new generation accepts, this one drains as shutdown() does.
+    // Once the new generation accepts, this one drains as shutdown() does,
+    // except that the connections it accepted already still go to its workers.
     this.handover = new ListenerHandover({
       listeners: () => this.acceptor.sockets,
-      release: () => void this.shutdown(),
+      release: () => {
+        this.acceptor.close();
+        this.#stopping ??= this.#drainAll(this.#options.drainTimeoutMs);
+      },
       readyTimeoutMs: options.upgradeTimeoutMs,
     });
     this.#startGeneration();
@@ -187,11 +191,19 @@ export class HandoffMaster extends EventEmitter {
     if (this.#stopping) return this.#stopping;
     this.acceptor.close();
     this.handover.close();
+    this.#stopping = this.#drainAll(0);
+    return this.#stopping;
+  }
+
+  // Gives the connections still queued up to `queueMs` to reach a worker
+  // (the rest are closed), then drains every worker.
+  async #drainAll(queueMs: number): Promise<void> {
+    const giveUpAt = Date.now() + queueMs;
+    while (this.#queue.length > 0 && this.#workers.size > 0 && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 20));
     for (const pending of this.#queue.splice(0)) native.close(pending.fd);
     const exits = [...this.#workers].map((w) => w.launched.exited);
     for (const worker of this.#workers) this.#drain(worker);
-    this.#stopping = Promise.all(exits).then(() => undefined);
-    return this.#stopping;
+    await Promise.all(exits);
   }
 
   #startGeneration(): void {
