@@ -117,7 +117,14 @@ describe.skipIf(!requireRoot('miniftp upgrades') || lacksTools('miniftp upgrades
     let stop = false;
     const loop = loginLoop(server.port, () => stop);
     const first = await download(server.port, 'first.bin');
+    // A client greeted by the old generation that logs in only after the upgrade.
+    const greeted = await RawClient.connect(server.port);
+    expect((await greeted.replies(1))[0]?.code).toBe(220);
     const gen1 = await upgradeDuring(server.output, server.pid, first);
+    greeted.send(`USER ${user.name}\r\nPASS ${password}\r\n`);
+    expect((await greeted.replies(2)).map((r) => r.code)).toEqual([331, 230]);
+    expect((await greeted.command('QUIT')).code).toBe(221);
+    greeted.destroy();
     // The old generation takes no new session: its spares stop at once.
     await waitFor(() => server.processes().spares.length === 0, 15_000, 'the old spares to stop');
     const second = await download(server.port, 'second.bin');

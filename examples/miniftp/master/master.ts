@@ -210,7 +210,7 @@ export class Master {
 
   /**
    * After a hand-over: stops accepting and the spares, stops the pre-login
-   * worker once no session waits in it, and resolves when the last session
+   * worker once no client is logging in, and resolves when the last session
    * has ended, or after `timeoutMs` (0: no limit). Then stop() ends the rest.
    */
   async drain(timeoutMs: number): Promise<void> {
@@ -218,7 +218,7 @@ export class Master {
     void this.#spares.stop();
     const deadline = Date.now() + timeoutMs;
     while (this.#sessions.size > 0 && (timeoutMs === 0 || Date.now() < deadline)) {
-      if (this.#prelogin?.sessions.size === 0) {
+      if (this.#prelogin && this.#sessions.loggingInCount() === 0) {
         this.#prelogin.stop();
         this.#prelogin = null;
       }
