@@ -51,6 +51,8 @@ export async function offerUpgrades(master: Master, config: MiniftpConfig): Prom
     handover.spawn().catch(() => {}); // reported by 'failed'
   });
   if (config.upgrade_socket) {
+    // Removed when this master exits without handing over (then the new generation owns the path).
+    process.once('exit', () => handover.close());
     await handover.listen(config.upgrade_socket).catch((err: Error) => {
       console.error(`miniftp: upgrade_socket=${config.upgrade_socket}: ${err.message}; only SIGUSR2 starts an upgrade`);
     });

@@ -184,6 +184,18 @@ describe('the hand-over socket', () => {
   });
 });
 
+// How many fds of this process refer to the same socket as `fd`.
+function fdsOf(fd: number): number {
+  const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+  return fs.readdirSync('/proc/self/fd').filter((n) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${n}`) === target;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
 describe('receiveListeners', () => {
   it.each([
     ['a message of another type', Buffer.from([0x22]), 0, 'listener hand-over: expected OFFER or FAILED, got READY (type 0x22)'],
@@ -196,6 +208,8 @@ describe('receiveListeners', () => {
       await a.send(data, fdCount > 0 ? [listener.sockets[0]!.fd] : []);
       await expect(receiveListeners(b)).rejects.toMatchObject({ code: 'ERR_PRIVSEP_PROTOCOL', message });
       expect(b.closed).toBe(true);
+      // The copy of the listener that came with the message is closed: only the sender's is left.
+      expect(fdsOf(listener.sockets[0]!.fd)).toBe(1);
     } finally {
       listener.close();
       a.close();

@@ -171,7 +171,10 @@ describe.skipIf(!requireRoot('miniftp upgrades') || lacksTools('miniftp upgrades
     await waitFor(() => !isAlive(server.pid), 30_000, 'the old master to exit');
     expect(output).toMatch(new RegExp(`listening on 127\\.0\\.0\\.1:${server.port} `));
     (await rawLogin(server.port, user.name, password)).destroy();
-    // The new generation listens on the upgrade socket in its turn.
+    // The new generation listens on the upgrade socket in its turn, and removes it when it stops.
     await waitFor(() => fs.existsSync(socket), 10_000, 'the new generation\'s upgrade socket');
+    upgrader.kill('SIGTERM');
+    await waitFor(() => upgrader.exitCode !== null, 15_000, 'the new generation to stop');
+    expect(fs.existsSync(socket)).toBe(false);
   });
 });
