@@ -1,7 +1,8 @@
 // miniftp upgrades itself without losing a connection: clients log in over
 // and over while the server upgrades twice (SIGUSR2), downloads running
 // across each upgrade end whole, each old master ends with its last session;
-// a new generation that cannot start leaves the old one serving; and
+// upgrade_drain_timeout bounds the wait; a new generation that cannot
+// start leaves the old one serving; and
 // `miniftp --upgrade` takes the listener over the upgrade socket.
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -146,6 +147,17 @@ describe.skipIf(!requireRoot('miniftp upgrades') || lacksTools('miniftp upgrades
     const client = await rawLogin(server.port, user.name, password);
     client.destroy();
     expect(isAlive(gen2)).toBe(true);
+  });
+
+  it('an old generation ends its sessions left after upgrade_drain_timeout', async () => {
+    const server = await start({ upgrade_drain_timeout: 2 });
+    const idle = await rawLogin(server.port, user.name, password);
+    process.kill(server.pid, 'SIGUSR2');
+    await successorOf(server.output, server.pid);
+    await waitFor(() => !isAlive(server.pid), 30_000, 'the old master to exit');
+    expect(server.output()).toContain(`pid ${server.pid}: upgrade_drain_timeout (2 s) has passed; closing 1 sessions and exiting`);
+    await idle.closedByServer();
+    (await rawLogin(server.port, user.name, password)).destroy();
   });
 
   it('a new generation that cannot start leaves the old one serving; `miniftp --upgrade` takes the listener over upgrade_socket', async () => {
