@@ -1,7 +1,7 @@
 // The soak's parts, shared by `npm run soak` (bench/soak.mjs) and the suite's
 // test/integration/miniftp-soak.test.ts: FTP sessions against a server on
 // 127.0.0.1 (connect, log in, one small passive transfer, QUIT), and the
-// master's memory report (SIGUSR2, one JSON line on its stderr).
+// master's memory report (SIGUSR1, one JSON line on its stderr).
 import net from 'node:net';
 
 const STEP_MS = 20_000;
@@ -151,7 +151,7 @@ export async function runSessions({ port, logins, count, concurrency, deadline =
 }
 
 /**
- * The master's memory report: sends SIGUSR2 to `pid` and resolves with the
+ * The master's memory report: sends SIGUSR1 to `pid` and resolves with the
  * next stats line that `output()` (the master's stderr so far) shows.
  * @param {number} pid
  * @param {() => string} output
@@ -159,7 +159,7 @@ export async function runSessions({ port, logins, count, concurrency, deadline =
  */
 export async function requestStats(pid, output, timeoutMs = 30_000) {
   const seen = output().length;
-  process.kill(pid, 'SIGUSR2');
+  process.kill(pid, 'SIGUSR1');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     // Whole lines only: the last piece may still be arriving.

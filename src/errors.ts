@@ -72,6 +72,14 @@ export const ERROR_CODES = {
     class: 'PrivsepError',
     meaning: 'A connection did not start with a valid PROXY protocol header (v1 or v2): wrong signature, malformed or unknown field, too long, or the connection ended first.',
   },
+  ERR_PRIVSEP_HANDOVER_BUSY: {
+    class: 'PrivsepError',
+    meaning: 'A listener hand-over was asked for while another one is under way, or after this generation gave its listeners away.',
+  },
+  ERR_PRIVSEP_HANDOVER_FAILED: {
+    class: 'PrivsepError',
+    meaning: 'A new generation did not take the listeners (it exited, refused, missed its deadline, or runs as another user); the old generation keeps them and goes on accepting.',
+  },
 } as const;
 
 /** A code of {@link ERROR_CODES}. */

@@ -28,6 +28,17 @@ export { Acceptor, type ListenAddress, type InheritedListener, type ListenerSpec
 export { HandoffMaster, type HandoffOptions, type HandoffPolicy, type WorkerInfo } from './handoff/master.js';
 export { HandoffWorker, handoffWorker, type HandedConnection, type HandoffWorkerOptions } from './handoff/worker.js';
 export { type WorkerCommand } from './handoff/launch.js';
+export {
+  ListenerHandover,
+  inheritedListeners,
+  connectListenerHandover,
+  receiveListeners,
+  HANDOVER_FD_ENV,
+  type ListenerHandoverOptions,
+  type OfferedListener,
+  type GenerationCommand,
+  type ReceivedListeners,
+} from './handoff/listener-handover.js';
 export { decodePeer, type PeerAddress } from './fd/peer-address.js';
 export { sendFile, type SendFileOptions } from './transfer/send-file.js';
 export { receiveRaw, sendRaw, type RawMessage } from './fd/raw.js';

@@ -3,11 +3,12 @@
 // STOPPING=1 when it begins to shut down. Outside systemd (no NOTIFY_SOCKET)
 // each step does nothing. A failed notification is logged, never fatal:
 // the daemon serves on.
-import { notifyReady, notifyStopping, startWatchdog, type Watchdog } from 'privsep';
+import { notify, notifyReady, notifyStopping, startWatchdog, type Watchdog } from 'privsep';
 
 export class ServiceState {
   readonly #program: string;
   #watchdog: Watchdog | null = null;
+  #handedOver = false;
 
   /** `program` prefixes the messages ("miniftp"). */
   constructor(program: string) {
@@ -26,7 +27,21 @@ export class ServiceState {
   stopping(status = 'shutting down'): void {
     this.#watchdog?.stop();
     this.#watchdog = null;
-    this.#tell('STOPPING=1', () => notifyStopping(status));
+    if (!this.#handedOver) this.#tell('STOPPING=1', () => notifyStopping(status));
+  }
+
+  /**
+   * A new generation (`pid`) serves now: this process, the unit's main one,
+   * makes it the main process (MAINPID=, accepted from the main process
+   * under NotifyAccess=main), so that systemd neither ends the unit when
+   * this one exits after its drain nor ignores the new one's WATCHDOG=1;
+   * and says nothing more itself, not even STOPPING=1.
+   */
+  handedOver(pid: number): void {
+    this.#tell(`MAINPID=${pid}`, () => notify(`MAINPID=${pid}`));
+    this.#handedOver = true;
+    this.#watchdog?.stop();
+    this.#watchdog = null;
   }
 
   #tell(what: string, send: () => unknown): void {

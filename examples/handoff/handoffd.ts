@@ -5,12 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HandoffMaster, getUser } from 'privsep';
+import { HandoffMaster, getUser, inheritedListeners } from 'privsep';
 import { packageVersion } from '../cli/version.js';
 import { ensureSelfSigned } from './certificate.js';
 import { parseOptions, usage } from './options.js';
 import { systemdListeners } from './systemd-listeners.js';
 import { ServiceState } from '../cli/service-state.js';
+import { upgradeOnSigusr2 } from './upgrade.js';
 
 // A worker's output line with every control and non-printable character
 // escaped, so that it can neither end nor forge a line of this log.
@@ -19,6 +20,9 @@ function printable(line: string): string {
 }
 
 async function main(): Promise<void> {
+  let running: HandoffMaster | null = null;
+  let service: ServiceState | null = null;
+  upgradeOnSigusr2(() => running, (pid) => service?.handedOver(pid));
   let options;
   try {
     options = parseOptions(process.argv.slice(2));
@@ -42,7 +46,7 @@ async function main(): Promise<void> {
     console.error(`handoffd: ${(err as Error).message}`);
     process.exit(2);
   }
-  const service = new ServiceState('handoffd');
+  service = new ServiceState('handoffd');
   if (process.getuid!() !== 0) {
     console.error('handoffd: must be started as root (it binds the ports and starts workers as another user)');
     process.exit(2);
@@ -53,10 +57,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const files = options.cert && options.key ? { cert: options.cert, key: options.key } : ensureSelfSigned(options.stateDir);
+  // Started by SIGUSR2 to the running generation: its listeners.
+  const handedOver = await inheritedListeners().catch((err: Error) => {
+    console.error(`handoffd: cannot take the listeners over: ${err.message}`);
+    process.exit(2);
+  });
   const keyFd = fs.openSync(files.key, 'r');
   const certFd = fs.openSync(files.cert, 'r');
   const master = new HandoffMaster({
-    listen: inherited ?? [
+    listen: inherited ?? handedOver?.listeners ?? [
       { host: options.host, port: options.port, name: 'plain' },
       { host: options.host, port: options.tlsPort, name: 'tls' },
     ],
@@ -77,10 +86,15 @@ async function main(): Promise<void> {
   master.on('worker-unresponsive', (pid) => console.error(`handoffd: worker ${pid} stopped answering; replacing it`));
   master.on('worker-output', (pid, line) => console.error(`handoffd: worker ${pid}: ${printable(line)}`));
   await master.ready();
+  if (handedOver) {
+    await handedOver.ready();
+    console.log(`handoffd: pid ${process.pid} took the listeners from pid ${handedOver.from}`);
+  }
+  running = master;
   const [plain, tls] = master.acceptor.sockets;
   console.log(`handoffd: listening on http://${plain!.host}:${plain!.port} and https://${tls!.host}:${tls!.port}${inherited ? ' (from systemd)' : ''}, ` +
     `${options.workers} workers as ${options.user} (${master.workers().map((w) => w.pid).join(', ')})`);
-  service.ready(`listening on ${plain!.host}:${plain!.port} and ${tls!.host}:${tls!.port}`);
+  service!.ready(`listening on ${plain!.host}:${plain!.port} and ${tls!.host}:${tls!.port}`);
   process.on('SIGHUP', () => {
     master.reload().then(
       () => console.log(`handoffd: reloaded; workers ${master.workers().filter((w) => !w.draining).map((w) => w.pid).join(', ')}`),
@@ -89,7 +103,7 @@ async function main(): Promise<void> {
   });
   const stop = (): void => {
     console.log('handoffd: shutting down');
-    service.stopping();
+    service!.stopping();
     master.shutdown().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

@@ -4,11 +4,14 @@
 export type MiniftpCommand =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; configFile: string | null; overrides: string[] };
+  | { kind: 'run'; configFile: string | null; overrides: string[]; upgrade: boolean };
 
 export const usage = `usage: miniftp [CONFIG] [-oKEY=VALUE ...]
   CONFIG          a vsftpd-style configuration file (none: the built-in defaults)
   -oKEY=VALUE     a setting given on the command line, applied after the file
+  --upgrade       take the listener from the master running with this
+                  configuration (over its upgrade_socket), which then ends
+                  once its sessions have
   -h, --help      this text
   -v, --version   the version
 Starts as root: it listens, checks passwords and starts each session as its user.`;
@@ -17,6 +20,7 @@ Starts as root: it listens, checks passwords and starts each session as its user
 export function parseCommandLine(argv: string[]): MiniftpCommand {
   let configFile: string | null = null;
   const overrides: string[] = [];
+  let upgrade = false;
   for (const arg of argv) {
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
     if (arg === '-v' || arg === '--version') return { kind: 'version' };
@@ -25,6 +29,8 @@ export function parseCommandLine(argv: string[]): MiniftpCommand {
     if (arg.startsWith('-o')) {
       if (arg.length === 2) throw new Error('-o needs KEY=VALUE right after it, as in -olisten_port=2121');
       overrides.push(arg.slice(2));
+    } else if (arg === '--upgrade') {
+      upgrade = true;
     } else if (arg.startsWith('-')) {
       throw new Error(`unknown option "${arg}"`);
     } else if (configFile !== null) {
@@ -33,5 +39,5 @@ export function parseCommandLine(argv: string[]): MiniftpCommand {
       configFile = arg;
     }
   }
-  return { kind: 'run', configFile, overrides };
+  return { kind: 'run', configFile, overrides, upgrade };
 }

@@ -164,6 +164,14 @@ export const CONFIG_TABLE = {
     type: 'int', default: 2, min: 0, max: 64,
     doc: 'User workers kept started ahead, as root in their empty network namespace with their code loaded and no identity: the first login of a user with no worker yet takes one, which drops to that user\'s identity, and a new spare is started in its place. 0: each such login starts its worker then (slower).',
   },
+  upgrade_socket: {
+    type: 'string', default: null, validate: absolutePath,
+    doc: 'A unix socket (mode 0600) on which the running master hands its listener to a new generation started with `miniftp --upgrade` (root or the same user only). Unset: SIGUSR2 alone starts an upgrade. See docs/miniftp-design.md, "Upgrades".',
+  },
+  upgrade_drain_timeout: {
+    type: 'int', default: 3600, min: 0, max: MAX_TIMEOUT_SECONDS,
+    doc: 'After an upgrade, seconds the old generation waits for its last session to end; then it closes the sessions left and exits. 0: no limit.',
+  },
   accept_timeout: {
     type: 'int', engine: 'acceptTimeout', helper: 'acceptTimeout', default: 60, min: 0, max: MAX_TIMEOUT_SECONDS,
     doc: 'Seconds to wait for the client to connect to a passive data port. 0: no timeout.',

@@ -20,6 +20,7 @@ import type { GateSettings } from './gate/gate-settings.js';
 import { parseUserDb, type UserDb } from './user-db.js';
 import { systemdControlListener } from './systemd-listener.js';
 import { ServiceState } from '../cli/service-state.js';
+import { holdUpgradesWhileStarting, offerUpgrades, takeListener } from './upgrade.js';
 
 function fail(message: string): never {
   console.error(`miniftp: ${message}`);
@@ -64,6 +65,7 @@ try {
   fail((err as Error).message);
 }
 const service = new ServiceState('miniftp');
+holdUpgradesWhileStarting();
 
 let config: MiniftpConfig;
 let userDb: UserDb | null = null;
@@ -98,9 +100,12 @@ try {
   throw err;
 }
 
+// An upgrade: the listener of the generation running now (see upgrade.ts).
+const handedOver = await takeListener(config, command.upgrade).catch((err: Error) => fail(`cannot take the listener over: ${err.message}`));
+
 let master: Master;
 try {
-  master = new Master({ config, userDb, tls, listener: systemdListener });
+  master = new Master({ config, userDb, tls, listener: systemdListener, inherited: handedOver?.listeners });
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : `cannot open the log: ${(err as Error).message}`);
 }
@@ -109,8 +114,14 @@ try {
 } catch (err) {
   // What a child printed before it died is above, labelled with its pid.
   await master.stop().catch(() => {});
+  await handedOver?.fail(`cannot start: ${(err as Error).message}`);
   fail(`cannot start: ${(err as Error).message}`);
 }
+if (handedOver) {
+  await handedOver.ready();
+  console.log(`miniftp: pid ${process.pid} took the listener from pid ${handedOver.from}`);
+}
+await offerUpgrades(master, config, service);
 const { helper, gate, prelogin } = master.processes();
 console.log(`miniftp: listening on ${master.host}:${master.port}${systemdListener ? ' (from systemd)' : ''} (helper ${helper}, ${gate === null ? '' : `TLS gate ${gate}, `}pre-login worker ${prelogin})`);
 
@@ -124,6 +135,7 @@ process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 // One JSON line on stderr with the memory of every process (a debugging aid;
 // numbers after a forced collection when started with node --expose-gc).
-process.on('SIGUSR2', () => {
+// A listener of its own also keeps SIGUSR1 from opening Node's inspector.
+process.on('SIGUSR1', () => {
   void master.stats().then((stats) => process.stderr.write(`${JSON.stringify({ miniftpStats: stats, time: new Date() })}\n`));
 });

@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import { Channel } from '../fd/channel.js';
 import { socketPair } from '../fd/socketpair.js';
 import { native } from '../native.js';
-import { checkInteger } from '../errors.js';
+import { PrivsepError, checkInteger } from '../errors.js';
 import { Acceptor, type AcceptedConnection, type ListenerSpec } from './acceptor.js';
+import { ListenerHandover, type GenerationCommand } from './listener-handover.js';
 import { launchWorker, type LaunchedWorker, type WorkerCommand } from './launch.js';
 import { DRAIN, READY, REPORT, decodeReport, encodeConnections, encodeHello } from './wire.js';
 
@@ -39,6 +40,8 @@ export interface HandoffOptions {
   ackTimeoutMs?: number;
   /** How long a new worker may take to become ready before it is killed and replaced (default 30 s). */
   startTimeoutMs?: number;
+  /** How long a new generation may take to accept on the listeners handed to it (default 60 s; see upgrade()). */
+  upgradeTimeoutMs?: number;
 }
 
 interface Pending extends AcceptedConnection {
@@ -91,7 +94,9 @@ export declare interface HandoffMaster {
  */
 export class HandoffMaster extends EventEmitter {
   readonly acceptor: Acceptor;
-  readonly #options: Required<Omit<HandoffOptions, 'refusal' | 'listen'>> & { refusal: Buffer | null };
+  /** Hands the listeners to a new generation (upgrade(), or `handover.listen(path)` for one started by hand). */
+  readonly handover: ListenerHandover;
+  readonly #options: Required<Omit<HandoffOptions, 'refusal' | 'listen' | 'upgradeTimeoutMs'>> & { refusal: Buffer | null };
   readonly #workers = new Set<WorkerState>();
   readonly #queue: Pending[] = [];
   #nextId = 1;
@@ -117,6 +122,16 @@ export class HandoffMaster extends EventEmitter {
     this.acceptor = new Acceptor(options.listen, { backlog: this.#options.backlog });
     this.acceptor.on('connections', (batch) => this.#onConnections(batch));
     this.acceptor.on('error', (err) => this.emit('error', err));
+    // Once the new generation accepts, this one drains as shutdown() does,
+    // except that the connections it accepted already still go to its workers.
+    this.handover = new ListenerHandover({
+      listeners: () => this.acceptor.sockets,
+      release: () => {
+        this.acceptor.close();
+        this.#stopping ??= this.#drainAll(this.#options.drainTimeoutMs);
+      },
+      readyTimeoutMs: options.upgradeTimeoutMs,
+    });
     this.#startGeneration();
   }
 
@@ -156,15 +171,39 @@ export class HandoffMaster extends EventEmitter {
     for (const worker of old) this.#drain(worker);
   }
 
+  /**
+   * Starts a new generation of the whole server (this program again, by
+   * default) and hands it the listeners; once it accepts on them this master
+   * stops accepting and drains as shutdown() does (await shutdown() for its
+   * end). Resolves with the new master's pid. A new generation that fails
+   * leaves this one accepting as before.
+   * @throws ERR_PRIVSEP_HANDOVER_BUSY; ERR_PRIVSEP_HANDOVER_FAILED
+   */
+  upgrade(command?: GenerationCommand): Promise<number> {
+    if (this.#stopping && this.handover.state === 'idle') {
+      return Promise.reject(new PrivsepError('ERR_PRIVSEP_HANDOVER_BUSY', 'this master is shutting down'));
+    }
+    return this.handover.spawn(command);
+  }
+
   /** Stops accepting, lets workers finish their connections, and resolves when all have exited. */
   shutdown(): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.acceptor.close();
+    this.handover.close();
+    this.#stopping = this.#drainAll(0);
+    return this.#stopping;
+  }
+
+  // Gives the connections still queued up to `queueMs` to reach a worker
+  // (the rest are closed), then drains every worker.
+  async #drainAll(queueMs: number): Promise<void> {
+    const giveUpAt = Date.now() + queueMs;
+    while (this.#queue.length > 0 && this.#workers.size > 0 && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 20));
     for (const pending of this.#queue.splice(0)) native.close(pending.fd);
     const exits = [...this.#workers].map((w) => w.launched.exited);
     for (const worker of this.#workers) this.#drain(worker);
-    this.#stopping = Promise.all(exits).then(() => undefined);
-    return this.#stopping;
+    await Promise.all(exits);
   }
 
   #startGeneration(): void {

@@ -134,6 +134,27 @@ describe('HandoffMaster', () => {
     fresh.socket.destroy();
   });
 
+  it('upgrade hands the listener to a new generation; connections this one queued still reach its workers', async () => {
+    const { master, port } = await startMaster({ hold: true, workers: 1, maxConnectionsPerWorker: 1 });
+    const first = hold(port);
+    const oldWorker = pidOf(await first.line);
+    const queued = hold(port);
+    await waitFor(() => master.queued === 1, 5_000, 'a queued connection');
+    const next = await master.upgrade({ args: [fixture('handover-generation.mjs'), 'ok'] });
+    try {
+      expect(await request(port)).toBe(`new ${next} plain\n`);
+      first.socket.destroy();
+      expect(pidOf(await queued.line)).toBe(oldWorker);
+      queued.socket.destroy();
+      await master.shutdown();
+      masters.splice(masters.indexOf(master), 1);
+      expect(master.workers()).toEqual([]);
+      await expect(master.upgrade()).rejects.toMatchObject({ code: 'ERR_PRIVSEP_HANDOVER_BUSY' });
+    } finally {
+      process.kill(next, 'SIGKILL');
+    }
+  });
+
   it('shutdown closes the listener and waits for the workers', async () => {
     const { master, port } = await startMaster();
     await master.shutdown();

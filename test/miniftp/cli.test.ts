@@ -4,10 +4,14 @@ import { parseCommandLine } from '../../examples/miniftp/cli.js';
 
 describe('miniftp command line', () => {
   it('takes a configuration file and -o settings in any order', () => {
-    expect(parseCommandLine([])).toEqual({ kind: 'run', configFile: null, overrides: [] });
+    expect(parseCommandLine([])).toEqual({ kind: 'run', configFile: null, overrides: [], upgrade: false });
     expect(parseCommandLine(['-olisten_port=2121', '/etc/miniftp.conf', '-oanonymous_enable=YES'])).toEqual({
-      kind: 'run', configFile: '/etc/miniftp.conf', overrides: ['listen_port=2121', 'anonymous_enable=YES'],
+      kind: 'run', configFile: '/etc/miniftp.conf', overrides: ['listen_port=2121', 'anonymous_enable=YES'], upgrade: false,
     });
+  });
+
+  it('takes --upgrade with the configuration of the master to take over from', () => {
+    expect(parseCommandLine(['--upgrade', '/etc/miniftp.conf'])).toEqual({ kind: 'run', configFile: '/etc/miniftp.conf', overrides: [], upgrade: true });
   });
 
   it('answers --help and --version before anything else', () => {

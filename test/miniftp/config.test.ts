@@ -25,7 +25,7 @@ describe('defaultConfig', () => {
       listen_address: '127.0.0.1', listen_port: 21, listen: true, listen_ipv6: false,
       pasv_enable: true, port_enable: true, pasv_min_port: 0, pasv_max_port: 0, pasv_address: null,
       pasv_promiscuous: false, port_promiscuous: false, connect_from_port_20: false, ftp_data_port: 20,
-      max_clients: 2000, max_per_ip: 50, spare_workers: 2,
+      max_clients: 2000, max_per_ip: 50, spare_workers: 2, upgrade_socket: null, upgrade_drain_timeout: 3600,
       accept_timeout: 60, connect_timeout: 60, idle_session_timeout: 300, data_connection_timeout: 300,
       local_umask: 0o077, anon_umask: 0o077, file_open_mode: 0o666,
       upload_max_rate: 0, download_max_rate: 0, local_max_rate: 0, anon_max_rate: 0,

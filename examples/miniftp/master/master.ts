@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Acceptor, type InheritedListener, BrokerClient, decodePeer, FdHandle, FdPoller, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker } from 'privsep';
+import { Acceptor, BrokerClient, decodePeer, FdHandle, FdPoller, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker, type InheritedListener } from 'privsep';
 import { ReplyCode, formatReply, normalizeAddress } from '../../ftp/index.js';
 import { engineSettingsFromTable, helperSettings, type MiniftpConfig } from '../config-table.js';
 import { settingError } from '../config.js';
@@ -40,6 +40,7 @@ import { userSettings } from './user-config-privileged.js';
 import { spawnSupport, type SupportProcess } from './support-process.js';
 import { ProxyHeaders } from '../proxy-headers.js';
 import { TrustedProxies } from '../proxy-trust.js';
+import { controlListener } from './control-listener.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 const gateMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'gate', 'tls-gate.js');
@@ -79,6 +80,8 @@ export interface MasterOptions {
   tls?: GateSettings | null;
   /** A listener opened elsewhere (systemd's socket), served instead of binding listen_address:listen_port. */
   listener?: InheritedListener | null;
+  /** The listener a previous generation handed over (an upgrade): used when it is bound where the configuration says. */
+  inherited?: InheritedListener[] | null;
 }
 
 export class Master {
@@ -94,6 +97,7 @@ export class Master {
   readonly #workersByPid = new Map<number, WorkerProcess>();
   readonly #pamSessions = new PamSessions();
   #acceptor: Acceptor | null = null;
+  #inherited: InheritedListener[] | null;
   #prelogin: WorkerProcess | null = null;
   #helper: HelperProcess | null = null;
   #helperIds: { uid: number; gid: number } | null = null;
@@ -123,6 +127,7 @@ export class Master {
     const trusted = options.config.proxy_protocol_enable ? options.config.proxy_protocol_trusted : null;
     this.#proxyHeaders = trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
     this.#listener = options.listener ?? null;
+    this.#inherited = options.inherited ?? null;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.#engineSettings = engineSettingsFromTable(options.config);
     this.log = new Logger(openLogs(options.config));
@@ -206,10 +211,39 @@ export class Master {
     });
     this.#spares.fill();
     this.#supervisor.start();
-    this.#acceptor = new Acceptor([this.#listener ?? { host: c.listen_address, port: c.listen_port, ipv6Only: !c.listen_ipv6 || c.listen_address !== '::' }]);
+    this.#acceptor = new Acceptor(this.#listener ? [this.#listener] : controlListener(c, this.#inherited));
+    this.#inherited = null;
     this.#acceptor.on('connections', (batch) => {
       for (const connection of batch) void this.#onConnection(connection);
     });
+  }
+
+  /** The listening socket, for a hand-over to a new generation (empty before start()). */
+  listeners(): ReadonlyArray<{ name: string; fd: number }> {
+    return this.#acceptor?.sockets ?? [];
+  }
+
+  /**
+   * After a hand-over: stops accepting and the spares, stops the pre-login
+   * worker once no client is logging in, and resolves when the last session
+   * has ended, or after `timeoutMs` (0: no limit). Then stop() ends the rest.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#acceptor?.close();
+    void this.#spares.stop();
+    const deadline = Date.now() + timeoutMs;
+    while (this.#sessions.size > 0 && (timeoutMs === 0 || Date.now() < deadline)) {
+      if (this.#prelogin && this.#sessions.loggingInCount() === 0) {
+        this.#prelogin.stop();
+        this.#prelogin = null;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Sessions open now. */
+  get sessionCount(): number {
+    return this.#sessions.size;
   }
 
   /** Stops listening and ends every process it started. */

@@ -1,7 +1,7 @@
 // The master's memory report: every process's own heap numbers (the `stats`
 // requests, a full collection first when they run with --expose-gc) with its
 // resident size and open fds as /proc shows them to root. One JSON line on
-// SIGUSR2 (see docs/miniftp-design.md, "Memory of each process").
+// SIGUSR1 (see docs/miniftp-design.md, "Memory of each process").
 import fs from 'node:fs';
 import type { HeapStats } from '../heap-stats.js';
 

@@ -74,6 +74,13 @@ export class SessionTable {
     return count;
   }
 
+  /** Sessions not logged in yet: in the pre-login worker or on their way to it. */
+  loggingInCount(): number {
+    let count = 0;
+    for (const record of this.#sessions.values()) if (record.stage === 'prelogin' || record.stage === 'approved') count++;
+    return count;
+  }
+
   /** Every session held by the worker `pid`. */
   heldBy(pid: number): SessionRecord[] {
     return [...this.#sessions.values()].filter((s) => s.workerPid === pid);
