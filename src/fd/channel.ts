@@ -9,6 +9,7 @@ import { FrameReader, HEADER_BYTES, MAX_FDS_PER_MESSAGE, encodeHeader } from './
 import { type Sendable, closeAll, fdOf } from './sendable.js';
 import { CREDENTIAL_SLOTS, type PeerCredentials, readCredentials, statedCredentials } from './credentials.js';
 import { CredentialRuns } from './credential-runs.js';
+import { ReceiveQueue } from './receive-queue.js';
 
 /** A received message: the caller owns (and must close) every fd in it. */
 export interface Message {
@@ -54,11 +55,6 @@ interface PendingSend {
   reject: (err: Error) => void;
 }
 
-interface Waiter {
-  resolve: (message: Message) => void;
-  reject: (err: Error) => void;
-}
-
 const SEQPACKET_MAX_BYTES = 128 * 1024;
 const FDS_OUT_SLOTS = MAX_FDS_PER_MESSAGE * 4;
 const MAX_IOV_PER_SEND = 64;
@@ -87,7 +83,6 @@ export class Channel extends EventEmitter {
   readonly #fd: number;
   readonly #seqpacket: boolean;
   readonly #maxMessageBytes: number;
-  readonly #highWaterMark: number;
   readonly #reader: FrameReader;
   readonly #watcher: NativeFdWatcher;
   readonly #fdsOut = new Int32Array(FDS_OUT_SLOTS);
@@ -96,13 +91,10 @@ export class Channel extends EventEmitter {
   readonly #cred: Int32Array | undefined;
   readonly #credentialRuns: CredentialRuns | undefined;
   readonly #pendingFds: number[] = [];
-  readonly #queue: Message[] = [];
-  readonly #waiters: Waiter[] = [];
+  readonly #received: ReceiveQueue<Message>;
   readonly #sends: PendingSend[] = [];
   #watching = 0;
-  #ended = false;
   #destroyed = false;
-  #closeError: Error | null = null;
 
   /**
    * Takes ownership of a connected unix socket fd (for example fd 3 given by
@@ -142,7 +134,11 @@ export class Channel extends EventEmitter {
     this.#seqpacket = type === native.SOCK_SEQPACKET;
     const limit = this.#seqpacket ? SEQPACKET_MAX_BYTES : 64 * 1024 * 1024;
     this.#maxMessageBytes = checkInteger('maxMessageBytes', options.maxMessageBytes ?? limit, 0, limit);
-    this.#highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1, 2 ** 30);
+    this.#received = new ReceiveQueue(this, {
+      highWaterMark: checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1, 2 ** 30),
+      endMessage: 'channel is closed: no more messages',
+      onTake: () => this.#updateWatch(),
+    });
     this.#reader = new FrameReader(this.#maxMessageBytes, this.#seqpacket ? 4 * SEQPACKET_MAX_BYTES : 256 * 1024);
     if (options.credentials) {
       this.#cred = new Int32Array(CREDENTIAL_SLOTS);
@@ -179,7 +175,7 @@ export class Channel extends EventEmitter {
    *   ERR_OUT_OF_RANGE for too many fds or bytes
    */
   send(data: Uint8Array | string = Buffer.alloc(0), fds: readonly Sendable[] = [], options: SendOptions = {}): Promise<void> {
-    if (this.#destroyed) return Promise.reject(new ChannelClosedError('cannot send: channel is closed', { cause: this.#closeError ?? undefined }));
+    if (this.#destroyed) return Promise.reject(new ChannelClosedError('cannot send: channel is closed', { cause: this.#received.closeError ?? undefined }));
     let payload: Buffer;
     let fdNumbers: number[] | null;
     let cred: Int32Array | null;
@@ -223,30 +219,11 @@ export class Channel extends EventEmitter {
    * @throws ERR_PRIVSEP_CHANNEL_CLOSED when no message will come (cause: the close error, if any)
    */
   receive(): Promise<Message> {
-    const queued = this.#queue.shift();
-    if (queued !== undefined) {
-      this.#updateWatch();
-      return Promise.resolve(queued);
-    }
-    if (this.#ended) return Promise.reject(this.#endError());
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
-    });
+    return this.#received.receive();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
-    for (;;) {
-      if (this.#ended && this.#queue.length === 0) {
-        if (this.#closeError) throw this.#closeError;
-        return;
-      }
-      try {
-        yield await this.receive();
-      } catch (err) {
-        if (err instanceof ChannelClosedError && !this.#closeError) return;
-        throw err;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    return this.#received.iterate();
   }
 
   /** Whether an open channel keeps the event loop alive (it does by default). */
@@ -265,7 +242,7 @@ export class Channel extends EventEmitter {
    * messages are dropped and their fds closed.
    */
   close(): void {
-    for (const message of this.#queue.splice(0)) closeFds(message.fds);
+    this.#received.drop();
     this.#destroy(null);
   }
 
@@ -284,13 +261,13 @@ export class Channel extends EventEmitter {
 
   #read(): void {
     const minSpace = this.#seqpacket ? HEADER_BYTES + this.#maxMessageBytes : 1;
-    while (!this.#destroyed && !this.#ended && !this.#paused()) {
+    while (!this.#destroyed && !this.#received.full) {
       this.#reader.reserve(minSpace);
       let bytes: number;
       try {
         bytes = native.recvmsg(this.#fd, this.#reader.buffer, this.#reader.end, minSpace, this.#fdsOut, this.#recvInfo, this.#cred);
       } catch (err) {
-        this.#end(err as Error);
+        this.#destroy(err as Error);
         return;
       }
       this.#reader.commit(bytes);
@@ -300,17 +277,17 @@ export class Channel extends EventEmitter {
       try {
         this.#deliverFrames();
       } catch (err) {
-        this.#end(err as Error);
+        this.#destroy(err as Error);
         return;
       }
       if (status === 1) {
-        this.#end(this.#reader.pendingBytes > 0
+        this.#destroy(this.#reader.pendingBytes > 0
           ? new ProtocolError(`peer closed the channel in the middle of a message (${this.#reader.pendingBytes} bytes pending)`)
           : null);
         return;
       }
       if (status < 0) {
-        this.#end(errnoError(status, 'recvmsg'));
+        this.#destroy(errnoError(status, 'recvmsg'));
         return;
       }
       if (status === 0) break;
@@ -326,10 +303,7 @@ export class Channel extends EventEmitter {
       const credentials = this.#credentialRuns?.take(HEADER_BYTES + frame.data.length);
       const fds = this.#pendingFds.splice(0, frame.fdCount).map((fd) => new FdHandle(fd));
       const message: Message = credentials === undefined ? { data: frame.data, fds } : { data: frame.data, fds, credentials };
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter.resolve(message);
-      else if (this.listenerCount('message') > 0) this.emit('message', message);
-      else this.#queue.push(message);
+      this.#received.deliver(message);
       if (this.#destroyed) return;
     }
     if (this.#reader.pendingBytes === 0 && this.#pendingFds.length > 0) {
@@ -391,41 +365,26 @@ export class Channel extends EventEmitter {
     return err;
   }
 
-  #paused(): boolean {
-    return this.#queue.length >= this.#highWaterMark;
-  }
-
   #updateWatch(): void {
     if (this.#destroyed) return;
-    const events = (this.#ended || this.#paused() ? 0 : native.UV_READABLE) | (this.#sends.length > 0 ? native.UV_WRITABLE : 0);
+    const events = (this.#received.full ? 0 : native.UV_READABLE) | (this.#sends.length > 0 ? native.UV_WRITABLE : 0);
     if (events === this.#watching) return;
     this.#watching = events;
     this.#watcher.start(events);
   }
 
-  // The peer is done (EOF) or the stream broke: no more messages will come,
-  // but those already queued can still be received.
-  #end(err: Error | null): void {
-    this.#ended = true;
-    this.#destroy(err);
-  }
-
-  #endError(): Error {
-    return new ChannelClosedError('channel is closed: no more messages', { cause: this.#closeError ?? undefined });
-  }
-
+  // Closed here, or the peer is done (EOF), or the stream broke: no more
+  // messages will come, but those already queued can still be received.
   #destroy(err: Error | null): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#ended = true;
-    this.#closeError = err;
     this.#watcher.close();
     native.close(this.#fd);
     this.#reader.release();
-    closeFds(this.#pendingFds.splice(0).map((fd) => new FdHandle(fd)));
+    for (const fd of this.#pendingFds.splice(0)) new FdHandle(fd).close();
     const sendError = err ?? new ChannelClosedError('channel closed before the message was sent');
     for (const entry of this.#sends.splice(0)) entry.reject(sendError);
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#endError());
+    this.#received.end(err);
     process.nextTick(() => {
       if (err && this.listenerCount('error') > 0) this.emit('error', err);
       this.emit('close', err !== null);
@@ -458,8 +417,4 @@ function advance(chunks: Buffer[], n: number): void {
       n = 0;
     }
   }
-}
-
-function closeFds(fds: FdHandle[]): void {
-  for (const fd of fds) fd.close();
 }

@@ -9,6 +9,7 @@ import { native, type NativeFdWatcher, type NativeSocketAddress } from '../nativ
 import { ChannelClosedError, checkInteger, errnoError, invalidArgType, isErrnoError, outOfRange } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 import { MAX_FDS_PER_MESSAGE } from './frame-reader.js';
+import { ReceiveQueue } from './receive-queue.js';
 import { type Sendable, closeAll, fdOf } from './sendable.js';
 import { type ParsedAddress, parseAddress } from './unix.js';
 import { CREDENTIAL_SLOTS, type PeerCredentials, readCredentials, statedCredentials } from './credentials.js';
@@ -44,8 +45,6 @@ export interface CreateDatagramSocketOptions extends DatagramSocketOptions {
   connect?: string;
 }
 
-type Received = { datagram: Datagram } | { error: Error };
-
 interface PendingDatagram {
   data: Buffer;
   fds: number[] | null;
@@ -53,11 +52,6 @@ interface PendingDatagram {
   cred: Int32Array | null;
   to: ParsedAddress | null;
   resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-interface Waiter {
-  resolve: (datagram: Datagram) => void;
   reject: (err: Error) => void;
 }
 
@@ -92,19 +86,16 @@ export declare interface DatagramSocket {
 export class DatagramSocket extends EventEmitter {
   readonly #fd: number;
   readonly #unlinkPath: string | null;
-  readonly #highWaterMark: number;
   readonly #buffer: Buffer;
   readonly #watcher: NativeFdWatcher;
   readonly #fdsOut = new Int32Array(MAX_FDS_PER_MESSAGE);
   readonly #recvInfo = new Int32Array(1 + CREDENTIAL_SLOTS);
-  readonly #queue: Received[] = [];
-  readonly #waiters: Waiter[] = [];
+  readonly #received: ReceiveQueue<Datagram>;
   readonly #sends: PendingDatagram[] = [];
   #retryTimer: NodeJS.Timeout | null = null;
   #retryPause = 1;
   #watching = 0;
   #destroyed = false;
-  #closeError: Error | null = null;
 
   /**
    * Takes ownership of a unix datagram socket fd (one end of
@@ -121,13 +112,14 @@ export class DatagramSocket extends EventEmitter {
   constructor(fd: number, unlinkPath: string | null, options: DatagramSocketOptions) {
     super();
     let maxBytes: number;
+    let highWaterMark: number;
     try {
       if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
       if (native.getSocketType(fd) !== native.SOCK_DGRAM || native.getSocketDomain(fd) !== AF_UNIX) {
         throw outOfRange('fd', 'a unix datagram socket', `socket type ${native.getSocketType(fd)}, domain ${native.getSocketDomain(fd)}`);
       }
       maxBytes = checkInteger('options.maxDatagramBytes', options.maxDatagramBytes ?? DEFAULT_MAX_BYTES, 1, MAX_DATAGRAM_BYTES);
-      this.#highWaterMark = checkInteger('options.highWaterMark', options.highWaterMark ?? 1024, 1, 2 ** 30);
+      highWaterMark = checkInteger('options.highWaterMark', options.highWaterMark ?? 1024, 1, 2 ** 30);
       if (options.credentials !== undefined && typeof options.credentials !== 'boolean') {
         throw invalidArgType('options.credentials', 'of type boolean', options.credentials);
       }
@@ -141,6 +133,11 @@ export class DatagramSocket extends EventEmitter {
     this.#fd = fd;
     this.#unlinkPath = unlinkPath;
     this.#buffer = Buffer.allocUnsafe(maxBytes);
+    this.#received = new ReceiveQueue(this, {
+      highWaterMark,
+      endMessage: 'socket is closed: no more datagrams',
+      onTake: () => this.#updateWatch(),
+    });
     this.#watcher = new native.FdWatcher(fd, (err, events) => this.#onPoll(err, events));
     this.#updateWatch();
   }
@@ -205,31 +202,12 @@ export class DatagramSocket extends EventEmitter {
    *   ERR_PRIVSEP_CHANNEL_CLOSED when no datagram will come
    */
   receive(): Promise<Datagram> {
-    const queued = this.#queue.shift();
-    if (queued !== undefined) {
-      this.#updateWatch();
-      return 'error' in queued ? Promise.reject(queued.error) : Promise.resolve(queued.datagram);
-    }
-    if (this.#destroyed) return Promise.reject(this.#endError());
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
-    });
+    return this.#received.receive();
   }
 
   /** Yields datagrams until the socket is closed; throws the error of a datagram that could not be received whole. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Datagram, void, undefined> {
-    for (;;) {
-      if (this.#destroyed && this.#queue.length === 0) {
-        if (this.#closeError) throw this.#closeError;
-        return;
-      }
-      try {
-        yield await this.receive();
-      } catch (err) {
-        if (err instanceof ChannelClosedError && !this.#closeError) return;
-        throw err;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<Datagram, void, undefined> {
+    return this.#received.iterate();
   }
 
   /** Whether an open socket keeps the event loop alive (it does by default). */
@@ -249,14 +227,12 @@ export class DatagramSocket extends EventEmitter {
    * dropped and their fds closed.
    */
   close(): void {
-    for (const entry of this.#queue.splice(0)) {
-      if ('datagram' in entry) for (const fd of entry.datagram.fds) fd.close();
-    }
+    this.#received.drop();
     this.#destroy(null);
   }
 
   #enqueue(to: PendingDatagram['to'], data: Uint8Array | string, fds: readonly Sendable[], options: SendOptions): Promise<void> {
-    if (this.#destroyed) return Promise.reject(new ChannelClosedError('cannot send: socket is closed', { cause: this.#closeError ?? undefined }));
+    if (this.#destroyed) return Promise.reject(new ChannelClosedError('cannot send: socket is closed', { cause: this.#received.closeError ?? undefined }));
     let entry: Omit<PendingDatagram, 'resolve' | 'reject'>;
     try {
       if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
@@ -323,7 +299,7 @@ export class DatagramSocket extends EventEmitter {
   }
 
   #read(): void {
-    while (!this.#destroyed && this.#queue.length < this.#highWaterMark) {
+    while (!this.#destroyed && !this.#received.full) {
       let received: ReturnType<typeof native.recvdatagram>;
       try {
         received = native.recvdatagram(this.#fd, this.#buffer, this.#fdsOut, this.#recvInfo);
@@ -332,54 +308,33 @@ export class DatagramSocket extends EventEmitter {
           this.#destroy(err as Error);
           return;
         }
-        this.#deliver({ error: err as Error });
+        this.#received.deliverError(err as Error);
         continue;
       }
       if (received === null) break;
       const fds = Array.from(this.#fdsOut.subarray(0, this.#recvInfo[0]!), (fd) => new FdHandle(fd));
-      this.#deliver({
-        datagram: {
-          data: Buffer.from(this.#buffer.subarray(0, received.bytes)),
-          fds,
-          from: received.from === null ? null : formatAddress(received.from),
-          credentials: readCredentials(this.#recvInfo, 1),
-        },
+      this.#received.deliver({
+        data: Buffer.from(this.#buffer.subarray(0, received.bytes)),
+        fds,
+        from: received.from === null ? null : formatAddress(received.from),
+        credentials: readCredentials(this.#recvInfo, 1),
       });
     }
     this.#updateWatch();
   }
 
-  #deliver(entry: Received): void {
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      if ('error' in entry) waiter.reject(entry.error);
-      else waiter.resolve(entry.datagram);
-    } else if ('datagram' in entry && this.listenerCount('message') > 0) {
-      this.emit('message', entry.datagram);
-    } else if ('error' in entry && this.listenerCount('message') > 0) {
-      if (this.listenerCount('error') > 0) this.emit('error', entry.error);
-    } else {
-      this.#queue.push(entry);
-    }
-  }
-
   #updateWatch(): void {
     if (this.#destroyed) return;
     const waitingOnPeer = this.#sends.length > 0 && this.#retryTimer === null;
-    const events = (this.#queue.length >= this.#highWaterMark ? 0 : native.UV_READABLE) | (waitingOnPeer ? native.UV_WRITABLE : 0);
+    const events = (this.#received.full ? 0 : native.UV_READABLE) | (waitingOnPeer ? native.UV_WRITABLE : 0);
     if (events === this.#watching) return;
     this.#watching = events;
     this.#watcher.start(events);
   }
 
-  #endError(): Error {
-    return new ChannelClosedError('socket is closed: no more datagrams', { cause: this.#closeError ?? undefined });
-  }
-
   #destroy(err: Error | null): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#closeError = err;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#watcher.close();
@@ -387,7 +342,7 @@ export class DatagramSocket extends EventEmitter {
     if (this.#unlinkPath !== null) fs.rmSync(this.#unlinkPath, { force: true });
     const sendError = err ?? new ChannelClosedError('socket closed before the datagram was sent');
     for (const entry of this.#sends.splice(0)) entry.reject(sendError);
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#endError());
+    this.#received.end(err);
     process.nextTick(() => {
       if (err && this.listenerCount('error') > 0) this.emit('error', err);
       this.emit('close', err !== null);

@@ -26,13 +26,7 @@ export function setNonBlocking(fd: number | FdHandle, on = true): void {
  *   ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE for bad arguments
  */
 export function readNonBlocking(fd: number | FdHandle, buffer: Uint8Array, offset = 0, length?: number): number | null {
-  const n = fdNumber(fd);
-  if (!(buffer instanceof Uint8Array)) throw invalidArgType('buffer', 'an instance of Uint8Array', buffer);
-  checkInteger('offset', offset, 0, Math.min(buffer.byteLength, 0x7fffffff));
-  const size = length ?? buffer.byteLength - offset;
-  checkInteger('length', size, 0, Math.min(buffer.byteLength - offset, 0x7fffffff));
-  const got = native.read(n, buffer, offset, size);
-  return got < 0 ? null : got;
+  return readInto(native.read, fd, buffer, offset, length);
 }
 
 /**
@@ -43,12 +37,16 @@ export function readNonBlocking(fd: number | FdHandle, buffer: Uint8Array, offse
  *   ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE for bad arguments
  */
 export function peekNonBlocking(fd: number | FdHandle, buffer: Uint8Array, offset = 0, length?: number): number | null {
+  return readInto(native.peek, fd, buffer, offset, length);
+}
+
+function readInto(call: typeof native.read, fd: number | FdHandle, buffer: Uint8Array, offset: number, length: number | undefined): number | null {
   const n = fdNumber(fd);
   if (!(buffer instanceof Uint8Array)) throw invalidArgType('buffer', 'an instance of Uint8Array', buffer);
   checkInteger('offset', offset, 0, Math.min(buffer.byteLength, 0x7fffffff));
   const size = length ?? buffer.byteLength - offset;
   checkInteger('length', size, 0, Math.min(buffer.byteLength - offset, 0x7fffffff));
-  const got = native.peek(n, buffer, offset, size);
+  const got = call(n, buffer, offset, size);
   return got < 0 ? null : got;
 }
 
