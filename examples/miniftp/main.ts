@@ -18,7 +18,7 @@ import { Master } from './master/master.js';
 import { loadTlsCredentials } from './master/tls-credentials-privileged.js';
 import type { GateSettings } from './gate/gate-settings.js';
 import { parseUserDb, type UserDb } from './user-db.js';
-import { systemdControlListener } from './systemd-listener.js';
+import { SYSTEMD_LISTENER_NAME, systemdControlListener } from './systemd-listener.js';
 import { ServiceState } from '../cli/service-state.js';
 import { holdUpgradesWhileStarting, offerUpgrades, takeListener } from './upgrade.js';
 
@@ -123,7 +123,7 @@ if (handedOver) {
 }
 await offerUpgrades(master, config, service);
 const { helper, gate, prelogin } = master.processes();
-console.log(`miniftp: listening on ${master.host}:${master.port}${systemdListener ? ' (from systemd)' : ''} (helper ${helper}, ${gate === null ? '' : `TLS gate ${gate}, `}pre-login worker ${prelogin})`);
+console.log(`miniftp: listening on ${master.host}:${master.port}${master.listeners()[0]?.name === SYSTEMD_LISTENER_NAME ? ' (from systemd)' : ''} (helper ${helper}, ${gate === null ? '' : `TLS gate ${gate}, `}pre-login worker ${prelogin})`);
 
 service.ready(`listening on ${master.host}:${master.port}`);
 

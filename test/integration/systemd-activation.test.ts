@@ -153,6 +153,52 @@ describe.skipIf(skip)('miniftp under socket activation', () => {
     }
   });
 
+  it('an upgrade (SIGUSR2) makes the new generation the main process: MAINPID= from the old, READY=1 and WATCHDOG=1 from the new, no STOPPING=1', async () => {
+    const notify = bindNotifySocket(dir.path);
+    const activated = await freePort();
+    let server: Awaited<ReturnType<typeof startMiniftp>> | null = null;
+    let next = 0;
+    try {
+      const starting = startMiniftp({ listen_port: await freePort(), spare_workers: 0 }, {
+        launcher: launcher(path.join(units.miniftp, 'miniftp.service'), notify, [activated], ['ftp'], 2_000_000),
+      });
+      // The first connection execs miniftp.
+      for (let i = 0; i < 200 && (await connectError(activated)) !== 'connected'; i++) await new Promise((r) => setTimeout(r, 100));
+      server = await starting;
+      expect(await notify.waitFor('READY=1')).toContain(`MAINPID=${server.pid}`);
+      process.kill(server.pid, 'SIGUSR2');
+      const told: string[] = [];
+      // The old master's MAINPID= and the new one's READY=1, in either order.
+      for (let i = 0; i < 50 && !(told.some((d) => /^MAINPID=\d+$/.test(d)) && told.some((d) => d.startsWith('READY=1'))); i++) told.push(await notify.next());
+      const handedTo = told.find((d) => /^MAINPID=\d+$/.test(d));
+      expect(handedTo).toBeDefined();
+      next = Number(handedTo!.slice('MAINPID='.length));
+      expect(next).not.toBe(server.pid);
+      expect(told.find((d) => d.startsWith('READY=1'))).toContain(`MAINPID=${next}`);
+      // The old master had no session: it ends at once, without STOPPING=1.
+      await waitFor(() => server!.child.exitCode !== null, 30_000, 'the old generation to exit');
+      expect(server.child.exitCode).toBe(0);
+      // The new generation keeps the watchdog alive (WATCHDOG_PID named the old one) and serves the same socket.
+      const later: string[] = [];
+      while (!later.includes('WATCHDOG=1')) later.push(await notify.next(10_000));
+      expect([...told, ...later].filter((d) => d.includes('STOPPING=1'))).toEqual([]);
+      const [welcome] = await ftplibSteps(activated, { user: null, timeout: 30, steps: [{ op: 'quit' }] });
+      expect(welcome!.welcome).toMatch(/^220/);
+      expect(server.output()).toMatch(new RegExp(`pid ${next} took the listener from pid ${server.pid}`));
+      expect(server.output()).toMatch(/listening on 127\.0\.0\.1:\d+ \(from systemd\)[^]*listening on 127\.0\.0\.1:\d+ \(from systemd\)/);
+      expect(isAlive(next)).toBe(true);
+      process.kill(next, 'SIGTERM');
+      expect(await notify.waitFor('STOPPING=1')).toContain('STOPPING=1');
+      await waitFor(() => !isAlive(next), 15_000, 'the new generation to stop');
+    } finally {
+      if (next && isAlive(next)) {
+        for (const pid of [next, ...descendants(next)]) process.kill(pid, 'SIGKILL');
+      }
+      await server?.stop();
+      notify.close();
+    }
+  });
+
   it('refuses to start with more than one socket, saying what it got', async () => {
     const notify = bindNotifySocket(dir.path);
     const conf = path.join(dir.path, 'two.conf');
