@@ -108,7 +108,10 @@ describe.skipIf(!requireRoot('miniftp upgrades') || lacksTools('miniftp upgrades
     const next = await successorOf(output, pid);
     expect(transfer.received()).toBeLessThan(BIG_BYTES);
     // The old master still had the download's session (and others) when it let go.
-    expect(output()).toMatch(new RegExp(`pid ${next} accepts on the listener now; pid ${pid} ends once its [1-9]\\d* sessions have`));
+    // It says so after its RELEASED, which the new one may have logged first.
+    const handedOver = new RegExp(`pid ${next} accepts on the listener now; pid ${pid} ends once its ([0-9]+) sessions have`);
+    await waitFor(() => handedOver.test(output()), 10_000, `pid ${pid} to say it handed over`);
+    expect(Number(handedOver.exec(output())![1])).toBeGreaterThan(0);
     return next;
   }
 
@@ -155,7 +158,8 @@ describe.skipIf(!requireRoot('miniftp upgrades') || lacksTools('miniftp upgrades
     process.kill(server.pid, 'SIGUSR2');
     await successorOf(server.output, server.pid);
     await waitFor(() => !isAlive(server.pid), 30_000, 'the old master to exit');
-    expect(server.output()).toContain(`pid ${server.pid}: upgrade_drain_timeout (2 s) has passed; closing 1 sessions and exiting`);
+    const ended = `pid ${server.pid}: upgrade_drain_timeout (2 s) has passed; closing 1 sessions and exiting`;
+    await waitFor(() => server.output().includes(ended), 10_000, 'the old master\'s last words');
     await idle.closedByServer();
     (await rawLogin(server.port, user.name, password)).destroy();
   });
