@@ -79,9 +79,14 @@ export async function startMiniftp(settings: Record<string, string | number> = {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  await waitFor(() => /listening on/.test(out) || child.exitCode !== null, 30_000, 'miniftp to listen');
+  await waitFor(() => /listening on/.test(out) || child.exitCode !== null, 30_000, 'miniftp to listen').catch(() => {});
   const match = /listening on [^ ]+:(\d+)/.exec(out);
   if (!match) {
+    // Not started in time: nothing of it is left running either.
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
     fs.rmSync(dir, { recursive: true, force: true });
     anonymous?.remove();
     throw new Error(`miniftp did not start:\n${out}`);
