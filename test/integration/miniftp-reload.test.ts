@@ -1,0 +1,231 @@
+// SIGHUP: miniftp reads its configuration again. New sessions get the new
+// settings; sessions already running keep theirs, and a download in flight
+// completes; a bad file keeps the old settings and the log says why; a new
+// listen_port moves the listener; the master stays the same process.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawClient, passiveData } from '../helpers/ftp-clients.js';
+import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
+import { isAlive, waitFor } from '../helpers/process.js';
+import { requireRoot } from '../helpers/root.js';
+
+const PASSWORD = 'reload-secret';
+const BIG = 32 << 20;
+
+async function greet(port: number): Promise<{ client: RawClient; banner: string }> {
+  const client = await RawClient.connect(port);
+  const [greeting] = await client.replies(1);
+  return { client, banner: greeting!.text };
+}
+
+async function login(client: RawClient, user: TestUser): Promise<void> {
+  expect((await client.command(`USER ${user.name}`)).code).toBe(331);
+  expect((await client.command(`PASS ${PASSWORD}`)).code).toBe(230);
+}
+
+// Whether a connection to `port` is refused (no listener there).
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () => {
+  let server: RunningMiniftp;
+  let user: TestUser;
+  let configFile: string;
+  let reloads = 0;
+  const clients: RawClient[] = [];
+  const sockets: net.Socket[] = [];
+
+  // Sets `settings` in the configuration file, sends SIGHUP and waits for the reload's log line.
+  async function reload(settings: Record<string, string | number>, extraLine?: string): Promise<string> {
+    let text = fs.readFileSync(configFile, 'utf8').replace(/^nonsense.*\n/m, '');
+    for (const [key, value] of Object.entries(settings)) {
+      const line = `${key}=${value}`;
+      text = new RegExp(`^${key}=`, 'm').test(text) ? text.replace(new RegExp(`^${key}=.*$`, 'm'), line) : `${text}${line}\n`;
+    }
+    fs.writeFileSync(configFile, extraLine === undefined ? text : `${text}${extraLine}\n`);
+    const seen = reloads;
+    process.kill(server.pid, 'SIGHUP');
+    const lines = (): string[] => fs.readFileSync(server.logFile, 'utf8').split('\n').filter((line) => / RELOAD: /.test(line));
+    await waitFor(() => lines().length > seen, 20_000, 'the reload\'s log line');
+    reloads = lines().length;
+    return lines().at(-1)!;
+  }
+
+  beforeAll(async () => {
+    user = createUser('mfrl', PASSWORD);
+    const big = path.join(user.home, 'big.bin');
+    fs.writeFileSync(big, crypto.randomBytes(BIG));
+    fs.chownSync(big, user.uid, user.gid);
+    server = await startMiniftp({ ftpd_banner: 'before reload', accept_timeout: 60, spare_workers: 1 });
+    configFile = path.join(server.dir, 'miniftp.conf');
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    for (const socket of sockets) socket.destroy();
+    await server?.stop();
+    user?.remove();
+  });
+
+  it('new sessions get the new settings; a session opened before keeps its own, and its download in flight completes', async () => {
+    const masterPid = server.pid;
+    const before = server.processes();
+    expect(before.helper).toHaveLength(1);
+
+    // A logged-in session with a download under way (the client stops reading: the server's send waits).
+    const old = await greet(server.port);
+    clients.push(old.client);
+    expect(old.banner).toBe('before reload');
+    await login(old.client, user);
+    expect((await old.client.command('TYPE I')).code).toBe(200);
+    const data = await passiveData(old.client);
+    sockets.push(data);
+    const received: Buffer[] = [];
+    let bytes = 0;
+    const firstBytes = new Promise<void>((resolve) => data.once('data', () => resolve()));
+    data.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      bytes += chunk.length;
+    });
+    const ended = new Promise<void>((resolve) => data.once('end', () => resolve()));
+    old.client.send('RETR big.bin\r\n');
+    expect((await old.client.replies(1))[0]!.code).toBe(150);
+    await firstBytes;
+    data.pause();
+    // A session still before its login.
+    const waiting = await greet(server.port);
+    clients.push(waiting.client);
+
+    const line = await reload({ ftpd_banner: 'after reload', accept_timeout: 90, write_enable: 'YES' });
+    expect(line).toMatch(/OK RELOAD: .*changed: .*accept_timeout.*write_enable.*ftpd_banner/);
+    expect(bytes).toBeLessThan(BIG);
+
+    // A new session: the new banner, and writes allowed now.
+    const fresh = await greet(server.port);
+    clients.push(fresh.client);
+    expect(fresh.banner).toBe('after reload');
+    await login(fresh.client, user);
+    expect((await fresh.client.command('MKD made-after-reload')).code).toBe(257);
+    // Its data connections go through the new helper.
+    expect((await fresh.client.command('TYPE I')).code).toBe(200);
+    const list = await passiveData(fresh.client);
+    const listing: Buffer[] = [];
+    list.on('data', (chunk: Buffer) => listing.push(chunk));
+    const listed = new Promise((resolve) => list.once('close', resolve));
+    expect((await fresh.client.command('NLST')).code).toBe(150);
+    await listed;
+    expect((await fresh.client.replies(1))[0]!.code).toBe(226);
+    expect(Buffer.concat(listing).toString()).toContain('big.bin');
+
+    // The old session's download completes, whole.
+    data.resume();
+    await ended;
+    expect((await old.client.replies(1, 60_000))[0]!.code).toBe(226);
+    expect(crypto.createHash('sha256').update(Buffer.concat(received)).digest('hex'))
+      .toBe(crypto.createHash('sha256').update(fs.readFileSync(path.join(user.home, 'big.bin'))).digest('hex'));
+    // It keeps its settings (write_enable=NO) and its data connections (through the helper it started with).
+    expect((await old.client.command('MKD made-by-old-session')).code).toBe(550);
+    const again = await passiveData(old.client);
+    sockets.push(again);
+    again.resume();
+    const againClosed = new Promise((resolve) => again.once('close', resolve));
+    expect((await old.client.command('NLST')).code).toBe(150);
+    await againClosed;
+    expect((await old.client.replies(1))[0]!.code).toBe(226);
+
+    // The session that waited at its login gave it after the reload: it gets the new settings.
+    expect(waiting.banner).toBe('before reload');
+    await login(waiting.client, user);
+    expect((await waiting.client.command('MKD made-by-waiting-session')).code).toBe(257);
+
+    // The same master; the old helper serves the old session until it ends, then exits.
+    expect(server.pid).toBe(masterPid);
+    expect(isAlive(masterPid)).toBe(true);
+    const during = server.processes();
+    expect(during.helper).toHaveLength(2);
+    expect(during.helper).toContain(before.helper[0]);
+    expect((await old.client.command('QUIT')).code).toBe(221);
+    await waitFor(() => !isAlive(before.helper[0]!), 10_000, 'the old helper to exit after its last session');
+    expect(server.processes().helper).toHaveLength(1);
+  });
+
+  it('a file with a syntax error keeps the old settings, and the log says why with the file and line', async () => {
+    const lineCount = fs.readFileSync(configFile, 'utf8').split('\n').length;
+    const line = await reload({ ftpd_banner: 'never served' }, 'nonsense without an equals sign');
+    expect(line).toContain('FAIL RELOAD');
+    expect(line).toContain(`${configFile}:${lineCount}: `);
+    expect(server.output()).toContain(`${configFile}:${lineCount}: `);
+    const { client, banner } = await greet(server.port);
+    clients.push(client);
+    expect(banner).toBe('after reload');
+    expect(isAlive(server.pid)).toBe(true);
+  });
+
+  it('a setting that fails the start-up checks keeps the old settings too', async () => {
+    const line = await reload({ ftpd_banner: 'never served either', banner_file: path.join(server.dir, 'no-such-banner') });
+    expect(line).toMatch(/FAIL RELOAD: .*banner_file: cannot read it: ENOENT/);
+    const { client, banner } = await greet(server.port);
+    clients.push(client);
+    expect(banner).toBe('after reload');
+    // Back to a good file.
+    const text = fs.readFileSync(configFile, 'utf8').replace(/^banner_file=.*\n/m, '');
+    fs.writeFileSync(configFile, text);
+  });
+
+  it('a new listen_port moves the listener: the new port accepts, the old one refuses', async () => {
+    const oldPort = server.port;
+    const newPort = await freePort();
+    const line = await reload({ listen_port: newPort, ftpd_banner: 'after reload' });
+    expect(line).toMatch(/OK RELOAD: .*changed: listen_port/);
+    const { client, banner } = await greet(newPort);
+    clients.push(client);
+    expect(banner).toBe('after reload');
+    await login(client, user);
+    expect(await refused(oldPort)).toBe(true);
+    server.port = newPort;
+  });
+
+  it('a listen_port that cannot be bound keeps the old listener and says why', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const takenPort = (taken.address() as net.AddressInfo).port;
+      const line = await reload({ listen_port: takenPort, ftpd_banner: 'not with that port' });
+      expect(line).toMatch(/FAIL RELOAD: .*EADDRINUSE/);
+      const { client, banner } = await greet(server.port);
+      clients.push(client);
+      expect(banner).toBe('after reload');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('max_clients counts for the connections after the reload', async () => {
+    const line = await reload({ listen_port: server.port, ftpd_banner: 'after reload', max_clients: 1 });
+    expect(line).toMatch(/OK RELOAD: .*changed: max_clients/);
+    const first = await greet(server.port);
+    clients.push(first.client);
+    const second = await greet(server.port);
+    clients.push(second.client);
+    expect([first.banner, second.banner].filter((banner) => /too many connected users/.test(banner)).length).toBeGreaterThan(0);
+  });
+});
