@@ -4,13 +4,18 @@
 // listen_port moves the listener; the master stays the same process.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, passiveData } from '../helpers/ftp-clients.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { isAlive, waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
+import { scratchDir } from '../helpers/scratch.js';
+import { makeCertificate } from '../helpers/tls-certs.js';
+import { lacksTools } from '../helpers/tools.js';
 
 const PASSWORD = 'reload-secret';
 const BIG = 32 << 20;
@@ -46,29 +51,31 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Sets `settings` in the server's configuration file (and `extraLine` after
+ * them), sends SIGHUP and returns the reload's log line.
+ */
+async function reload(server: RunningMiniftp, settings: Record<string, string | number>, extraLine?: string): Promise<string> {
+  const configFile = path.join(server.dir, 'miniftp.conf');
+  let text = fs.readFileSync(configFile, 'utf8').replace(/^nonsense.*\n/m, '');
+  for (const [key, value] of Object.entries(settings)) {
+    const line = `${key}=${value}`;
+    text = new RegExp(`^${key}=`, 'm').test(text) ? text.replace(new RegExp(`^${key}=.*$`, 'm'), line) : `${text}${line}\n`;
+  }
+  fs.writeFileSync(configFile, extraLine === undefined ? text : `${text}${extraLine}\n`);
+  const lines = (): string[] => fs.readFileSync(server.logFile, 'utf8').split('\n').filter((line) => / RELOAD: /.test(line));
+  const seen = lines().length;
+  process.kill(server.pid, 'SIGHUP');
+  await waitFor(() => lines().length > seen, 20_000, 'the reload\'s log line');
+  return lines().at(-1)!;
+}
+
 describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () => {
   let server: RunningMiniftp;
   let user: TestUser;
   let configFile: string;
-  let reloads = 0;
   const clients: RawClient[] = [];
   const sockets: net.Socket[] = [];
-
-  // Sets `settings` in the configuration file, sends SIGHUP and waits for the reload's log line.
-  async function reload(settings: Record<string, string | number>, extraLine?: string): Promise<string> {
-    let text = fs.readFileSync(configFile, 'utf8').replace(/^nonsense.*\n/m, '');
-    for (const [key, value] of Object.entries(settings)) {
-      const line = `${key}=${value}`;
-      text = new RegExp(`^${key}=`, 'm').test(text) ? text.replace(new RegExp(`^${key}=.*$`, 'm'), line) : `${text}${line}\n`;
-    }
-    fs.writeFileSync(configFile, extraLine === undefined ? text : `${text}${extraLine}\n`);
-    const seen = reloads;
-    process.kill(server.pid, 'SIGHUP');
-    const lines = (): string[] => fs.readFileSync(server.logFile, 'utf8').split('\n').filter((line) => / RELOAD: /.test(line));
-    await waitFor(() => lines().length > seen, 20_000, 'the reload\'s log line');
-    reloads = lines().length;
-    return lines().at(-1)!;
-  }
 
   beforeAll(async () => {
     user = createUser('mfrl', PASSWORD);
@@ -115,7 +122,7 @@ describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () =>
     const waiting = await greet(server.port);
     clients.push(waiting.client);
 
-    const line = await reload({ ftpd_banner: 'after reload', accept_timeout: 90, write_enable: 'YES' });
+    const line = await reload(server, { ftpd_banner: 'after reload', accept_timeout: 90, write_enable: 'YES' });
     expect(line).toMatch(/OK RELOAD: .*changed: .*accept_timeout.*write_enable.*ftpd_banner/);
     expect(bytes).toBeLessThan(BIG);
 
@@ -170,7 +177,7 @@ describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () =>
 
   it('a file with a syntax error keeps the old settings, and the log says why with the file and line', async () => {
     const lineCount = fs.readFileSync(configFile, 'utf8').split('\n').length;
-    const line = await reload({ ftpd_banner: 'never served' }, 'nonsense without an equals sign');
+    const line = await reload(server, { ftpd_banner: 'never served' }, 'nonsense without an equals sign');
     expect(line).toContain('FAIL RELOAD');
     expect(line).toContain(`${configFile}:${lineCount}: `);
     expect(server.output()).toContain(`${configFile}:${lineCount}: `);
@@ -181,7 +188,7 @@ describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () =>
   });
 
   it('a setting that fails the start-up checks keeps the old settings too', async () => {
-    const line = await reload({ ftpd_banner: 'never served either', banner_file: path.join(server.dir, 'no-such-banner') });
+    const line = await reload(server, { ftpd_banner: 'never served either', banner_file: path.join(server.dir, 'no-such-banner') });
     expect(line).toMatch(/FAIL RELOAD: .*banner_file: cannot read it: ENOENT/);
     const { client, banner } = await greet(server.port);
     clients.push(client);
@@ -194,7 +201,7 @@ describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () =>
   it('a new listen_port moves the listener: the new port accepts, the old one refuses', async () => {
     const oldPort = server.port;
     const newPort = await freePort();
-    const line = await reload({ listen_port: newPort, ftpd_banner: 'after reload' });
+    const line = await reload(server, { listen_port: newPort, ftpd_banner: 'after reload' });
     expect(line).toMatch(/OK RELOAD: .*changed: listen_port/);
     const { client, banner } = await greet(newPort);
     clients.push(client);
@@ -209,7 +216,7 @@ describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () =>
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
       const takenPort = (taken.address() as net.AddressInfo).port;
-      const line = await reload({ listen_port: takenPort, ftpd_banner: 'not with that port' });
+      const line = await reload(server, { listen_port: takenPort, ftpd_banner: 'not with that port' });
       expect(line).toMatch(/FAIL RELOAD: .*EADDRINUSE/);
       const { client, banner } = await greet(server.port);
       clients.push(client);
@@ -220,12 +227,92 @@ describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () =>
   });
 
   it('max_clients counts for the connections after the reload', async () => {
-    const line = await reload({ listen_port: server.port, ftpd_banner: 'after reload', max_clients: 1 });
+    const line = await reload(server, { listen_port: server.port, ftpd_banner: 'after reload', max_clients: 1 });
     expect(line).toMatch(/OK RELOAD: .*changed: max_clients/);
     const first = await greet(server.port);
     clients.push(first.client);
     const second = await greet(server.port);
     clients.push(second.client);
     expect([first.banner, second.banner].filter((banner) => /too many connected users/.test(banner)).length).toBeGreaterThan(0);
+  });
+});
+
+// The SHA-256 fingerprint of the certificate a TLS client was shown.
+function servedCertificate(client: RawClient): string {
+  return (client.socket as tls.TLSSocket).getPeerCertificate().fingerprint256;
+}
+
+describe.skipIf(!requireRoot('miniftp reload with TLS') || lacksTools('miniftp reload with TLS', 'openssl'))('miniftp reload: a new certificate', () => {
+  const scratch = scratchDir('miniftp-reload-tls-');
+  let server: RunningMiniftp;
+  let user: TestUser;
+  const clients: RawClient[] = [];
+
+  async function tlsLogin(): Promise<RawClient> {
+    const raw = await RawClient.connect(server.port);
+    await raw.replies(1);
+    expect((await raw.command('AUTH TLS')).code).toBe(234);
+    const client = await raw.startTls();
+    clients.push(client);
+    await login(client, user);
+    expect((await client.command('PBSZ 0')).code).toBe(200);
+    expect((await client.command('PROT P')).code).toBe(200);
+    return client;
+  }
+
+  // NLST over PROT P, the data connection resuming the control connection's TLS session (require_ssl_reuse).
+  async function listOverTls(client: RawClient): Promise<string> {
+    const raw = await passiveData(client);
+    client.send('NLST\r\n');
+    const secure = tls.connect({ socket: raw, session: (client.socket as tls.TLSSocket).getSession(), rejectUnauthorized: false });
+    secure.on('error', () => {});
+    const chunks: Buffer[] = [];
+    secure.on('data', (chunk: Buffer) => chunks.push(chunk));
+    try {
+      await once(secure, 'end');
+      const replies = await client.replies(2);
+      expect(replies.map((reply) => reply.code)).toEqual([150, 226]);
+      return Buffer.concat(chunks).toString();
+    } finally {
+      secure.destroy();
+    }
+  }
+
+  beforeAll(async () => {
+    user = createUser('mfrt', PASSWORD);
+    fs.writeFileSync(path.join(user.home, 'listed.txt'), 'x');
+    const first = makeCertificate(scratch.path, 'first');
+    server = await startMiniftp({ ssl_enable: 'YES', rsa_cert_file: first.cert, rsa_private_key_file: first.key, require_ssl_reuse: 'YES' });
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await server?.stop();
+    user?.remove();
+    scratch.remove();
+  });
+
+  it('new sessions get the new certificate from a new TLS gate; a session before keeps its gate, and its PROT P data connections resume there', async () => {
+    const old = await tlsLogin();
+    const firstCert = servedCertificate(old);
+    const [oldGate] = server.processes().gate;
+    expect(oldGate).toBeDefined();
+    expect(await listOverTls(old)).toContain('listed.txt');
+
+    const second = makeCertificate(scratch.path, 'second');
+    const line = await reload(server, { rsa_cert_file: second.cert, rsa_private_key_file: second.key });
+    expect(line).toMatch(/OK RELOAD: .*changed: rsa_cert_file, rsa_private_key_file/);
+
+    const fresh = await tlsLogin();
+    expect(servedCertificate(fresh)).toBe(new crypto.X509Certificate(fs.readFileSync(second.cert)).fingerprint256);
+    expect(servedCertificate(fresh)).not.toBe(firstCert);
+    expect(await listOverTls(fresh)).toContain('listed.txt');
+    // The old session's data connection resumes its TLS session: only the old gate knows it.
+    expect(await listOverTls(old)).toContain('listed.txt');
+    expect(server.processes().gate).toHaveLength(2);
+    expect(server.processes().gate).toContain(oldGate);
+    expect((await old.command('QUIT')).code).toBe(221);
+    await waitFor(() => !isAlive(oldGate!), 10_000, 'the old TLS gate to exit after its last session');
+    expect(await listOverTls(fresh)).toContain('listed.txt');
   });
 });
