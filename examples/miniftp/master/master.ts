@@ -313,141 +313,6 @@ export class Master {
     return run;
   }
 
-  async #reloadOnce(): Promise<ReloadResult> {
-    let result: ReloadResult;
-    try {
-      if (!this.#load) throw new Error('this server was started without a way to read its configuration again');
-      const next = await this.#load();
-      result = { ok: true, changed: await this.#apply(next) };
-    } catch (err) {
-      result = { ok: false, changed: [], error: (err as Error).message };
-    }
-    const text = result.ok
-      ? (result.changed.length === 0 ? 'configuration read again, nothing changed' : `configuration read again, changed: ${result.changed.join(', ')}`)
-      : `configuration not changed, the old settings stay: ${result.error}`;
-    console.error(`miniftp: ${text}`);
-    this.log.write({ type: 'reload', time: new Date(), ok: result.ok, text });
-    return result;
-  }
-
-  // Starts what the new settings need beside what runs, then switches over;
-  // on an error, ends what it started and leaves everything as it was.
-  async #apply(next: LoadedConfig): Promise<string[]> {
-    if (this.#stopping) throw new Error('the server is stopping');
-    const plan = reloadPlan({ config: this.config, userDb: this.#userDb, tls: this.#tls }, next);
-    if (plan.changed.length === 0) return [];
-    const c = next.config;
-    const started: Array<{ stop(): void }> = [];
-    try {
-      const nopriv = await resolveIdentity(c.nopriv_user);
-      const helperIds = { uid: c.helper_uid, gid: nopriv.gid };
-      const noprivIdentity: WorkerIdentity = { user: c.nopriv_user, uid: c.prelogin_uid, gid: nopriv.gid, groups: [nopriv.gid], chroot: c.secure_chroot_dir, home: '/', anonymous: false };
-      fs.mkdirSync(c.secure_chroot_dir, { recursive: true, mode: 0o755 });
-      const owner = c.chown_uploads ? await uploadOwner(c) : null;
-      const log = plan.logs ? new Logger(openLogs(c)) : null;
-      if (log) started.push({ stop: () => log.close() });
-      const acceptor = plan.listener ? this.#listen(c) : null;
-      if (acceptor) started.push({ stop: () => acceptor.close() });
-      const helper = plan.helper ? this.#startHelper(c, helperIds) : null;
-      if (helper) {
-        started.push({ stop: () => helper.process.kill('SIGKILL') });
-        await helper.broker.catch((err: Error) => {
-          throw new Error(`a new helper (uid ${c.helper_uid}) did not start: ${err.message}`);
-        });
-      }
-      const gate = plan.gate && next.tls ? this.#startGate(c, next.tls, helperIds) : null;
-      if (gate) {
-        started.push({ stop: () => gate.process.kill('SIGKILL') });
-        await gate.broker.catch((err: Error) => {
-          throw new Error(`a new TLS gate (uid ${c.gate_uid}) did not start: ${err.message}`);
-        });
-      }
-      const prelogin = plan.workers ? this.#startWorker('prelogin', noprivIdentity, c) : null;
-      if (prelogin) {
-        started.push(prelogin);
-        await prelogin.control.catch((err: Error) => {
-          throw new Error(`a new pre-login worker (uid ${c.prelogin_uid}) did not start: ${err.message}`);
-        });
-      }
-      if (this.#stopping) throw new Error('the server is stopping');
-      // Everything started: from here on nothing fails.
-      this.#switchTo(next, { nopriv: noprivIdentity, helperIds, owner, log, acceptor, helper, gate, prelogin, spares: plan.spares, gateOff: plan.gate && !next.tls });
-    } catch (err) {
-      for (const part of started.reverse()) part.stop();
-      throw err;
-    }
-    return plan.changed;
-  }
-
-  #switchTo(next: LoadedConfig, parts: {
-    nopriv: WorkerIdentity; helperIds: { uid: number; gid: number }; owner: UploadOwner | null; log: Logger | null; acceptor: Acceptor | null;
-    helper: HelperProcess | null; gate: GateProcess | null; prelogin: WorkerProcess | null; spares: boolean; gateOff: boolean;
-  }): void {
-    const old = this.config;
-    const c = next.config;
-    this.#config = c;
-    this.#userDb = next.userDb;
-    this.#tls = next.tls;
-    this.#engineSettings = engineSettingsFromTable(c);
-    this.#sessions.setLimits(c.max_clients, c.max_per_ip);
-    this.#nopriv = parts.nopriv;
-    this.#helperIds = parts.helperIds;
-    this.#uploadOwner = parts.owner;
-    if (parts.log) {
-      const oldLog = this.#log;
-      this.#log = parts.log;
-      oldLog.close();
-    }
-    if (parts.acceptor) {
-      // The new listener was bound first: connections waiting on the old one are still taken.
-      this.#acceptor?.close();
-      this.#acceptor = parts.acceptor;
-    }
-    const sessions = [...this.#sessions.all()];
-    if (parts.helper) {
-      const oldHelper = this.#helper;
-      this.#helper = parts.helper;
-      if (oldHelper) this.#retiredHelpers.retire(oldHelper, sessions.filter((r) => this.#helperOf.get(r) === oldHelper).map((r) => r.sid));
-    }
-    if (parts.gate || parts.gateOff) {
-      const oldGate = this.#gate;
-      this.#gate = parts.gate;
-      if (oldGate) this.#retiredGates.retire(oldGate, sessions.filter((r) => this.#gateOf.get(r) === oldGate).map((r) => r.sid));
-    }
-    if (parts.prelogin) {
-      const oldPrelogin = this.#prelogin;
-      this.#prelogin = parts.prelogin;
-      // Its sessions go on there, in the settings they started with; logins from now on get the new ones.
-      if (oldPrelogin) this.#retireWorker(oldPrelogin);
-      for (const worker of this.#userWorkers.values()) this.#retireWorker(worker);
-      this.#userWorkers.clear();
-    }
-    if (parts.spares) {
-      void this.#spares.stop();
-      this.#spares = this.#sparePool(c);
-      this.#spares.fill();
-    }
-    if (c.worker_ping_interval !== old.worker_ping_interval) {
-      this.#supervisor.stop();
-      this.#supervisor = new PingSupervisor(c.worker_ping_interval * 1000, () => this.#children());
-      this.#supervisor.start();
-    }
-  }
-
-  // A worker a reload replaced takes no new session and ends with its last one.
-  #retireWorker(worker: WorkerProcess): void {
-    this.#retiredWorkers.add(worker);
-    if (worker.idleTimer) clearTimeout(worker.idleTimer);
-    worker.idleTimer = null;
-    this.#stopIfRetiredAndIdle(worker);
-  }
-
-  #stopIfRetiredAndIdle(worker: WorkerProcess): boolean {
-    if (!this.#retiredWorkers.has(worker)) return false;
-    if (worker.sessions.size === 0) worker.stop();
-    return true;
-  }
-
   #startHelper(c = this.config, ids = this.#helperIds!): HelperProcess {
     const started = Date.now();
     const helper = spawnSupport('helper', helperMain, LIGHT_NODE_FLAGS, { MINIFTP_HELPER_IDS: JSON.stringify({ uid: ids.uid, gid: ids.gid }) }, ids, false, (channel) =>
@@ -955,6 +820,141 @@ export class Master {
       control.close();
     }
   }
+
+  async #reloadOnce(): Promise<ReloadResult> {
+    let result: ReloadResult;
+    try {
+      if (!this.#load) throw new Error('this server was started without a way to read its configuration again');
+      const next = await this.#load();
+      result = { ok: true, changed: await this.#apply(next) };
+    } catch (err) {
+      result = { ok: false, changed: [], error: (err as Error).message };
+    }
+    const text = result.ok
+      ? (result.changed.length === 0 ? 'configuration read again, nothing changed' : `configuration read again, changed: ${result.changed.join(', ')}`)
+      : `configuration not changed, the old settings stay: ${result.error}`;
+    console.error(`miniftp: ${text}`);
+    this.log.write({ type: 'reload', time: new Date(), ok: result.ok, text });
+    return result;
+  }
+
+  // Starts what the new settings need beside what runs, then switches over;
+  // on an error, ends what it started and leaves everything as it was.
+  async #apply(next: LoadedConfig): Promise<string[]> {
+    if (this.#stopping) throw new Error('the server is stopping');
+    const plan = reloadPlan({ config: this.config, userDb: this.#userDb, tls: this.#tls }, next);
+    if (plan.changed.length === 0) return [];
+    const c = next.config;
+    const started: Array<{ stop(): void }> = [];
+    try {
+      const nopriv = await resolveIdentity(c.nopriv_user);
+      const helperIds = { uid: c.helper_uid, gid: nopriv.gid };
+      const noprivIdentity: WorkerIdentity = { user: c.nopriv_user, uid: c.prelogin_uid, gid: nopriv.gid, groups: [nopriv.gid], chroot: c.secure_chroot_dir, home: '/', anonymous: false };
+      fs.mkdirSync(c.secure_chroot_dir, { recursive: true, mode: 0o755 });
+      const owner = c.chown_uploads ? await uploadOwner(c) : null;
+      const log = plan.logs ? new Logger(openLogs(c)) : null;
+      if (log) started.push({ stop: () => log.close() });
+      const acceptor = plan.listener ? this.#listen(c) : null;
+      if (acceptor) started.push({ stop: () => acceptor.close() });
+      const helper = plan.helper ? this.#startHelper(c, helperIds) : null;
+      if (helper) {
+        started.push({ stop: () => helper.process.kill('SIGKILL') });
+        await helper.broker.catch((err: Error) => {
+          throw new Error(`a new helper (uid ${c.helper_uid}) did not start: ${err.message}`);
+        });
+      }
+      const gate = plan.gate && next.tls ? this.#startGate(c, next.tls, helperIds) : null;
+      if (gate) {
+        started.push({ stop: () => gate.process.kill('SIGKILL') });
+        await gate.broker.catch((err: Error) => {
+          throw new Error(`a new TLS gate (uid ${c.gate_uid}) did not start: ${err.message}`);
+        });
+      }
+      const prelogin = plan.workers ? this.#startWorker('prelogin', noprivIdentity, c) : null;
+      if (prelogin) {
+        started.push(prelogin);
+        await prelogin.control.catch((err: Error) => {
+          throw new Error(`a new pre-login worker (uid ${c.prelogin_uid}) did not start: ${err.message}`);
+        });
+      }
+      if (this.#stopping) throw new Error('the server is stopping');
+      // Everything started: from here on nothing fails.
+      this.#switchTo(next, { nopriv: noprivIdentity, helperIds, owner, log, acceptor, helper, gate, prelogin, spares: plan.spares, gateOff: plan.gate && !next.tls });
+    } catch (err) {
+      for (const part of started.reverse()) part.stop();
+      throw err;
+    }
+    return plan.changed;
+  }
+
+  #switchTo(next: LoadedConfig, parts: {
+    nopriv: WorkerIdentity; helperIds: { uid: number; gid: number }; owner: UploadOwner | null; log: Logger | null; acceptor: Acceptor | null;
+    helper: HelperProcess | null; gate: GateProcess | null; prelogin: WorkerProcess | null; spares: boolean; gateOff: boolean;
+  }): void {
+    const old = this.config;
+    const c = next.config;
+    this.#config = c;
+    this.#userDb = next.userDb;
+    this.#tls = next.tls;
+    this.#engineSettings = engineSettingsFromTable(c);
+    this.#sessions.setLimits(c.max_clients, c.max_per_ip);
+    this.#nopriv = parts.nopriv;
+    this.#helperIds = parts.helperIds;
+    this.#uploadOwner = parts.owner;
+    if (parts.log) {
+      const oldLog = this.#log;
+      this.#log = parts.log;
+      oldLog.close();
+    }
+    if (parts.acceptor) {
+      // The new listener was bound first: connections waiting on the old one are still taken.
+      this.#acceptor?.close();
+      this.#acceptor = parts.acceptor;
+    }
+    const sessions = [...this.#sessions.all()];
+    if (parts.helper) {
+      const oldHelper = this.#helper;
+      this.#helper = parts.helper;
+      if (oldHelper) this.#retiredHelpers.retire(oldHelper, sessions.filter((r) => this.#helperOf.get(r) === oldHelper).map((r) => r.sid));
+    }
+    if (parts.gate || parts.gateOff) {
+      const oldGate = this.#gate;
+      this.#gate = parts.gate;
+      if (oldGate) this.#retiredGates.retire(oldGate, sessions.filter((r) => this.#gateOf.get(r) === oldGate).map((r) => r.sid));
+    }
+    if (parts.prelogin) {
+      const oldPrelogin = this.#prelogin;
+      this.#prelogin = parts.prelogin;
+      // Its sessions go on there, in the settings they started with; logins from now on get the new ones.
+      if (oldPrelogin) this.#retireWorker(oldPrelogin);
+      for (const worker of this.#userWorkers.values()) this.#retireWorker(worker);
+      this.#userWorkers.clear();
+    }
+    if (parts.spares) {
+      void this.#spares.stop();
+      this.#spares = this.#sparePool(c);
+      this.#spares.fill();
+    }
+    if (c.worker_ping_interval !== old.worker_ping_interval) {
+      this.#supervisor.stop();
+      this.#supervisor = new PingSupervisor(c.worker_ping_interval * 1000, () => this.#children());
+      this.#supervisor.start();
+    }
+  }
+
+  // A worker a reload replaced takes no new session and ends with its last one.
+  #retireWorker(worker: WorkerProcess): void {
+    this.#retiredWorkers.add(worker);
+    if (worker.idleTimer) clearTimeout(worker.idleTimer);
+    worker.idleTimer = null;
+    this.#stopIfRetiredAndIdle(worker);
+  }
+
+  #stopIfRetiredAndIdle(worker: WorkerProcess): boolean {
+    if (!this.#retiredWorkers.has(worker)) return false;
+    if (worker.sessions.size === 0) worker.stop();
+    return true;
+  }
 }
 
 // A spare that cannot take the identity (one of root's) is ended, not put back.
@@ -1038,12 +1038,15 @@ function openLogs(config: MiniftpConfig): LogSinks {
       throw settingError(config, 'syslog_enable', `the system log's ${SYSLOG_SOCKET} takes no datagrams (${(err as NodeJS.ErrnoException).code ?? String(err)}): no syslog daemon runs`);
     }
   }
-  return {
-    vsftpdFd: plan.vsftpdLog === 'file' ? openLogFile(config.vsftpd_log_file) : null,
-    syslog,
-    xferlogFd: plan.xferlog ? openLogFile(config.xferlog_file) : null,
-    protocol: plan.protocol,
-    json: config.log_json,
-    localTime: config.use_localtime,
-  };
+  let vsftpdFd: number | null = null;
+  try {
+    vsftpdFd = plan.vsftpdLog === 'file' ? openLogFile(config.vsftpd_log_file) : null;
+    const xferlogFd = plan.xferlog ? openLogFile(config.xferlog_file) : null;
+    return { vsftpdFd, syslog, xferlogFd, protocol: plan.protocol, json: config.log_json, localTime: config.use_localtime };
+  } catch (err) {
+    // A reload that cannot open its logs leaves nothing open.
+    if (vsftpdFd !== null && vsftpdFd > 2) fs.closeSync(vsftpdFd);
+    syslog?.close();
+    throw err;
+  }
 }
