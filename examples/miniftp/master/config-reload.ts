@@ -37,7 +37,7 @@ export function reloadPlan(old: LoadedConfig, next: LoadedConfig): ReloadPlan {
   const keys = changedSettings(old.config, next.config);
   const changed: string[] = [...keys];
   // A file rewritten under the same name counts too.
-  const userDb = differs(old.userDb, next.userDb);
+  const userDb = differs([...(old.userDb ?? [])], [...(next.userDb ?? [])]) || (old.userDb === null) !== (next.userDb === null);
   if (userDb && !keys.includes('user_db')) changed.push('user_db (its contents)');
   const tls = differs(old.tls, next.tls);
   if (tls && !keys.some((key) => key.startsWith('rsa_') || key === 'ca_certs_file')) changed.push('rsa_cert_file/rsa_private_key_file/ca_certs_file (their contents)');
