@@ -317,3 +317,39 @@ describe.skipIf(!requireRoot('miniftp reload with TLS') || lacksTools('miniftp r
     expect(await listOverTls(fresh)).toContain('listed.txt');
   });
 });
+
+describe.skipIf(!requireRoot('miniftp reload of the PROXY protocol'))('miniftp reload: proxy_protocol_enable', () => {
+  let server: RunningMiniftp;
+
+  beforeAll(async () => {
+    server = await startMiniftp({});
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  // What a connection that first sends `first` gets: the greeting's code, or null when it is closed without one.
+  async function greetingAfter(first: string): Promise<number | null> {
+    const client = await RawClient.connect(server.port);
+    try {
+      client.send(first);
+      const [reply] = await client.replies(1);
+      return reply?.code ?? null;
+    } finally {
+      client.destroy();
+    }
+  }
+
+  it('turned on by a reload: new connections must start with a header from a trusted address, whose client is logged', async () => {
+    expect(await greetingAfter('NOOP\r\n')).toBe(220);
+    const line = await reload(server, { proxy_protocol_enable: 'YES', proxy_protocol_trusted: '127.0.0.1/32' });
+    expect(line).toMatch(/OK RELOAD: .*changed: proxy_protocol_enable, proxy_protocol_trusted/);
+    expect(await greetingAfter('NOOP\r\n')).toBeNull();
+    expect(await greetingAfter('PROXY TCP4 192.0.2.7 127.0.0.1 50000 21\r\n')).toBe(220);
+    await waitFor(() => /CONNECT: Client "192\.0\.2\.7"/.test(fs.readFileSync(server.logFile, 'utf8')), 10_000, 'the proxied client in the log');
+    // And off again.
+    expect(await reload(server, { proxy_protocol_enable: 'NO' })).toMatch(/OK RELOAD: .*changed: proxy_protocol_enable/);
+    expect(await greetingAfter('NOOP\r\n')).toBe(220);
+  });
+});

@@ -130,7 +130,7 @@ export class Master {
   // The settings of an approved login with a user_config_dir file, until its worker is chosen.
   readonly #loginSettings = new WeakMap<SessionRecord, MiniftpConfig>();
   // proxy_protocol_enable: the client of each connection is the one its balancer's header names.
-  readonly #proxyHeaders: ProxyHeaders | null;
+  #proxyHeaders: ProxyHeaders | null;
 
   constructor(options: MasterOptions) {
     this.#config = options.config;
@@ -139,8 +139,7 @@ export class Master {
     this.#isolateNetwork = options.isolateNetwork ?? true;
     this.#workerMain = options.workerMain;
     this.#tls = options.tls ?? null;
-    const trusted = options.config.proxy_protocol_enable ? options.config.proxy_protocol_trusted : null;
-    this.#proxyHeaders = trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
+    this.#proxyHeaders = proxyHeaders(options.config);
     this.#listener = options.listener ?? null;
     this.#inherited = options.inherited ?? null;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
@@ -935,6 +934,9 @@ export class Master {
       this.#spares = this.#sparePool(c);
       this.#spares.fill();
     }
+    if (c.proxy_protocol_enable !== old.proxy_protocol_enable || c.proxy_protocol_trusted !== old.proxy_protocol_trusted) {
+      this.#proxyHeaders = proxyHeaders(c);
+    }
     if (c.worker_ping_interval !== old.worker_ping_interval) {
       this.#supervisor.stop();
       this.#supervisor = new PingSupervisor(c.worker_ping_interval * 1000, () => this.#children());
@@ -955,6 +957,12 @@ export class Master {
     if (worker.sessions.size === 0) worker.stop();
     return true;
   }
+}
+
+// proxy_protocol_enable: the client of each connection is the one its balancer's header names (null: off).
+function proxyHeaders(config: MiniftpConfig): ProxyHeaders | null {
+  const trusted = config.proxy_protocol_enable ? config.proxy_protocol_trusted : null;
+  return trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
 }
 
 // A spare that cannot take the identity (one of root's) is ended, not put back.
