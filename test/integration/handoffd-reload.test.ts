@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { descendants } from '../helpers/ftp-servers.js';
 import { createUser, type TestUser } from '../helpers/miniftp-server.js';
-import { isAlive, waitFor } from '../helpers/process.js';
+import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { lacksTools } from '../helpers/tools.js';
@@ -95,8 +95,9 @@ describe.skipIf(!requireRoot('handoffd reload') || lacksTools('handoffd reload',
     expect(line).toContain(`127.0.0.1:${plainPort} and 127.0.0.1:${tlsPort}`);
     const workers = liveWorkers(line);
     for (const pid of before) expect(workers).not.toContain(pid);
-    await waitFor(() => before.every((pid) => !isAlive(pid)), 20_000, 'the old workers to drain and exit');
-    expect(descendants(child.pid!).sort()).toEqual([...workers].sort());
+    // The old workers drain and exit (and are reaped): the master's children are the new ones.
+    const expected = JSON.stringify([...workers].sort());
+    await waitFor(() => JSON.stringify(descendants(child.pid!).sort()) === expected, 20_000, 'the old workers to drain and exit');
     expect(await get(`http://127.0.0.1:${plainPort}/`)).toMatch(new RegExp(`^handoffd worker pid=(${workers.join('|')}) uid=${user.uid} http`));
     expect(await get(`https://127.0.0.1:${tlsPort}/`)).toMatch(new RegExp(`uid=${user.uid} https`));
     expect(child.exitCode).toBeNull();
