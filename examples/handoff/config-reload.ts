@@ -60,7 +60,7 @@ export class HandoffdReloader {
     const changed = changedOptions(old.options, next.options);
     let moved = changed.some((name) => name === 'host' || name === 'port' || name === 'tls-port');
     if (moved && this.#fromSystemd) {
-      console.error('handoffd: the listeners are systemd\'s (handoffd.socket): host, port and tls-port are the socket unit\'s, and stay');
+      console.error('handoffd: the listeners are systemd\'s: host, port and tls-port are the socket units\', and stay');
       moved = false;
     }
     const generation = Math.max(0, ...this.#master.workers().map((w) => w.generation));

@@ -84,7 +84,13 @@ async function main(): Promise<void> {
   service!.ready(`listening on ${plain!.host}:${plain!.port} and ${tls!.host}:${tls!.port}`);
   // SIGHUP: the options again (the --config file), new workers with them.
   const reloader = new HandoffdReloader(master, process.argv.slice(2), current, Boolean(inherited));
-  process.on('SIGHUP', () => void reloader.reload());
+  process.on('SIGHUP', () => {
+    service!.reloading();
+    void reloader.reload().then(() => {
+      const [p, t] = master.acceptor.sockets;
+      service!.ready(`listening on ${p!.host}:${p!.port} and ${t!.host}:${t!.port}`);
+    });
+  });
   const stop = (): void => {
     console.log('handoffd: shutting down');
     service!.stopping();

@@ -9,7 +9,6 @@ import { Master } from './master/master.js';
 import { SYSTEMD_LISTENER_NAME, systemdControlListener } from './systemd-listener.js';
 import { ServiceState } from '../cli/service-state.js';
 import { holdUpgradesWhileStarting, offerUpgrades, takeListener } from './upgrade.js';
-import { reloadOnSighup } from './master/config-reload.js';
 
 function fail(message: string): never {
   console.error(`miniftp: ${message}`);
@@ -84,7 +83,11 @@ const stop = (): void => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
-reloadOnSighup(master);
+// SIGHUP: the configuration again (systemctl reload); systemd hears RELOADING=1, then READY=1.
+process.on('SIGHUP', () => {
+  service.reloading();
+  void master.reload().then(() => service.ready(`listening on ${master.host}:${master.port}`));
+});
 // One JSON line on stderr with the memory of every process (a debugging aid;
 // numbers after a forced collection when started with node --expose-gc).
 // A listener of its own also keeps SIGUSR1 from opening Node's inspector.

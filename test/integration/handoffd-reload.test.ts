@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { descendants } from '../helpers/ftp-servers.js';
+import { descendants, freePort } from '../helpers/ftp-servers.js';
 import { createUser, type TestUser } from '../helpers/miniftp-server.js';
 import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
@@ -28,14 +28,6 @@ function refused(port: number): Promise<boolean> {
     });
     socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe.skipIf(!requireRoot('handoffd reload') || lacksTools('handoffd reload', 'openssl', 'curl'))('handoffd reload (SIGHUP with --config)', () => {

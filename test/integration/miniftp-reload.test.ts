@@ -10,7 +10,9 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, passiveData } from '../helpers/ftp-clients.js';
+import { freePort } from '../helpers/ftp-servers.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
+import { bindNotifySocket } from '../helpers/notify-socket.js';
 import { isAlive, waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -41,14 +43,6 @@ function refused(port: number): Promise<boolean> {
     });
     socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
@@ -351,5 +345,50 @@ describe.skipIf(!requireRoot('miniftp reload of the PROXY protocol'))('miniftp r
     // And off again.
     expect(await reload(server, { proxy_protocol_enable: 'NO' })).toMatch(/OK RELOAD: .*changed: proxy_protocol_enable/);
     expect(await greetingAfter('NOOP\r\n')).toBe(220);
+  });
+});
+
+describe.skipIf(!requireRoot('miniftp reload under systemd') || lacksTools('miniftp reload under systemd', 'systemd-socket-activate'))('miniftp reload under systemd', () => {
+  const dir = scratchDir('miniftp-reload-systemd-');
+  afterAll(() => dir.remove());
+
+  it('says RELOADING=1 then READY=1; the socket unit\'s address cannot change, and the old settings stay', async () => {
+    const notify = bindNotifySocket(dir.path);
+    const activated = await freePort();
+    let server: RunningMiniftp | null = null;
+    try {
+      const starting = startMiniftp({ ftpd_banner: 'from systemd' }, {
+        launcher: ['systemd-socket-activate', `--listen=127.0.0.1:${activated}`, `--setenv=NOTIFY_SOCKET=${notify.address}`],
+      });
+      // The first connection execs miniftp; it waits in the backlog meanwhile.
+      let first: { client: RawClient; banner: string } | null = null;
+      for (let i = 0; i < 200 && !first; i++) {
+        first = await greet(activated).catch(() => null);
+        if (!first) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      server = await starting;
+      expect(first?.banner).toBe('from systemd');
+      first?.client.destroy();
+      await notify.waitFor('READY=1');
+
+      const line = await reload(server, { ftpd_banner: 'reloaded under systemd' });
+      expect(line).toMatch(/OK RELOAD: .*changed: ftpd_banner/);
+      expect(await notify.waitFor('RELOADING=1')).toMatch(/^MONOTONIC_USEC=\d+$/m);
+      expect(await notify.waitFor('READY=1')).toContain(`MAINPID=${server.pid}`);
+      const after = await greet(activated);
+      after.client.destroy();
+      expect(after.banner).toBe('reloaded under systemd');
+
+      const refused = await reload(server, { listen_port: await freePort(), ftpd_banner: 'never served' });
+      expect(refused).toMatch(/FAIL RELOAD: .*listen_port cannot change while the listener is systemd's/);
+      expect(await notify.waitFor('RELOADING=1')).toContain('RELOADING=1');
+      expect(await notify.waitFor('READY=1')).toContain('READY=1');
+      const still = await greet(activated);
+      still.client.destroy();
+      expect(still.banner).toBe('reloaded under systemd');
+    } finally {
+      await server?.stop();
+      notify.close();
+    }
   });
 });

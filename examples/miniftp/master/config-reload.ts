@@ -1,7 +1,7 @@
 // What a reload (SIGHUP) of miniftp's configuration changes: the settings
 // whose values differ, and from them which parts the master must replace
 // (the listener, the logs, the helper, the TLS gate, the workers). The
-// master applies it (Master.reload); pure but for the signal hook.
+// master applies it (Master.reload). Pure.
 import { CONFIG_TABLE, helperSettings, type ConfigKey, type MiniftpConfig } from '../config-table.js';
 import type { LoadedConfig } from '../load-config.js';
 
@@ -61,9 +61,4 @@ export interface ReloadResult {
   changed: string[];
   /** Why the old settings stay (ok false). */
   error?: string;
-}
-
-/** SIGHUP reloads `master`'s configuration (one reload at a time: the master queues them). */
-export function reloadOnSighup(master: { reload(): Promise<ReloadResult> }): void {
-  process.on('SIGHUP', () => void master.reload());
 }

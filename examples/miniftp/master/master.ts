@@ -115,6 +115,8 @@ export class Master {
   // chown_uploads: whom anonymous uploads go to (null: not set).
   #uploadOwner: UploadOwner | null = null;
   #stopping = false;
+  // Handed its listener to a new generation (drain()): a reload changes nothing then.
+  #draining = false;
   #supervisor: PingSupervisor;
   readonly #pingTargets = new WeakMap<object, PingTarget>();
   // The helper's ends of the data channels that no worker has used yet, by sid.
@@ -262,6 +264,7 @@ export class Master {
    * has ended, or after `timeoutMs` (0: no limit). Then stop() ends the rest.
    */
   async drain(timeoutMs: number): Promise<void> {
+    this.#draining = true;
     this.#acceptor?.close();
     void this.#spares.stop();
     const deadline = Date.now() + timeoutMs;
@@ -841,8 +844,13 @@ export class Master {
   // on an error, ends what it started and leaves everything as it was.
   async #apply(next: LoadedConfig): Promise<string[]> {
     if (this.#stopping) throw new Error('the server is stopping');
+    if (this.#draining) throw new Error('this generation has handed its listener to a new one and is draining');
     const plan = reloadPlan({ config: this.config, userDb: this.#userDb, tls: this.#tls }, next);
     if (plan.changed.length === 0) return [];
+    if (plan.listener && this.#listener) {
+      const changed = plan.changed.filter((key) => key.startsWith('listen_')).join(', ');
+      throw new Error(`${changed} cannot change while the listener is systemd's (the socket unit sets the address): change the socket unit and restart`);
+    }
     const c = next.config;
     const started: Array<{ stop(): void }> = [];
     try {
