@@ -41,6 +41,7 @@ import { spawnSupport, type SupportProcess } from './support-process.js';
 import { ProxyHeaders } from '../proxy-headers.js';
 import { TrustedProxies } from '../proxy-trust.js';
 import { controlListener } from './control-listener.js';
+import { SYSTEMD_LISTENER_NAME } from '../systemd-listener.js';
 import { reloadPlan, type ReloadResult } from './config-reload.js';
 import { RetiredProcesses } from './retired-processes.js';
 import type { LoadedConfig } from '../load-config.js';
@@ -847,7 +848,8 @@ export class Master {
     if (this.#draining) throw new Error('this generation has handed its listener to a new one and is draining');
     const plan = reloadPlan({ config: this.config, userDb: this.#userDb, tls: this.#tls }, next);
     if (plan.changed.length === 0) return [];
-    if (plan.listener && this.#listener) {
+    // systemd's socket, passed at start or by the generation before (an upgrade), is where the socket unit says.
+    if (plan.listener && this.#acceptor?.sockets[0]?.name === SYSTEMD_LISTENER_NAME) {
       const changed = plan.changed.filter((key) => key.startsWith('listen_')).join(', ');
       throw new Error(`${changed} cannot change while the listener is systemd's (the socket unit sets the address): change the socket unit and restart`);
     }
