@@ -26,6 +26,7 @@ export { DatagramSocket, createDatagramSocket, type Datagram, type DatagramSocke
 export { type NativePeerCred as PeerCredentials } from './native.js';
 export { Acceptor, type ListenAddress, type InheritedListener, type ListenerSpec, type AcceptedConnection } from './handoff/acceptor.js';
 export { HandoffMaster, type HandoffOptions, type HandoffPolicy, type WorkerInfo } from './handoff/master.js';
+export type { HandoffReload } from './handoff/master.js';
 export { HandoffWorker, handoffWorker, type HandedConnection, type HandoffWorkerOptions } from './handoff/worker.js';
 export { type WorkerCommand } from './handoff/launch.js';
 export {

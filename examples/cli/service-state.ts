@@ -3,7 +3,7 @@
 // STOPPING=1 when it begins to shut down. Outside systemd (no NOTIFY_SOCKET)
 // each step does nothing. A failed notification is logged, never fatal:
 // the daemon serves on.
-import { notify, notifyReady, notifyStopping, startWatchdog, type Watchdog } from 'privsep';
+import { notify, notifyReady, notifyReloading, notifyStopping, startWatchdog, type Watchdog } from 'privsep';
 
 export class ServiceState {
   readonly #program: string;
@@ -21,6 +21,11 @@ export class ServiceState {
     this.#tell('the watchdog', () => {
       this.#watchdog ??= startWatchdog((err) => this.#report('WATCHDOG=1', err));
     });
+  }
+
+  /** RELOADING=1 (SIGHUP): ready() again when the reload is done, whatever its outcome. */
+  reloading(status = 'reading the configuration again'): void {
+    this.#tell('RELOADING=1', () => notifyReloading(status));
   }
 
   /** STOPPING=1; the watchdog's keep-alive ends. */

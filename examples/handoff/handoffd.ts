@@ -1,17 +1,16 @@
 #!/usr/bin/env node
 // handoffd: a root master that owns a plain and a TLS port, accepts every
 // connection, and hands it to an unprivileged worker process that serves it
-// (TLS ends in the worker). SIGHUP replaces the workers; SIGTERM drains.
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { HandoffMaster, getUser, inheritedListeners } from 'privsep';
+// (TLS ends in the worker). SIGHUP reads the options again (--config) and
+// replaces the workers; SIGTERM drains.
+import { HandoffMaster, inheritedListeners } from 'privsep';
 import { packageVersion } from '../cli/version.js';
-import { ensureSelfSigned } from './certificate.js';
+import { HandoffdReloader } from './config-reload.js';
 import { parseOptions, usage } from './options.js';
 import { systemdListeners } from './systemd-listeners.js';
 import { ServiceState } from '../cli/service-state.js';
 import { upgradeOnSigusr2 } from './upgrade.js';
+import { serving, type Serving } from './serving.js';
 
 // A worker's output line with every control and non-printable character
 // escaped, so that it can neither end nor forge a line of this log.
@@ -51,33 +50,21 @@ async function main(): Promise<void> {
     console.error('handoffd: must be started as root (it binds the ports and starts workers as another user)');
     process.exit(2);
   }
-  const user = await getUser(options.user);
-  if (!user) {
-    console.error(`handoffd: no such user "${options.user}"`);
+  let current: Serving;
+  try {
+    current = await serving(options);
+  } catch (err) {
+    console.error(`handoffd: ${(err as Error).message}`);
     process.exit(2);
   }
-  const files = options.cert && options.key ? { cert: options.cert, key: options.key } : ensureSelfSigned(options.stateDir);
   // Started by SIGUSR2 to the running generation: its listeners.
   const handedOver = await inheritedListeners().catch((err: Error) => {
     console.error(`handoffd: cannot take the listeners over: ${err.message}`);
     process.exit(2);
   });
-  const keyFd = fs.openSync(files.key, 'r');
-  const certFd = fs.openSync(files.cert, 'r');
   const master = new HandoffMaster({
-    listen: inherited ?? handedOver?.listeners ?? [
-      { host: options.host, port: options.port, name: 'plain' },
-      { host: options.host, port: options.tlsPort, name: 'tls' },
-    ],
-    worker: {
-      // Started as root, a worker loads its code and then takes these ids
-      // itself, so that handoffd runs from a directory only root can reach.
-      args: [path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js'), String(user.uid), String(user.gid)],
-      fds: [keyFd, certFd],
-      cwd: '/',
-      // Nothing of root's environment: the worker needs none of it.
-      env: { PATH: '/usr/bin:/bin' },
-    },
+    listen: inherited ?? handedOver?.listeners ?? current.listen,
+    worker: current.worker,
     workers: options.workers,
     policy: options.policy,
   });
@@ -95,11 +82,14 @@ async function main(): Promise<void> {
   console.log(`handoffd: listening on http://${plain!.host}:${plain!.port} and https://${tls!.host}:${tls!.port}${inherited ? ' (from systemd)' : ''}, ` +
     `${options.workers} workers as ${options.user} (${master.workers().map((w) => w.pid).join(', ')})`);
   service!.ready(`listening on ${plain!.host}:${plain!.port} and ${tls!.host}:${tls!.port}`);
+  // SIGHUP: the options again (the --config file), new workers with them.
+  const reloader = new HandoffdReloader(master, process.argv.slice(2), current, Boolean(inherited));
   process.on('SIGHUP', () => {
-    master.reload().then(
-      () => console.log(`handoffd: reloaded; workers ${master.workers().filter((w) => !w.draining).map((w) => w.pid).join(', ')}`),
-      (err: Error) => console.error(`handoffd: reload failed: ${err.message}`),
-    );
+    service!.reloading();
+    void reloader.reload().then(() => {
+      const [p, t] = master.acceptor.sockets;
+      service!.ready(`listening on ${p!.host}:${p!.port} and ${t!.host}:${t!.port}`);
+    });
   });
   const stop = (): void => {
     console.log('handoffd: shutting down');

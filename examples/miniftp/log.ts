@@ -18,7 +18,15 @@ export interface RefusedEvent {
   reason: string;
 }
 
-export type LogEvent = SessionLogEvent | RefusedEvent;
+/** The master read its configuration again (SIGHUP): what changed, or why the old settings stay. */
+export interface ReloadEvent {
+  type: 'reload';
+  time: Date;
+  ok: boolean;
+  text: string;
+}
+
+export type LogEvent = SessionLogEvent | RefusedEvent | ReloadEvent;
 
 /** Where the log lines go; each null when off. */
 export interface LogSinks {
@@ -53,8 +61,14 @@ export class Logger {
       const line = json ? jsonLine({ ...event, pid }) : `${ctimeStamp(event.time, localTime)} ${textLine(event, pid)}`;
       append(vsftpdFd, line);
     }
-    if (syslog !== null) syslog.write(textLine(event, pid), event.type === 'login' && !event.ok);
+    if (syslog !== null) syslog.write(textLine(event, pid), (event.type === 'login' || event.type === 'reload') && !event.ok);
     if (xferlogFd !== null && event.type === 'transfer') append(xferlogFd, xferlogLine(event, access, localTime));
+  }
+
+  /** Closes the log files (not standard output) and the system log's socket: a reload opened others. */
+  close(): void {
+    for (const fd of [this.#sinks.vsftpdFd, this.#sinks.xferlogFd]) if (fd !== null && fd > 2) fs.closeSync(fd);
+    this.#sinks.syslog?.close();
   }
 }
 
@@ -74,6 +88,7 @@ function quoted(value: string): string {
 function textLine(event: LogEvent, pid: number): string {
   const stamp = `[pid ${pid}]`;
   if (event.type === 'refused') return `${stamp} REFUSED: Client ${quoted(event.client)}: ${escapeText(event.reason)}`;
+  if (event.type === 'reload') return `${stamp} ${event.ok ? 'OK' : 'FAIL'} RELOAD: ${escapeText(event.text)}`;
   const who = event.user ? ` [${escapeText(event.user, '[]')}]` : '';
   const client = `Client ${quoted(event.client)}`;
   switch (event.type) {

@@ -1,23 +1,11 @@
 #!/usr/bin/env node
 // miniftp: a vsftpd-style FTP server. `miniftp [CONFIG]` reads a vsftpd-style
 // configuration file (none: the built-in defaults); it must start as root.
-import fs from 'node:fs';
-import { checkPamService } from 'privsep';
 import { packageVersion } from '../cli/version.js';
-import { checkSecureChrootDir } from './check-chroot-dir.js';
-import { loadAnonymousPasswordLists } from './anonymous-passwords.js';
-import { checkCommandLists } from './check-command-lists.js';
-import { greeting } from './greeting.js';
-import { checkLoginLists } from './master/login-lists.js';
-import { checkIdentities } from './check-identities.js';
 import { parseCommandLine, usage } from './cli.js';
 import { ConfigError } from './config-error.js';
-import { defaultConfig, parseConfig } from './config.js';
-import type { MiniftpConfig } from './config-table.js';
+import { loadConfig, type LoadedConfig } from './load-config.js';
 import { Master } from './master/master.js';
-import { loadTlsCredentials } from './master/tls-credentials-privileged.js';
-import type { GateSettings } from './gate/gate-settings.js';
-import { parseUserDb, type UserDb } from './user-db.js';
 import { SYSTEMD_LISTENER_NAME, systemdControlListener } from './systemd-listener.js';
 import { ServiceState } from '../cli/service-state.js';
 import { holdUpgradesWhileStarting, offerUpgrades, takeListener } from './upgrade.js';
@@ -25,22 +13,6 @@ import { holdUpgradesWhileStarting, offerUpgrades, takeListener } from './upgrad
 function fail(message: string): never {
   console.error(`miniftp: ${message}`);
   process.exit(2);
-}
-
-function readConfig(configFile: string | null, overrides: string[]): MiniftpConfig {
-  let config = defaultConfig();
-  if (configFile !== null) {
-    let text: string;
-    try {
-      text = fs.readFileSync(configFile, 'utf8');
-    } catch (err) {
-      fail(`cannot read ${configFile}: ${(err as Error).message}`);
-    }
-    config = parseConfig(text, configFile, config);
-  }
-  // Like vsftpd's -o: settings given on the command line, after the file.
-  for (const [i, option] of overrides.entries()) config = parseConfig(option, `command line option ${i + 1}`, config);
-  return config;
 }
 
 let command;
@@ -67,45 +39,23 @@ try {
 const service = new ServiceState('miniftp');
 holdUpgradesWhileStarting();
 
-let config: MiniftpConfig;
-let userDb: UserDb | null = null;
+let loaded: LoadedConfig;
 try {
-  config = readConfig(command.configFile, command.overrides);
-  if (config.user_db) userDb = parseUserDb(fs.readFileSync(config.user_db, 'utf8'), config.user_db);
-  await checkIdentities(config, userDb);
-  checkSecureChrootDir(config);
-  checkCommandLists(config);
-  greeting(config);
-  loadAnonymousPasswordLists(config);
-  checkLoginLists(config);
+  loaded = await loadConfig(command.configFile, command.overrides);
 } catch (err) {
   if (err instanceof ConfigError) fail(err.message);
   throw err;
 }
 if (process.getuid!() !== 0) fail('must be started as root (it listens, checks passwords and starts each session as its user)');
-if (config.pam_service_name) {
-  // libpam is loaded at run time: a system without it, or a service without its file, is found now rather than at the first login.
-  try {
-    checkPamService(config.pam_service_name);
-  } catch (err) {
-    fail(`pam_service_name=${config.pam_service_name}: ${(err as Error).message}`);
-  }
-}
-let tls: GateSettings | null = null;
-try {
-  // The key file may be root's alone: read now, handed only to the TLS gate.
-  if (config.ssl_enable) tls = loadTlsCredentials(config);
-} catch (err) {
-  if (err instanceof ConfigError) fail(err.message);
-  throw err;
-}
+const { configFile, overrides } = command;
+const config = loaded.config;
 
 // An upgrade: the listener of the generation running now (see upgrade.ts).
 const handedOver = await takeListener(config, command.upgrade).catch((err: Error) => fail(`cannot take the listener over: ${err.message}`));
 
 let master: Master;
 try {
-  master = new Master({ config, userDb, tls, listener: systemdListener, inherited: handedOver?.listeners });
+  master = new Master({ ...loaded, load: () => loadConfig(configFile, overrides), listener: systemdListener, inherited: handedOver?.listeners });
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : `cannot open the log: ${(err as Error).message}`);
 }
@@ -133,6 +83,11 @@ const stop = (): void => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+// SIGHUP: the configuration again (systemctl reload); systemd hears RELOADING=1, then READY=1.
+process.on('SIGHUP', () => {
+  service.reloading();
+  void master.reload().then(() => service.ready(`listening on ${master.host}:${master.port}`));
+});
 // One JSON line on stderr with the memory of every process (a debugging aid;
 // numbers after a forced collection when started with node --expose-gc).
 // A listener of its own also keeps SIGUSR1 from opening Node's inspector.

@@ -38,4 +38,8 @@ export class SyslogWriter {
       // A daemon that is gone or full must not end sessions.
     }
   }
+
+  close(): void {
+    this.#socket.close();
+  }
 }

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { Channel } from '../fd/channel.js';
+import { FdHandle } from '../fd/fd-handle.js';
 import { socketPair } from '../fd/socketpair.js';
 import { native } from '../native.js';
 import { PrivsepError, checkInteger } from '../errors.js';
@@ -42,6 +43,21 @@ export interface HandoffOptions {
   startTimeoutMs?: number;
   /** How long a new generation may take to accept on the listeners handed to it (default 60 s; see upgrade()). */
   upgradeTimeoutMs?: number;
+}
+
+/** What HandoffMaster.reload() may change; what is left out stays as it was. */
+export interface HandoffReload {
+  /**
+   * The listeners from now on. One whose address (host, port, ipv6Only) was
+   * given before is kept open throughout, with its port; the others are bound
+   * (all or nothing: on an error nothing changes) and the old ones that are
+   * not kept are closed.
+   */
+  listen?: ListenerSpec[];
+  /** How to start the new workers. */
+  worker?: WorkerCommand;
+  workers?: number;
+  policy?: HandoffPolicy;
 }
 
 interface Pending extends AcceptedConnection {
@@ -93,7 +109,8 @@ export declare interface HandoffMaster {
  * @throws the Acceptor's bind errors (EADDRINUSE, EACCES)
  */
 export class HandoffMaster extends EventEmitter {
-  readonly acceptor: Acceptor;
+  #acceptor: Acceptor;
+  #listen: ListenerSpec[];
   /** Hands the listeners to a new generation (upgrade(), or `handover.listen(path)` for one started by hand). */
   readonly handover: ListenerHandover;
   readonly #options: Required<Omit<HandoffOptions, 'refusal' | 'listen' | 'upgradeTimeoutMs'>> & { refusal: Buffer | null };
@@ -119,20 +136,46 @@ export class HandoffMaster extends EventEmitter {
       backlog: options.backlog ?? 511,
       refusal: options.refusal === undefined ? null : Buffer.from(options.refusal),
     };
-    this.acceptor = new Acceptor(options.listen, { backlog: this.#options.backlog });
-    this.acceptor.on('connections', (batch) => this.#onConnections(batch));
-    this.acceptor.on('error', (err) => this.emit('error', err));
+    this.#listen = [...options.listen];
+    this.#acceptor = this.#accept(options.listen);
     // Once the new generation accepts, this one drains as shutdown() does,
     // except that the connections it accepted already still go to its workers.
     this.handover = new ListenerHandover({
-      listeners: () => this.acceptor.sockets,
+      listeners: () => this.#acceptor.sockets,
       release: () => {
-        this.acceptor.close();
+        this.#acceptor.close();
         this.#stopping ??= this.#drainAll(this.#options.drainTimeoutMs);
       },
       readyTimeoutMs: options.upgradeTimeoutMs,
     });
     this.#startGeneration();
+  }
+
+  /** The listeners (a reload that changes an address replaces it). */
+  get acceptor(): Acceptor {
+    return this.#acceptor;
+  }
+
+  #accept(listen: readonly ListenerSpec[]): Acceptor {
+    const acceptor = new Acceptor(listen, { backlog: this.#options.backlog });
+    acceptor.on('connections', (batch) => this.#onConnections(batch));
+    acceptor.on('error', (err) => this.emit('error', err));
+    return acceptor;
+  }
+
+  // The new listeners: an address listened on already keeps its socket (a
+  // duplicate of its fd, so that closing the old Acceptor leaves it open).
+  #rebind(listen: readonly ListenerSpec[]): Acceptor {
+    const taken = new Set<number>();
+    const specs = listen.map((spec): ListenerSpec => {
+      if ('handle' in spec) return spec;
+      const same = this.#listen.findIndex((old, i) => !taken.has(i) && !('handle' in old) && old.host === spec.host && old.port === spec.port
+        && (old.ipv6Only ?? true) === (spec.ipv6Only ?? true));
+      if (same < 0) return spec;
+      taken.add(same);
+      return { handle: new FdHandle(native.dup(this.#acceptor.sockets[same]!.fd)), ...(spec.name === undefined ? {} : { name: spec.name }) };
+    });
+    return this.#accept(specs);
   }
 
   /** The workers now running. */
@@ -161,10 +204,23 @@ export class HandoffMaster extends EventEmitter {
   }
 
   /**
-   * Starts a new generation of workers; once they are ready, the old ones
-   * drain and exit. The listeners stay open throughout.
+   * Starts a new generation of workers (with `changes`); once they are
+   * ready, the old ones drain and exit. Listeners whose address did not
+   * change stay open throughout.
+   * @throws the Acceptor's bind errors for a new address (nothing changed then); RangeError for a bad worker count
    */
-  async reload(): Promise<void> {
+  async reload(changes: HandoffReload = {}): Promise<void> {
+    const workers = changes.workers === undefined ? this.#options.workers : checkInteger('workers', changes.workers, 1, 1024);
+    // Bound first: a listener that cannot be opened changes nothing.
+    const acceptor = changes.listen ? this.#rebind(changes.listen) : null;
+    if (acceptor) {
+      this.#acceptor.close();
+      this.#acceptor = acceptor;
+      this.#listen = [...changes.listen!];
+    }
+    this.#options.workers = workers;
+    if (changes.worker) this.#options.worker = changes.worker;
+    if (changes.policy) this.#options.policy = changes.policy;
     const old = [...this.#workers];
     this.#startGeneration();
     await this.ready();
@@ -189,7 +245,7 @@ export class HandoffMaster extends EventEmitter {
   /** Stops accepting, lets workers finish their connections, and resolves when all have exited. */
   shutdown(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    this.acceptor.close();
+    this.#acceptor.close();
     this.handover.close();
     this.#stopping = this.#drainAll(0);
     return this.#stopping;
@@ -250,7 +306,7 @@ export class HandoffMaster extends EventEmitter {
       this.#onWorkerGone(worker);
       this.emit('worker-exit', launched.pid, code, signal);
     });
-    void channel.send(encodeHello(this.acceptor.sockets.map((l) => l.name))).catch(() => {});
+    void channel.send(encodeHello(this.#acceptor.sockets.map((l) => l.name))).catch(() => {});
   }
 
   #onReport(worker: WorkerState, data: Buffer): void {

@@ -109,13 +109,13 @@ describe.skipIf(!requireRoot('handoffd upgrades') || lacksTools('handoffd upgrad
 
   it('a new generation that fails at start leaves the old one serving, and a later upgrade works', async () => {
     const server = await start();
-    // The new generation finds a file where its state directory should be, and exits.
+    // The new generation finds a file where its state directory should be, and exits (status 2, as any start error).
     const moved = `${server.stateDir}.aside`;
     dirs.push({ path: moved, remove: () => fs.rmSync(moved, { recursive: true, force: true }) });
     fs.renameSync(server.stateDir, moved);
     fs.writeFileSync(server.stateDir, 'not a directory');
     process.kill(server.pid, 'SIGUSR2');
-    await waitFor(() => /upgrade failed, this generation goes on serving: the new generation \(pid \d+\) did not take the listeners: exited with code 1/.test(server.output()), 60_000, 'the upgrade to fail');
+    await waitFor(() => /upgrade failed, this generation goes on serving: the new generation \(pid \d+\) did not take the listeners: exited with code 2/.test(server.output()), 60_000, 'the upgrade to fail');
     expect(await get(server.port)).toMatch(/^handoffd worker pid=\d+/);
     expect(isAlive(server.pid)).toBe(true);
 

@@ -77,7 +77,8 @@ describe.skipIf(!requireRoot('handoffd integration') || lacksTools('handoffd int
     let established = '';
     for (let i = 0; i < 100; i++) {
       established = (await run('ss', ['-Htnp', 'state', 'established', `( dport = :${local} or sport = :${local} )`])).stdout;
-      if (established.split('\n').some((l) => l.trim().split(/\s+/)[2]?.endsWith(`:${plainPort}`) && /pid=/.test(l))) break;
+      // Handed over: the master keeps its copy of the fd until the worker confirms it.
+      if (established.split('\n').some((l) => l.trim().split(/\s+/)[2]?.endsWith(`:${plainPort}`) && /pid=/.test(l) && !l.includes(`pid=${child.pid},`))) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const listening = (await run('ss', ['-Htlnp', `( sport = :${plainPort} or sport = :${tlsPort} )`])).stdout;

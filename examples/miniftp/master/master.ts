@@ -41,6 +41,10 @@ import { spawnSupport, type SupportProcess } from './support-process.js';
 import { ProxyHeaders } from '../proxy-headers.js';
 import { TrustedProxies } from '../proxy-trust.js';
 import { controlListener } from './control-listener.js';
+import { SYSTEMD_LISTENER_NAME } from '../systemd-listener.js';
+import { reloadPlan, type ReloadResult } from './config-reload.js';
+import { RetiredProcesses } from './retired-processes.js';
+import type { LoadedConfig } from '../load-config.js';
 
 const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helper', 'nobody-helper.js');
 const gateMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'gate', 'tls-gate.js');
@@ -82,17 +86,21 @@ export interface MasterOptions {
   listener?: InheritedListener | null;
   /** The listener a previous generation handed over (an upgrade): used when it is bound where the configuration says. */
   inherited?: InheritedListener[] | null;
+  /** Reads and checks the configuration again, as at start (reload(); without it a reload keeps the settings). */
+  load?: () => Promise<LoadedConfig>;
 }
 
 export class Master {
-  readonly config: MiniftpConfig;
-  readonly log: Logger;
-  readonly #userDb: UserDb | null;
+  #config: MiniftpConfig;
+  #log: Logger;
+  #userDb: UserDb | null;
+  readonly #load: (() => Promise<LoadedConfig>) | null;
+  #reloads: Promise<unknown> = Promise.resolve();
   readonly #isolateNetwork: boolean;
   readonly #workerMain: string | undefined;
   readonly #sessions: SessionTable;
-  // What the TLS policy of a login is checked against (the configuration does not change).
-  readonly #engineSettings: ReturnType<typeof engineSettingsFromTable>;
+  // What the TLS policy of a login is checked against.
+  #engineSettings: ReturnType<typeof engineSettingsFromTable>;
   readonly #userWorkers = new Map<string, WorkerProcess>();
   readonly #workersByPid = new Map<number, WorkerProcess>();
   readonly #pamSessions = new PamSessions();
@@ -101,39 +109,61 @@ export class Master {
   #prelogin: WorkerProcess | null = null;
   #helper: HelperProcess | null = null;
   #helperIds: { uid: number; gid: number } | null = null;
-  readonly #tls: GateSettings | null;
+  #tls: GateSettings | null;
   readonly #listener: InheritedListener | null;
   #gate: GateProcess | null = null;
   #nopriv: WorkerIdentity | null = null;
   // chown_uploads: whom anonymous uploads go to (null: not set).
   #uploadOwner: UploadOwner | null = null;
   #stopping = false;
-  readonly #supervisor: PingSupervisor;
+  // Handed its listener to a new generation (drain()): a reload changes nothing then.
+  #draining = false;
+  #supervisor: PingSupervisor;
   readonly #pingTargets = new WeakMap<object, PingTarget>();
   // The helper's ends of the data channels that no worker has used yet, by sid.
   readonly #unusedDataChannels = new Map<number, { end: FdHandle; poller: FdPoller }>();
-  readonly #spares: SparePool;
+  #spares: SparePool;
+  // The helper a session's data channel goes to, the gate its TLS state is in (set at login and at TLS start).
+  readonly #helperOf = new WeakMap<SessionRecord, HelperProcess>();
+  readonly #gateOf = new WeakMap<SessionRecord, GateProcess>();
+  // Replaced by a reload, each serving the sessions it had until they end.
+  readonly #retiredHelpers = new RetiredProcesses<HelperProcess>((helper) => helper.process.kill('SIGKILL'));
+  readonly #retiredGates = new RetiredProcesses<GateProcess>((gate) => gate.process.kill('SIGKILL'));
+  readonly #retiredWorkers = new WeakSet<WorkerProcess>();
   // The settings of an approved login with a user_config_dir file, until its worker is chosen.
   readonly #loginSettings = new WeakMap<SessionRecord, MiniftpConfig>();
   // proxy_protocol_enable: the client of each connection is the one its balancer's header names.
-  readonly #proxyHeaders: ProxyHeaders | null;
+  #proxyHeaders: ProxyHeaders | null;
 
   constructor(options: MasterOptions) {
-    this.config = options.config;
+    this.#config = options.config;
     this.#userDb = options.userDb;
+    this.#load = options.load ?? null;
     this.#isolateNetwork = options.isolateNetwork ?? true;
     this.#workerMain = options.workerMain;
     this.#tls = options.tls ?? null;
-    const trusted = options.config.proxy_protocol_enable ? options.config.proxy_protocol_trusted : null;
-    this.#proxyHeaders = trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
+    this.#proxyHeaders = proxyHeaders(options.config);
     this.#listener = options.listener ?? null;
     this.#inherited = options.inherited ?? null;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.#engineSettings = engineSettingsFromTable(options.config);
-    this.log = new Logger(openLogs(options.config));
+    this.#log = new Logger(openLogs(options.config));
     this.#supervisor = new PingSupervisor(options.config.worker_ping_interval * 1000, () => this.#children());
-    const spare = { kind: 'spare', config: this.config, isolateNetwork: this.#isolateNetwork } as const;
-    this.#spares = new SparePool(options.config.spare_workers, () => new SpareWorker(spare, this.#workerMain));
+    this.#spares = this.#sparePool(options.config);
+  }
+
+  /** The settings new sessions get (a reload replaces them). */
+  get config(): MiniftpConfig {
+    return this.#config;
+  }
+
+  get log(): Logger {
+    return this.#log;
+  }
+
+  #sparePool(config: MiniftpConfig): SparePool {
+    const spare = { kind: 'spare', config, isolateNetwork: this.#isolateNetwork } as const;
+    return new SparePool(config.spare_workers, () => new SpareWorker(spare, this.#workerMain));
   }
 
   /** The address it listens on (listen_address, or that of the listener it was given). */
@@ -188,16 +218,16 @@ export class Master {
     this.#nopriv = { user: c.nopriv_user, uid: c.prelogin_uid, gid: nopriv.gid, groups: [nopriv.gid], chroot: c.secure_chroot_dir, home: '/', anonymous: false };
     fs.mkdirSync(c.secure_chroot_dir, { recursive: true, mode: 0o755 });
     if (c.chown_uploads) this.#uploadOwner = await uploadOwner(c);
-    this.#startHelper();
-    const helper = this.#helper!;
+    const helper = this.#startHelper();
+    this.#helper = helper;
     await helper.broker.catch(async (err: Error) => {
       // What it printed before it died comes first.
       await withinASecond(helper.stderr.ended);
       throw new Error(`the helper (uid ${c.helper_uid}) did not start: ${err.message}`);
     });
     if (this.#tls) {
-      this.#startGate();
-      const gate = this.#gate!;
+      const gate = this.#startGate();
+      this.#gate = gate;
       await gate.broker.catch(async (err: Error) => {
         await withinASecond(gate.stderr.ended);
         throw new Error(`the TLS gate (uid ${c.gate_uid}) did not start: ${err.message}`);
@@ -211,11 +241,17 @@ export class Master {
     });
     this.#spares.fill();
     this.#supervisor.start();
-    this.#acceptor = new Acceptor(this.#listener ? [this.#listener] : controlListener(c, this.#inherited));
+    this.#acceptor = this.#listen(c);
     this.#inherited = null;
-    this.#acceptor.on('connections', (batch) => {
+  }
+
+  // systemd's socket, or the one a previous generation handed over when it is where the settings say, or a new one.
+  #listen(c: MiniftpConfig): Acceptor {
+    const acceptor = new Acceptor(this.#listener ? [this.#listener] : controlListener(c, this.#inherited));
+    acceptor.on('connections', (batch) => {
       for (const connection of batch) void this.#onConnection(connection);
     });
+    return acceptor;
   }
 
   /** The listening socket, for a hand-over to a new generation (empty before start()). */
@@ -229,6 +265,7 @@ export class Master {
    * has ended, or after `timeoutMs` (0: no limit). Then stop() ends the rest.
    */
   async drain(timeoutMs: number): Promise<void> {
+    this.#draining = true;
     this.#acceptor?.close();
     void this.#spares.stop();
     const deadline = Date.now() + timeoutMs;
@@ -257,7 +294,7 @@ export class Master {
       exits.push(worker.process.exited);
       worker.stop();
     }
-    for (const child of [this.#helper, this.#gate]) {
+    for (const child of [this.#helper, this.#gate, ...this.#retiredHelpers.all(), ...this.#retiredGates.all()]) {
       if (!child) continue;
       exits.push(child.process.exited);
       child.process.kill('SIGKILL');
@@ -265,60 +302,71 @@ export class Master {
     await Promise.all([...exits, this.#pamSessions.endAll()]);
   }
 
-  #startHelper(): void {
-    const c = this.config;
-    const ids = this.#helperIds!;
+  /**
+   * Reads the configuration again and, when it is good, gives new sessions
+   * the new settings: the processes whose settings changed are replaced (the
+   * old ones serve their sessions until these end), the listener too when
+   * its address changed. A bad file, or a part that does not start, keeps
+   * everything as it was. Logs what changed, or why not, on stderr and in
+   * the log. One reload at a time: a second waits for the first.
+   */
+  reload(): Promise<ReloadResult> {
+    const run = this.#reloads.then(() => this.#reloadOnce());
+    this.#reloads = run.catch(() => {});
+    return run;
+  }
+
+  #startHelper(c = this.config, ids = this.#helperIds!): HelperProcess {
     const started = Date.now();
     const helper = spawnSupport('helper', helperMain, LIGHT_NODE_FLAGS, { MINIFTP_HELPER_IDS: JSON.stringify({ uid: ids.uid, gid: ids.gid }) }, ids, false, (channel) =>
       BrokerClient.connect(channel, helperControlProtocol, { timeout: 30_000 }).then(async (b) => {
         await b.configure(JSON.stringify(helperSettings(c)));
         return b;
       }));
-    this.#helper = helper;
     void helper.process.exited.then(() => {
+      if (this.#retiredHelpers.has(helper)) void this.#moveDataChannels(this.#retiredHelpers.exited(helper).flatMap((sid) => this.#sessions.get(sid) ?? []));
+      // Not one a reload started and then gave up.
+      if (this.#helper !== helper) return;
       setTimeout(() => this.#restartHelper(), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
     });
+    return helper;
   }
 
   // The TLS gate: gate_uid, chrooted, no capabilities, its own empty network
   // namespace; the only process besides this one that ever holds the key.
-  #startGate(): void {
-    const c = this.config;
-    const ids = { uid: c.gate_uid, gid: this.#helperIds!.gid };
+  #startGate(c = this.config, tls = this.#tls, helperIds = this.#helperIds!): GateProcess {
+    const ids = { uid: c.gate_uid, gid: helperIds.gid };
     const started = Date.now();
-    const settings = JSON.stringify(this.#tls);
+    const settings = JSON.stringify(tls);
     // Not --jitless: the gate's JavaScript moves every TLS byte.
     const gate = spawnSupport('TLS gate', gateMain, [], { MINIFTP_GATE: JSON.stringify({ ...ids, chroot: c.secure_chroot_dir }) }, ids, this.#isolateNetwork, (channel) =>
       BrokerClient.connect(channel, gateControlProtocol, { timeout: 30_000 }).then(async (b) => {
         await b.configure(settings);
         return b;
       }));
-    this.#gate = gate;
     // Its TLS sessions end with it (their plaintext ends close); plain sessions go on.
     void gate.process.exited.then(() => {
+      this.#retiredGates.exited(gate);
+      if (this.#gate !== gate) return;
       setTimeout(() => this.#restartGate(), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
     });
+    return gate;
   }
 
   #restartGate(): void {
-    if (this.#stopping) return;
+    if (this.#stopping || !this.#tls) return;
     try {
-      this.#startGate();
+      this.#gate = this.#startGate();
     } catch (err) {
       console.error(`miniftp: cannot start a new TLS gate (${(err as Error).message}); trying again`);
       setTimeout(() => this.#restartGate(), HELPER_RESTART_MS);
     }
   }
 
-  // Sends a raw control connection through the TLS gate; resolves to the
-  // plaintext end, which takes the connection's place from then on.
-  async #wrapControl(raw: FdHandle, sid: number): Promise<FdHandle> {
-    return (await this.#gateBroker()).wrapControl(raw, sid);
-  }
-
-  async #gateBroker(): Promise<GateBroker> {
-    const gate = this.#gate;
-    if (!gate) throw refusal('EOPNOTSUPP', 'ssl_enable is off');
+  // The gate that holds a TLS session's state (its data connections go there too).
+  async #gateBroker(record: SessionRecord): Promise<GateBroker> {
+    const gate = this.#gateOf.get(record);
+    if (!gate) throw refusal('EOPNOTSUPP', 'no TLS session');
     return gate.broker;
   }
 
@@ -327,7 +375,7 @@ export class Master {
   #restartHelper(): void {
     if (this.#stopping) return;
     try {
-      this.#startHelper();
+      this.#helper = this.#startHelper();
     } catch (err) {
       console.error(`miniftp: cannot start a new helper (${(err as Error).message}); trying again`);
       setTimeout(() => this.#restartHelper(), HELPER_RESTART_MS);
@@ -337,22 +385,35 @@ export class Master {
   }
 
   async #reopenDataChannels(): Promise<void> {
+    // Sessions that a helper retired by a reload serves keep it.
+    await this.#moveDataChannels([...this.#sessions.all()].filter((record) => !this.#retiredHelpers.has(this.#helperOf.get(record))));
+  }
+
+  // Gives the data channels of `records` (logged-in sessions whose helper is gone) to the current helper.
+  async #moveDataChannels(records: readonly SessionRecord[]): Promise<void> {
+    const current = this.#helper;
+    if (!current) return;
     let helper: HelperBroker;
     try {
-      helper = await this.#helper!.broker;
+      helper = await current.broker;
     } catch {
       return; // That helper died too; the next one tries again.
     }
-    for (const worker of [...this.#workersByPid.values()]) {
-      if (worker.spec.kind !== 'user') continue;
-      for (const sid of [...worker.sessions]) {
-        const record = this.#sessions.get(sid);
-        // A channel the master still holds goes to whichever helper runs when it is first used.
-        if (record?.stage === 'postlogin' && record.workerPid === worker.pid && !this.#unusedDataChannels.has(sid)) {
-          void this.#reopenDataChannel(helper, worker, record);
-        }
-      }
+    for (const record of records) {
+      const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
+      if (this.#sessions.get(record.sid) !== record || record.stage !== 'postlogin' || worker?.spec.kind !== 'user') continue;
+      this.#helperOf.set(record, current);
+      // A channel the master still holds goes to the session's helper when it is first used.
+      if (!this.#unusedDataChannels.has(record.sid)) void this.#reopenDataChannel(helper, worker, record);
     }
+  }
+
+  // The session's helper: the one it logged in under while that one runs (current or retired), else the current one.
+  #helperFor(record: SessionRecord): HelperProcess {
+    const bound = this.#helperOf.get(record);
+    if (bound && (bound === this.#helper || this.#retiredHelpers.has(bound))) return bound;
+    this.#helperOf.set(record, this.#helper!);
+    return this.#helper!;
   }
 
   // A new socketpair: one end to the helper, the other to the session's
@@ -469,7 +530,7 @@ export class Master {
     if (!unused || this.#sessions.get(record.sid) !== record) return;
     this.#unusedDataChannels.delete(record.sid);
     unused.poller.close();
-    const helperProcess = this.#helper!;
+    const helperProcess = this.#helperFor(record);
     try {
       const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
       await (await helperProcess.broker).openSession(unused.end, JSON.stringify(addresses));
@@ -486,11 +547,8 @@ export class Master {
     await withinASecond(failed.process.exited);
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
     if (this.#stopping || !worker || this.#sessions.get(record.sid) !== record || this.#helper === failed) return;
-    try {
-      await this.#reopenDataChannel(await this.#helper!.broker, worker, record);
-    } catch {
-      // The new helper died too; the next one reopens every channel.
-    }
+    // The new helper died too: the next one reopens every channel.
+    await this.#moveDataChannels([record]);
   }
 
   #dropDataChannel(sid: number): void {
@@ -505,15 +563,20 @@ export class Master {
     this.#dropDataChannel(record.sid);
     if (!this.#sessions.remove(record.sid)) return;
     void this.#pamSessions.end(record.sid);
-    if (record.tls) void this.#gate?.connected?.endSession(record.sid).catch(() => {});
+    this.#retiredHelpers.sessionEnded(this.#helperOf.get(record), record.sid);
+    const gate = this.#gateOf.get(record);
+    if (record.tls) void gate?.connected?.endSession(record.sid).catch(() => {});
+    this.#retiredGates.sessionEnded(gate, record.sid);
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
     if (!worker) return;
     worker.sessions.delete(record.sid);
+    if (this.#stopIfRetiredAndIdle(worker)) return;
     if (worker.spec.kind === 'user' && worker.sessions.size === 0 && !worker.idleTimer) {
       worker.idleTimer = setTimeout(() => {
         worker.idleTimer = null;
         if (worker.sessions.size === 0) {
-          this.#userWorkers.delete(this.#workerKey(worker.spec.identity, worker.spec.config));
+          const key = this.#workerKey(worker.spec.identity, worker.spec.config);
+          if (this.#userWorkers.get(key) === worker) this.#userWorkers.delete(key);
           worker.stop();
         }
       }, USER_WORKER_IDLE_MS);
@@ -632,6 +695,7 @@ export class Master {
         record.stage = 'moving';
         record.workerPid = null;
         self().sessions.delete(sid);
+        this.#stopIfRetiredAndIdle(self());
         const fd = new FdHandle(control.release());
         void this.#moveToUserWorker(record, identity, fd, Buffer.from(state), Buffer.from(unread));
       },
@@ -648,7 +712,7 @@ export class Master {
         if (record.stage !== 'postlogin' || !record.tls) throw refusal('EPERM', 'PROT P needs a TLS control connection');
         const anyPeer = this.config.pasv_promiscuous || this.config.port_promiscuous;
         if (!isDataConnectionOf(raw, record, anyPeer, this.#proxyHeaders?.trusted ?? null)) throw refusal('EBADF', `the fd given is not a data connection of session ${sid}`);
-        return (await this.#gateBroker()).wrapData(raw, sid);
+        return (await this.#gateBroker(record)).wrapData(raw, sid);
       },
       answerSessionClosed: (sid: number) => {
         this.#endSession(owned(sid));
@@ -672,7 +736,10 @@ export class Master {
   async #startTls(record: SessionRecord, raw: FdHandle): Promise<FdHandle> {
     let plain: FdHandle;
     try {
-      plain = await this.#wrapControl(raw, record.sid);
+      const gate = this.#gate;
+      if (!gate) throw refusal('EOPNOTSUPP', 'ssl_enable is off');
+      this.#gateOf.set(record, gate);
+      plain = await (await gate.broker).wrapControl(raw, record.sid);
     } finally {
       raw.close();
     }
@@ -743,6 +810,7 @@ export class Master {
       record.stage = 'postlogin';
       const userWorker = await worker.control;
       if (this.#sessions.get(record.sid) !== record) throw refusal('ESRCH', 'the session ended');
+      this.#helperOf.set(record, this.#helper!);
       this.#holdDataChannel(record, helperEnd);
       helperEnd = null;
       await userWorker.adoptSession(record.sid, control, workerEnd, state, unread, JSON.stringify(connection));
@@ -755,6 +823,156 @@ export class Master {
       control.close();
     }
   }
+
+  async #reloadOnce(): Promise<ReloadResult> {
+    let result: ReloadResult;
+    try {
+      if (!this.#load) throw new Error('this server was started without a way to read its configuration again');
+      const next = await this.#load();
+      result = { ok: true, changed: await this.#apply(next) };
+    } catch (err) {
+      result = { ok: false, changed: [], error: (err as Error).message };
+    }
+    const text = result.ok
+      ? (result.changed.length === 0 ? 'configuration read again, nothing changed' : `configuration read again, changed: ${result.changed.join(', ')}`)
+      : `configuration not changed, the old settings stay: ${result.error}`;
+    console.error(`miniftp: ${text}`);
+    this.log.write({ type: 'reload', time: new Date(), ok: result.ok, text });
+    return result;
+  }
+
+  // Starts what the new settings need beside what runs, then switches over;
+  // on an error, ends what it started and leaves everything as it was.
+  async #apply(next: LoadedConfig): Promise<string[]> {
+    if (this.#stopping) throw new Error('the server is stopping');
+    if (this.#draining) throw new Error('this generation has handed its listener to a new one and is draining');
+    const plan = reloadPlan({ config: this.config, userDb: this.#userDb, tls: this.#tls }, next);
+    if (plan.changed.length === 0) return [];
+    // systemd's socket, passed at start or by the generation before (an upgrade), is where the socket unit says.
+    if (plan.listener && this.#acceptor?.sockets[0]?.name === SYSTEMD_LISTENER_NAME) {
+      const changed = plan.changed.filter((key) => key.startsWith('listen_')).join(', ');
+      throw new Error(`${changed} cannot change while the listener is systemd's (the socket unit sets the address): change the socket unit and restart`);
+    }
+    const c = next.config;
+    const started: Array<{ stop(): void }> = [];
+    try {
+      const nopriv = await resolveIdentity(c.nopriv_user);
+      const helperIds = { uid: c.helper_uid, gid: nopriv.gid };
+      const noprivIdentity: WorkerIdentity = { user: c.nopriv_user, uid: c.prelogin_uid, gid: nopriv.gid, groups: [nopriv.gid], chroot: c.secure_chroot_dir, home: '/', anonymous: false };
+      fs.mkdirSync(c.secure_chroot_dir, { recursive: true, mode: 0o755 });
+      const owner = c.chown_uploads ? await uploadOwner(c) : null;
+      const log = plan.logs ? new Logger(openLogs(c)) : null;
+      if (log) started.push({ stop: () => log.close() });
+      const acceptor = plan.listener ? this.#listen(c) : null;
+      if (acceptor) started.push({ stop: () => acceptor.close() });
+      const helper = plan.helper ? this.#startHelper(c, helperIds) : null;
+      if (helper) {
+        started.push({ stop: () => helper.process.kill('SIGKILL') });
+        await helper.broker.catch((err: Error) => {
+          throw new Error(`a new helper (uid ${c.helper_uid}) did not start: ${err.message}`);
+        });
+      }
+      const gate = plan.gate && next.tls ? this.#startGate(c, next.tls, helperIds) : null;
+      if (gate) {
+        started.push({ stop: () => gate.process.kill('SIGKILL') });
+        await gate.broker.catch((err: Error) => {
+          throw new Error(`a new TLS gate (uid ${c.gate_uid}) did not start: ${err.message}`);
+        });
+      }
+      const prelogin = plan.workers ? this.#startWorker('prelogin', noprivIdentity, c) : null;
+      if (prelogin) {
+        started.push(prelogin);
+        await prelogin.control.catch((err: Error) => {
+          throw new Error(`a new pre-login worker (uid ${c.prelogin_uid}) did not start: ${err.message}`);
+        });
+      }
+      if (this.#stopping) throw new Error('the server is stopping');
+      // Everything started: from here on nothing fails.
+      this.#switchTo(next, { nopriv: noprivIdentity, helperIds, owner, log, acceptor, helper, gate, prelogin, spares: plan.spares, gateOff: plan.gate && !next.tls });
+    } catch (err) {
+      for (const part of started.reverse()) part.stop();
+      throw err;
+    }
+    return plan.changed;
+  }
+
+  #switchTo(next: LoadedConfig, parts: {
+    nopriv: WorkerIdentity; helperIds: { uid: number; gid: number }; owner: UploadOwner | null; log: Logger | null; acceptor: Acceptor | null;
+    helper: HelperProcess | null; gate: GateProcess | null; prelogin: WorkerProcess | null; spares: boolean; gateOff: boolean;
+  }): void {
+    const old = this.config;
+    const c = next.config;
+    this.#config = c;
+    this.#userDb = next.userDb;
+    this.#tls = next.tls;
+    this.#engineSettings = engineSettingsFromTable(c);
+    this.#sessions.setLimits(c.max_clients, c.max_per_ip);
+    this.#nopriv = parts.nopriv;
+    this.#helperIds = parts.helperIds;
+    this.#uploadOwner = parts.owner;
+    if (parts.log) {
+      const oldLog = this.#log;
+      this.#log = parts.log;
+      oldLog.close();
+    }
+    if (parts.acceptor) {
+      // The new listener was bound first: connections waiting on the old one are still taken.
+      this.#acceptor?.close();
+      this.#acceptor = parts.acceptor;
+    }
+    const sessions = [...this.#sessions.all()];
+    if (parts.helper) {
+      const oldHelper = this.#helper;
+      this.#helper = parts.helper;
+      if (oldHelper) this.#retiredHelpers.retire(oldHelper, sessions.filter((r) => this.#helperOf.get(r) === oldHelper).map((r) => r.sid));
+    }
+    if (parts.gate || parts.gateOff) {
+      const oldGate = this.#gate;
+      this.#gate = parts.gate;
+      if (oldGate) this.#retiredGates.retire(oldGate, sessions.filter((r) => this.#gateOf.get(r) === oldGate).map((r) => r.sid));
+    }
+    if (parts.prelogin) {
+      const oldPrelogin = this.#prelogin;
+      this.#prelogin = parts.prelogin;
+      // Its sessions go on there, in the settings they started with; logins from now on get the new ones.
+      if (oldPrelogin) this.#retireWorker(oldPrelogin);
+      for (const worker of this.#userWorkers.values()) this.#retireWorker(worker);
+      this.#userWorkers.clear();
+    }
+    if (parts.spares) {
+      void this.#spares.stop();
+      this.#spares = this.#sparePool(c);
+      this.#spares.fill();
+    }
+    if (c.proxy_protocol_enable !== old.proxy_protocol_enable || c.proxy_protocol_trusted !== old.proxy_protocol_trusted) {
+      this.#proxyHeaders = proxyHeaders(c);
+    }
+    if (c.worker_ping_interval !== old.worker_ping_interval) {
+      this.#supervisor.stop();
+      this.#supervisor = new PingSupervisor(c.worker_ping_interval * 1000, () => this.#children());
+      this.#supervisor.start();
+    }
+  }
+
+  // A worker a reload replaced takes no new session and ends with its last one.
+  #retireWorker(worker: WorkerProcess): void {
+    this.#retiredWorkers.add(worker);
+    if (worker.idleTimer) clearTimeout(worker.idleTimer);
+    worker.idleTimer = null;
+    this.#stopIfRetiredAndIdle(worker);
+  }
+
+  #stopIfRetiredAndIdle(worker: WorkerProcess): boolean {
+    if (!this.#retiredWorkers.has(worker)) return false;
+    if (worker.sessions.size === 0) worker.stop();
+    return true;
+  }
+}
+
+// proxy_protocol_enable: the client of each connection is the one its balancer's header names (null: off).
+function proxyHeaders(config: MiniftpConfig): ProxyHeaders | null {
+  const trusted = config.proxy_protocol_enable ? config.proxy_protocol_trusted : null;
+  return trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
 }
 
 // A spare that cannot take the identity (one of root's) is ended, not put back.
@@ -838,12 +1056,15 @@ function openLogs(config: MiniftpConfig): LogSinks {
       throw settingError(config, 'syslog_enable', `the system log's ${SYSLOG_SOCKET} takes no datagrams (${(err as NodeJS.ErrnoException).code ?? String(err)}): no syslog daemon runs`);
     }
   }
-  return {
-    vsftpdFd: plan.vsftpdLog === 'file' ? openLogFile(config.vsftpd_log_file) : null,
-    syslog,
-    xferlogFd: plan.xferlog ? openLogFile(config.xferlog_file) : null,
-    protocol: plan.protocol,
-    json: config.log_json,
-    localTime: config.use_localtime,
-  };
+  let vsftpdFd: number | null = null;
+  try {
+    vsftpdFd = plan.vsftpdLog === 'file' ? openLogFile(config.vsftpd_log_file) : null;
+    const xferlogFd = plan.xferlog ? openLogFile(config.xferlog_file) : null;
+    return { vsftpdFd, syslog, xferlogFd, protocol: plan.protocol, json: config.log_json, localTime: config.use_localtime };
+  } catch (err) {
+    // A reload that cannot open its logs leaves nothing open.
+    if (vsftpdFd !== null && vsftpdFd > 2) fs.closeSync(vsftpdFd);
+    syslog?.close();
+    throw err;
+  }
 }

@@ -33,14 +33,25 @@ export type AdmitResult = { ok: true; record: SessionRecord } | { ok: false; rea
 export class SessionTable {
   readonly #sessions = new Map<number, SessionRecord>();
   readonly #perIp = new Map<string, number>();
-  readonly #maxClients: number;
-  readonly #maxPerIp: number;
+  #maxClients: number;
+  #maxPerIp: number;
   #nextSid = 1;
 
   /** 0 means no limit. */
   constructor(maxClients: number, maxPerIp: number) {
     this.#maxClients = maxClients;
     this.#maxPerIp = maxPerIp;
+  }
+
+  /** New limits for the connections that come next (a reload); sessions in excess of them go on. */
+  setLimits(maxClients: number, maxPerIp: number): void {
+    this.#maxClients = maxClients;
+    this.#maxPerIp = maxPerIp;
+  }
+
+  /** Every session. */
+  all(): IterableIterator<SessionRecord> {
+    return this.#sessions.values();
   }
 
   get size(): number {

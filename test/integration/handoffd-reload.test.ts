@@ -1,0 +1,116 @@
+// handoffd --config: SIGHUP reads the file again. A new worker count and
+// user take effect with the new workers; a file with an error keeps the old
+// settings and says which line; a new tls-port is bound and the old one
+// closed while the plain port stays. The master stays the same process.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descendants, freePort } from '../helpers/ftp-servers.js';
+import { createUser, type TestUser } from '../helpers/miniftp-server.js';
+import { waitFor } from '../helpers/process.js';
+import { requireRoot } from '../helpers/root.js';
+import { scratchDir } from '../helpers/scratch.js';
+import { lacksTools } from '../helpers/tools.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..', '..');
+const daemon = path.join(root, 'dist', 'examples', 'handoff', 'handoffd.js');
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+describe.skipIf(!requireRoot('handoffd reload') || lacksTools('handoffd reload', 'openssl', 'curl'))('handoffd reload (SIGHUP with --config)', () => {
+  const dir = scratchDir('handoffd-reload-');
+  let child: ChildProcess;
+  let output = '';
+  let configFile: string;
+  let plainPort = 0;
+  let tlsPort = 0;
+  let user: TestUser;
+  const settings: Record<string, string | number> = { host: '127.0.0.1', port: 0, 'tls-port': 0, workers: 2, user: 'nobody' };
+
+  const get = async (url: string): Promise<string> => (await run('curl', ['-sSk', '--max-time', '10', url])).stdout;
+
+  // Writes the file (with `extra` lines after the settings), sends SIGHUP, and returns the reload's line.
+  async function reload(extra = ''): Promise<string> {
+    fs.writeFileSync(configFile, `# handoffd test\n${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n')}\n${extra}`);
+    const seen = output.length;
+    child.kill('SIGHUP');
+    const line = (): string | undefined => /handoffd: (reloaded|configuration not changed)[^\n]*\n/.exec(output.slice(seen))?.[0];
+    await waitFor(() => line() !== undefined, 30_000, 'the reload\'s line');
+    return line()!;
+  }
+
+  const liveWorkers = (line: string): number[] => (/workers ([\d, ]+)$/.exec(line.trim())?.[1] ?? '').split(', ').map(Number);
+
+  beforeAll(async () => {
+    user = createUser('hdrl', 'unused-password');
+    configFile = path.join(dir.path, 'handoffd.conf');
+    fs.writeFileSync(configFile, Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n'));
+    child = spawn(process.execPath, [daemon, '--config', configFile, '--state-dir', dir.path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    await waitFor(() => /listening on/.test(output) || child.exitCode !== null, 20_000, 'handoffd to listen');
+    const match = /http:\/\/127\.0\.0\.1:(\d+) and https:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+    if (!match) throw new Error(`handoffd did not start:\n${output}`);
+    plainPort = Number(match[1]);
+    tlsPort = Number(match[2]);
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    user?.remove();
+    dir.remove();
+  });
+
+  it('a new worker count and user: new workers, the same master and ports', async () => {
+    const before = descendants(child.pid!);
+    expect(before).toHaveLength(2);
+    settings.workers = 3;
+    settings.user = user.name;
+    const line = await reload();
+    expect(line).toMatch(/reloaded \(changed: workers, user\); listening on 127\.0\.0\.1:\d+ and 127\.0\.0\.1:\d+; workers \d+, \d+, \d+$/m);
+    expect(line).toContain(`127.0.0.1:${plainPort} and 127.0.0.1:${tlsPort}`);
+    const workers = liveWorkers(line);
+    for (const pid of before) expect(workers).not.toContain(pid);
+    // The old workers drain and exit (and are reaped): the master's children are the new ones.
+    const expected = JSON.stringify([...workers].sort());
+    await waitFor(() => JSON.stringify(descendants(child.pid!).sort()) === expected, 20_000, 'the old workers to drain and exit');
+    expect(await get(`http://127.0.0.1:${plainPort}/`)).toMatch(new RegExp(`^handoffd worker pid=(${workers.join('|')}) uid=${user.uid} http`));
+    expect(await get(`https://127.0.0.1:${tlsPort}/`)).toMatch(new RegExp(`uid=${user.uid} https`));
+    expect(child.exitCode).toBeNull();
+  });
+
+  it('a file with an error keeps the old settings and workers, and names the file and line', async () => {
+    const workers = descendants(child.pid!).sort();
+    const line = await reload('workers=lots\n');
+    const lineNumber = Object.keys(settings).length + 2;
+    expect(line).toContain(`handoffd: configuration not changed, the old settings stay: ${configFile}:${lineNumber}: workers needs a whole number from 1 to 256, not "lots"`);
+    expect(descendants(child.pid!).sort()).toEqual(workers);
+    expect(await get(`http://127.0.0.1:${plainPort}/`)).toMatch(new RegExp(`uid=${user.uid} http`));
+  });
+
+  it('a new tls-port is bound and the old one closed; the plain port stays', async () => {
+    const newTls = await freePort();
+    settings['tls-port'] = newTls;
+    const line = await reload();
+    expect(line).toContain(`reloaded (changed: tls-port); listening on 127.0.0.1:${plainPort} and 127.0.0.1:${newTls}`);
+    expect(await get(`https://127.0.0.1:${newTls}/`)).toMatch(/https for 127\.0\.0\.1/);
+    expect(await get(`http://127.0.0.1:${plainPort}/`)).toMatch(/http for 127\.0\.0\.1/);
+    expect(await refused(tlsPort)).toBe(true);
+  });
+});
