@@ -11,7 +11,7 @@ import { greeting } from './greeting.js';
 import { checkLoginLists } from './master/login-lists.js';
 import { checkIdentities } from './check-identities.js';
 import { ConfigError } from './config-error.js';
-import { defaultConfig, parseConfig, settingError } from './config.js';
+import { defaultConfig, parseConfig, settingError, settingOrigin } from './config.js';
 import type { MiniftpConfig } from './config-table.js';
 import { loadTlsCredentials } from './master/tls-credentials-privileged.js';
 import type { GateSettings } from './gate/gate-settings.js';
@@ -72,7 +72,11 @@ export async function loadConfig(configFile: string | null, overrides: readonly 
     try {
       checkPamService(config.pam_service_name);
     } catch (err) {
-      throw settingError(config, 'pam_service_name', (err as Error).message);
+      const e = err as Error & { code?: string };
+      // A service without its file is a bad value; a missing libpam is not the value's fault.
+      if (e.code !== 'ERR_PRIVSEP_PAM_UNAVAILABLE') throw settingError(config, 'pam_service_name', e.message);
+      const origin = settingOrigin(config, 'pam_service_name');
+      throw new ConfigError(origin?.file ?? 'default settings', origin?.line ?? 0, `pam_service_name=${config.pam_service_name}: ${e.message}`, 'pam_service_name');
     }
   }
   // The key file may be root's alone: read now, handed only to the TLS gate.

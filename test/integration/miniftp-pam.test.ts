@@ -76,7 +76,7 @@ describe.skipIf(!requireRoot('miniftp with pam_service_name'))('miniftp with pam
     const refused = await startRefused(dir.path, `listen_address=127.0.0.1\nlisten_port=0\npam_service_name=${missing}\n`);
     expect(refused).toEqual({
       code: 2,
-      stderr: `miniftp: pam_service_name=${missing}: PAM service '${missing}' has no configuration: /etc/pam.d/${missing} does not exist (Linux-PAM would use /etc/pam.d/other)\n`,
+      stderr: `miniftp: CONF:3: bad value "${missing}" for pam_service_name: PAM service '${missing}' has no configuration: /etc/pam.d/${missing} does not exist (Linux-PAM would use /etc/pam.d/other)\n`,
     });
     const config = `${dir.path}/miniftp.conf`;
     fs.writeFileSync(config, `listen_address=127.0.0.1\nlisten_port=0\npam_service_name=${service.name}\n`);
@@ -86,7 +86,7 @@ describe.skipIf(!requireRoot('miniftp with pam_service_name'))('miniftp with pam
       (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
     );
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(new RegExp(`^miniftp: pam_service_name=${service.name}: cannot load Linux-PAM's library: \\S*libpam\\.so\\.0: .+\\n$`));
+    expect(result.stderr).toMatch(new RegExp(`^miniftp: ${config}:3: pam_service_name=${service.name}: cannot load Linux-PAM's library: \\S*libpam\\.so\\.0: .+\\n$`));
   });
 });
 
