@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/ftp-clients.js';
 import { createUser, miniftpMain, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
+import { needTools } from '../helpers/tools.js';
 import { sha512Crypt } from '../helpers/users.js';
 
 const run = promisify(execFile);
@@ -104,7 +105,8 @@ describe.skipIf(!requireRoot('miniftp logins'))('miniftp logins', () => {
 });
 
 describe.skipIf(!requireRoot('miniftp start-up checks'))('miniftp start-up', () => {
-  it('refuses to start as anyone but root, with status 2', async () => {
+  it('refuses to start as anyone but root, with status 2', async (ctx) => {
+    needTools(ctx, 'setpriv');
     const result = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, miniftpMain]).catch((e) => e);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/must be started as root/);
