@@ -221,6 +221,24 @@ describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () =>
     }
   });
 
+  it('opens its log again at every reload, changed or not: logrotate moves the file away, then sends SIGHUP', async () => {
+    // A clean file again (the test before left a port that was taken).
+    await reload(server, { listen_port: server.port, ftpd_banner: 'after reload' });
+    const rotated = `${server.logFile}.1`;
+    fs.renameSync(server.logFile, rotated);
+    process.kill(server.pid, 'SIGHUP');
+    const current = (): string => (fs.existsSync(server.logFile) ? fs.readFileSync(server.logFile, 'utf8') : '');
+    await waitFor(() => / OK RELOAD: configuration read again, nothing changed/.test(current()), 20_000, 'the reload\'s line in a new log file');
+    const moved = fs.readFileSync(rotated, 'utf8');
+    const { client } = await greet(server.port);
+    await login(client, user);
+    clients.push(client);
+    await waitFor(() => new RegExp(`OK LOGIN: Client "127\\.0\\.0\\.1"`).test(current()), 10_000, 'the login in the new file');
+    // Nothing more went to the file logrotate moved away.
+    expect(fs.readFileSync(rotated, 'utf8')).toBe(moved);
+    fs.rmSync(rotated);
+  });
+
   it('max_clients counts for the connections after the reload', async () => {
     const line = await reload(server, { listen_port: server.port, ftpd_banner: 'after reload', max_clients: 1 });
     expect(line).toMatch(/OK RELOAD: .*changed: max_clients/);

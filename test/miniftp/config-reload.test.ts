@@ -21,7 +21,7 @@ describe('miniftp reload plan', () => {
 
   it('nothing changed: nothing is replaced', () => {
     expect(reloadPlan(loaded('listen_port=21\n'), loaded('listen_port=21\n'))).toEqual({
-      changed: [], listener: false, logs: false, helper: false, gate: false, workers: false, spares: false,
+      changed: [], listener: false, helper: false, gate: false, workers: false, spares: false,
     });
   });
 
@@ -35,7 +35,6 @@ describe('miniftp reload plan', () => {
     expect(reloadPlan(loaded(''), loaded('ftpd_banner=hello\n'))).toMatchObject({ helper: false, gate: false, workers: true, spares: true });
     expect(reloadPlan(loaded(''), loaded('pasv_min_port=50000\npasv_max_port=50100\n'))).toMatchObject({ helper: true, workers: true });
     expect(reloadPlan(loaded(''), loaded('helper_uid=65000\n'))).toMatchObject({ helper: true, gate: false });
-    expect(reloadPlan(loaded(''), loaded('vsftpd_log_file=/tmp/other.log\n'))).toMatchObject({ logs: true });
   });
 
   it('a certificate or user database rewritten under the same name counts as a change', () => {

@@ -1,15 +1,11 @@
 // What a reload (SIGHUP) of miniftp's configuration changes: the settings
 // whose values differ, and from them which parts the master must replace
-// (the listener, the logs, the helper, the TLS gate, the workers). The
-// master applies it (Master.reload). Pure.
+// (the listener, the helper, the TLS gate, the workers; the logs are opened
+// again at every reload). The master applies it (Master.reload). Pure.
 import { CONFIG_TABLE, helperSettings, type ConfigKey, type MiniftpConfig } from '../config-table.js';
 import type { LoadedConfig } from '../load-config.js';
 
 const LISTENER: readonly ConfigKey[] = ['listen_address', 'listen_port', 'listen_ipv6'];
-const LOGS: readonly ConfigKey[] = [
-  'xferlog_enable', 'dual_log_enable', 'xferlog_std_format', 'syslog_enable', 'vsftpd_log_file', 'xferlog_file',
-  'log_ftp_protocol', 'log_json', 'use_localtime',
-];
 // Read by the master alone: a change of only these keeps the workers.
 const MASTER_ONLY: readonly ConfigKey[] = [...LISTENER, 'max_clients', 'max_per_ip', 'worker_ping_interval', 'spare_workers'];
 
@@ -17,7 +13,6 @@ const MASTER_ONLY: readonly ConfigKey[] = [...LISTENER, 'max_clients', 'max_per_
 export interface ReloadPlan {
   changed: string[];
   listener: boolean;
-  logs: boolean;
   helper: boolean;
   gate: boolean;
   workers: boolean;
@@ -46,7 +41,6 @@ export function reloadPlan(old: LoadedConfig, next: LoadedConfig): ReloadPlan {
   return {
     changed,
     listener: any(LISTENER),
-    logs: any(LOGS),
     helper: differs(helperSettings(old.config), helperSettings(next.config)) || any(['helper_uid', 'nopriv_user']),
     gate: tls || any(['gate_uid', 'nopriv_user', 'secure_chroot_dir']),
     workers,

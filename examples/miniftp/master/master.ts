@@ -847,7 +847,11 @@ export class Master {
     if (this.#stopping) throw new Error('the server is stopping');
     if (this.#draining) throw new Error('this generation has handed its listener to a new one and is draining');
     const plan = reloadPlan({ config: this.config, userDb: this.#userDb, tls: this.#tls }, next);
-    if (plan.changed.length === 0) return [];
+    if (plan.changed.length === 0) {
+      // Still a new file where logrotate moved the old one away.
+      this.#replaceLog(new Logger(openLogs(next.config)));
+      return [];
+    }
     // systemd's socket, passed at start or by the generation before (an upgrade), is where the socket unit says.
     if (plan.listener && this.#acceptor?.sockets[0]?.name === SYSTEMD_LISTENER_NAME) {
       const changed = plan.changed.filter((key) => key.startsWith('listen_')).join(', ');
@@ -861,8 +865,9 @@ export class Master {
       const noprivIdentity: WorkerIdentity = { user: c.nopriv_user, uid: c.prelogin_uid, gid: nopriv.gid, groups: [nopriv.gid], chroot: c.secure_chroot_dir, home: '/', anonymous: false };
       fs.mkdirSync(c.secure_chroot_dir, { recursive: true, mode: 0o755 });
       const owner = c.chown_uploads ? await uploadOwner(c) : null;
-      const log = plan.logs ? new Logger(openLogs(c)) : null;
-      if (log) started.push({ stop: () => log.close() });
+      // Opened again at every reload, changed or not: logrotate's postrotate sends SIGHUP.
+      const log = new Logger(openLogs(c));
+      started.push({ stop: () => log.close() });
       const acceptor = plan.listener ? this.#listen(c) : null;
       if (acceptor) started.push({ stop: () => acceptor.close() });
       const helper = plan.helper ? this.#startHelper(c, helperIds) : null;
@@ -896,8 +901,14 @@ export class Master {
     return plan.changed;
   }
 
+  #replaceLog(log: Logger): void {
+    const old = this.#log;
+    this.#log = log;
+    old.close();
+  }
+
   #switchTo(next: LoadedConfig, parts: {
-    nopriv: WorkerIdentity; helperIds: { uid: number; gid: number }; owner: UploadOwner | null; log: Logger | null; acceptor: Acceptor | null;
+    nopriv: WorkerIdentity; helperIds: { uid: number; gid: number }; owner: UploadOwner | null; log: Logger; acceptor: Acceptor | null;
     helper: HelperProcess | null; gate: GateProcess | null; prelogin: WorkerProcess | null; spares: boolean; gateOff: boolean;
   }): void {
     const old = this.config;
@@ -910,11 +921,7 @@ export class Master {
     this.#nopriv = parts.nopriv;
     this.#helperIds = parts.helperIds;
     this.#uploadOwner = parts.owner;
-    if (parts.log) {
-      const oldLog = this.#log;
-      this.#log = parts.log;
-      oldLog.close();
-    }
+    this.#replaceLog(parts.log);
     if (parts.acceptor) {
       // The new listener was bound first: connections waiting on the old one are still taken.
       this.#acceptor?.close();
