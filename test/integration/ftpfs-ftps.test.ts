@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { cleanUpMounts, expectCleanEnd, fails, ftpfsScript, mountFtpfs, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
-import { fuseUnavailable } from '../helpers/mounts.js';
+import { fuseUnavailable, unmountFuse } from '../helpers/mounts.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { makeCertificate, type TestCertificate } from '../helpers/tls-certs.js';
 import { missingTool } from '../helpers/tools.js';
@@ -38,7 +38,7 @@ for (const kind of serverKinds) {
       mountFtpfs(server, scratch.path, mounts, args, undefined, scheme);
 
     const unmount = async (m: MountedFtpfs): Promise<void> => {
-      await run('fusermount3', ['-u', m.mountpoint]);
+      await unmountFuse(m.mountpoint);
       await expectCleanEnd(m);
     };
 

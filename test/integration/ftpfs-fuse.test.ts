@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireRoot } from '../helpers/root.js';
 import { fixture, waitFor } from '../helpers/process.js';
-import { fuseUnavailable, isMounted, processesNaming } from '../helpers/mounts.js';
+import { fuseUnavailable, isMounted, processesNaming, unmountFuse } from '../helpers/mounts.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const execFileAsync = promisify(execFile);
@@ -223,7 +223,7 @@ describe.skipIf(!enabled)('FUSE: MemFs mounted through fusermount3, driven by co
   });
 
   it('fusermount3 -u from outside ends the server cleanly', async () => {
-    await run('fusermount3', ['-u', '--', mnt]);
+    await unmountFuse(mnt);
     expect(await server.event('unmounted')).toMatchObject({ event: 'unmounted' });
     await expectCleanEnd(server);
   });

@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type FtpRelay } from '../helpers/ftp-relay.js';
 import { serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
-import { cacheDirs, cleanUpMounts, expectCleanEnd, mountFtpfs, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
-import { fuseUnavailable, isMounted } from '../helpers/mounts.js';
+import { cacheDirs, cleanUpMounts, expectCleanEnd, mountFtpfs, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
+import { fuseUnavailable, isMounted, unmountFuse } from '../helpers/mounts.js';
 import { waitFor } from '../helpers/process.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -56,7 +56,7 @@ async function writeOnMount(file: string, content: string): Promise<string> {
 }
 
 async function unmount(m: MountedFtpfs): Promise<void> {
-  await run('fusermount3', ['-u', m.mountpoint]);
+  await unmountFuse(m.mountpoint);
 }
 
 for (const kind of serverKinds) {

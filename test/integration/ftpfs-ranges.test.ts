@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { cleanUpMounts, expectCleanEnd, mountFtpfs, outcome, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
-import { fuseUnavailable } from '../helpers/mounts.js';
+import { fuseUnavailable, unmountFuse } from '../helpers/mounts.js';
 import { waitFor } from '../helpers/process.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -184,7 +184,7 @@ for (const kind of serverKinds) {
     });
 
     it('fusermount3 -u: ftpfs exits cleanly', async () => {
-      await run('fusermount3', ['-u', m.mountpoint]);
+      await unmountFuse(m.mountpoint);
       await expectCleanEnd(m);
     });
   });
@@ -227,7 +227,7 @@ for (const kind of serverKinds) {
     });
 
     it('fusermount3 -u: ftpfs exits cleanly', async () => {
-      await run('fusermount3', ['-u', m.mountpoint]);
+      await unmountFuse(m.mountpoint);
       await expectCleanEnd(m);
     });
   });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { miniftp, serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { cleanUpMounts, fails, mountFtpfs, outcome, run, type MountedFtpfs } from '../helpers/ftpfs-mount.js';
-import { fuseUnavailable } from '../helpers/mounts.js';
+import { fuseUnavailable, unmountFuse } from '../helpers/mounts.js';
 import { waitFor } from '../helpers/process.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -76,7 +76,7 @@ describe.skipIf(why !== null)('ftpfs on miniftp: a refused upload', () => {
   it('ends soon after fusermount3 -u, naming the files whose upload is still refused', async () => {
     // A refusal may come before the data connection is made, or after: a few of them.
     for (let i = 0; i < 5; i++) expect(await outcome(fs.promises.writeFile(path.join(m.mountpoint, 'locked', `${i}.txt`), 'refused\n'))).toBe('EACCES');
-    await run('fusermount3', ['-u', m.mountpoint]);
+    await unmountFuse(m.mountpoint);
     // The unmount waits --unmount-wait (2 s) for the refused uploads; far less than
     // the 30 s every FTP exchange may take (--timeout's default).
     const bound = 10_000;

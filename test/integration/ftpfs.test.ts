@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverKinds, type FtpTestServer } from '../helpers/ftp-servers.js';
 import { waitFor } from '../helpers/process.js';
-import { fuseUnavailable, isMounted } from '../helpers/mounts.js';
+import { fuseUnavailable, isMounted, unmountFuse } from '../helpers/mounts.js';
 import { cleanUpMounts, expectCleanEnd, fails, ftpfsScript, mountFtpfs as mountOn, run, type MountedFtpfs as Mounted } from '../helpers/ftpfs-mount.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -195,7 +195,7 @@ for (const kind of serverKinds) {
     });
 
     it('fusermount3 -u unmounts; ftpfs exits and leaves no process, mount or cache', async () => {
-      await run('fusermount3', ['-u', mnt]);
+      await unmountFuse(mnt);
       await expectCleanEnd(m);
       expect(m.stderr()).toMatch(/unmounted/);
     });
@@ -270,7 +270,7 @@ for (const kind of serverKinds) {
       await server.kill();
       expect(await fails('ls', [path.join(m.mountpoint, 'dir')], 30_000)).toMatch(/Input\/output error/);
       expect(await fails('cat', [path.join(m.mountpoint, 'file.txt')], 30_000)).toMatch(/Input\/output error/);
-      await run('fusermount3', ['-u', m.mountpoint]);
+      await unmountFuse(m.mountpoint);
       await expectCleanEnd(m);
     });
   });
