@@ -5,6 +5,7 @@
 // nothing.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isRefused, readUntilClose } from '../helpers/connect.js';
 import { HandoffMaster } from '../../src/index.js';
 import { fixture, waitFor } from '../helpers/process.js';
 
@@ -13,26 +14,7 @@ afterEach(async () => {
   await Promise.all(masters.splice(0).map((m) => m.shutdown()));
 });
 
-function request(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let text = '';
-    socket.on('data', (d) => (text += d));
-    socket.on('end', () => resolve(text));
-    socket.on('error', reject);
-  });
-}
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
-}
 
 const live = (master: HandoffMaster): number[] => master.workers().filter((w) => !w.draining).map((w) => w.pid);
 
@@ -62,7 +44,7 @@ describe('HandoffMaster.reload(changes)', () => {
       workers: 3, worker: { args: [fixture('handoff-worker.mjs'), 'greet'] }, policy: 'least-connections',
       listen: [{ host: '127.0.0.1', port: 0, name: 'one' }, { host: '127.0.0.1', port: 0, name: 'two' }],
     });
-    const during = request(one!);
+    const during = readUntilClose(one!);
     await reloaded;
     expect(await during).toMatch(/listener=one/);
     expect(master.acceptor.sockets.map((s) => s.port)).toEqual([one, two]);
@@ -71,7 +53,7 @@ describe('HandoffMaster.reload(changes)', () => {
     for (const pid of before) expect(after).not.toContain(pid);
     // The new workers run the new command.
     await waitFor(() => after.every((pid) => greeted.includes(pid)), 10_000, 'each new worker\'s output');
-    expect(await request(two!)).toMatch(/listener=two/);
+    expect(await readUntilClose(two!)).toMatch(/listener=two/);
   });
 
   it('binds a listener whose port changed and closes the old one; the other stays', async () => {
@@ -83,9 +65,9 @@ describe('HandoffMaster.reload(changes)', () => {
     await new Promise((resolve) => probe.close(resolve));
     await master.reload({ listen: [{ host: '127.0.0.1', port: 0, name: 'one' }, { host: '127.0.0.1', port: free, name: 'two' }] });
     expect(master.acceptor.sockets.map((s) => s.port)).toEqual([one, free]);
-    expect(await request(free)).toMatch(/listener=two/);
-    expect(await request(one!)).toMatch(/listener=one/);
-    expect(await refused(two!)).toBe(true);
+    expect(await readUntilClose(free)).toMatch(/listener=two/);
+    expect(await readUntilClose(one!)).toMatch(/listener=one/);
+    expect(await isRefused(two!)).toBe(true);
   });
 
   it('a port that cannot be bound rejects and changes nothing', async () => {
@@ -103,6 +85,6 @@ describe('HandoffMaster.reload(changes)', () => {
     }
     expect(master.acceptor.sockets.map((s) => s.port)).toEqual(ports);
     expect(live(master)).toEqual(workers);
-    for (const port of ports) expect(await request(port)).toMatch(/pid=\d+/);
+    for (const port of ports) expect(await readUntilClose(port)).toMatch(/pid=\d+/);
   });
 });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readUntilClose } from '../helpers/connect.js';
 import { HandoffMaster, type HandoffOptions } from '../../src/index.js';
 import { fixture, isRoot, waitFor } from '../helpers/process.js';
 import { readStatus } from '../helpers/proc-status.js';
@@ -30,16 +31,6 @@ async function startMaster(options: Partial<HandoffOptions> & { hold?: boolean }
   return { master, port: master.acceptor.sockets[0]!.port };
 }
 
-/** Connects, reads everything until the server closes. */
-function request(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let text = '';
-    socket.on('data', (d) => (text += d));
-    socket.on('end', () => resolve(text));
-    socket.on('error', reject);
-  });
-}
 
 /** Connects and keeps the connection; `line` resolves with the first line received. */
 function hold(port: number): { socket: net.Socket; line: Promise<string> } {
@@ -62,7 +53,7 @@ describe('HandoffMaster', () => {
   it('round-robin spreads connections evenly and reports listener and peer', async () => {
     const { master, port } = await startMaster();
     const lines: string[] = [];
-    for (let i = 0; i < 10; i++) lines.push(await request(port));
+    for (let i = 0; i < 10; i++) lines.push(await readUntilClose(port));
     const pids = master.workers().map((w) => w.pid).sort();
     const counts = pids.map((pid) => lines.filter((l) => pidOf(l) === pid).length);
     expect(counts).toEqual([5, 5]);
@@ -112,7 +103,7 @@ describe('HandoffMaster', () => {
     const pids = master.workers().map((w) => w.pid);
     expect(pids).toContain(survivor);
     expect(pids).not.toContain(victim);
-    const lines = await Promise.all(Array.from({ length: 20 }, () => request(port)));
+    const lines = await Promise.all(Array.from({ length: 20 }, () => readUntilClose(port)));
     expect(lines.every((l) => l.startsWith('pid='))).toBe(true);
   });
 
@@ -142,7 +133,7 @@ describe('HandoffMaster', () => {
     await waitFor(() => master.queued === 1, 5_000, 'a queued connection');
     const next = await master.upgrade({ args: [fixture('handover-generation.mjs'), 'ok'] });
     try {
-      expect(await request(port)).toBe(`new ${next} plain\n`);
+      expect(await readUntilClose(port)).toBe(`new ${next} plain\n`);
       first.socket.destroy();
       expect(pidOf(await queued.line)).toBe(oldWorker);
       queued.socket.destroy();
@@ -160,12 +151,12 @@ describe('HandoffMaster', () => {
     await master.shutdown();
     masters.splice(masters.indexOf(master), 1);
     expect(master.workers()).toEqual([]);
-    await expect(request(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(readUntilClose(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it.skipIf(!isRoot)('runs workers with the credentials it is given', async () => {
     const { port } = await startMaster({ worker: { args: [fixture('handoff-worker.mjs')], uid: 65534, gid: 65534 } });
-    expect(await request(port)).toMatch(/uid=65534 /);
+    expect(await readUntilClose(port)).toMatch(/uid=65534 /);
   });
 });
 
@@ -225,7 +216,7 @@ describe('HandoffMaster: what a worker inherits', () => {
 
   it.skipIf(!isRoot)('runs workers with no_new_privs and not dumpable: a process of their uid cannot read their /proc files', async () => {
     const { master, port } = await startMaster({ worker: { args: [fixture('handoff-worker.mjs')], uid: 65534, gid: 65534 } });
-    expect(await request(port)).toMatch(/uid=65534 .* dumpable=0\n$/);
+    expect(await readUntilClose(port)).toMatch(/uid=65534 .* dumpable=0\n$/);
     // The same reader does see the environment of an ordinary process of that uid.
     const dumpable = spawn('sleep', ['30'], { uid: 65534, gid: 65534, env: { MARK: 'readable' }, stdio: 'ignore' });
     try {
@@ -252,7 +243,7 @@ describe('HandoffMaster: a worker that stops answering', () => {
       if (pid === victim) resolve(signal);
     }));
     process.kill(victim, 'SIGSTOP');
-    const lines = await Promise.all(Array.from({ length: 30 }, () => request(port)));
+    const lines = await Promise.all(Array.from({ length: 30 }, () => readUntilClose(port)));
     expect(lines.filter((l) => !l.startsWith('pid='))).toEqual([]);
     expect(lines.map(pidOf)).not.toContain(victim);
     expect(await unresponsive).toBe(victim);
@@ -261,7 +252,7 @@ describe('HandoffMaster: a worker that stops answering', () => {
     const pids = master.workers().map((w) => w.pid);
     expect(pids).toHaveLength(3);
     expect(pids).not.toContain(victim);
-    const after = await Promise.all(Array.from({ length: 9 }, () => request(port)));
+    const after = await Promise.all(Array.from({ length: 9 }, () => readUntilClose(port)));
     expect(new Set(after.map(pidOf))).toEqual(new Set(pids));
   });
 

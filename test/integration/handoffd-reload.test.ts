@@ -2,9 +2,8 @@
 // user take effect with the new workers; a file with an error keeps the old
 // settings and says which line; a new tls-port is bound and the old one
 // closed while the plain port stays. The master stays the same process.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,26 +13,15 @@ import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { lacksTools } from '../helpers/tools.js';
+import { isRefused } from '../helpers/connect.js';
+import { startHandoffd } from '../helpers/handoffd.js';
 
 const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '..', '..');
-const daemon = path.join(root, 'dist', 'examples', 'handoff', 'handoffd.js');
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
-}
 
 describe.skipIf(!requireRoot('handoffd reload') || lacksTools('handoffd reload', 'openssl', 'curl'))('handoffd reload (SIGHUP with --config)', () => {
   const dir = scratchDir('handoffd-reload-');
   let child: ChildProcess;
-  let output = '';
+  let output = (): string => '';
   let configFile: string;
   let plainPort = 0;
   let tlsPort = 0;
@@ -45,9 +33,9 @@ describe.skipIf(!requireRoot('handoffd reload') || lacksTools('handoffd reload',
   // Writes the file (with `extra` lines after the settings), sends SIGHUP, and returns the reload's line.
   async function reload(extra = ''): Promise<string> {
     fs.writeFileSync(configFile, `# handoffd test\n${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n')}\n${extra}`);
-    const seen = output.length;
+    const seen = output().length;
     child.kill('SIGHUP');
-    const line = (): string | undefined => /handoffd: (reloaded|configuration not changed)[^\n]*\n/.exec(output.slice(seen))?.[0];
+    const line = (): string | undefined => /handoffd: (reloaded|configuration not changed)[^\n]*\n/.exec(output().slice(seen))?.[0];
     await waitFor(() => line() !== undefined, 30_000, 'the reload\'s line');
     return line()!;
   }
@@ -58,14 +46,9 @@ describe.skipIf(!requireRoot('handoffd reload') || lacksTools('handoffd reload',
     user = createUser('hdrl', 'unused-password');
     configFile = path.join(dir.path, 'handoffd.conf');
     fs.writeFileSync(configFile, Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n'));
-    child = spawn(process.execPath, [daemon, '--config', configFile, '--state-dir', dir.path], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    await waitFor(() => /listening on/.test(output) || child.exitCode !== null, 20_000, 'handoffd to listen');
-    const match = /http:\/\/127\.0\.0\.1:(\d+) and https:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-    if (!match) throw new Error(`handoffd did not start:\n${output}`);
-    plainPort = Number(match[1]);
-    tlsPort = Number(match[2]);
+    const started = await startHandoffd(['--config', configFile, '--state-dir', dir.path]);
+    ({ child, plainPort, tlsPort } = started);
+    output = started.output;
   });
 
   afterAll(async () => {
@@ -111,6 +94,6 @@ describe.skipIf(!requireRoot('handoffd reload') || lacksTools('handoffd reload',
     expect(line).toContain(`reloaded (changed: tls-port); listening on 127.0.0.1:${plainPort} and 127.0.0.1:${newTls}`);
     expect(await get(`https://127.0.0.1:${newTls}/`)).toMatch(/https for 127\.0\.0\.1/);
     expect(await get(`http://127.0.0.1:${plainPort}/`)).toMatch(/http for 127\.0\.0\.1/);
-    expect(await refused(tlsPort)).toBe(true);
+    expect(await isRefused(tlsPort)).toBe(true);
   });
 });

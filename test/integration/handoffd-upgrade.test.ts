@@ -2,17 +2,16 @@
 // connect over and over across two upgrades; a keep-alive connection opened
 // before an upgrade goes on with the old worker; each old master exits once
 // its workers have; a new generation that fails leaves the old one serving.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startHandoffd } from '../helpers/handoffd.js';
 import { isAlive, waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { lacksTools } from '../helpers/tools.js';
 
-const daemon = path.resolve(import.meta.dirname, '..', '..', 'dist', 'examples', 'handoff', 'handoffd.js');
 
 describe.skipIf(!requireRoot('handoffd upgrades') || lacksTools('handoffd upgrades', 'openssl'))('handoffd upgrades', () => {
   const dirs: Array<{ path: string; remove: () => void }> = [];
@@ -31,16 +30,10 @@ describe.skipIf(!requireRoot('handoffd upgrades') || lacksTools('handoffd upgrad
   async function start(): Promise<{ pid: number; port: number; stateDir: string; output: () => string }> {
     const stateDir = scratchDir('handoffd-upgrade-');
     dirs.push(stateDir);
-    const child = spawn(process.execPath, [daemon, '--port', '0', '--tls-port', '0', '--state-dir', stateDir.path, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, plainPort, output } = await startHandoffd(['--port', '0', '--tls-port', '0', '--state-dir', stateDir.path, '--workers', '2']);
     children.push(child);
     generations.add(child.pid!);
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    await waitFor(() => /listening on/.test(output) || child.exitCode !== null, 30_000, 'handoffd to listen');
-    const match = /http:\/\/127\.0\.0\.1:(\d+) and/.exec(output);
-    if (!match) throw new Error(`handoffd did not start:\n${output}`);
-    return { pid: child.pid!, port: Number(match[1]), stateDir: stateDir.path, output: () => output };
+    return { pid: child.pid!, port: plainPort, stateDir: stateDir.path, output };
   }
 
   async function successorOf(output: () => string, pid: number): Promise<number> {

@@ -11,29 +11,21 @@ import { requireRoot } from '../helpers/root.js';
 import { lacksTools } from '../helpers/tools.js';
 import { waitFor } from '../helpers/process.js';
 import { scratchDir } from '../helpers/scratch.js';
+import { startHandoffd } from '../helpers/handoffd.js';
 
 const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '..', '..');
-const daemon = path.join(root, 'dist', 'examples', 'handoff', 'handoffd.js');
 
 describe.skipIf(!requireRoot('handoffd integration') || lacksTools('handoffd integration', 'openssl', 'curl', 'ss'))('handoffd', () => {
   const stateDir = scratchDir('handoffd-');
   let child: ChildProcess;
-  let output = '';
+  let output = (): string => '';
   let plainPort = 0;
   let tlsPort = 0;
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [daemon, '--port', '0', '--tls-port', '0', '--state-dir', stateDir.path, '--workers', '2'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    await waitFor(() => /listening on/.test(output) || child.exitCode !== null, 20_000, 'handoffd to listen');
-    const match = /http:\/\/127\.0\.0\.1:(\d+) and https:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-    if (!match) throw new Error(`handoffd did not start:\n${output}`);
-    plainPort = Number(match[1]);
-    tlsPort = Number(match[2]);
+    const started = await startHandoffd(['--port', '0', '--tls-port', '0', '--state-dir', stateDir.path, '--workers', '2']);
+    ({ child, plainPort, tlsPort } = started);
+    output = started.output;
   });
 
   afterAll(async () => {
@@ -109,7 +101,7 @@ describe.skipIf(!requireRoot('handoffd integration') || lacksTools('handoffd int
     });
     await waitFor(() => done >= 40, 30_000, 'the load to start');
     process.kill(victim, 'SIGKILL');
-    await waitFor(() => output.includes(`worker ${victim} exited (SIGKILL)`), 10_000, 'the master to see the worker die');
+    await waitFor(() => output().includes(`worker ${victim} exited (SIGKILL)`), 10_000, 'the master to see the worker die');
     const afterKill = Array.from({ length: 30 }, () => get());
     const later = await Promise.all(afterKill);
     await Promise.all(clients);

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRefused } from '../helpers/connect.js';
 import { RawClient, passiveData } from '../helpers/ftp-clients.js';
 import { freePort } from '../helpers/ftp-servers.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
@@ -33,17 +34,6 @@ async function login(client: RawClient, user: TestUser): Promise<void> {
   expect((await client.command(`PASS ${PASSWORD}`)).code).toBe(230);
 }
 
-// Whether a connection to `port` is refused (no listener there).
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
-}
 
 /**
  * Sets `settings` in the server's configuration file (and `extraLine` after
@@ -202,7 +192,7 @@ describe.skipIf(!requireRoot('miniftp reload'))('miniftp reload (SIGHUP)', () =>
     clients.push(client);
     expect(banner).toBe('after reload');
     await login(client, user);
-    expect(await refused(oldPort)).toBe(true);
+    expect(await isRefused(oldPort)).toBe(true);
     server.port = newPort;
   });
 

@@ -7,10 +7,10 @@
 // pass systemd-analyze verify.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connectOutcome } from '../helpers/connect.js';
 import { descendants, freePort } from '../helpers/ftp-servers.js';
 import { curl, ftplibSteps } from '../helpers/ftp-clients.js';
 import { createUser, miniftpMain, startMiniftp } from '../helpers/miniftp-server.js';
@@ -63,24 +63,13 @@ function expectUnitLimits(pid: number, unit: string): void {
   expect(status.NoNewPrivs).toBe('1');
 }
 
-/** Connects to a port nothing should listen on; resolves to the error code (ECONNREFUSED when nothing does). */
-function connectError(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
-}
 
 /** Waits until systemd-socket-activate listens on `port` (it execs the server at the first connection). */
 async function waitForListener(port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`the launcher exited (${child.exitCode}) before it listened on ${port}`);
     // A probe that connects is the first connection: it starts the server (and closes at once).
-    if ((await connectError(port)) !== 'ECONNREFUSED') return;
+    if ((await connectOutcome(port)) !== 'ECONNREFUSED') return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`nothing listened on ${port} within 20 s`);
@@ -137,7 +126,7 @@ describe.skipIf(skip)('miniftp under socket activation', () => {
       await curl(['-T', path.join(dir.path, 'up.txt'), `ftp://anonymous:guest@127.0.0.1:${activated}/incoming/up.txt`], 60_000);
       expect(fs.statSync(path.join(anonRoot, 'incoming', 'up.txt')).uid).toBe(user.uid);
       // listen_port was never bound: the configured port refuses.
-      expect(await connectError(configured)).toBe('ECONNREFUSED');
+      expect(await connectOutcome(configured)).toBe('ECONNREFUSED');
       // WatchdogSec=2s: a keep-alive every second.
       expect(await notify.waitFor('WATCHDOG=1', 10_000)).toBe('WATCHDOG=1');
       await server.stop();
@@ -163,7 +152,7 @@ describe.skipIf(skip)('miniftp under socket activation', () => {
         launcher: launcher(path.join(units.miniftp, 'miniftp.service'), notify, [activated], ['ftp'], 2_000_000),
       });
       // The first connection execs miniftp.
-      for (let i = 0; i < 200 && (await connectError(activated)) !== 'connected'; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 200 && (await connectOutcome(activated)) !== 'connected'; i++) await new Promise((r) => setTimeout(r, 100));
       server = await starting;
       expect(await notify.waitFor('READY=1')).toContain(`MAINPID=${server.pid}`);
       process.kill(server.pid, 'SIGUSR2');
@@ -249,8 +238,8 @@ describe.skipIf(skip)('handoffd under socket activation', () => {
       expect(ready).toContain(`MAINPID=${child.pid}`);
       expectUnitLimits(child.pid!, path.join(units.handoff, 'handoffd.service'));
       expect(output).toMatch(new RegExp(`listening on http://127\\.0\\.0\\.1:${http} and https://127\\.0\\.0\\.1:${https} \\(from systemd\\)`));
-      expect(await connectError(unusedPlain!)).toBe('ECONNREFUSED');
-      expect(await connectError(unusedTls!)).toBe('ECONNREFUSED');
+      expect(await connectOutcome(unusedPlain!)).toBe('ECONNREFUSED');
+      expect(await connectOutcome(unusedTls!)).toBe('ECONNREFUSED');
       expect(await notify.waitFor('WATCHDOG=1', 10_000)).toBe('WATCHDOG=1');
       pids = descendants(child.pid!);
       child.kill('SIGTERM');
