@@ -99,6 +99,53 @@ describe.skipIf(!requireRoot('miniftp hostile logins'))('miniftp under hostile l
     });
   });
 
+  describe('password checks from one address', () => {
+    let server: RunningMiniftp;
+    let userDbDir: string;
+    // About a third of a second per check here.
+    const costlyHash = `$6$rounds=500000$abcdefgh$${'x'.repeat(86)}`;
+
+    beforeAll(async () => {
+      userDbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'miniftp-turns-'));
+      const userDb = path.join(userDbDir, 'users');
+      fs.writeFileSync(userDb, `costly:${costlyHash}:${user.name}:${user.home}\n`);
+      // Dual stack: the attacker comes from 127.0.0.1, the other client from ::1.
+      server = await startMiniftp({ delay_failed_login: 0, user_db: userDb, listen_address: '::', listen_ipv6: 'YES', max_per_ip: 0 });
+    });
+
+    afterAll(async () => {
+      await server?.stop();
+      fs.rmSync(userDbDir, { recursive: true, force: true });
+    });
+
+    it('wait behind each other: a login from another address gets the next free thread', async () => {
+      const attackers = await Promise.all(Array.from({ length: 16 }, () => RawClient.connect(server.port, '127.0.0.1')));
+      await Promise.all(attackers.map((a) => a.replies(1)));
+      const answered: number[] = [];
+      const failures = attackers.map(async (attacker, i) => {
+        attacker.send('USER costly\r\nPASS wrong\r\n');
+        const replies = await attacker.replies(2, 60_000);
+        answered.push(i);
+        return replies[1]?.code;
+      });
+      // Every attacker's check is queued or running before the other client asks.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const victim = await RawClient.connect(server.port, '::1');
+      await victim.replies(1);
+      victim.send(`USER ${user.name}\r\nPASS hostile-secret\r\n`);
+      const replies = await victim.replies(2, 60_000);
+      const attackersDoneBefore = answered.length;
+      expect(replies.map((r) => r.code)).toEqual([331, 230]);
+      expect(await Promise.all(failures)).toEqual(Array(16).fill(530));
+      // In turns, the other address got the thread that the first finished
+      // check freed: most of the 16 (4 at a time) were still to come. In one
+      // line, it would have come after 12 of them had finished.
+      expect(attackersDoneBefore).toBeLessThanOrEqual(8);
+      victim.destroy();
+      for (const attacker of attackers) attacker.destroy();
+    });
+  });
+
   describe('failed logins', () => {
     let server: RunningMiniftp;
 

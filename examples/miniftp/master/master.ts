@@ -41,6 +41,7 @@ import { spawnSupport, type SupportProcess } from './support-process.js';
 import { ProxyHeaders } from '../proxy-headers.js';
 import { TrustedProxies } from '../proxy-trust.js';
 import { controlListener } from './control-listener.js';
+import { LoginTurns } from './login-turns.js';
 import { SYSTEMD_LISTENER_NAME } from '../systemd-listener.js';
 import { reloadPlan, type ReloadResult } from './config-reload.js';
 import { RetiredProcesses } from './retired-processes.js';
@@ -132,6 +133,8 @@ export class Master {
   readonly #retiredWorkers = new WeakSet<WorkerProcess>();
   // The settings of an approved login with a user_config_dir file, until its worker is chosen.
   readonly #loginSettings = new WeakMap<SessionRecord, MiniftpConfig>();
+  // Password checks, in turns by client address.
+  readonly #loginTurns = new LoginTurns();
   // proxy_protocol_enable: the client of each connection is the one its balancer's header names.
   #proxyHeaders: ProxyHeaders | null;
 
@@ -755,7 +758,7 @@ export class Master {
       console.error(`miniftp: login of ${JSON.stringify(user)} refused: ${err.message}`);
       return null;
     });
-    const login = settings === null ? null : await authenticate(settings, this.#userDb, user, password, record.client).catch(() => null);
+    const login = settings === null ? null : await this.#loginTurns.run(record.client, () => authenticate(settings, this.#userDb, user, password, record.client)).catch(() => null);
     record.checking = false;
     let identity = login?.identity ?? null;
     // The pre-login worker refused such a USER already; a worker that did not gets no login.
