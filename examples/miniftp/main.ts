@@ -7,6 +7,7 @@ import { ConfigError } from './config-error.js';
 import { loadConfig, type LoadedConfig } from './load-config.js';
 import { Master } from './master/master.js';
 import { SYSTEMD_LISTENER_NAME, systemdControlListener } from './systemd-listener.js';
+import { workerBundled } from './master/worker-script.js';
 import { ServiceState } from '../cli/service-state.js';
 import { holdUpgradesWhileStarting, offerUpgrades, takeListener } from './upgrade.js';
 
@@ -75,6 +76,7 @@ await offerUpgrades(master, config, service);
 const { helper, gate, prelogin } = master.processes();
 console.log(`miniftp: listening on ${master.host}:${master.port}${master.listeners()[0]?.name === SYSTEMD_LISTENER_NAME ? ' (from systemd)' : ''} (helper ${helper}, ${gate === null ? '' : `TLS gate ${gate}, `}pre-login worker ${prelogin})`);
 
+if (!workerBundled) console.error('miniftp: the user workers run from their modules (about 3 MiB more each): the worker bundle is missing or older than its sources; `npm run build` makes it again');
 service.ready(`listening on ${master.host}:${master.port}`);
 
 const stop = (): void => {
