@@ -141,27 +141,35 @@ function holdUntilStdinEnds(sessions) {
   });
 }
 
-if (mode === 'sessions') {
-  const concurrency = Number(a);
-  const seconds = Number(b);
+/**
+ * Runs `once` over and over in `concurrency` loops for `seconds`; prints the
+ * successes, the failures and the seconds taken.
+ */
+async function loopFor(concurrency, seconds, once) {
   const start = process.hrtime.bigint();
   const end = Date.now() + seconds * 1000;
-  let sessions = 0;
+  let done = 0;
   let errors = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < end) {
       try {
-        const c = await login();
-        c.send('QUIT');
-        await c.reply();
-        c.socket.destroy();
-        sessions++;
+        await once();
+        done++;
       } catch {
         errors++;
       }
     }
   }));
-  console.log(`${sessions} ${errors} ${Number(process.hrtime.bigint() - start) / 1e9}`);
+  console.log(`${done} ${errors} ${Number(process.hrtime.bigint() - start) / 1e9}`);
+}
+
+if (mode === 'sessions') {
+  await loopFor(Number(a), Number(b), async () => {
+    const c = await login();
+    c.send('QUIT');
+    await c.reply();
+    c.socket.destroy();
+  });
 } else if (mode === 'idle') {
   const count = Number(a);
   const held = [];
@@ -181,27 +189,13 @@ if (mode === 'sessions') {
   console.log(`ready ${times.join(',')}`);
   holdUntilStdinEnds(held);
 } else if (mode === 'connects') {
-  const concurrency = Number(a);
-  const seconds = Number(b);
-  const start = process.hrtime.bigint();
-  const end = Date.now() + seconds * 1000;
-  let count = 0;
-  let errors = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < end) {
-      try {
-        const c = controlConnection();
-        if ((await c.reply()) !== 220) throw new Error('no greeting');
-        c.send('QUIT');
-        if ((await c.reply()) !== 221) throw new Error('QUIT refused');
-        c.socket.destroy();
-        count++;
-      } catch {
-        errors++;
-      }
-    }
-  }));
-  console.log(`${count} ${errors} ${Number(process.hrtime.bigint() - start) / 1e9}`);
+  await loopFor(Number(a), Number(b), async () => {
+    const c = controlConnection();
+    if ((await c.reply()) !== 220) throw new Error('no greeting');
+    c.send('QUIT');
+    if ((await c.reply()) !== 221) throw new Error('QUIT refused');
+    c.socket.destroy();
+  });
 } else if (mode === 'retr') {
   const count = Number(a);
   const c = await login();
