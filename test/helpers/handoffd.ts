@@ -10,6 +10,8 @@ export interface StartedHandoffd {
   plainPort: number;
   tlsPort: number;
   output: () => string;
+  /** SIGTERM (handoffd drains its workers), then waits for the master to exit. */
+  stop(): Promise<void>;
 }
 
 /** Spawns handoffd with `args` and waits until it listens. @throws Error with its output when it did not start */
@@ -24,5 +26,11 @@ export async function startHandoffd(args: string[]): Promise<StartedHandoffd> {
     if (child.exitCode === null) child.kill('SIGKILL');
     throw new Error(`handoffd did not start:\n${output}`);
   }
-  return { child, plainPort: Number(match[1]), tlsPort: Number(match[2]), output: () => output };
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { child, plainPort: Number(match[1]), tlsPort: Number(match[2]), output: () => output, stop };
 }

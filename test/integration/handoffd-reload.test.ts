@@ -21,6 +21,7 @@ const run = promisify(execFile);
 describe.skipIf(!requireRoot('handoffd reload') || lacksTools('handoffd reload', 'openssl', 'curl'))('handoffd reload (SIGHUP with --config)', () => {
   const dir = scratchDir('handoffd-reload-');
   let child: ChildProcess;
+  let stopHandoffd: (() => Promise<void>) | undefined;
   let output = (): string => '';
   let configFile: string;
   let plainPort = 0;
@@ -47,15 +48,11 @@ describe.skipIf(!requireRoot('handoffd reload') || lacksTools('handoffd reload',
     configFile = path.join(dir.path, 'handoffd.conf');
     fs.writeFileSync(configFile, Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n'));
     const started = await startHandoffd(['--config', configFile, '--state-dir', dir.path]);
-    ({ child, plainPort, tlsPort } = started);
-    output = started.output;
+    ({ child, plainPort, tlsPort, output, stop: stopHandoffd } = started);
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await stopHandoffd?.();
     user?.remove();
     dir.remove();
   });

@@ -18,21 +18,18 @@ const run = promisify(execFile);
 describe.skipIf(!requireRoot('handoffd integration') || lacksTools('handoffd integration', 'openssl', 'curl', 'ss'))('handoffd', () => {
   const stateDir = scratchDir('handoffd-');
   let child: ChildProcess;
+  let stopHandoffd: (() => Promise<void>) | undefined;
   let output = (): string => '';
   let plainPort = 0;
   let tlsPort = 0;
 
   beforeAll(async () => {
     const started = await startHandoffd(['--port', '0', '--tls-port', '0', '--state-dir', stateDir.path, '--workers', '2']);
-    ({ child, plainPort, tlsPort } = started);
-    output = started.output;
+    ({ child, plainPort, tlsPort, output, stop: stopHandoffd } = started);
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await stopHandoffd?.();
     stateDir.remove();
   });
 
