@@ -56,7 +56,7 @@ const handedOver = await takeListener(config, command.upgrade).catch((err: Error
 
 let master: Master;
 try {
-  master = new Master({ ...loaded, load: () => loadConfig(configFile, overrides), listener: systemdListener, inherited: handedOver?.listeners });
+  master = new Master({ ...loaded, load: () => loadConfig(configFile, overrides), inherited: handedOver?.listeners ?? (systemdListener ? [systemdListener] : null) });
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : `cannot open the log: ${(err as Error).message}`);
 }

@@ -11,6 +11,11 @@ export function controlListener(config: MiniftpConfig, inherited: InheritedListe
   const fresh: ListenerSpec = { host: config.listen_address, port: config.listen_port, ipv6Only: !config.listen_ipv6 || config.listen_address !== '::' };
   let chosen: ListenerSpec | null = null;
   for (const listener of inherited ?? []) {
+    // systemd's, wherever the socket unit bound it; the Acceptor checks it is a TCP listener.
+    if (!chosen && listener.name === SYSTEMD_LISTENER_NAME) {
+      chosen = listener;
+      continue;
+    }
     let bound;
     try {
       bound = localAddress(listener.handle);
@@ -19,7 +24,7 @@ export function controlListener(config: MiniftpConfig, inherited: InheritedListe
       continue;
     }
     const configured = bound.address === config.listen_address && (config.listen_port === 0 || bound.port === config.listen_port);
-    if (!chosen && (configured || listener.name === SYSTEMD_LISTENER_NAME)) {
+    if (!chosen && configured) {
       chosen = listener;
     } else {
       console.error(`miniftp: the listener handed over on ${bound.address} port ${bound.port} is not listen_address=${config.listen_address} listen_port=${config.listen_port}; closed`);

@@ -83,9 +83,11 @@ export interface MasterOptions {
   workerMain?: string;
   /** ssl_enable: the TLS gate's certificate, key and policy, read by main as root (null: no TLS). */
   tls?: GateSettings | null;
-  /** A listener opened elsewhere (systemd's socket), served instead of binding listen_address:listen_port. */
-  listener?: InheritedListener | null;
-  /** The listener a previous generation handed over (an upgrade): used when it is bound where the configuration says. */
+  /**
+   * Listeners opened elsewhere: systemd's socket (named SYSTEMD_LISTENER_NAME,
+   * always served), or the one a previous generation handed over (an upgrade:
+   * served when it is bound where the configuration says).
+   */
   inherited?: InheritedListener[] | null;
   /** Reads and checks the configuration again, as at start (reload(); without it a reload keeps the settings). */
   load?: () => Promise<LoadedConfig>;
@@ -111,7 +113,6 @@ export class Master {
   #helper: HelperProcess | null = null;
   #helperIds: { uid: number; gid: number } | null = null;
   #tls: GateSettings | null;
-  readonly #listener: InheritedListener | null;
   #gate: GateProcess | null = null;
   #nopriv: WorkerIdentity | null = null;
   // chown_uploads: whom anonymous uploads go to (null: not set).
@@ -146,7 +147,6 @@ export class Master {
     this.#workerMain = options.workerMain;
     this.#tls = options.tls ?? null;
     this.#proxyHeaders = proxyHeaders(options.config);
-    this.#listener = options.listener ?? null;
     this.#inherited = options.inherited ?? null;
     this.#sessions = new SessionTable(options.config.max_clients, options.config.max_per_ip);
     this.#engineSettings = engineSettingsFromTable(options.config);
@@ -250,7 +250,7 @@ export class Master {
 
   // systemd's socket, or the one a previous generation handed over when it is where the settings say, or a new one.
   #listen(c: MiniftpConfig): Acceptor {
-    const acceptor = new Acceptor(this.#listener ? [this.#listener] : controlListener(c, this.#inherited));
+    const acceptor = new Acceptor(controlListener(c, this.#inherited));
     acceptor.on('connections', (batch) => {
       for (const connection of batch) void this.#onConnection(connection);
     });
