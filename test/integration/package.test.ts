@@ -1,7 +1,9 @@
 // The package as a dependency: `npm pack`, installed into an empty project
 // (its addon built there by the install script), imported from ESM and from
 // TypeScript, and every bin run with --help. npm takes node-addon-api from its
-// cache (--prefer-offline), which the checkout's own install filled.
+// cache (--prefer-offline), which the checkout's own install filled. The pack
+// skips `prepare`: the build is done, and a tsc rewriting dist/ would race the
+// servers other test files start from it.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +22,7 @@ describe('privsep installed from its tarball', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('installs, imports from ESM and TypeScript, and runs each command', { timeout: 300_000 }, async () => {
-    const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, timeout: 120_000 });
+    const { stdout } = await run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: root, timeout: 120_000 });
     const tarball = path.join(dir, stdout.trim().split('\n').pop()!);
     fs.mkdirSync(app);
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
