@@ -7,11 +7,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { lstatBatch } from '../../src/index.js';
 
 describe('lstatBatch', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lstat-batch-'));
+  // Inside a directory of its own, so that `..` does not change while other
+  // test files make and remove directories in the temporary directory.
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), 'lstat-batch-'));
+  const dir = path.join(top, 'dir');
+  fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'file'), 'twelve bytes');
   fs.mkdirSync(path.join(dir, 'sub'));
   fs.symlinkSync('nowhere', path.join(dir, 'link'));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => fs.rmSync(top, { recursive: true, force: true }));
 
   it('gives what lstat gives, links not followed', async () => {
     const names = ['file', 'sub', 'link', '.', '..'];

@@ -14,8 +14,12 @@ function expected(file: string) {
 }
 
 describe('statNames', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stated-names-'));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // Inside a directory of its own, so that `..` does not change while other
+  // test files make and remove directories in the temporary directory.
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), 'stated-names-'));
+  const dir = path.join(top, 'dir');
+  fs.mkdirSync(dir);
+  afterAll(() => fs.rmSync(top, { recursive: true, force: true }));
   fs.writeFileSync(path.join(dir, 'a'), 'one');
   fs.writeFileSync(path.join(dir, 'b'), 'three');
   fs.mkdirSync(path.join(dir, 'sub'));
