@@ -117,6 +117,7 @@ export class FtpFs implements FuseOperations {
     });
     this.#index = options.index ? new IndexWriter(options.cacheDir, () => this.#entries()) : null;
     if (options.index) this.#restore(options.index);
+    void this.files.prepareSpare();
     this.dirs = new DirCache(
       (dir) => this.#pool.use('command', (client) => client.list(this.#remote(dir))),
       (dir, entries) => this.#addPending(dir, entries),
@@ -563,8 +564,10 @@ export class FtpFs implements FuseOperations {
       if (writing) this.#checkWritable();
       const how = writing && flags & O_TRUNC ? 'truncate' : 'keep';
       const { file, cached } = await this.files.open(this.#remote(path), this.#listed(info), how);
-      // An unchanged copy: the kernel may keep the pages it has of it.
-      return { fh: this.#open(file, how === 'truncate'), keepCache: cached };
+      // An unchanged copy: the kernel may keep the pages it has of it. A
+      // descriptor open for reading changes nothing: its close(2) has
+      // nothing to upload, and need not wait for us.
+      return { fh: this.#open(file, how === 'truncate'), keepCache: cached, noFlush: !writing };
     } catch (err) {
       throw asFsError(err);
     }

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FtpClientPool } from '../../examples/ftpfs/client/index.js';
-import { FileCache } from '../../examples/ftpfs/file-cache.js';
+import { FileCache, SPARE_FILE } from '../../examples/ftpfs/file-cache.js';
 import { basics, closeScriptedPeers, scripted } from '../helpers/scripted-ftp-peer.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -177,5 +177,30 @@ describe('FileCache: a copy whose last byte came before the server\'s final repl
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(peer.commands.filter((c) => c.startsWith('RETR'))).toEqual(['RETR /f']);
     expect(cache.stats.downloads).toBe(1);
+  });
+});
+
+describe('FileCache: the spare file', () => {
+  it('is made ahead, becomes the next new copy (renamed to its number), is made again, and goes at close', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftpfs-spare-'));
+    // No server: a new file ('create') sends nothing.
+    const pool = new FtpClientPool({ host: '127.0.0.1', port: 9, user: 'u', password: 'p', timeoutMs: 5000 });
+    closers.push(() => pool.close());
+    const cache = new FileCache(dir, pool);
+    closers.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    await cache.prepareSpare();
+    const spare = path.join(dir, SPARE_FILE);
+    const inode = fs.statSync(spare).ino;
+    const { file } = await cache.open('/new.txt', null, 'create');
+    expect(path.dirname(file.local)).toBe(dir);
+    expect(path.basename(file.local)).toMatch(/^\d+$/);
+    expect(fs.statSync(file.local).ino).toBe(inode);
+    await cache.write(file, 0, Buffer.from('hello'));
+    expect(fs.readFileSync(file.local, 'utf8')).toBe('hello');
+    await until(() => fs.existsSync(spare) && fs.statSync(spare).ino !== inode, 'the next spare file');
+    expect(fs.statSync(spare).size).toBe(0);
+    cache.release(file);
+    await cache.close(true);
+    expect(fs.readdirSync(dir)).toEqual([path.basename(file.local)]);
   });
 });

@@ -7,14 +7,15 @@ import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { invalidArgType, invalidArgValue, outOfRange, type FdHandle } from 'privsep';
 import {
-  formatTimeVal, FtpError, isFailure, parseFeatures, parseList, parsePathnameReply, parseTimeVal, ReplyCode,
+  formatTimeVal, FtpError, isFailure, parseEpsvReply, parseFeatures, parseList, parsePathnameReply, parseTimeVal, ReplyCode,
   type FileInfo, type Reply,
 } from '../../ftp/index.js';
 import { FtpClosedError } from './errors.js';
-import { openDataConnection, openRawDataConnection, type DataCommandSupport, type DataMode } from './data-connection.js';
+import { openDataConnection, openRawDataConnection, type DataCommandSupport, type DataConnection, type DataMode } from './data-connection.js';
 import { FileWriter } from './file-writer.js';
 import { listAll, type ListSupport } from './list-all.js';
 import { pipelinedDownloadToFile } from './pipelined-download.js';
+import { connectRaw, type RawDataSocket } from './raw-data.js';
 import { TextCollector, receive, receiveToFile, send } from './transfer.js';
 import type { FtpTlsOptions, SecureMode } from './tls.js';
 import { FtpTransport } from './transport.js';
@@ -102,6 +103,19 @@ function sessionLost(err: unknown): boolean {
   return (err instanceof FtpError && err.code === ReplyCode.ServiceNotAvailable) || (err instanceof FtpClosedError && !err.replied);
 }
 
+/**
+ * How long a data connection made ahead (prepareDownload) waits for its
+ * download: the read it was made for comes within milliseconds of the open.
+ */
+const AHEAD_MS = 5000;
+
+/** A passive data connection made ahead of a download, on one session. */
+interface DataAhead {
+  data: DataConnection<RawDataSocket>;
+  transport: FtpTransport;
+  timer: NodeJS.Timeout;
+}
+
 function checkOffset(name: string, value: number | undefined): number {
   const n = value ?? 0;
   if (!Number.isSafeInteger(n) || n < 0) {
@@ -130,6 +144,8 @@ export class FtpClient extends EventEmitter {
   #closed = false;
   #connections = 0;
   #lock: Promise<unknown> = Promise.resolve();
+  #ahead: DataAhead | null = null;
+  #makingAhead = false;
 
   /**
    * @throws RangeError (ERR_OUT_OF_RANGE) for a bad port or timeout;
@@ -205,6 +221,7 @@ export class FtpClient extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#takeAhead(null);
     const transport = this.#transport;
     this.#transport = null;
     if (transport && !transport.closed) {
@@ -345,6 +362,51 @@ export class FtpClient extends EventEmitter {
   }
 
   /**
+   * Makes a passive data connection now (EPSV and connect) for a download
+   * expected soon, so that it starts with REST and RETR alone: the server's
+   * EPSV and our connect are then done while the caller still gets ready
+   * (FUSE's OPEN before its READ). Only on a logged-in session, in plain
+   * passive FTP with pipelined downloads known to work; anything but a
+   * downloadToFile() closes it first, and it closes unused after 5 s. A
+   * failure costs nothing but the guess.
+   */
+  prepareDownload(): void {
+    const transport = this.#transport;
+    if (this.#ahead || this.#makingAhead || !transport || transport.closed || this.#tls) return;
+    if (this.#options.dataMode !== 'passive' || this.#support.epsv !== true || this.#support.pipelining === false) return;
+    this.#makingAhead = true;
+    void this.#exclusive(async () => {
+      if (this.#transport !== transport || transport.closed || this.#closed) return;
+      const reply = await transport.request('EPSV');
+      if (reply.code !== ReplyCode.EnteringExtendedPassiveMode) return;
+      const data = connectRaw(transport.remoteAddress, parseEpsvReply(reply.text), transport.timeoutMs);
+      const timer = setTimeout(() => this.#takeAhead(null), AHEAD_MS).unref();
+      this.#ahead = { data, transport, timer };
+    }).catch(() => {}).finally(() => {
+      this.#makingAhead = false;
+    });
+  }
+
+  /** True while a data connection made ahead waits for a download (or is being made). */
+  get downloadPrepared(): boolean {
+    return this.#ahead !== null || this.#makingAhead;
+  }
+
+  /**
+   * The data connection made ahead on `transport`, no longer this client's;
+   * one made on another session (or any, for null) is closed.
+   */
+  #takeAhead(transport: FtpTransport | null): DataConnection<RawDataSocket> | null {
+    const ahead = this.#ahead;
+    if (!ahead) return null;
+    this.#ahead = null;
+    clearTimeout(ahead.timer);
+    if (ahead.transport === transport && !transport.closed) return ahead.data;
+    ahead.data.close();
+    return null;
+  }
+
+  /**
    * Downloads a file into `destination` (RETR), which is ended when the
    * file is complete; with `startAt`, from that byte on (REST).
    * @returns the bytes received
@@ -390,14 +452,15 @@ export class FtpClient extends EventEmitter {
       moved = bytes;
       options.onProgress?.(bytes);
     });
-    return this.#run(async (t) => {
+    return this.#run(async (t, ahead) => {
       if (this.#support.epsv === true && this.#support.pipelining !== false) {
-        return pipelinedDownloadToFile(t, path, target, startAt, { signal: options.signal, onProgress, support: this.#support });
+        return pipelinedDownloadToFile(t, path, target, startAt, { signal: options.signal, onProgress, support: this.#support, ahead });
       }
+      ahead?.close();
       const data = await openRawDataConnection(t, { mode: 'passive', support: this.#support, usePasvAddress: this.#options.usePasvAddress });
       await restartAt(t, data, startAt);
       return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, target, startAt);
-    }, () => moved === 0).finally(() => target.close());
+    }, () => moved === 0, true).finally(() => target.close());
   }
 
   /**
@@ -443,19 +506,26 @@ export class FtpClient extends EventEmitter {
   /**
    * Runs an operation on a logged-in connection. When the server had ended
    * the session without acting on the operation (421, or the connection
-   * closed before any reply), logs in again and runs it once more.
+   * closed before any reply), logs in again and runs it once more. A data
+   * connection made ahead goes to an operation that `takesAhead`, and is
+   * closed before any other: the server would not know which it was for.
    */
-  #run<T>(op: (t: FtpTransport) => Promise<T>, mayRetry: () => boolean = () => true): Promise<T> {
+  #run<T>(op: (t: FtpTransport, ahead: DataConnection<RawDataSocket> | null) => Promise<T>, mayRetry: () => boolean = () => true, takesAhead = false): Promise<T> {
     return this.#exclusive(async () => {
       const transport = await this.#session();
+      let ahead = this.#takeAhead(transport);
+      if (!takesAhead) {
+        ahead?.close();
+        ahead = null;
+      }
       try {
-        return await op(transport);
+        return await op(transport, ahead);
       } catch (err) {
         if (this.#closed || !this.#options.reconnect || !sessionLost(err) || !mayRetry()) throw err;
         transport.close();
         const again = await this.#session();
         this.emit('reconnect');
-        return op(again);
+        return op(again, null);
       }
     });
   }

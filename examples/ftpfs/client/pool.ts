@@ -67,6 +67,16 @@ export class FtpClientPool {
     }
   }
 
+  /**
+   * Has the client the next transfer will take make its data connection
+   * now (FtpClient.prepareDownload): a download is expected soon. Only an
+   * idle, logged-in client, when a transfer could start at once.
+   */
+  prepareDownload(): void {
+    if (this.#closed || this.#waiters.length > 0 || this.#transfers >= this.#maxTransfers) return;
+    this.#idle[this.#idleIndex('transfer')]?.prepareDownload();
+  }
+
   /** Closes every connection; waiting callers fail with FtpClosedError. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -81,11 +91,22 @@ export class FtpClientPool {
 
   #take(use: PoolUse): FtpClient {
     if (use === 'transfer') this.#transfers++;
-    const idle = this.#idle.pop();
+    const idle = this.#idle.splice(this.#idleIndex(use), 1)[0];
     if (idle) return idle;
     const client = new FtpClient(this.#options);
     this.#all.push(client);
     return client;
+  }
+
+  /**
+   * The idle client for `use`, most recently used first: a transfer takes
+   * one with a data connection made ahead, a command leaves it (-1: none idle).
+   */
+  #idleIndex(use: PoolUse): number {
+    for (let i = this.#idle.length - 1; i >= 0; i--) {
+      if (this.#idle[i]!.downloadPrepared === (use === 'transfer')) return i;
+    }
+    return this.#idle.length - 1;
   }
 
   #acquire(use: PoolUse, signal?: AbortSignal): Promise<FtpClient> {

@@ -103,6 +103,8 @@ export const FOPEN = {
   NONSEEKABLE: 1 << 2,
   CACHE_DIR: 1 << 3,
   STREAM: 1 << 4,
+  /** Linux 5.16 and later; earlier kernels ignore it. */
+  NOFLUSH: 1 << 5,
 } as const;
 
 export const FUSE_GETATTR_FH = 1 << 0;

@@ -41,7 +41,7 @@ export function toFuseAttr(a: Attr): FuseAttr {
 export function openFlags(r: OpenResult | undefined): number {
   if (!r) return 0;
   return (r.directIo ? FOPEN.DIRECT_IO : 0) | (r.keepCache ? FOPEN.KEEP_CACHE : 0) |
-    (r.nonSeekable ? FOPEN.NONSEEKABLE : 0) | (r.cacheDir ? FOPEN.CACHE_DIR : 0);
+    (r.nonSeekable ? FOPEN.NONSEEKABLE : 0) | (r.cacheDir ? FOPEN.CACHE_DIR : 0) | (r.noFlush ? FOPEN.NOFLUSH : 0);
 }
 
 /** The changes a SETATTR asks for, from its valid bits. */

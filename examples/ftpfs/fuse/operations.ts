@@ -68,6 +68,8 @@ export interface OpenResult {
   /** Keep cached pages from earlier opens (the file has not changed since). */
   keepCache?: boolean;
   nonSeekable?: boolean;
+  /** No FLUSH at each close(2) of the file (one with nothing to flush: opened for reading). */
+  noFlush?: boolean;
   /** opendir only: let the kernel cache the directory's entries. */
   cacheDir?: boolean;
 }

@@ -31,6 +31,7 @@ describe('FUSE conversions', () => {
   it('map open results to FOPEN bits and modes to DT types', () => {
     expect(openFlags(undefined)).toBe(0);
     expect(openFlags({ fh: 1, nonSeekable: true, cacheDir: true })).toBe(FOPEN.NONSEEKABLE | FOPEN.CACHE_DIR);
+    expect(openFlags({ fh: 1, keepCache: true, noFlush: true })).toBe(FOPEN.KEEP_CACHE | FOPEN.NOFLUSH);
     expect([0o040755, 0o100644, 0o120777, 0o010600].map(direntType)).toEqual([4, 8, 10, 1]);
   });
 });
