@@ -5,7 +5,6 @@
 // and a change first brings the whole file, which is uploaded afterwards.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { FdHandle } from 'privsep';
 import type { FtpClientPool } from './client/index.js';
@@ -427,12 +426,11 @@ export class FileCache {
     if (!file.dirty || file.unlinked) return;
     const handle = this.#openCopy(file);
     const size = file.size;
-    // The stream owns a duplicate and reads by position: a failed upload
-    // closes the duplicate, never the copy's own descriptor.
-    const source = size === 0 ? Readable.from([]) : handle.dup().createReadStream({ start: 0, end: size - 1, highWaterMark: 1024 * 1024 });
     // Writes from now on make the file dirty again.
     file.dirty = false;
-    const uploading = this.#pool.use('transfer', (client) => client.upload(source, file.remote)).then(() => undefined);
+    // The upload reads a duplicate of the copy's descriptor, by position: a
+    // failed upload closes the duplicate, never the copy's own descriptor.
+    const uploading = this.#pool.use('transfer', (client) => client.uploadFromFile(handle, size, file.remote)).then(() => undefined);
     file.uploading = uploading;
     try {
       await uploading;
@@ -441,8 +439,6 @@ export class FileCache {
       file.dirty = true;
       throw err;
     } finally {
-      // Closes the duplicate when the upload never started reading it.
-      source.destroy();
       file.uploading = null;
       this.#idle(file);
     }

@@ -4,7 +4,7 @@
 // streams with resume, and a new login when the server ended an idle
 // session. Unprivileged client code.
 import { EventEmitter } from 'node:events';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { invalidArgType, invalidArgValue, outOfRange, type FdHandle } from 'privsep';
 import {
   formatTimeVal, FtpError, isFailure, parseEpsvReply, parseFeatures, parseList, parsePathnameReply, parseTimeVal, ReplyCode,
@@ -16,7 +16,7 @@ import { FileWriter } from './file-writer.js';
 import { listAll, type ListSupport } from './list-all.js';
 import { pipelinedDownloadToFile } from './pipelined-download.js';
 import { connectRaw, type RawDataSocket } from './raw-data.js';
-import { TextCollector, receive, receiveToFile, send } from './transfer.js';
+import { TextCollector, receive, receiveToFile, send, sendFromFile } from './transfer.js';
 import type { FtpTlsOptions, SecureMode } from './tls.js';
 import { FtpTransport } from './transport.js';
 
@@ -461,6 +461,36 @@ export class FtpClient extends EventEmitter {
       await restartAt(t, data, startAt);
       return receiveToFile(t, { verb: 'RETR', arg: path, data, signal: options.signal, onProgress }, target, startAt);
     }, () => moved === 0, true).finally(() => target.close());
+  }
+
+  /**
+   * Uploads the first `size` bytes of `file` to a file (STOR). In passive
+   * plain FTP the kernel sends them from the file (sendfile); otherwise they
+   * are read as a stream. They are read through a duplicate of `file`,
+   * closed once the transfer ended: `file` stays the caller's. The remote
+   * file is complete when this resolves.
+   * @returns the bytes sent
+   * @throws as upload()
+   */
+  uploadFromFile(file: FdHandle, size: number, path: string, options: Omit<UploadOptions, 'startAt' | 'append'> = {}): Promise<number> {
+    const length = checkOffset('size', size);
+    const source = file.dup();
+    if (this.#options.dataMode === 'active' || this.#tls) {
+      if (length === 0) source.close();
+      // The stream owns the duplicate: settles once it closed it, read or not.
+      const stream = length === 0 ? Readable.from([]) : source.createReadStream({ start: 0, end: length - 1, highWaterMark: 1024 * 1024 });
+      const closed = (): Promise<void> => new Promise((resolve) => (stream.closed ? resolve() : stream.once('close', resolve).destroy()));
+      return this.upload(stream, path, options).finally(closed);
+    }
+    let moved = 0;
+    const onProgress = this.#progress('upload', path, (bytes) => {
+      moved = bytes;
+      options.onProgress?.(bytes);
+    });
+    return this.#run(async (t) => {
+      const data = await openRawDataConnection(t, { mode: 'passive', support: this.#support, usePasvAddress: this.#options.usePasvAddress });
+      return sendFromFile(t, { verb: 'STOR', arg: path, data, signal: options.signal, onProgress }, source, length);
+    }, () => moved === 0).finally(() => source.close());
   }
 
   /**

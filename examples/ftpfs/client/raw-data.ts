@@ -1,7 +1,8 @@
 // A passive data connection held as a raw fd instead of a net.Socket, so
-// that a download can be spliced from the socket into a file without its
-// bytes passing through JavaScript. Unprivileged client code.
-import { connectTcp, receiveFile, type FdHandle } from 'privsep';
+// that a download can be spliced from the socket into a file, and an upload
+// sent from a file with sendfile(2), without their bytes passing through
+// JavaScript. Unprivileged client code.
+import { connectTcp, receiveFile, sendFile, type FdHandle } from 'privsep';
 import { FtpTimeoutError } from './errors.js';
 
 /** The connected data socket; `destroy` may come while a transfer runs. */
@@ -27,6 +28,26 @@ export class RawDataSocket {
     this.#busy = true;
     try {
       return await receiveFile(this.#handle.fd, file.fd, { start, onProgress, signal: this.#abort.signal });
+    } catch (err) {
+      throw this.#reason ?? err;
+    } finally {
+      this.#busy = false;
+      this.#handle.close();
+    }
+  }
+
+  /**
+   * Sends the first `length` bytes of `file` (fewer if it is shorter), then
+   * closes the data socket's fd: the end of the file for the server. `file`
+   * stays the caller's.
+   * @param onProgress the bytes sent so far
+   * @throws the reason given to destroy(); EPIPE, ECONNRESET; local read errors
+   */
+  async sendFile(file: FdHandle, length: number, onProgress: (bytes: number) => void): Promise<number> {
+    if (this.#reason) throw this.#reason;
+    this.#busy = true;
+    try {
+      return await sendFile(this.#handle.fd, file.fd, { start: 0, length, onProgress, signal: this.#abort.signal });
     } catch (err) {
       throw this.#reason ?? err;
     } finally {

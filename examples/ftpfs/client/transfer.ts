@@ -149,6 +149,23 @@ export function receiveToFile(transport: FtpTransport, command: TransferCommand<
 }
 
 /**
+ * Runs a transfer to the server (STOR) of the first `length` bytes of
+ * `file`, sent from it by the kernel; the data connection is closed after
+ * the last byte, which tells the server the file is complete.
+ * @returns the bytes sent
+ * @throws as {@link receive}, with local read errors
+ */
+export function sendFromFile(transport: FtpTransport, command: TransferCommand<RawDataSocket>, file: FdHandle, length: number): Promise<number> {
+  return run(transport, command, async (socket, count) => {
+    let reported = 0;
+    await socket.sendFile(file, length, (moved) => {
+      count(moved - reported);
+      reported = moved;
+    });
+  });
+}
+
+/**
  * Runs a transfer to the server (STOR, APPE) from `source`; the data
  * connection is closed after its last byte, which tells the server the
  * file is complete.

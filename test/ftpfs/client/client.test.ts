@@ -150,6 +150,32 @@ for (const kind of serverKinds) {
         expect(client.connections).toBe(1);
       });
 
+      it(`uploads the first bytes of a file descriptor in ${dataMode} mode; the caller's descriptor stays its own`, async () => {
+        const client = await connect({ dataMode });
+        const data = crypto.randomBytes(2 * 1024 * 1024 + 9);
+        const local = path.join(fs.mkdtempSync('/tmp/ftpfs-up-'), 'copy');
+        fs.writeFileSync(local, data);
+        const fd = new FdHandle(fs.openSync(local, 'r+'));
+        try {
+          const sent: number[] = [];
+          const fds = openFdCount();
+          // Not the whole file: what the copy holds past `size` stays local.
+          expect(await client.uploadFromFile(fd, data.length - 9, `/${dataMode}-up.bin`, { onProgress: (n) => sent.push(n) })).toBe(data.length - 9);
+          expect(sent.at(-1)).toBe(data.length - 9);
+          expect(sha256(fs.readFileSync(path.join(server.root, `${dataMode}-up.bin`)))).toBe(sha256(data.subarray(0, data.length - 9)));
+          expect(await client.uploadFromFile(fd, 0, `/${dataMode}-empty.bin`)).toBe(0);
+          expect(fs.statSync(path.join(server.root, `${dataMode}-empty.bin`)).size).toBe(0);
+          // Refused (no such directory): the control connection stays in step.
+          await expect(client.uploadFromFile(fd, 100, '/no/such/dir/x.bin')).rejects.toMatchObject({ code: 553 });
+          expect(await client.pwd()).toBe('/');
+          expect(fs.fstatSync(fd.fd).size).toBe(data.length);
+          expect(openFdCount()).toBe(fds);
+        } finally {
+          fd.close();
+          fs.rmSync(path.dirname(local), { recursive: true, force: true });
+        }
+      });
+
       it(`downloads into a file descriptor in ${dataMode} mode, from an offset, and reports bytes in the file`, async () => {
         const client = await connect({ dataMode });
         const data = crypto.randomBytes(2 * 1024 * 1024 + 5);
