@@ -6,6 +6,8 @@
 //   write  cp of a 100 MiB file into the mount, until the server has it all
 //   seek   a 4 KiB read at the end of the 1 GiB file, on a mount of its own
 //   tail   tail -c 100 of the 1 GiB file, on a mount of its own
+// (seek and tail three times a round, each on a fresh mount: they take a
+// few milliseconds, where one late wake-up of a process shows)
 // and then, once, the fault check (bench/ftpfs-fault.mjs): the server killed
 // in the middle of an upload and restarted; the time until its file is whole.
 // rclone runs with --vfs-cache-mode full, the mode with ftpfs's semantics
@@ -34,6 +36,8 @@ const WRITE = 100 * 1024 ** 2;
 const FILES = 10_000;
 const SEEK = 4096;
 const TAIL = 100;
+/** Cold reads (seek, tail) per round and file system. */
+const COLD_SAMPLES = 3;
 const MEASURES = ['read', 'ls', 'write', 'seek', 'tail', 'fault'];
 
 function selectedMeasures() {
@@ -297,12 +301,14 @@ async function measure(name, port, round) {
   const results = ['ls', 'read', 'write'].some((key) => only.has(key)) ? await lsReadWrite(name, port, round) : {};
   execFileSync('sync');
   const big = path.join(root, 'big.bin');
-  if (only.has('seek')) {
-    const dd = `dd bs=${SEEK} skip=${BIG / SEEK - 1} count=1 status=none`;
-    results.seek = await coldRead(name, port, round, `${SEEK}-byte read at ${BIG - SEEK}`, (mnt) => `${dd} if='${mnt}/big.bin'`, bytesOf(big, BIG - SEEK, SEEK));
-  }
-  if (only.has('tail')) {
-    results.tail = await coldRead(name, port, round, `tail -c ${TAIL}`, (mnt) => `tail -c ${TAIL} '${mnt}/big.bin'`, bytesOf(big, BIG - TAIL, TAIL));
+  const dd = `dd bs=${SEEK} skip=${BIG / SEEK - 1} count=1 status=none`;
+  const cold = [
+    ['seek', `${SEEK}-byte read at ${BIG - SEEK}`, (mnt) => `${dd} if='${mnt}/big.bin'`, bytesOf(big, BIG - SEEK, SEEK)],
+    ['tail', `tail -c ${TAIL}`, (mnt) => `tail -c ${TAIL} '${mnt}/big.bin'`, bytesOf(big, BIG - TAIL, TAIL)],
+  ].filter(([key]) => only.has(key));
+  for (const [key] of cold) results[key] = [];
+  for (let i = 0; i < COLD_SAMPLES; i++) {
+    for (const [key, what, command, expected] of cold) results[key].push(await coldRead(name, port, round, what, command, expected));
   }
   return results;
 }
@@ -328,8 +334,8 @@ try {
     const order = round % 2 === 0 ? ['ftpfs', 'rclone'] : ['rclone', 'ftpfs'];
     for (const name of order) {
       const r = await measure(name, port, round);
-      for (const key of Object.keys(r)) (times[name][key] ??= []).push(r[key]);
-      console.log(`round ${round + 1} ${name.padEnd(6)} ${Object.entries(r).map(([key, s]) => `${key} ${seconds(s)}`).join('  ')}`);
+      for (const key of Object.keys(r)) (times[name][key] ??= []).push(...[r[key]].flat());
+      console.log(`round ${round + 1} ${name.padEnd(6)} ${Object.entries(r).map(([key, s]) => `${key} ${[s].flat().map(seconds).join(' ')}`).join('  ')}`);
     }
   }
   const faults = {};
@@ -343,7 +349,7 @@ try {
   const rclone = process.env.RCLONE_VERSION ?? execFileSync('rclone', ['version'], { encoding: 'utf8' }).split('\n')[0];
   const ratio = {};
   if (TESTS.length > 0) {
-    console.log(`\nmedian of ${ROUNDS} rounds (${rclone}, vsftpd, 127.0.0.1)`);
+    console.log(`\nmedian of ${ROUNDS} rounds, ${COLD_SAMPLES} samples a round for seek and tail (${rclone}, vsftpd, 127.0.0.1)`);
     console.log(`${'test'.padEnd(28)}${'ftpfs'.padStart(10)}${'rclone'.padStart(10)}${'ratio'.padStart(8)}`);
     for (const [key, label] of TESTS) {
       const f = median(times.ftpfs[key]);
