@@ -23,17 +23,8 @@ export class RawDataSocket {
    * @param onProgress the bytes written to the file so far
    * @throws the reason given to destroy(); ECONNRESET; local write errors
    */
-  async receiveFile(file: FdHandle, start: number, onProgress: (bytes: number) => void): Promise<number> {
-    if (this.#reason) throw this.#reason;
-    this.#busy = true;
-    try {
-      return await receiveFile(this.#handle.fd, file.fd, { start, onProgress, signal: this.#abort.signal });
-    } catch (err) {
-      throw this.#reason ?? err;
-    } finally {
-      this.#busy = false;
-      this.#handle.close();
-    }
+  receiveFile(file: FdHandle, start: number, onProgress: (bytes: number) => void): Promise<number> {
+    return this.#move((socket, signal) => receiveFile(socket, file.fd, { start, onProgress, signal }));
   }
 
   /**
@@ -43,11 +34,16 @@ export class RawDataSocket {
    * @param onProgress the bytes sent so far
    * @throws the reason given to destroy(); EPIPE, ECONNRESET; local read errors
    */
-  async sendFile(file: FdHandle, length: number, onProgress: (bytes: number) => void): Promise<number> {
+  sendFile(file: FdHandle, length: number, onProgress: (bytes: number) => void): Promise<number> {
+    return this.#move((socket, signal) => sendFile(socket, file.fd, { start: 0, length, onProgress, signal }));
+  }
+
+  /** Runs the one transfer of this socket; its fd is closed afterwards. */
+  async #move(transfer: (socket: number, signal: AbortSignal) => Promise<number>): Promise<number> {
     if (this.#reason) throw this.#reason;
     this.#busy = true;
     try {
-      return await sendFile(this.#handle.fd, file.fd, { start: 0, length, onProgress, signal: this.#abort.signal });
+      return await transfer(this.#handle.fd, this.#abort.signal);
     } catch (err) {
       throw this.#reason ?? err;
     } finally {

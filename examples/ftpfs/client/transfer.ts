@@ -139,13 +139,16 @@ export function receive(transport: FtpTransport, command: TransferCommand, desti
  * @throws as {@link receive}, with local write errors
  */
 export function receiveToFile(transport: FtpTransport, command: TransferCommand<RawDataSocket>, file: FdHandle, start: number): Promise<number> {
-  return run(transport, command, async (socket, count) => {
-    let reported = 0;
-    await socket.receiveFile(file, start, (moved) => {
-      count(moved - reported);
-      reported = moved;
-    });
-  });
+  return run(transport, command, async (socket, count) => void await socket.receiveFile(file, start, chunks(count)));
+}
+
+/** A progress callback given the total so far that counts each chunk's bytes. */
+function chunks(count: (n: number) => void): (moved: number) => void {
+  let reported = 0;
+  return (moved) => {
+    count(moved - reported);
+    reported = moved;
+  };
 }
 
 /**
@@ -156,13 +159,7 @@ export function receiveToFile(transport: FtpTransport, command: TransferCommand<
  * @throws as {@link receive}, with local read errors
  */
 export function sendFromFile(transport: FtpTransport, command: TransferCommand<RawDataSocket>, file: FdHandle, length: number): Promise<number> {
-  return run(transport, command, async (socket, count) => {
-    let reported = 0;
-    await socket.sendFile(file, length, (moved) => {
-      count(moved - reported);
-      reported = moved;
-    });
-  });
+  return run(transport, command, async (socket, count) => void await socket.sendFile(file, length, chunks(count)));
 }
 
 /**

@@ -33,6 +33,19 @@ async function download(client: FtpClient, remote: string, options: { startAt?: 
 
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
+/** Runs `fn` with a local file (holding `content`, or empty) open read-write as an FdHandle; removes it after. */
+async function withLocalFile(content: Buffer | null, fn: (fd: FdHandle, local: string) => Promise<void>): Promise<void> {
+  const local = path.join(fs.mkdtempSync('/tmp/ftpfs-local-'), 'copy');
+  if (content) fs.writeFileSync(local, content);
+  const fd = new FdHandle(fs.openSync(local, content ? 'r+' : 'w+'));
+  try {
+    await fn(fd, local);
+  } finally {
+    fd.close();
+    fs.rmSync(path.dirname(local), { recursive: true, force: true });
+  }
+}
+
 for (const kind of serverKinds) {
   const why = kind.unavailable();
   if (why) console.log(`skipping the FTP client against ${kind.name}: ${why}`);
@@ -153,10 +166,7 @@ for (const kind of serverKinds) {
       it(`uploads the first bytes of a file descriptor in ${dataMode} mode; the caller's descriptor stays its own`, async () => {
         const client = await connect({ dataMode });
         const data = crypto.randomBytes(2 * 1024 * 1024 + 9);
-        const local = path.join(fs.mkdtempSync('/tmp/ftpfs-up-'), 'copy');
-        fs.writeFileSync(local, data);
-        const fd = new FdHandle(fs.openSync(local, 'r+'));
-        try {
+        await withLocalFile(data, async (fd) => {
           const sent: number[] = [];
           const fds = openFdCount();
           // Not the whole file: what the copy holds past `size` stays local.
@@ -170,10 +180,7 @@ for (const kind of serverKinds) {
           expect(await client.pwd()).toBe('/');
           expect(fs.fstatSync(fd.fd).size).toBe(data.length);
           expect(openFdCount()).toBe(fds);
-        } finally {
-          fd.close();
-          fs.rmSync(path.dirname(local), { recursive: true, force: true });
-        }
+        });
       });
 
       it(`downloads into a file descriptor in ${dataMode} mode, from an offset, and reports bytes in the file`, async () => {
@@ -181,9 +188,7 @@ for (const kind of serverKinds) {
         const data = crypto.randomBytes(2 * 1024 * 1024 + 5);
         fs.writeFileSync(path.join(server.root, `${dataMode}-fd.bin`), data);
         server.own(`${dataMode}-fd.bin`);
-        const local = path.join(fs.mkdtempSync('/tmp/ftpfs-fd-'), 'copy');
-        const fd = new FdHandle(fs.openSync(local, 'w+'));
-        try {
+        await withLocalFile(null, async (fd, local) => {
           const written: number[] = [];
           const fds = openFdCount();
           expect(await client.downloadToFile(`/${dataMode}-fd.bin`, fd, { onProgress: (n) => written.push(n) })).toBe(data.length);
@@ -197,10 +202,7 @@ for (const kind of serverKinds) {
           // The caller's descriptor stays open and its own; the duplicates written through are closed.
           expect(fs.fstatSync(fd.fd).size).toBe(data.length);
           expect(openFdCount()).toBe(fds);
-        } finally {
-          fd.close();
-          fs.rmSync(path.dirname(local), { recursive: true, force: true });
-        }
+        });
       });
     }
 
