@@ -94,7 +94,7 @@ export class FileCache {
    * otherwise wait for.
    */
   #spare: { local: string; handle: FdHandle } | null = null;
-  #makingSpare = false;
+  #makingSpare: Promise<void> | null = null;
   #closed = false;
 
   /**
@@ -145,23 +145,16 @@ export class FileCache {
    * the next new copy then makes its own file).
    */
   prepareSpare(): Promise<void> {
-    if (this.#spare || this.#makingSpare || this.#closed) return Promise.resolve();
-    this.#makingSpare = true;
+    if (this.#spare || this.#closed) return Promise.resolve();
     const local = path.join(this.#dir, SPARE_FILE);
     const { O_RDWR, O_CREAT, O_TRUNC } = fs.constants;
-    return new Promise((resolve) => fs.open(local, O_RDWR | O_CREAT | O_TRUNC, 0o600, (err, fd) => {
-      this.#makingSpare = false;
-      if (!err) {
-        const handle = new FdHandle(fd);
-        if (this.#closed) {
-          handle.close();
-          fs.rmSync(local, { force: true });
-        } else {
-          this.#spare = { local, handle };
-        }
-      }
+    this.#makingSpare ??= new Promise((resolve) => fs.open(local, O_RDWR | O_CREAT | O_TRUNC, 0o600, (err, fd) => {
+      this.#makingSpare = null;
+      // close() waits for this, and removes it.
+      if (!err) this.#spare = { local, handle: new FdHandle(fd) };
       resolve();
     }));
+    return this.#makingSpare;
   }
 
   /** A new copy of `remote`: the spare file, open already, when there is one. */
@@ -498,6 +491,7 @@ export class FileCache {
    */
   async close(keep = false): Promise<void> {
     this.#closed = true;
+    await this.#makingSpare;
     if (this.#spare) {
       this.#spare.handle.close();
       await fs.promises.rm(this.#spare.local, { force: true });

@@ -181,7 +181,7 @@ describe('FileCache: a copy whose last byte came before the server\'s final repl
 });
 
 describe('FileCache: the spare file', () => {
-  it('is made ahead, becomes the next new copy (renamed to its number), is made again, and goes at close', async () => {
+  it('is made ahead, becomes the next new copy (renamed to its number), is made again, and goes at close, even while being made', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftpfs-spare-'));
     // No server: a new file ('create') sends nothing.
     const pool = new FtpClientPool({ host: '127.0.0.1', port: 9, user: 'u', password: 'p', timeoutMs: 5000 });
@@ -200,7 +200,10 @@ describe('FileCache: the spare file', () => {
     await until(() => fs.existsSync(spare) && fs.statSync(spare).ino !== inode, 'the next spare file');
     expect(fs.statSync(spare).size).toBe(0);
     cache.release(file);
+    // Another new copy takes that spare, and the next is still being made when the cache closes.
+    const { file: second } = await cache.open('/second.txt', null, 'create');
+    cache.release(second);
     await cache.close(true);
-    expect(fs.readdirSync(dir)).toEqual([path.basename(file.local)]);
+    expect(fs.readdirSync(dir).sort()).toEqual([path.basename(file.local), path.basename(second.local)].sort());
   });
 });
