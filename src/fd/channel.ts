@@ -1,15 +1,14 @@
 // Channel: messages of bytes plus fds over a unix socket, with boundaries
 // kept, driven by the event loop through one FdWatcher, with backpressure on
 // both sides. Each received fd is owned by the message that carries it.
-import { EventEmitter } from 'node:events';
-import { native, type NativeFdWatcher, type NativePeerCred } from '../native.js';
+import { native, type NativePeerCred } from '../native.js';
 import { ChannelClosedError, ProtocolError, checkInteger, errnoError, invalidArgType, isErrnoError, outOfRange } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 import { FrameReader, HEADER_BYTES, MAX_FDS_PER_MESSAGE, encodeHeader } from './frame-reader.js';
 import { type Sendable, closeAll, fdOf } from './sendable.js';
 import { CREDENTIAL_SLOTS, type PeerCredentials, readCredentials, statedCredentials } from './credentials.js';
 import { CredentialRuns } from './credential-runs.js';
-import { ReceiveQueue } from './receive-queue.js';
+import { WatchedSocket } from './watched-socket.js';
 
 /** A received message: the caller owns (and must close) every fd in it. */
 export interface Message {
@@ -79,22 +78,17 @@ export declare interface Channel {
  * With `credentials: true` each message carries its sender's pid, uid and
  * gid (SCM_CREDENTIALS), and `send` may state credentials the kernel allows.
  */
-export class Channel extends EventEmitter {
-  readonly #fd: number;
+export class Channel extends WatchedSocket<Message> {
   readonly #seqpacket: boolean;
   readonly #maxMessageBytes: number;
   readonly #reader: FrameReader;
-  readonly #watcher: NativeFdWatcher;
   readonly #fdsOut = new Int32Array(FDS_OUT_SLOTS);
   readonly #recvInfo = new Int32Array(2);
   // With credentials on: the addon's [present, pid, uid, gid], and which bytes came with which.
   readonly #cred: Int32Array | undefined;
   readonly #credentialRuns: CredentialRuns | undefined;
   readonly #pendingFds: number[] = [];
-  readonly #received: ReceiveQueue<Message>;
   readonly #sends: PendingSend[] = [];
-  #watching = 0;
-  #destroyed = false;
 
   /**
    * Takes ownership of a connected unix socket fd (for example fd 3 given by
@@ -113,8 +107,10 @@ export class Channel extends EventEmitter {
   }
 
   private constructor(fd: number, options: ChannelOptions) {
-    super();
     let type: number;
+    let seqpacket: boolean;
+    let maxMessageBytes: number;
+    let highWaterMark: number;
     try {
       type = native.getSocketType(fd);
       if (type !== native.SOCK_STREAM && type !== native.SOCK_SEQPACKET) {
@@ -126,35 +122,23 @@ export class Channel extends EventEmitter {
         throw invalidArgType('options.credentials', 'of type boolean', options.credentials);
       }
       if (options.credentials) native.setPassCred(fd, true);
+      seqpacket = type === native.SOCK_SEQPACKET;
+      const limit = seqpacket ? SEQPACKET_MAX_BYTES : 64 * 1024 * 1024;
+      maxMessageBytes = checkInteger('maxMessageBytes', options.maxMessageBytes ?? limit, 0, limit);
+      highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1, 2 ** 30);
     } catch (err) {
       native.close(fd);
       throw err;
     }
-    this.#fd = fd;
-    this.#seqpacket = type === native.SOCK_SEQPACKET;
-    const limit = this.#seqpacket ? SEQPACKET_MAX_BYTES : 64 * 1024 * 1024;
-    this.#maxMessageBytes = checkInteger('maxMessageBytes', options.maxMessageBytes ?? limit, 0, limit);
-    this.#received = new ReceiveQueue(this, {
-      highWaterMark: checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1, 2 ** 30),
-      endMessage: 'channel is closed: no more messages',
-      onTake: () => this.#updateWatch(),
-    });
+    super(fd, { highWaterMark, endMessage: 'channel is closed: no more messages' });
+    this.#seqpacket = seqpacket;
+    this.#maxMessageBytes = maxMessageBytes;
     this.#reader = new FrameReader(this.#maxMessageBytes, this.#seqpacket ? 4 * SEQPACKET_MAX_BYTES : 256 * 1024);
     if (options.credentials) {
       this.#cred = new Int32Array(CREDENTIAL_SLOTS);
       this.#credentialRuns = new CredentialRuns();
     }
-    this.#watcher = new native.FdWatcher(fd, (err, events) => this.#onPoll(err, events));
-    this.#updateWatch();
-  }
-
-  /** The socket's fd number, while open. */
-  get fd(): number {
-    return this.#fd;
-  }
-
-  get closed(): boolean {
-    return this.#destroyed;
+    this.updateWatch();
   }
 
   /**
@@ -163,8 +147,8 @@ export class Channel extends EventEmitter {
    * sender, open the channel with `credentials: true`.
    */
   peerCredentials(): NativePeerCred {
-    if (this.#destroyed) throw new ChannelClosedError();
-    return native.getPeerCred(this.#fd);
+    if (this.closed) throw new ChannelClosedError();
+    return native.getPeerCred(this.fd);
   }
 
   /**
@@ -175,7 +159,7 @@ export class Channel extends EventEmitter {
    *   ERR_OUT_OF_RANGE for too many fds or bytes
    */
   send(data: Uint8Array | string = Buffer.alloc(0), fds: readonly Sendable[] = [], options: SendOptions = {}): Promise<void> {
-    if (this.#destroyed) return Promise.reject(new ChannelClosedError('cannot send: channel is closed', { cause: this.#received.closeError ?? undefined }));
+    if (this.closed) return Promise.reject(new ChannelClosedError('cannot send: channel is closed', { cause: this.received.closeError ?? undefined }));
     let payload: Buffer;
     let fdNumbers: number[] | null;
     let cred: Int32Array | null;
@@ -196,7 +180,7 @@ export class Channel extends EventEmitter {
     if (this.#sends.length === 0) {
       let sent: number;
       try {
-        sent = native.sendmsg(this.#fd, chunks, fdNumbers, cred);
+        sent = native.sendmsg(this.fd, chunks, fdNumbers, cred);
       } catch (err) {
         return Promise.reject(this.#sendFailed(err as Error));
       }
@@ -209,65 +193,31 @@ export class Channel extends EventEmitter {
     }
     return new Promise((resolve, reject) => {
       this.#sends.push({ chunks, fds: fdNumbers, sendables, cred, resolve, reject });
-      this.#updateWatch();
+      this.updateWatch();
     });
   }
 
-  /**
-   * The next message. Once the peer has closed, resolves the messages still
-   * queued and then rejects.
-   * @throws ERR_PRIVSEP_CHANNEL_CLOSED when no message will come (cause: the close error, if any)
-   */
-  receive(): Promise<Message> {
-    return this.#received.receive();
+  protected wantsWritable(): boolean {
+    return this.#sends.length > 0;
   }
 
-  [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
-    return this.#received.iterate();
+  protected onWritable(): void {
+    this.#flush();
   }
 
-  /** Whether an open channel keeps the event loop alive (it does by default). */
-  ref(): this {
-    if (!this.#destroyed) this.#watcher.setRef(true);
-    return this;
-  }
-
-  unref(): this {
-    if (!this.#destroyed) this.#watcher.setRef(false);
-    return this;
-  }
-
-  /**
-   * Closes the socket at once. Unsent messages reject; queued received
-   * messages are dropped and their fds closed.
-   */
-  close(): void {
-    this.#received.drop();
-    this.#destroy(null);
-  }
-
-  #onPoll(err: Error | null, events: number): void {
-    if (this.#destroyed) return;
-    // POLLERR (a peer that closed with data unread, say) comes as readiness
-    // (see native/poll.cc), so recvmsg reports the socket's own error after
-    // what arrived before it; an error here is the watcher's own.
-    if (err) {
-      this.#destroy(err);
-      return;
-    }
-    if ((events & native.UV_WRITABLE) !== 0) this.#flush();
-    if ((events & native.UV_READABLE) !== 0 && !this.#destroyed) this.#read();
+  protected onReadable(): void {
+    this.#read();
   }
 
   #read(): void {
     const minSpace = this.#seqpacket ? HEADER_BYTES + this.#maxMessageBytes : 1;
-    while (!this.#destroyed && !this.#received.full) {
+    while (!this.closed && !this.received.full) {
       this.#reader.reserve(minSpace);
       let bytes: number;
       try {
-        bytes = native.recvmsg(this.#fd, this.#reader.buffer, this.#reader.end, minSpace, this.#fdsOut, this.#recvInfo, this.#cred);
+        bytes = native.recvmsg(this.fd, this.#reader.buffer, this.#reader.end, minSpace, this.#fdsOut, this.#recvInfo, this.#cred);
       } catch (err) {
-        this.#destroy(err as Error);
+        this.destroy(err as Error);
         return;
       }
       this.#reader.commit(bytes);
@@ -277,22 +227,22 @@ export class Channel extends EventEmitter {
       try {
         this.#deliverFrames();
       } catch (err) {
-        this.#destroy(err as Error);
+        this.destroy(err as Error);
         return;
       }
       if (status === 1) {
-        this.#destroy(this.#reader.pendingBytes > 0
+        this.destroy(this.#reader.pendingBytes > 0
           ? new ProtocolError(`peer closed the channel in the middle of a message (${this.#reader.pendingBytes} bytes pending)`)
           : null);
         return;
       }
       if (status < 0) {
-        this.#destroy(errnoError(status, 'recvmsg'));
+        this.destroy(errnoError(status, 'recvmsg'));
         return;
       }
       if (status === 0) break;
     }
-    this.#updateWatch();
+    this.updateWatch();
   }
 
   #deliverFrames(): void {
@@ -303,8 +253,8 @@ export class Channel extends EventEmitter {
       const credentials = this.#credentialRuns?.take(HEADER_BYTES + frame.data.length);
       const fds = this.#pendingFds.splice(0, frame.fdCount).map((fd) => new FdHandle(fd));
       const message: Message = credentials === undefined ? { data: frame.data, fds } : { data: frame.data, fds, credentials };
-      this.#received.deliver(message);
-      if (this.#destroyed) return;
+      this.received.deliver(message);
+      if (this.closed) return;
     }
     if (this.#reader.pendingBytes === 0 && this.#pendingFds.length > 0) {
       throw new ProtocolError(`${this.#pendingFds.length} fds arrived without a message to carry them`);
@@ -312,15 +262,15 @@ export class Channel extends EventEmitter {
   }
 
   #flush(): void {
-    while (this.#sends.length > 0 && !this.#destroyed) {
+    while (this.#sends.length > 0 && !this.closed) {
       const batch = this.#gatherBatch();
       const first = batch[0]!;
       let sent: number;
       try {
-        sent = native.sendmsg(this.#fd, batch.flatMap((s) => s.chunks), first.fds, first.cred);
+        sent = native.sendmsg(this.fd, batch.flatMap((s) => s.chunks), first.fds, first.cred);
       } catch (err) {
         const error = this.#sendFailed(err as Error);
-        if (this.#destroyed) return;
+        if (this.closed) return;
         this.#sends.shift();
         first.reject(error);
         continue;
@@ -339,7 +289,7 @@ export class Channel extends EventEmitter {
         else entry.resolve();
       }
     }
-    this.#updateWatch();
+    this.updateWatch();
   }
 
   // Consecutive messages go out in one sendmsg on a stream socket, as long as
@@ -361,34 +311,15 @@ export class Channel extends EventEmitter {
   // A send error either kills the channel (the peer is gone) or only that
   // message (a bad fd, too many fds in flight).
   #sendFailed(err: Error): Error {
-    if (isErrnoError(err) && FATAL_SEND_CODES.has(err.code)) this.#destroy(err);
+    if (isErrnoError(err) && FATAL_SEND_CODES.has(err.code)) this.destroy(err);
     return err;
   }
 
-  #updateWatch(): void {
-    if (this.#destroyed) return;
-    const events = (this.#received.full ? 0 : native.UV_READABLE) | (this.#sends.length > 0 ? native.UV_WRITABLE : 0);
-    if (events === this.#watching) return;
-    this.#watching = events;
-    this.#watcher.start(events);
-  }
-
-  // Closed here, or the peer is done (EOF), or the stream broke: no more
-  // messages will come, but those already queued can still be received.
-  #destroy(err: Error | null): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
-    this.#watcher.close();
-    native.close(this.#fd);
+  protected released(err: Error | null): void {
     this.#reader.release();
     for (const fd of this.#pendingFds.splice(0)) new FdHandle(fd).close();
     const sendError = err ?? new ChannelClosedError('channel closed before the message was sent');
     for (const entry of this.#sends.splice(0)) entry.reject(sendError);
-    this.#received.end(err);
-    process.nextTick(() => {
-      if (err && this.listenerCount('error') > 0) this.emit('error', err);
-      this.emit('close', err !== null);
-    });
   }
 }
 

@@ -3,17 +3,16 @@
 // datagram, with fds and credentials attached; receiving runs on the event
 // loop through one FdWatcher, as a Channel does. Node's dgram module has no
 // unix sockets.
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import { native, type NativeFdWatcher, type NativeSocketAddress } from '../native.js';
+import { native, type NativeSocketAddress } from '../native.js';
 import { ChannelClosedError, checkInteger, errnoError, invalidArgType, isErrnoError, outOfRange } from '../errors.js';
 import { FdHandle } from './fd-handle.js';
 import { MAX_FDS_PER_MESSAGE } from './frame-reader.js';
-import { ReceiveQueue } from './receive-queue.js';
 import { type Sendable, closeAll, fdOf } from './sendable.js';
 import { type ParsedAddress, parseAddress } from './unix.js';
 import { CREDENTIAL_SLOTS, type PeerCredentials, readCredentials, statedCredentials } from './credentials.js';
 import { type SendOptions, toBuffer } from './channel.js';
+import { WatchedSocket } from './watched-socket.js';
 
 /** A received datagram: the caller owns (and must close) every fd in it. */
 export interface Datagram {
@@ -83,19 +82,14 @@ export declare interface DatagramSocket {
  * 'error' is emitted when something listens; its fds are closed and the
  * socket reads on. Events: 'close' (hadError) once closed.
  */
-export class DatagramSocket extends EventEmitter {
-  readonly #fd: number;
+export class DatagramSocket extends WatchedSocket<Datagram> {
   readonly #unlinkPath: string | null;
   readonly #buffer: Buffer;
-  readonly #watcher: NativeFdWatcher;
   readonly #fdsOut = new Int32Array(MAX_FDS_PER_MESSAGE);
   readonly #recvInfo = new Int32Array(1 + CREDENTIAL_SLOTS);
-  readonly #received: ReceiveQueue<Datagram>;
   readonly #sends: PendingDatagram[] = [];
   #retryTimer: NodeJS.Timeout | null = null;
   #retryPause = 1;
-  #watching = 0;
-  #destroyed = false;
 
   /**
    * Takes ownership of a unix datagram socket fd (one end of
@@ -110,7 +104,6 @@ export class DatagramSocket extends EventEmitter {
 
   /** @internal use createDatagramSocket() or DatagramSocket.fromFd() */
   constructor(fd: number, unlinkPath: string | null, options: DatagramSocketOptions) {
-    super();
     let maxBytes: number;
     let highWaterMark: number;
     try {
@@ -130,31 +123,16 @@ export class DatagramSocket extends EventEmitter {
       native.close(fd);
       throw err;
     }
-    this.#fd = fd;
+    super(fd, { highWaterMark, endMessage: 'socket is closed: no more datagrams' });
     this.#unlinkPath = unlinkPath;
     this.#buffer = Buffer.allocUnsafe(maxBytes);
-    this.#received = new ReceiveQueue(this, {
-      highWaterMark,
-      endMessage: 'socket is closed: no more datagrams',
-      onTake: () => this.#updateWatch(),
-    });
-    this.#watcher = new native.FdWatcher(fd, (err, events) => this.#onPoll(err, events));
-    this.#updateWatch();
-  }
-
-  /** The socket's fd number, while open. */
-  get fd(): number {
-    return this.#fd;
-  }
-
-  get closed(): boolean {
-    return this.#destroyed;
+    this.updateWatch();
   }
 
   /** The address this socket is bound to (a path or "\0name"), or null when unbound. */
   address(): string | null {
-    if (this.#destroyed) throw new ChannelClosedError();
-    return formatAddress(native.getsockname(this.#fd));
+    if (this.closed) throw new ChannelClosedError();
+    return formatAddress(native.getsockname(this.fd));
   }
 
   /**
@@ -163,8 +141,8 @@ export class DatagramSocket extends EventEmitter {
    * @throws ENOENT, ECONNREFUSED, EACCES, EPROTOTYPE (not a datagram socket)
    */
   connect(address: string): this {
-    if (this.#destroyed) throw new ChannelClosedError();
-    connectFd(this.#fd, parseAddress(address), address);
+    if (this.closed) throw new ChannelClosedError();
+    connectFd(this.fd, parseAddress(address), address);
     return this;
   }
 
@@ -195,44 +173,8 @@ export class DatagramSocket extends EventEmitter {
     return this.#enqueue(to, data, fds, options);
   }
 
-  /**
-   * The next datagram. Rejects with the error of a datagram that could not
-   * be received whole (the socket stays open), or once the socket is closed.
-   * @throws EMSGSIZE, ERR_PRIVSEP_FDS_TRUNCATED for that one datagram;
-   *   ERR_PRIVSEP_CHANNEL_CLOSED when no datagram will come
-   */
-  receive(): Promise<Datagram> {
-    return this.#received.receive();
-  }
-
-  /** Yields datagrams until the socket is closed; throws the error of a datagram that could not be received whole. */
-  [Symbol.asyncIterator](): AsyncGenerator<Datagram, void, undefined> {
-    return this.#received.iterate();
-  }
-
-  /** Whether an open socket keeps the event loop alive (it does by default). */
-  ref(): this {
-    if (!this.#destroyed) this.#watcher.setRef(true);
-    return this;
-  }
-
-  unref(): this {
-    if (!this.#destroyed) this.#watcher.setRef(false);
-    return this;
-  }
-
-  /**
-   * Closes the socket at once (and removes the path it was bound to by
-   * createDatagramSocket). Unsent datagrams reject; queued received ones are
-   * dropped and their fds closed.
-   */
-  close(): void {
-    this.#received.drop();
-    this.#destroy(null);
-  }
-
   #enqueue(to: PendingDatagram['to'], data: Uint8Array | string, fds: readonly Sendable[], options: SendOptions): Promise<void> {
-    if (this.#destroyed) return Promise.reject(new ChannelClosedError('cannot send: socket is closed', { cause: this.#received.closeError ?? undefined }));
+    if (this.closed) return Promise.reject(new ChannelClosedError('cannot send: socket is closed', { cause: this.received.closeError ?? undefined }));
     let entry: Omit<PendingDatagram, 'resolve' | 'reject'>;
     try {
       if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
@@ -255,11 +197,11 @@ export class DatagramSocket extends EventEmitter {
   }
 
   #flush(): void {
-    while (this.#sends.length > 0 && !this.#destroyed) {
+    while (this.#sends.length > 0 && !this.closed) {
       const entry = this.#sends[0]!;
       let sent: number;
       try {
-        sent = native.sendmsg(this.#fd, [entry.data], entry.fds, entry.cred, entry.to?.path ?? null, entry.to?.abstract ?? false);
+        sent = native.sendmsg(this.fd, [entry.data], entry.fds, entry.cred, entry.to?.path ?? null, entry.to?.abstract ?? false);
       } catch (err) {
         // One datagram's fault (nobody at that address, a bad fd, too large): the socket goes on.
         this.#sends.shift();
@@ -277,7 +219,7 @@ export class DatagramSocket extends EventEmitter {
       if (entry.sendables) closeAll(entry.sendables).then(entry.resolve, entry.reject);
       else entry.resolve();
     }
-    this.#updateWatch();
+    this.updateWatch();
   }
 
   #retryLater(): void {
@@ -288,65 +230,49 @@ export class DatagramSocket extends EventEmitter {
     this.#retryPause = Math.min(this.#retryPause * 2, MAX_RETRY_PAUSE_MS);
   }
 
-  #onPoll(err: Error | null, events: number): void {
-    if (this.#destroyed) return;
-    if (err) {
-      this.#destroy(err);
-      return;
-    }
-    if ((events & native.UV_WRITABLE) !== 0 && this.#retryTimer === null) this.#flush();
-    if ((events & native.UV_READABLE) !== 0 && !this.#destroyed) this.#read();
+  protected wantsWritable(): boolean {
+    return this.#sends.length > 0 && this.#retryTimer === null;
+  }
+
+  protected onWritable(): void {
+    if (this.#retryTimer === null) this.#flush();
+  }
+
+  protected onReadable(): void {
+    this.#read();
   }
 
   #read(): void {
-    while (!this.#destroyed && !this.#received.full) {
+    while (!this.closed && !this.received.full) {
       let received: ReturnType<typeof native.recvdatagram>;
       try {
-        received = native.recvdatagram(this.#fd, this.#buffer, this.#fdsOut, this.#recvInfo);
+        received = native.recvdatagram(this.fd, this.#buffer, this.#fdsOut, this.#recvInfo);
       } catch (err) {
         if (!isDatagramError(err)) {
-          this.#destroy(err as Error);
+          this.destroy(err as Error);
           return;
         }
-        this.#received.deliverError(err as Error);
+        this.received.deliverError(err as Error);
         continue;
       }
       if (received === null) break;
       const fds = Array.from(this.#fdsOut.subarray(0, this.#recvInfo[0]!), (fd) => new FdHandle(fd));
-      this.#received.deliver({
+      this.received.deliver({
         data: Buffer.from(this.#buffer.subarray(0, received.bytes)),
         fds,
         from: received.from === null ? null : formatAddress(received.from),
         credentials: readCredentials(this.#recvInfo, 1),
       });
     }
-    this.#updateWatch();
+    this.updateWatch();
   }
 
-  #updateWatch(): void {
-    if (this.#destroyed) return;
-    const waitingOnPeer = this.#sends.length > 0 && this.#retryTimer === null;
-    const events = (this.#received.full ? 0 : native.UV_READABLE) | (waitingOnPeer ? native.UV_WRITABLE : 0);
-    if (events === this.#watching) return;
-    this.#watching = events;
-    this.#watcher.start(events);
-  }
-
-  #destroy(err: Error | null): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
+  protected released(err: Error | null): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-    this.#watcher.close();
-    native.close(this.#fd);
     if (this.#unlinkPath !== null) fs.rmSync(this.#unlinkPath, { force: true });
     const sendError = err ?? new ChannelClosedError('socket closed before the datagram was sent');
     for (const entry of this.#sends.splice(0)) entry.reject(sendError);
-    this.#received.end(err);
-    process.nextTick(() => {
-      if (err && this.listenerCount('error') > 0) this.emit('error', err);
-      this.emit('close', err !== null);
-    });
   }
 }
 
