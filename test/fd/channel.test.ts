@@ -234,6 +234,15 @@ describe('Channel', () => {
     native.close(y);
   });
 
+  it('fromFd refuses bad size options and closes the socket it took', () => {
+    for (const options of [{ maxMessageBytes: -1 }, { highWaterMark: 0 }]) {
+      const [x, y] = native.socketpair(native.SOCK_STREAM);
+      expect(() => Channel.fromFd(x, options)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => fs.fstatSync(x)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+      native.close(y);
+    }
+  });
+
   it('peerCredentials reports this process for a socketpair', () => {
     const [a, b] = Channel.pair();
     expect(a.peerCredentials()).toEqual({ pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
