@@ -27,7 +27,9 @@
         "native/pam.cc",
         "native/spawn.cc",
         "native/io.cc",
-        "native/stat.cc"
+        "native/stat.cc",
+        "native/memory.cc",
+        "native/sched.cc"
       ],
       "libraries": ["-lcrypt", "-ldl"],
       "defines": [

@@ -18,6 +18,8 @@ void InitPam(Napi::Env env, Napi::Object exports);
 void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitIo(Napi::Env env, Napi::Object exports);
 void InitStat(Napi::Env env, Napi::Object exports);
+void InitMemory(Napi::Env env, Napi::Object exports);
+void InitSched(Napi::Env env, Napi::Object exports);
 }  // namespace privsep
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -37,6 +39,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   privsep::InitSpawn(env, exports);
   privsep::InitIo(env, exports);
   privsep::InitStat(env, exports);
+  privsep::InitMemory(env, exports);
+  privsep::InitSched(env, exports);
   return exports;
 }
 

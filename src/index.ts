@@ -131,3 +131,5 @@ export { listenFds, LISTEN_FDS_START, type SystemdListener, type ListenFdsOption
 export { notify, notifyReady, notifyStopping, notifyReloading, notifyStatus } from './service/notify.js';
 export { watchdogInterval, startWatchdog, type Watchdog } from './service/watchdog.js';
 export { type ServiceEnvironmentOptions } from './service/environment.js';
+export { releaseMemory } from './service/release-memory.js';
+export { setIdleScheduling } from './service/idle-scheduling.js';

@@ -217,6 +217,10 @@ export interface NativeBinding {
   readonly LSTAT_FIELDS: number;
   readdirNames(dir: string, limit: number): Promise<string | null>;
   readdirStat(dir: string, limit: number): Promise<{ names: string; records: Float64Array } | null>;
+  // memory.cc
+  releaseMemory(): void;
+  // sched.cc
+  setIdleScheduling(pid: number, idle: boolean): void;
 }
 
 const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 'number' : 'function' } = {
@@ -245,6 +249,7 @@ const required: { [K in keyof NativeBinding]: NativeBinding[K] extends number ? 
   setTcpNoDelay: 'function',
   setPassCred: 'function',
   lstatBatch: 'function', LSTAT_FIELDS: 'number', readdirNames: 'function', readdirStat: 'function',
+  releaseMemory: 'function', setIdleScheduling: 'function',
 };
 
 function load(): NativeBinding {
