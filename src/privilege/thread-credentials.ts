@@ -45,10 +45,16 @@ export interface RawThreadCredentials {
   noNewPrivs: boolean;
 }
 
-function field(status: string, key: string): string {
-  const match = new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(status);
-  if (match === null) throw new Error(`/proc status has no ${key} line`);
-  return match[1]!.trim();
+// The status lines read, each once (a status has about 60 lines).
+const FIELDS = new Set(['Name', 'Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs']);
+
+function fields(status: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const line of status.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && FIELDS.has(line.slice(0, colon))) found.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return found;
 }
 
 function numbers(text: string): number[] {
@@ -57,18 +63,24 @@ function numbers(text: string): number[] {
 
 /** Parses the text of a /proc/<pid>/task/<tid>/status file. */
 export function parseThreadStatus(tid: number, status: string): RawThreadCredentials {
+  const found = fields(status);
+  const field = (key: string): string => {
+    const value = found.get(key);
+    if (value === undefined) throw new Error(`/proc status has no ${key} line`);
+    return value;
+  };
   return {
     tid,
-    name: field(status, 'Name'),
-    uid: numbers(field(status, 'Uid')),
-    gid: numbers(field(status, 'Gid')),
-    groups: numbers(field(status, 'Groups')).sort((a, b) => a - b),
-    capInh: BigInt(`0x${field(status, 'CapInh')}`),
-    capPrm: BigInt(`0x${field(status, 'CapPrm')}`),
-    capEff: BigInt(`0x${field(status, 'CapEff')}`),
-    capBnd: BigInt(`0x${field(status, 'CapBnd')}`),
-    capAmb: BigInt(`0x${field(status, 'CapAmb')}`),
-    noNewPrivs: field(status, 'NoNewPrivs') === '1',
+    name: field('Name'),
+    uid: numbers(field('Uid')),
+    gid: numbers(field('Gid')),
+    groups: numbers(field('Groups')).sort((a, b) => a - b),
+    capInh: BigInt(`0x${field('CapInh')}`),
+    capPrm: BigInt(`0x${field('CapPrm')}`),
+    capEff: BigInt(`0x${field('CapEff')}`),
+    capBnd: BigInt(`0x${field('CapBnd')}`),
+    capAmb: BigInt(`0x${field('CapAmb')}`),
+    noNewPrivs: field('NoNewPrivs') === '1',
   };
 }
 

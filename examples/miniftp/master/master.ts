@@ -166,7 +166,7 @@ export class Master {
 
   #sparePool(config: MiniftpConfig): SparePool {
     const spare = { kind: 'spare', config, isolateNetwork: this.#isolateNetwork } as const;
-    return new SparePool(config.spare_workers, () => new SpareWorker(spare, this.#workerMain));
+    return new SparePool(config.spare_workers, (idle) => new SpareWorker(spare, this.#workerMain, idle));
   }
 
   /** The address it listens on (listen_address, or that of the listener it was given). */
@@ -486,7 +486,7 @@ export class Master {
     const handlers = this.#monitorHandlers(() => worker);
     // A spare was started with the server's settings: a user with settings of its own gets a worker started with them.
     const spare = kind === 'user' && config === this.config ? this.#spares.take() : null;
-    const worker: WorkerProcess = spare ? assignSpare(spare, spec, handlers) : new WorkerProcess(spec, handlers, this.#workerMain);
+    const worker: WorkerProcess = (spare && assignSpare(spare, spec, handlers)) ?? new WorkerProcess(spec, handlers, this.#workerMain);
     this.#workersByPid.set(worker.pid, worker);
     // A worker that breaks the monitor table is not trusted with its sessions any longer.
     worker.monitor.once('close', (reason) => {
@@ -574,17 +574,34 @@ export class Master {
     if (!worker) return;
     worker.sessions.delete(record.sid);
     if (this.#stopIfRetiredAndIdle(worker)) return;
-    if (worker.spec.kind === 'user' && worker.sessions.size === 0 && !worker.idleTimer) {
-      worker.idleTimer = setTimeout(() => {
-        worker.idleTimer = null;
-        if (worker.sessions.size === 0) {
-          const key = this.#workerKey(worker.spec.identity, worker.spec.config);
-          if (this.#userWorkers.get(key) === worker) this.#userWorkers.delete(key);
-          worker.stop();
-        }
-      }, USER_WORKER_IDLE_MS);
-      worker.idleTimer.unref();
+    if (worker.spec.kind === 'user' && worker.sessions.size === 0) this.#stopWhenIdle(worker);
+  }
+
+  // A user worker without sessions ends after USER_WORKER_IDLE_MS unless one comes.
+  #stopWhenIdle(worker: WorkerProcess): void {
+    if (worker.idleTimer) return;
+    worker.idleTimer = setTimeout(() => {
+      worker.idleTimer = null;
+      if (worker.sessions.size === 0) {
+        const key = this.#workerKey(worker.spec.identity, worker.spec.config);
+        if (this.#userWorkers.get(key) === worker) this.#userWorkers.delete(key);
+        worker.stop();
+      }
+    }, USER_WORKER_IDLE_MS);
+    worker.idleTimer.unref();
+  }
+
+  // The worker of `identity` with `settings`: the one running, or a new one
+  // (a spare when there is one), which ends unless a session comes.
+  #userWorkerFor(identity: WorkerIdentity, settings: MiniftpConfig): WorkerProcess {
+    const key = this.#workerKey(identity, settings);
+    let worker = this.#userWorkers.get(key);
+    if (!worker) {
+      worker = this.#startWorker('user', identity, settings);
+      this.#userWorkers.set(key, worker);
+      this.#stopWhenIdle(worker);
     }
+    return worker;
   }
 
   async #onConnection(connection: AcceptedConnection): Promise<void> {
@@ -776,6 +793,13 @@ export class Master {
       record.user = identity.user;
       record.approved = identity;
       if (settings !== this.config) this.#loginSettings.set(record, settings!);
+      // A new identity's worker (a spare, as a rule) takes it and drops to it
+      // while the verdict goes out and the pre-login worker hands the session over.
+      try {
+        this.#userWorkerFor(identity, settings!);
+      } catch {
+        // The hand-over tries again, and refuses the session if it fails too.
+      }
     } else {
       record.loginFails++;
       delayMs = this.config.delay_failed_login * 1000;
@@ -796,12 +820,7 @@ export class Master {
       [helperEnd, workerEnd] = socketPair();
       const settings = this.#loginSettings.get(record) ?? this.config;
       this.#loginSettings.delete(record);
-      const key = this.#workerKey(identity, settings);
-      let worker = this.#userWorkers.get(key);
-      if (!worker) {
-        worker = this.#startWorker('user', identity, settings);
-        this.#userWorkers.set(key, worker);
-      }
+      const worker = this.#userWorkerFor(identity, settings);
       if (worker.idleTimer) {
         clearTimeout(worker.idleTimer);
         worker.idleTimer = null;
@@ -985,13 +1004,14 @@ function proxyHeaders(config: MiniftpConfig): ProxyHeaders | null {
   return trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
 }
 
-// A spare that cannot take the identity (one of root's) is ended, not put back.
-function assignSpare(spare: SpareWorker, spec: WorkerSpec, handlers: MonitorHandlers): WorkerProcess {
+// A spare that cannot take the identity is ended, not put back; null: a
+// worker started for it decides (and refuses one of root's the same way).
+function assignSpare(spare: SpareWorker, spec: WorkerSpec, handlers: MonitorHandlers): WorkerProcess | null {
   try {
     return spare.assign(spec, handlers);
-  } catch (err) {
+  } catch {
     spare.stop();
-    throw err;
+    return null;
   }
 }
 

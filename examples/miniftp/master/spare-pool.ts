@@ -1,24 +1,38 @@
 // The spare workers the master keeps (spare_workers): each is taken by one
-// login of an identity that has no worker yet, and never by a second one; a
-// new spare is started after each one taken, off the login path, and in
-// place of one that died.
+// login of an identity that has no worker yet, and never by a second one.
+// Two ways of replacing the spares taken:
+// - while spares are left, once logins have paused, one at a time, in the
+//   SCHED_IDLE class: starting a process holds the master for a few ms (the
+//   fork, the wait for the exec) and then takes ~100 ms of CPU, which a burst
+//   of new users' logins would otherwise wait behind;
+// - when the pool has run dry, all at once and in the normal class: the next
+//   new users would otherwise each start a worker from nothing.
+// A spare that died unassigned is replaced as in the first way.
 import type { SpareWorker } from './spare-worker.js';
 
-// A spare that fails to start, or dies unassigned, is replaced at most this often.
+// A spare that fails to start is tried again at most this often.
 const RESTART_MS = 1000;
-// A new spare starts this long after one is taken: the login that took it
-// (the drop, the hand-over, a few ms) goes first.
-const REFILL_DELAY_MS = 50;
+// Quiet replacements start once no spare has been taken for this long...
+const QUIET_MS = 250;
+// ...one this long after the other.
+const QUIET_STEP_MS = 20;
+// A dry pool is refilled this long after the login that took the last spare
+// (its own hand-over goes first).
+const DRY_REFILL_MS = 50;
+
+/** Starts a spare, in the SCHED_IDLE class when `idle`; may throw. */
+export type StartSpare = (idle: boolean) => SpareWorker;
 
 export class SparePool {
   readonly #size: number;
-  readonly #start: () => SpareWorker;
+  readonly #start: StartSpare;
   readonly #spares = new Set<SpareWorker>();
-  #timer: NodeJS.Timeout | null = null;
+  #quietTimer: NodeJS.Timeout | null = null;
+  #dryTimer: NodeJS.Timeout | null = null;
   #stopped = false;
 
-  /** Keeps `size` spares, each made by `start` (which may throw). */
-  constructor(size: number, start: () => SpareWorker) {
+  /** Keeps `size` spares, each made by `start`. */
+  constructor(size: number, start: StartSpare) {
     this.#size = size;
     this.#start = start;
   }
@@ -28,39 +42,34 @@ export class SparePool {
     return [...this.#spares].map((s) => s.pid);
   }
 
-  /** Starts spares up to the pool's size. */
+  /** Starts spares up to the pool's size, all at once, in the normal class (the server's start, a reload). */
   fill(): void {
-    if (this.#stopped) return;
-    while (this.#spares.size < this.#size) {
-      let spare: SpareWorker;
-      try {
-        spare = this.#start();
-      } catch (err) {
-        console.error(`miniftp: cannot start a spare worker (${(err as Error).message}); trying again`);
-        this.#fillIn(RESTART_MS);
-        return;
-      }
-      this.#spares.add(spare);
-      void spare.exited.then(() => {
-        // Died unassigned: its place is filled again, not at once (no tight loop of spares that cannot start).
-        if (this.#spares.delete(spare)) this.#fillIn(RESTART_MS);
-      });
+    while (this.#spares.size < this.#size && this.#startOne(false)) {
+      // Next.
     }
   }
 
   /** A spare for a login, out of the pool for good (null: none left). */
   take(): SpareWorker | null {
     const spare = this.#spares.values().next().value ?? null;
-    if (!spare) return null;
-    this.#spares.delete(spare);
-    this.#fillIn(REFILL_DELAY_MS);
+    if (spare) this.#spares.delete(spare);
+    if (this.#spares.size > 0) {
+      this.#quietIn(QUIET_MS, true);
+    } else if (!this.#dryTimer && !this.#stopped && this.#size > 0) {
+      this.#dryTimer = setTimeout(() => {
+        this.#dryTimer = null;
+        this.fill();
+      }, DRY_REFILL_MS);
+      this.#dryTimer.unref();
+    }
     return spare;
   }
 
   /** Ends the spares waiting and starts no more; resolves once they have exited. */
   stop(): Promise<unknown> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#quietTimer) clearTimeout(this.#quietTimer);
+    if (this.#dryTimer) clearTimeout(this.#dryTimer);
     const exits = [...this.#spares].map((spare) => {
       spare.stop();
       return spare.exited;
@@ -69,12 +78,37 @@ export class SparePool {
     return Promise.all(exits);
   }
 
-  #fillIn(ms: number): void {
-    if (this.#stopped || this.#timer) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.fill();
+  // Starts one spare; false when it could not (a retry is then due).
+  #startOne(idle: boolean): boolean {
+    if (this.#stopped) return false;
+    let spare: SpareWorker;
+    try {
+      spare = this.#start(idle);
+    } catch (err) {
+      console.error(`miniftp: cannot start a spare worker (${(err as Error).message}); trying again`);
+      this.#quietIn(RESTART_MS, false);
+      return false;
+    }
+    this.#spares.add(spare);
+    void spare.exited.then(() => {
+      // Died unassigned: replaced, not at once (no tight loop of spares that cannot start).
+      if (this.#spares.delete(spare)) this.#quietIn(RESTART_MS, false);
+    });
+    return true;
+  }
+
+  // A quiet replacement after `ms` (the next ones follow it), unless one is
+  // due already; `postpone` moves a pending one back to `ms` from now.
+  #quietIn(ms: number, postpone: boolean): void {
+    if (this.#stopped) return;
+    if (this.#quietTimer) {
+      if (!postpone) return;
+      clearTimeout(this.#quietTimer);
+    }
+    this.#quietTimer = setTimeout(() => {
+      this.#quietTimer = null;
+      if (this.#spares.size < this.#size && this.#startOne(true)) this.#quietIn(QUIET_STEP_MS, false);
     }, ms);
-    this.#timer.unref();
+    this.#quietTimer.unref();
   }
 }

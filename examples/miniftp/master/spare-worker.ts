@@ -5,8 +5,11 @@
 // (epoll, eventfd, pipes), and reads
 // nothing but fd 5, on which the master writes the identity once; it then
 // drops to it exactly as a worker started for that identity does, and is
-// that identity's worker from then on. Privileged side.
-import { refusal, socketPair, type FdHandle } from 'privsep';
+// that identity's worker from then on. One started while logins run goes in
+// the SCHED_IDLE class, so that starting it takes only CPU time no login
+// wants; it is back in the normal class before it is given an identity.
+// Privileged side.
+import { refusal, setIdleScheduling, socketPair, type FdHandle } from 'privsep';
 import { SPARE_IDENTITY_FD, type SpareSpec, type WorkerSpec } from '../protocols.js';
 import { checkWorkerIdentity, spawnWorker, WorkerProcess, workerMain, type MonitorHandlers, type SpawnedWorker } from './worker-process.js';
 
@@ -15,7 +18,7 @@ export class SpareWorker {
   #assignEnd: FdHandle | null;
 
   /** @throws the spawn's system errors (EPERM, ENOENT, ...) */
-  constructor(start: SpareSpec, script = workerMain) {
+  constructor(start: SpareSpec, script = workerMain, idle = false) {
     const [assignEnd, assignTheirs] = socketPair();
     try {
       this.#spawned = spawnWorker(start, script, { [SPARE_IDENTITY_FD]: assignTheirs });
@@ -26,6 +29,12 @@ export class SpareWorker {
       assignTheirs.close();
     }
     this.#assignEnd = assignEnd;
+    if (!idle) return;
+    try {
+      setIdleScheduling(this.pid, true);
+    } catch {
+      // It starts in the normal class, as any worker does.
+    }
   }
 
   get pid(): number {
@@ -39,12 +48,14 @@ export class SpareWorker {
   /**
    * Gives the spare `spec`'s identity (once): the answer is the worker of
    * that identity, which the spare becomes.
-   * @throws EPERM for an identity of root; EALREADY for a spare assigned before
+   * @throws EPERM for an identity of root; EALREADY for a spare assigned before;
+   *   the errors of leaving SCHED_IDLE (ESRCH: the spare died)
    */
   assign(spec: WorkerSpec, handlers: MonitorHandlers): WorkerProcess {
     const assignEnd = this.#assignEnd;
     if (!assignEnd) throw refusal('EALREADY', `spare worker ${this.pid} has been assigned or stopped`);
     checkWorkerIdentity(spec.kind, spec.identity);
+    setIdleScheduling(this.pid, false);
     this.#assignEnd = null;
     // The identity, then the end of the stream: all the spare waits for.
     const socket = assignEnd.toSocket({ readable: false });

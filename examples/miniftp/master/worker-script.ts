@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modulesMain = path.join(here, '..', 'worker', 'worker-main.js');
-const bundle = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.js');
+const bundle = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.cjs');
 const bundleInputs = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.inputs.json');
 
 /**

@@ -6,15 +6,16 @@
 // before it reads a byte from any client, then runs FTP sessions handed to
 // it on the control channel (fd 4), asking the master on the monitor
 // channel (fd 3).
-import { BrokerClient, BrokerServer, changeCredentials, FdHandle, refusal } from 'privsep';
+import { BrokerClient, BrokerServer, changeCredentials, FdHandle, refusal, releaseMemory, type Broker } from 'privsep';
 import { isAnonymousName } from '../anonymous-names.js';
 import { LoginStart, LoginVerdict, SPARE_IDENTITY_FD, controlProtocol, monitorProtocol, type SpareSpec, type WorkerSpec } from '../protocols.js';
-import { FtpSession, parseSessionState, type ConnectionInfo, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
+import { FtpSession, parseSessionState, type ConnectionInfo, type EngineOptions, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
 import { heapStats } from '../heap-stats.js';
 import { readAssignment } from './spare-assignment.js';
-import { logPlan, plannedFor } from '../log-plan.js';
+import { warmUp } from './spare-warm-up.js';
+import { logPlan, plannedFor, type LogPlan } from '../log-plan.js';
 
 const start = JSON.parse(process.env.MINIFTP_WORKER ?? 'null') as WorkerSpec | SpareSpec | null;
 if (!start) {
@@ -26,8 +27,12 @@ delete process.env.MINIFTP_WORKER;
 // Time zone data cannot be read once chrooted: load it now.
 new Date().toString();
 
-// A spare becomes the worker of the identity the master gives it.
+// A spare becomes the worker of the identity the master gives it. It waits
+// with the code the first login runs compiled already, and its start-up
+// garbage collected (spares are kept, each a process of its own).
 async function assignedSpec(spare: SpareSpec): Promise<WorkerSpec> {
+  await warmUp(spare.config).catch((err: Error) => console.error(`miniftp worker: warm-up failed (${err.message}); going on`));
+  releaseMemory();
   const assigned = await readAssignment(SPARE_IDENTITY_FD).catch((err: Error) => {
     console.error(`miniftp worker: ${err.message}`);
     process.exit(2);
@@ -37,27 +42,31 @@ async function assignedSpec(spare: SpareSpec): Promise<WorkerSpec> {
   return { kind: 'user', config: spare.config, identity: assigned, isolateNetwork: spare.isolateNetwork };
 }
 
-const spec: WorkerSpec = start.kind === 'spare' ? await assignedSpec(start) : start;
-const identity = spec.identity;
-const options = engineSettings(spec.config, identity.anonymous);
+// Set by main() before the first session.
+let spec: WorkerSpec;
+let options: EngineOptions;
+let logs: LogPlan;
+let monitor: Broker<typeof monitorProtocol.requests>;
+let monitorReady: Promise<unknown>;
 
-await changeCredentials({
-  uid: identity.uid,
-  gid: identity.gid,
-  groups: identity.groups,
-  ...(identity.chroot ? { chroot: identity.chroot } : {}),
-  cwd: identity.chroot ? '/' : identity.home,
-  capabilities: [],
-  noNewPrivs: true,
-});
-
-const monitor = await BrokerClient.connect(3, monitorProtocol);
+// A user worker gives back what its sessions' start and end left behind once
+// none has started or ended for a while (a worker per identity mostly waits).
+const IDLE_RELEASE_MS = 1000;
+let idleRelease: NodeJS.Timeout | null = null;
+function sessionsChanged(): void {
+  if (spec.kind !== 'user') return;
+  if (idleRelease) clearTimeout(idleRelease);
+  idleRelease = setTimeout(() => {
+    idleRelease = null;
+    releaseMemory();
+  }, IDLE_RELEASE_MS);
+  idleRelease.unref();
+}
 
 // The data channel of each logged-in session, by sid (the master replaces them with the helper).
 const dataConnectors = new Map<number, HelperDataConnector>();
 
 // The log files are the master's: a worker only reports what happened.
-const logs = logPlan(spec.config);
 function sendLog(sid: number, event: SessionLogEvent): void {
   if (!plannedFor(logs, event)) return;
   void monitor.log(sid, JSON.stringify(event)).catch(() => {});
@@ -76,7 +85,7 @@ function answerLoginVerdict(sid: number, verdict: number, delayMs: number): void
 async function checkUser(sid: number, user: string): Promise<'ok' | 'refused' | 'refusedLast'> {
   const start = await monitor.checkUser(sid, user).catch(() => LoginStart.refused);
   if (start === LoginStart.checking) return 'ok';
-  await new Promise((resolve) => setTimeout(resolve, spec!.config.delay_failed_login * 1000));
+  await new Promise((resolve) => setTimeout(resolve, spec.config.delay_failed_login * 1000));
   return start === LoginStart.refusedLast ? 'refusedLast' : 'refused';
 }
 
@@ -107,7 +116,7 @@ function preloginHost(sid: number, onHandover: () => void): SessionHost {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       return { ok: false, disconnect: verdict === LoginVerdict.failedLast };
     },
-    ...(spec!.config.userlist_enable ? { checkUser: async (user: string) => checkUser(sid, user) } : {}),
+    ...(spec.config.userlist_enable ? { checkUser: async (user: string) => checkUser(sid, user) } : {}),
     async startTls(raw: FdHandle): Promise<FdHandle> {
       try {
         return await monitor.startTls(sid, raw);
@@ -135,8 +144,9 @@ function parseConnection(json: Buffer): ConnectionInfo {
   return { clientAddress: value.clientAddress, localAddress: value.localAddress, tls: value.tls };
 }
 
-function answerNewSession(sid: number, control: FdHandle, connectionJson: Buffer): void {
+async function answerNewSession(sid: number, control: FdHandle, connectionJson: Buffer): Promise<void> {
   const connection = parseConnection(connectionJson);
+  await monitorReady;
   let handedOver = false;
   const session = new FtpSession(control.toSocket(), preloginHost(sid, () => (handedOver = true)), 'prelogin', undefined, undefined, connection);
   void session.done.then(() => {
@@ -146,6 +156,8 @@ function answerNewSession(sid: number, control: FdHandle, connectionJson: Buffer
 
 async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: FdHandle, stateJson: Buffer, unread: Buffer, connectionJson: Buffer): Promise<void> {
   const connection = parseConnection(connectionJson);
+  await monitorReady;
+  const identity = spec.identity;
   // The protocol details come from the pre-login worker; who the session is
   // comes from this worker's own identity, which the master decided.
   const state = parseSessionState(JSON.parse(stateJson.toString()));
@@ -175,7 +187,9 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
     },
   };
   const session = new FtpSession(control.toSocket(), host, 'postlogin', state, Buffer.from(unread), connection);
+  sessionsChanged();
   void session.done.then(() => {
+    sessionsChanged();
     dataConnectors.delete(sid);
     // The master hears of the end before it sees the data channel close: a
     // channel it still holds is then dropped, not given to the helper.
@@ -184,20 +198,44 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
   });
 }
 
-const control = new BrokerServer(4, controlProtocol, {
-  answerNewSession: (sid: number, fd: FdHandle, connection: Buffer) => answerNewSession(sid, fd, connection),
-  answerAdoptSession: (sid: number, fd: FdHandle, dataChannel: FdHandle, state: Buffer, unread: Buffer, connection: Buffer) =>
-    answerAdoptSession(sid, fd, dataChannel, state, unread, connection),
-  answerLoginVerdict,
-  answerPing: () => {},
-  answerReplaceDataChannel: (sid: number, dataChannel: FdHandle) => {
-    const data = dataConnectors.get(sid);
-    if (!data) throw refusal('ESRCH', `no session ${sid} here`);
-    data.replaceChannel(new FdHandle(dataChannel.release()));
-  },
-  answerStats: async () => JSON.stringify(await heapStats()),
-});
+async function main(): Promise<void> {
+  spec = start!.kind === 'spare' ? await assignedSpec(start!) : start!;
+  const identity = spec.identity;
+  options = engineSettings(spec.config, identity.anonymous);
+  logs = logPlan(spec.config);
+  await changeCredentials({
+    uid: identity.uid,
+    gid: identity.gid,
+    groups: identity.groups,
+    ...(identity.chroot ? { chroot: identity.chroot } : {}),
+    cwd: identity.chroot ? '/' : identity.home,
+    capabilities: [],
+    noNewPrivs: true,
+  });
+  // The monitor's hello and the control channel's run at once; a session
+  // handed over meanwhile waits for the monitor.
+  monitorReady = BrokerClient.connect(3, monitorProtocol).then((connected) => {
+    monitor = connected;
+    // A worker lives as long as its master.
+    monitor.channel.once('close', () => process.exit(0));
+  });
+  const control = new BrokerServer(4, controlProtocol, {
+    answerNewSession,
+    answerAdoptSession,
+    answerLoginVerdict,
+    answerPing: () => {},
+    answerReplaceDataChannel: (sid: number, dataChannel: FdHandle) => {
+      const data = dataConnectors.get(sid);
+      if (!data) throw refusal('ESRCH', `no session ${sid} here`);
+      data.replaceChannel(new FdHandle(dataChannel.release()));
+    },
+    answerStats: async () => JSON.stringify(await heapStats()),
+  });
+  void control.done.then(() => process.exit(0));
+  await monitorReady;
+}
 
-// A worker lives as long as its master.
-void control.done.then(() => process.exit(0));
-void monitor.channel.once('close', () => process.exit(0));
+main().catch((err: Error) => {
+  console.error(`miniftp worker: ${err.stack ?? err.message}`);
+  process.exit(2);
+});
