@@ -30,6 +30,23 @@ export function readThreads(pid: number | 'self'): ThreadStatus[] {
   return threads;
 }
 
+export const SCHED_OTHER = 0;
+export const SCHED_IDLE = 5;
+
+/** The scheduling policy of each thread of `pid` (field 41 of /proc/PID/task/TID/stat); threads gone meanwhile are left out. */
+export function threadPolicies(pid: number): number[] {
+  const policies: number[] = [];
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      policies.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]));
+    } catch {
+      // exited
+    }
+  }
+  return policies;
+}
+
 /** The status of the whole process (its main thread). */
 export function readStatus(pid: number | 'self'): Record<string, string> {
   return readThreads(pid).find((t) => pid === 'self' || t.tid === pid)!.fields;

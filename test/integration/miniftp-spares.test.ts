@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, ftplibSteps } from '../helpers/ftp-clients.js';
 import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
-import { readThreads } from '../helpers/proc-status.js';
+import { SCHED_IDLE, SCHED_OTHER, readThreads, threadPolicies } from '../helpers/proc-status.js';
 import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 
@@ -78,16 +78,19 @@ describe.skipIf(!requireRoot('miniftp spare workers'))('miniftp spare workers (d
     for (const u of users) u.remove();
   });
 
-  it('a spare waits as root in an empty network namespace, holding no TCP socket', () => {
+  it('a spare waits as root in an empty network namespace, holding no TCP socket, nothing left of its warm-up', async () => {
     const masterNet = fs.readlinkSync(`/proc/${server.pid}/ns/net`);
     const tcp = tcpInodes(server.pid);
-    for (const spare of server.processes().spares) {
+    const spares = server.processes().spares;
+    // stderr, the monitor and control channels, the assignment fd: the
+    // warm-up's socketpairs are closed once it is done.
+    await waitFor(() => spares.every((spare) => socketInodes(spare).length <= 4), 20_000, 'the spares\' warm-up to end');
+    for (const spare of spares) {
       expect(processIdentity(spare)).toMatchObject({ Uid: '0\t0\t0\t0' });
       expect(fs.readlinkSync(`/proc/${spare}/ns/net`)).not.toBe(masterNet);
-      const sockets = socketInodes(spare);
-      // stderr, the monitor and control channels, the assignment fd.
-      expect(sockets.length).toBeLessThanOrEqual(4);
-      for (const inode of sockets) expect(tcp.has(inode)).toBe(false);
+      for (const inode of socketInodes(spare)) expect(tcp.has(inode)).toBe(false);
+      // Started with the server, before any login: the normal class.
+      expect(new Set(threadPolicies(spare))).toEqual(new Set([SCHED_OTHER]));
     }
   });
 
@@ -101,6 +104,11 @@ describe.skipIf(!requireRoot('miniftp spare workers'))('miniftp spare workers (d
     expect(processIdentity(worker!).net).not.toBe(fs.readlinkSync(`/proc/${server.pid}/ns/net`));
     expect((await clients[0]!.command('PWD')).text).toContain(`"${user(0).home}"`);
     await waitFor(() => server.processes().spares.length === 2 && !server.processes().spares.includes(worker!), 20_000, 'the pool to refill');
+    // The spare taken runs in the normal class; its replacement, started
+    // while a spare was left, in SCHED_IDLE until a login takes it.
+    expect(new Set(threadPolicies(worker!))).toEqual(new Set([SCHED_OTHER]));
+    const [replacement] = server.processes().spares.filter((pid) => !before.includes(pid));
+    expect(new Set(threadPolicies(replacement!))).toEqual(new Set([SCHED_IDLE]));
     // A real client, through the same worker.
     fs.writeFileSync(`${user(0).home}/mine.txt`, 'hello\n');
     const [, loggedIn, got] = await ftplibSteps(server.port, { user: user(0).name, password: PASSWORD, steps: [{ op: 'retr', path: 'mine.txt' }] });
@@ -132,10 +140,14 @@ describe.skipIf(!requireRoot('miniftp spare workers'))('miniftp spare workers (d
       const spares = server.processes().spares;
       return spares.length === 2 && !spares.includes(victim!) && spares.includes(other!);
     }, 20_000, 'a new spare in place of the dead one');
+    // Every spare now was started after a login took one: SCHED_IDLE until taken.
+    for (const spare of server.processes().spares) expect(new Set(threadPolicies(spare))).toEqual(new Set([SCHED_IDLE]));
     clients.push(await login(server, user(2)));
     const worker = workerOf(server, user(2))!;
     expect(worker).toBeDefined();
     expectUserIds(worker, user(2));
+    // Taken, it is back in the normal class on every thread.
+    expect(new Set(threadPolicies(worker))).toEqual(new Set([SCHED_OTHER]));
     expect(server.output()).not.toMatch(/cannot start a spare/);
   });
 });

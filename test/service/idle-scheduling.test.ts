@@ -2,24 +2,13 @@
 // process, read back from /proc/PID/task/TID/stat (field 41, the policy).
 import { afterAll, describe, expect, it } from 'vitest';
 import { setIdleScheduling } from '../../src/index.js';
-import fs from 'node:fs';
+import { SCHED_IDLE, SCHED_OTHER, threadPolicies as policies } from '../helpers/proc-status.js';
 import { killAll, startNode } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
-
-const SCHED_OTHER = 0;
-const SCHED_IDLE = 5;
 
 afterAll(() => killAll());
 // Leaving SCHED_IDLE takes CAP_SYS_NICE.
 const root = requireRoot('setIdleScheduling back to SCHED_OTHER');
-
-/** The policy of each thread of `pid`. */
-function policies(pid: number): number[] {
-  return fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
-  });
-}
 
 /** A Node child with its libuv pool started (several threads), alive until killed. */
 async function threadedChild() {

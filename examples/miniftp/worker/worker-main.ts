@@ -12,6 +12,7 @@ import { LoginStart, LoginVerdict, SPARE_IDENTITY_FD, controlProtocol, monitorPr
 import { FtpSession, parseSessionState, type ConnectionInfo, type EngineOptions, type LoginAnswer, type SessionHost, type SessionLogEvent, type SessionState } from '../session/index.js';
 import { HelperDataConnector, noDataConnections } from './data-connector.js';
 import { engineSettings } from './engine-settings.js';
+import { MemoryRelease } from './memory-release.js';
 import { heapStats } from '../heap-stats.js';
 import { readAssignment } from './spare-assignment.js';
 import { warmUp } from './spare-warm-up.js';
@@ -49,19 +50,8 @@ let logs: LogPlan;
 let monitor: Broker<typeof monitorProtocol.requests>;
 let monitorReady: Promise<unknown>;
 
-// A user worker gives back what its sessions' start and end left behind once
-// none has started or ended for a while (a worker per identity mostly waits).
-const IDLE_RELEASE_MS = 1000;
-let idleRelease: NodeJS.Timeout | null = null;
-function sessionsChanged(): void {
-  if (spec.kind !== 'user') return;
-  if (idleRelease) clearTimeout(idleRelease);
-  idleRelease = setTimeout(() => {
-    idleRelease = null;
-    releaseMemory();
-  }, IDLE_RELEASE_MS);
-  idleRelease.unref();
-}
+// A user worker's; null in the pre-login worker.
+let memoryRelease: MemoryRelease | null = null;
 
 // The data channel of each logged-in session, by sid (the master replaces them with the helper).
 const dataConnectors = new Map<number, HelperDataConnector>();
@@ -187,9 +177,9 @@ async function answerAdoptSession(sid: number, control: FdHandle, dataChannel: F
     },
   };
   const session = new FtpSession(control.toSocket(), host, 'postlogin', state, Buffer.from(unread), connection);
-  sessionsChanged();
+  memoryRelease?.sessionsChanged();
   void session.done.then(() => {
-    sessionsChanged();
+    memoryRelease?.sessionsChanged();
     dataConnectors.delete(sid);
     // The master hears of the end before it sees the data channel close: a
     // channel it still holds is then dropped, not given to the helper.
@@ -203,6 +193,7 @@ async function main(): Promise<void> {
   const identity = spec.identity;
   options = engineSettings(spec.config, identity.anonymous);
   logs = logPlan(spec.config);
+  if (spec.kind === 'user') memoryRelease = new MemoryRelease();
   await changeCredentials({
     uid: identity.uid,
     gid: identity.gid,
