@@ -20,7 +20,9 @@
 // first_login_ms the p50 of its first logins ('-' for what
 // was not measured). BENCH_ROUNDS=<n> sets the rounds (3), BENCH_ONLY=small,list
 // (any of big,small,logins,connects,list,idle,users) a subset, BENCH_SERVERS=
-// miniftp,pure-ftpd (any of vsftpd,pure-ftpd,miniftp) the servers.
+// miniftp,pure-ftpd (any of vsftpd,pure-ftpd,miniftp) the servers,
+// BENCH_MINIFTP_CONFIG='spare_workers=32 ...' settings added to miniftp's
+// configuration (space-separated; printed with the results).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -89,7 +91,13 @@ if (serverNames.has('pure-ftpd')) {
   if ('reason' in pure) console.log(`pure-ftpd skipped: ${pure.reason}`);
   else servers.push({ name: 'pure-ftpd', port: 19071, start: (port) => startPureFtpd(pure.binary, dir, port) });
 }
-if (serverNames.has('miniftp')) servers.push({ name: 'miniftp', port: 19121, start: (port) => startMiniftp(dir, port) });
+const miniftpExtra = (process.env.BENCH_MINIFTP_CONFIG ?? '').split(/\s+/).filter(Boolean);
+if (miniftpExtra.some((line) => !/^[a-z_]+=\S*$/.test(line))) {
+  console.error(`bench:ftp BENCH_MINIFTP_CONFIG=${JSON.stringify(process.env.BENCH_MINIFTP_CONFIG)}: each word must be setting=value`);
+  process.exit(1);
+}
+if (miniftpExtra.length > 0) console.log(`miniftp with ${miniftpExtra.join(' ')}`);
+if (serverNames.has('miniftp')) servers.push({ name: 'miniftp', port: 19121, start: (port) => startMiniftp(dir, port, miniftpExtra) });
 
 /** Runs the client in `mode` to its end (at most 5 minutes) and answers its output's words. */
 function runClient(mode, port, ...args) {

@@ -22,6 +22,7 @@ export const OPTIONAL_TOOLS = {
   'systemd-socket-activate': 'systemd',
   'systemd-analyze': 'systemd',
   setpriv: 'util-linux',
+  prlimit: 'util-linux',
 } as const;
 
 export type Tool = keyof typeof OPTIONAL_TOOLS;

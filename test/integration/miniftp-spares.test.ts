@@ -10,6 +10,7 @@ import { createUser, processIdentity, startMiniftp, type RunningMiniftp, type Te
 import { SCHED_IDLE, SCHED_OTHER, readThreads, threadPolicies } from '../helpers/proc-status.js';
 import { waitFor } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
+import { lacksTools } from '../helpers/tools.js';
 
 const NO_CAPS = '0000000000000000';
 const PASSWORD = 'spare-secret';
@@ -149,6 +150,48 @@ describe.skipIf(!requireRoot('miniftp spare workers'))('miniftp spare workers (d
     // Taken, it is back in the normal class on every thread.
     expect(new Set(threadPolicies(worker))).toEqual(new Set([SCHED_OTHER]));
     expect(server.output()).not.toMatch(/cannot start a spare/);
+  });
+});
+
+// What a master that may not put a process back from SCHED_IDLE does: no
+// CAP_SYS_NICE in its bounding set and an RLIMIT_NICE of 0 (the unit file's
+// LimitNICE=0 is what allows it under systemd).
+const noNiceSkip = !requireRoot('miniftp spares without CAP_SYS_NICE') || lacksTools('miniftp spares without CAP_SYS_NICE', 'setpriv', 'prlimit');
+describe.skipIf(noNiceSkip)('miniftp spare workers where leaving SCHED_IDLE is refused', () => {
+  let server: RunningMiniftp;
+  const users: TestUser[] = [];
+  const clients: RawClient[] = [];
+
+  beforeAll(async () => {
+    for (const prefix of ['sna', 'snb', 'snc']) users.push(createUser(prefix, PASSWORD));
+    server = await startMiniftp({}, { launcher: ['prlimit', '--nice=0:0', 'setpriv', '--bounding-set', '-sys_nice', '--'] });
+    await waitFor(() => server.processes().spares.length === 2, 20_000, 'two spare workers');
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await server?.stop();
+    for (const u of users) u.remove();
+  });
+
+  it('a login that takes an idle spare gets a worker all the same, and later spares start in the normal class', async () => {
+    // Two logins leave two spares started while logins ran: SCHED_IDLE.
+    for (const u of users.slice(0, 2)) {
+      clients.push(await login(server, u));
+      await waitFor(() => server.processes().spares.length === 2, 20_000, 'the pool to refill');
+    }
+    const idle = server.processes().spares;
+    for (const spare of idle) expect(new Set(threadPolicies(spare))).toEqual(new Set([SCHED_IDLE]));
+    clients.push(await login(server, users[2]!));
+    const worker = workerOf(server, users[2]!)!;
+    expectUserIds(worker, users[2]!);
+    expect(new Set(threadPolicies(worker))).toEqual(new Set([SCHED_OTHER]));
+    expect(idle).not.toContain(worker);
+    expect(server.output()).toMatch(/cannot leave the SCHED_IDLE class \(.*EPERM.*\); spares start in the normal class/);
+    await waitFor(() => server.processes().spares.length === 2 && server.processes().spares.some((pid) => !idle.includes(pid)), 20_000, 'a new spare');
+    for (const spare of server.processes().spares.filter((pid) => !idle.includes(pid))) {
+      expect(new Set(threadPolicies(spare))).toEqual(new Set([SCHED_OTHER]));
+    }
   });
 });
 

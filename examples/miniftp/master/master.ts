@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Acceptor, BrokerClient, decodePeer, FdHandle, FdPoller, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker, type InheritedListener } from 'privsep';
+import { Acceptor, BrokerClient, decodePeer, FdHandle, FdPoller, isErrnoError, localAddress, refusal, remoteAddress, resolveIdentity, socketPair, type AcceptedConnection, type Broker, type InheritedListener } from 'privsep';
 import { ReplyCode, formatReply, normalizeAddress } from '../../ftp/index.js';
 import { engineSettingsFromTable, helperSettings, type MiniftpConfig } from '../config-table.js';
 import { settingError } from '../config.js';
@@ -486,7 +486,7 @@ export class Master {
     const handlers = this.#monitorHandlers(() => worker);
     // A spare was started with the server's settings: a user with settings of its own gets a worker started with them.
     const spare = kind === 'user' && config === this.config ? this.#spares.take() : null;
-    const worker: WorkerProcess = (spare && assignSpare(spare, spec, handlers)) ?? new WorkerProcess(spec, handlers, this.#workerMain);
+    const worker: WorkerProcess = (spare && this.#assignSpare(spare, spec, handlers)) ?? new WorkerProcess(spec, handlers, this.#workerMain);
     this.#workersByPid.set(worker.pid, worker);
     // A worker that breaks the monitor table is not trusted with its sessions any longer.
     worker.monitor.once('close', (reason) => {
@@ -575,6 +575,18 @@ export class Master {
     worker.sessions.delete(record.sid);
     if (this.#stopIfRetiredAndIdle(worker)) return;
     if (worker.spec.kind === 'user' && worker.sessions.size === 0) this.#stopWhenIdle(worker);
+  }
+
+  // A spare that cannot take the identity is ended, not put back; null: a
+  // worker started for it decides (and refuses one of root's the same way).
+  #assignSpare(spare: SpareWorker, spec: WorkerSpec, handlers: MonitorHandlers): WorkerProcess | null {
+    try {
+      return spare.assign(spec, handlers);
+    } catch (err) {
+      spare.stop();
+      if (isErrnoError(err, 'EPERM') && err.syscall === 'sched_setscheduler') this.#spares.noIdleClass(err);
+      return null;
+    }
   }
 
   // A user worker without sessions ends after USER_WORKER_IDLE_MS unless one comes.
@@ -1004,16 +1016,6 @@ function proxyHeaders(config: MiniftpConfig): ProxyHeaders | null {
   return trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
 }
 
-// A spare that cannot take the identity is ended, not put back; null: a
-// worker started for it decides (and refuses one of root's the same way).
-function assignSpare(spare: SpareWorker, spec: WorkerSpec, handlers: MonitorHandlers): WorkerProcess | null {
-  try {
-    return spare.assign(spec, handlers);
-  } catch {
-    spare.stop();
-    return null;
-  }
-}
 
 // chown_username, resolved once; a uid 0 account would make anonymous uploads root's files.
 async function uploadOwner(config: MiniftpConfig): Promise<UploadOwner> {

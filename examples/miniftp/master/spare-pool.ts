@@ -7,7 +7,11 @@
 //   of new users' logins would otherwise wait behind;
 // - when the pool has run dry, all at once and in the normal class: the next
 //   new users would otherwise each start a worker from nothing.
-// A spare that died unassigned is replaced as in the first way.
+// A spare that died unassigned is replaced as in the first way. Where the
+// master may not put a process back from SCHED_IDLE (no CAP_SYS_NICE, and an
+// RLIMIT_NICE below 20: the unit file sets LimitNICE=0 for this), the first
+// assignment that fails says so and every later spare starts in the normal
+// class.
 import type { SpareWorker } from './spare-worker.js';
 
 // A spare that fails to start is tried again at most this often.
@@ -30,6 +34,7 @@ export class SparePool {
   #quietTimer: NodeJS.Timeout | null = null;
   #dryTimer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #idleClass = true;
 
   /** Keeps `size` spares, each made by `start`. */
   constructor(size: number, start: StartSpare) {
@@ -65,6 +70,13 @@ export class SparePool {
     return spare;
   }
 
+  /** A spare could not leave SCHED_IDLE (`err`): no more spares start there. */
+  noIdleClass(err: Error): void {
+    if (!this.#idleClass) return;
+    this.#idleClass = false;
+    console.error(`miniftp: a spare worker cannot leave the SCHED_IDLE class (${err.message}); spares start in the normal class from now on (give the master CAP_SYS_NICE, or LimitNICE=0)`);
+  }
+
   /** Ends the spares waiting and starts no more; resolves once they have exited. */
   stop(): Promise<unknown> {
     this.#stopped = true;
@@ -83,7 +95,7 @@ export class SparePool {
     if (this.#stopped) return false;
     let spare: SpareWorker;
     try {
-      spare = this.#start(idle);
+      spare = this.#start(idle && this.#idleClass);
     } catch (err) {
       console.error(`miniftp: cannot start a spare worker (${(err as Error).message}); trying again`);
       this.#quietIn(RESTART_MS, false);
