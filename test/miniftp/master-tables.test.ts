@@ -75,6 +75,9 @@ describe.skipIf(!requireRoot('miniftp master tables'))('the master against a hos
     // Twice the limit, so that the test can send what the master must refuse.
     void BrokerClient.connect(monitorFd, monitorProtocol, { maxBufBytes: 2 * LIMIT }).then((monitor) => {
       workers.push({ ...about, link, monitor, control, sessions, verdicts, refuse });
+    }, () => {
+      // A spare the master ended (its stop at the end) before this hello: no worker to drive.
+      control.close();
     });
   }
 
