@@ -22,7 +22,9 @@
 // (any of big,small,logins,connects,list,idle,users) a subset, BENCH_SERVERS=
 // miniftp,pure-ftpd (any of vsftpd,pure-ftpd,miniftp) the servers,
 // BENCH_MINIFTP_CONFIG='spare_workers=32 ...' settings added to miniftp's
-// configuration (space-separated; printed with the results).
+// configuration (space-separated; printed with the results; with more spares
+// than the default, users' PSS leaves out the spares taken, which the
+// baseline counted).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
