@@ -335,17 +335,22 @@ export function treeCpuSeconds(pid) {
 }
 
 /**
- * Waits (at most `maxMs`) until `pid`'s tree has no zombie and the same
- * processes 100 ms apart: the processes of finished sessions have exited
- * and been waited for, so that their CPU time is in their parents'.
+ * Waits (at most `maxMs`) until `pid`'s tree has no zombie, the same
+ * processes 100 ms apart, and used no CPU time in between: the processes of
+ * finished sessions have exited and been waited for, so that their CPU time
+ * is in their parents', and work a server does in the background (a process
+ * it starts ahead, say) is done before the next measure counts CPU.
  */
 export async function settleTree(pid, maxMs = 3000) {
   let last = '';
+  let lastCpu = -1;
   for (const end = Date.now() + maxMs; Date.now() < end;) {
     const tree = descendants(pid);
     const now = tree.join(',');
-    if (now === last && !tree.some((p) => statFields(p)?.[0] === 'Z')) return;
+    const cpu = treeCpuSeconds(pid);
+    if (now === last && cpu === lastCpu && !tree.some((p) => statFields(p)?.[0] === 'Z')) return;
     last = now;
+    lastCpu = cpu;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
