@@ -1,8 +1,8 @@
 // What a long-lived process that has gone idle gives back: V8's collection
 // for low memory (every generation collected and compacted, the young
 // generation shrunk, bytecode of functions not run lately dropped) and the
-// malloc heap's free pages. A full collection alone keeps the young
-// generation at its grown size and the freed malloc pages mapped.
+// malloc heap's free pages. A full collection alone halves the young
+// generation at best and leaves the freed malloc pages mapped.
 import { native } from '../native.js';
 
 /**
