@@ -1016,7 +1016,6 @@ function proxyHeaders(config: MiniftpConfig): ProxyHeaders | null {
   return trusted === null ? null : new ProxyHeaders(TrustedProxies.parse(trusted));
 }
 
-
 // chown_username, resolved once; a uid 0 account would make anonymous uploads root's files.
 async function uploadOwner(config: MiniftpConfig): Promise<UploadOwner> {
   const id = await resolveIdentity(config.chown_username).catch((err: Error) => {
