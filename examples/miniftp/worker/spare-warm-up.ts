@@ -20,10 +20,12 @@ const warmUpProtocol = defineProtocol({
   },
 });
 
-export async function warmUp(config: MiniftpConfig): Promise<void> {
-  threadCredentials();
-  await brokerRoundTrip();
-  await sessionStartAndQuit(config);
+/** Runs the steps in turn, stopping between two once `stop()` says so (the identity came). */
+export async function warmUp(config: MiniftpConfig, stop: () => boolean): Promise<void> {
+  for (const step of [async () => threadCredentials(), brokerRoundTrip, () => sessionStartAndQuit(config)]) {
+    if (stop()) return;
+    await step();
+  }
 }
 
 async function brokerRoundTrip(): Promise<void> {

@@ -30,14 +30,21 @@ new Date().toString();
 
 // A spare becomes the worker of the identity the master gives it. It waits
 // with the code the first login runs compiled already, and its start-up
-// garbage collected (spares are kept, each a process of its own).
+// garbage collected (spares are kept, each a process of its own); one given
+// its identity while it is still starting (a burst of new users) skips
+// what is left of that and goes on at once.
 async function assignedSpec(spare: SpareSpec): Promise<WorkerSpec> {
-  await warmUp(spare.config).catch((err: Error) => console.error(`miniftp worker: warm-up failed (${err.message}); going on`));
-  releaseMemory();
-  const assigned = await readAssignment(SPARE_IDENTITY_FD).catch((err: Error) => {
+  let answered = false;
+  const assignment = readAssignment(SPARE_IDENTITY_FD).then((identity) => {
+    answered = true;
+    return identity;
+  }, (err: Error) => {
     console.error(`miniftp worker: ${err.message}`);
     process.exit(2);
   });
+  await warmUp(spare.config, () => answered).catch((err: Error) => console.error(`miniftp worker: warm-up failed (${err.message}); going on`));
+  if (!answered) releaseMemory();
+  const assigned = await assignment;
   // No identity: the master ended.
   if (!assigned) process.exit(0);
   return { kind: 'user', config: spare.config, identity: assigned, isolateNetwork: spare.isolateNetwork };
