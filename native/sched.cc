@@ -2,13 +2,16 @@
 // kernel keeps the policy per thread): SCHED_IDLE, which runs only on a CPU
 // that has nothing else to do, or back to SCHED_OTHER. Threads a thread
 // creates afterwards inherit its policy.
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
+
+#include <vector>
 
 #include "args.h"
+#include "thread_list.h"
+#include "unique_fd.h"
 
 namespace privsep {
 namespace {
@@ -33,24 +36,24 @@ Napi::Value SetIdleScheduling(const Napi::CallbackInfo& info) {
   }
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/task", static_cast<int>(pid));
-  DIR* dir = opendir(path);
-  if (dir == nullptr) {
-    ThrowErrnoError(info.Env(), errno, "opendir");
+  UniqueFd taskDir(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!taskDir.valid()) {
+    ThrowErrnoError(info.Env(), errno, "open");
     return Napi::Value();
   }
-  for (dirent* entry = readdir(dir); entry != nullptr; entry = readdir(dir)) {
-    char* end = nullptr;
-    const long tid = strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || tid <= 0 || tid == pid) continue;
+  std::vector<pid_t> tids;
+  if (!ListThreads(taskDir.get(), &tids, &err)) {
+    ThrowErrnoError(info.Env(), err, "readdir");
+    return Napi::Value();
+  }
+  for (pid_t tid : tids) {
+    if (tid == pid) continue;
     // A thread that has exited meanwhile needs nothing.
-    err = SetPolicy(static_cast<pid_t>(tid), idle);
-    if (err != 0 && err != ESRCH) break;
-    err = 0;
-  }
-  closedir(dir);
-  if (err != 0) {
-    ThrowErrnoError(info.Env(), err, "sched_setscheduler");
-    return Napi::Value();
+    err = SetPolicy(tid, idle);
+    if (err != 0 && err != ESRCH) {
+      ThrowErrnoError(info.Env(), err, "sched_setscheduler");
+      return Napi::Value();
+    }
   }
   return info.Env().Undefined();
 }

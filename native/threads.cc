@@ -25,6 +25,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "thread_list.h"
 #include "unique_fd.h"
 
 namespace privsep {
@@ -195,42 +196,6 @@ void OnSignal(int sig, siginfo_t* info, void* context) {
 
 long RtSigaction(int sig, const KernelSigaction* act, KernelSigaction* old) {
   return syscall(SYS_rt_sigaction, sig, act, old, sizeof(uint64_t));
-}
-
-// Lists the thread ids in /proc/self/task through an fd opened on it earlier
-// (so that it still works after chroot).
-bool ListThreads(int taskDir, std::vector<pid_t>* tids, int* err) {
-  UniqueFd dup(::fcntl(taskDir, F_DUPFD_CLOEXEC, 0));
-  if (!dup.valid()) {
-    *err = errno;
-    return false;
-  }
-  // The duplicate shares the directory offset with taskDir: start over.
-  if (::lseek(dup.get(), 0, SEEK_SET) < 0) {
-    *err = errno;
-    return false;
-  }
-  DIR* dir = ::fdopendir(dup.get());
-  if (dir == nullptr) {
-    *err = errno;
-    return false;
-  }
-  dup.release();
-  tids->clear();
-  *err = 0;
-  for (;;) {
-    errno = 0;
-    dirent* entry = ::readdir(dir);
-    if (entry == nullptr) {
-      *err = errno;
-      break;
-    }
-    char* end = nullptr;
-    long tid = strtol(entry->d_name, &end, 10);
-    if (end != entry->d_name && *end == '\0' && tid > 0) tids->push_back(static_cast<pid_t>(tid));
-  }
-  ::closedir(dir);
-  return *err == 0;
 }
 
 bool ThreadAlive(pid_t pid, pid_t tid) { return syscall(SYS_tgkill, pid, tid, 0) == 0 || errno != ESRCH; }
@@ -535,6 +500,40 @@ Napi::Value ReadThreadStatus(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+bool ListThreads(int taskDir, std::vector<pid_t>* tids, int* err) {
+  UniqueFd dup(::fcntl(taskDir, F_DUPFD_CLOEXEC, 0));
+  if (!dup.valid()) {
+    *err = errno;
+    return false;
+  }
+  // The duplicate shares the directory offset with taskDir: start over.
+  if (::lseek(dup.get(), 0, SEEK_SET) < 0) {
+    *err = errno;
+    return false;
+  }
+  DIR* dir = ::fdopendir(dup.get());
+  if (dir == nullptr) {
+    *err = errno;
+    return false;
+  }
+  dup.release();
+  tids->clear();
+  *err = 0;
+  for (;;) {
+    errno = 0;
+    dirent* entry = ::readdir(dir);
+    if (entry == nullptr) {
+      *err = errno;
+      break;
+    }
+    char* end = nullptr;
+    long tid = strtol(entry->d_name, &end, 10);
+    if (end != entry->d_name && *end == '\0' && tid > 0) tids->push_back(static_cast<pid_t>(tid));
+  }
+  ::closedir(dir);
+  return *err == 0;
+}
 
 void InitThreads(Napi::Env env, Napi::Object exports) {
   exports.Set("everyThread", Napi::Function::New(env, EveryThread, "everyThread"));
