@@ -166,6 +166,32 @@ describe.skipIf(!requireRoot('miniftp data connections'))('miniftp data connecti
     client.destroy();
   });
 
+  // Picked at random from 1024..65535, as vsftpd does, not by bind(0) (whose
+  // ports all lie in the kernel's ephemeral range, and whose search slows
+  // down with every connection in TIME_WAIT). 20 random ports all inside the
+  // ephemeral range would happen about once in 10^7 runs.
+  it('passive ports are picked at random across 1024..65535, not from the kernel\'s ephemeral range', async () => {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [number, number];
+    const client = await RawClient.connect(server.port);
+    await client.replies(1);
+    await client.command(`USER ${dana.name}`);
+    await client.command(`PASS ${password}`);
+    const ports: number[] = [];
+    for (let i = 0; i < 20; i++) ports.push(pasvPort((await client.command('PASV')).text));
+    expect(ports.every((port) => port >= 1024 && port <= 65535)).toBe(true);
+    expect(ports.some((port) => port < low || port > high)).toBe(true);
+    // The last one listens and transfers.
+    const data = net.connect({ port: ports.at(-1)!, host: '127.0.0.1' });
+    let text = '';
+    data.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const closed = new Promise((r) => data.once('close', r));
+    client.send('RETR text.txt\r\n');
+    expect((await client.replies(2)).map((r) => r.code)).toEqual([150, 226]);
+    await closed;
+    expect(text).toBe('line one\nline two\n');
+    client.destroy();
+  });
+
   it('100 concurrent sessions each transfer a file', async () => {
     const script = `
 import ftplib, hashlib, sys, threading

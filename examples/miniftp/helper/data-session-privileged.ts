@@ -2,14 +2,12 @@
 // worker asks for, and trusts nothing it says. The client's address comes
 // from the master; every peer is checked against it (no FTP bounce, no PASV
 // theft). Privileged side: look for suitable paranoia in this file.
-import { BrokerServer, connectTcp, refusal, TcpListener, type FdHandle } from 'privsep';
+import { BrokerServer, connectTcp, refusal, type FdHandle, type TcpListener } from 'privsep';
 import { addressFamily, sameAddress } from '../../ftp/index.js';
 import type { HelperSettings } from '../config-table.js';
+import { passiveListener } from '../passive-listener.js';
 import { dataProtocol, type SessionAddresses } from './protocols.js';
 import { PROXY_HEADER_TIMEOUT_MS, type ProxyHeaders } from '../proxy-headers.js';
-
-// vsftpd picks passive ports at random in the range and tries a few.
-const PASV_BIND_TRIES = 64;
 
 export class DataSession {
   readonly #settings: HelperSettings;
@@ -38,23 +36,8 @@ export class DataSession {
     const { pasvMinPort, pasvMaxPort } = this.#settings;
     const host = this.#addresses.localAddress;
     this.#listenerDeadline = this.#settings.acceptTimeout > 0 ? Date.now() + this.#settings.acceptTimeout * 1000 : Infinity;
-    if (pasvMinPort === 0 && pasvMaxPort === 0) {
-      this.#listener = new TcpListener({ host, port: 0, backlog: 1 });
-      return this.#listener.port;
-    }
-    const low = pasvMinPort || 1024;
-    const high = pasvMaxPort || 65535;
-    let lastError: unknown = null;
-    for (let i = 0; i < PASV_BIND_TRIES; i++) {
-      const port = low + Math.floor(Math.random() * (high - low + 1));
-      try {
-        this.#listener = new TcpListener({ host, port, backlog: 1 });
-        return port;
-      } catch (err) {
-        lastError = err;
-      }
-    }
-    throw lastError ?? refusal('EADDRINUSE', 'no free passive port');
+    this.#listener = passiveListener(host, pasvMinPort, pasvMaxPort);
+    return this.#listener.port;
   }
 
   // accept_timeout is enforced here, where the listener is. The worker asks

@@ -2,8 +2,9 @@
 // nobody helper's peer checks: for single-process runs (tests, benchmarks,
 // a server started without root). In the real server the worker has no
 // network and the helper makes every socket; this class must not run there.
-import { connectTcp, refusal, TcpListener, type FdHandle } from 'privsep';
+import { connectTcp, refusal, type FdHandle, type TcpListener } from 'privsep';
 import { sameAddress } from '../../ftp/index.js';
+import { passiveListener } from '../passive-listener.js';
 import type { DataConnector } from './session-host.js';
 
 /** The policy of a {@link LocalDataConnector}: pasv_promiscuous, port_promiscuous, accept_timeout and connect_timeout (seconds, 0: none). */
@@ -24,7 +25,7 @@ function refused(why: string): Error {
 
 /**
  * Data sockets for one session, made here: passive listeners on the control
- * connection's local address (any free port), active connections to the
+ * connection's local address (a free port picked at random), active connections to the
  * client. Like the helper, it trusts nothing the session asks: an active
  * connection goes only to the client's address and a port >= 1024, and a
  * passive connection from anyone else is refused, unless the policy is
@@ -49,7 +50,7 @@ export class LocalDataConnector implements DataConnector {
   /** @throws EADDRINUSE, EMFILE */
   async pasvListen(): Promise<{ port: number }> {
     await this.pasvClose();
-    this.#listener = new TcpListener({ host: this.#local, port: 0, backlog: 1 });
+    this.#listener = passiveListener(this.#local, 0, 0);
     return { port: this.#listener.port };
   }
 
