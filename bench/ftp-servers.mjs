@@ -335,23 +335,30 @@ export function treeCpuSeconds(pid) {
 }
 
 /**
- * Waits (at most `maxMs`) until `pid`'s tree has no zombie, the same
- * processes 100 ms apart, and used no CPU time in between: the processes of
+ * Waits (at most `maxMs`) until `pid`'s tree has no zombie and has kept the
+ * same processes and used no CPU time for QUIET_MS: the processes of
  * finished sessions have exited and been waited for, so that their CPU time
- * is in their parents', and work a server does in the background (a process
- * it starts ahead, say) is done before the next measure counts CPU.
+ * is in their parents', and work a server does in the background is done
+ * before the next measure counts CPU. The window is longer than the work a
+ * server puts off after a session (miniftp starts a spare worker to replace
+ * a taken one once logins have paused for 250 ms), so that such work is not
+ * counted in the next measure.
  */
-export async function settleTree(pid, maxMs = 3000) {
+const QUIET_MS = 400;
+const SETTLE_POLL_MS = 100;
+export async function settleTree(pid, maxMs = 5000) {
   let last = '';
   let lastCpu = -1;
+  let quietSince = Date.now();
   for (const end = Date.now() + maxMs; Date.now() < end;) {
     const tree = descendants(pid);
     const now = tree.join(',');
     const cpu = treeCpuSeconds(pid);
-    if (now === last && cpu === lastCpu && !tree.some((p) => statFields(p)?.[0] === 'Z')) return;
+    if (now !== last || cpu !== lastCpu || tree.some((p) => statFields(p)?.[0] === 'Z')) quietSince = Date.now();
+    else if (Date.now() - quietSince >= QUIET_MS) return;
     last = now;
     lastCpu = cpu;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
   }
 }
 
