@@ -11,6 +11,8 @@ export interface HeapStats {
   /** The part of heapUsed that is compiled code: it grows as the JIT warms up, not with sessions. */
   code: number;
   heapTotal: number;
+  /** The young generation's size (both semi-spaces): what a worker caps at run time. */
+  youngGeneration: number;
   /** Memory outside the V8 heap that JavaScript objects hold, array buffers included. */
   external: number;
   /** Array buffers alone; null where /proc is out of reach (a chrooted worker). */
@@ -35,10 +37,12 @@ export async function heapStats(): Promise<HeapStats> {
     // No /proc/self here.
   }
   let code = 0;
+  let youngGeneration = 0;
   for (const space of v8.getHeapSpaceStatistics()) {
     if (space.space_name.startsWith('code_')) code += space.space_used_size;
+    if (space.space_name === 'new_space') youngGeneration = space.space_size;
   }
-  return { gc: forceGc !== undefined, heapUsed: heap.used_heap_size, code, heapTotal: heap.total_heap_size, external: heap.external_memory, arrayBuffers };
+  return { gc: forceGc !== undefined, heapUsed: heap.used_heap_size, code, heapTotal: heap.total_heap_size, youngGeneration, external: heap.external_memory, arrayBuffers };
 }
 
 /** Whether this process can force a collection, and so should give its children the means too. */

@@ -117,6 +117,16 @@ export interface SpareSpec {
   isolateNetwork: boolean;
 }
 
+/**
+ * The build's run of the worker bundle (scripts/worker-code-cache.mjs), in
+ * MINIFTP_WORKER: the spare's warm-up alone, with the default
+ * configuration, so that the code cache made afterwards holds what a spare
+ * compiles. No channel, no identity.
+ */
+export interface CodeCacheRun {
+  kind: 'code-cache';
+}
+
 /** The fd on which a spare worker reads its identity. */
 export const SPARE_IDENTITY_FD = 5;
 

@@ -115,7 +115,8 @@ export async function startMiniftp(settings: Record<string, string | number> = {
     anonymous,
     processes() {
       const list = children();
-      const workers = list.filter((p) => p.cmd.includes('worker-main')).map((p) => p.pid);
+      // A worker runs its modules' worker-main.js, or the bundle's loader.
+      const workers = list.filter((p) => /worker-main|miniftp-worker-loader/.test(p.cmd)).map((p) => p.pid);
       const spares = workers.filter(isSpare);
       return {
         helper: list.filter((p) => p.cmd.includes('nobody-helper')).map((p) => p.pid),

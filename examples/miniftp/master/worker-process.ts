@@ -14,25 +14,28 @@ import { workerMain } from './worker-script.js';
 
 export { workerMain };
 
-/**
- * Node flags for miniftp's child processes: a small young generation and
- * V8's memory-saving mode, since a worker mostly waits on sockets and moves
- * data in the kernel. MINIFTP_NODE_FLAGS (space-separated) replaces them.
- */
-export const NODE_FLAGS = [
-  ...(process.env.MINIFTP_NODE_FLAGS ?? '--optimize-for-size --max-semi-space-size=1').split(' ').filter(Boolean),
-  // A master started with --expose-gc (a debugging aid) lets every process
-  // collect before it answers `stats`.
-  ...(gcExposed ? ['--expose-gc'] : []),
-];
+// MINIFTP_NODE_FLAGS (space-separated): every child's flags instead of these.
+const givenFlags = process.env.MINIFTP_NODE_FLAGS?.split(' ').filter(Boolean);
+// A master started with --expose-gc (a debugging aid) lets every process
+// collect before it answers `stats`.
+const gcFlags = gcExposed ? ['--expose-gc'] : [];
 
 /**
- * The pre-login worker's flags: the workers' without V8's memory-saving mode.
- * It is one process that runs every connection until its login (banner, USER,
- * PASS, hand-over), and that mode costs it about as much CPU per login as the
- * rest of its work, for about a MiB saved once.
+ * Node flags for miniftp's support processes (the helper, the TLS gate): a
+ * small young generation and V8's memory-saving mode, since they mostly wait
+ * on sockets and move data in the kernel.
  */
-const PRELOGIN_NODE_FLAGS = NODE_FLAGS.filter((flag) => flag !== '--optimize-for-size');
+export const NODE_FLAGS = [...(givenFlags ?? ['--optimize-for-size', '--max-semi-space-size=1']), ...gcFlags];
+
+/**
+ * The workers' V8 flags: none. V8 refuses a code cache made under other
+ * flags than its own, Node's embedded cache of its modules included: with
+ * any V8 flag on its command line, a worker compiles Node's modules from
+ * source at start (about 15 ms of CPU here, a sixth of a spare's start) and
+ * its bundle's cache must be made under the same flags. A worker caps its
+ * young generation at run time instead (worker-main.ts).
+ */
+export const WORKER_V8_FLAGS = [...(givenFlags ?? []), ...gcFlags];
 
 /**
  * Extra flags for the helper, which runs little JavaScript: no JIT (its code
@@ -73,7 +76,7 @@ export function spawnWorker(start: WorkerSpec | SpareSpec, script: string, extra
   const fds = { ...NULL_STDIN_STDOUT, 2: stderr.childEnd, 3: monitorTheirs, 4: controlTheirs, ...extraFds };
   let child: CredentialedProcess;
   try {
-    child = spawnWithCredentials(process.execPath, [...(start.kind === 'prelogin' ? PRELOGIN_NODE_FLAGS : NODE_FLAGS), ...WORKER_NODE_FLAGS, script], {
+    child = spawnWithCredentials(process.execPath, [...WORKER_V8_FLAGS, ...WORKER_NODE_FLAGS, script], {
       fds,
       env: { MINIFTP_WORKER: JSON.stringify(start), PATH: '/usr/bin:/bin', TZ: 'UTC' },
       cwd: '/',
