@@ -32,8 +32,8 @@ export const NODE_FLAGS = [...(givenFlags ?? ['--optimize-for-size', '--max-semi
  * flags than its own, Node's embedded cache of its modules included: with
  * any V8 flag on its command line, a worker compiles Node's modules from
  * source at start (about 15 ms of CPU here, a sixth of a spare's start) and
- * its bundle's cache must be made under the same flags. A worker caps its
- * young generation at run time instead (worker-main.ts).
+ * its bundle's cache must be made under the same flags. A worker sets its
+ * memory flags at run time instead (worker-main.ts).
  */
 export const WORKER_V8_FLAGS = [...(givenFlags ?? []), ...gcFlags];
 
