@@ -68,7 +68,7 @@ describe('the worker bundle loader', () => {
     expect(load(bundle, 'use')).toEqual({ cache: 'stale', answer: expect.stringMatching(/ later$/) });
   });
 
-  it('compiles from source when V8 refuses the cache, or it is cut short or absent', () => {
+  it('compiles from source when V8 refuses the cache, or it is cut short, absent or unreadable', () => {
     const bundle = bundleWithCache();
     const cache = fs.readFileSync(codeCachePath(bundle));
     // V8's part starts after the 32-byte digest with its magic number and version hash.
@@ -80,6 +80,8 @@ describe('the worker bundle loader', () => {
     expect(load(bundle, 'use')).toEqual({ cache: 'stale', answer: expect.stringMatching(/ first$/) });
     fs.rmSync(codeCachePath(bundle));
     expect(load(bundle, 'use')).toEqual({ cache: 'absent', answer: expect.stringMatching(/ first$/) });
+    fs.mkdirSync(codeCachePath(bundle));
+    expect(load(bundle, 'use')).toEqual({ cache: 'unreadable', answer: expect.stringMatching(/ first$/) });
   });
 
   it('refuses a cache made under other V8 flags than the compile\'s', () => {

@@ -17,9 +17,10 @@ import vm from 'node:vm';
 /**
  * What became of a bundle's code cache: used; made from another bundle
  * (stale); refused by V8 (rejected: another Node or other V8 flags than the
- * build's); none beside the bundle (absent), or not looked for (unused).
+ * build's); there but not readable (unreadable: EACCES, EISDIR, EIO...);
+ * none beside the bundle (absent), or not looked for (unused).
  */
-export type CodeCacheOutcome = 'accepted' | 'stale' | 'rejected' | 'absent' | 'unused';
+export type CodeCacheOutcome = 'accepted' | 'stale' | 'rejected' | 'unreadable' | 'absent' | 'unused';
 
 /** A compiled bundle, not yet run. */
 export interface CompiledBundle {
@@ -45,7 +46,7 @@ function wrapped(source: Buffer): string {
 /**
  * Compiles `bundle` (a CommonJS file), with its code cache when `useCache`
  * and the cache is that bundle's and V8 takes it.
- * @throws the read's errors (ENOENT, EACCES, ...); a SyntaxError
+ * @throws the bundle's read errors (ENOENT, EACCES, ...); a SyntaxError
  */
 export function compileBundle(bundle: string, useCache = true): CompiledBundle {
   const source = fs.readFileSync(bundle);
@@ -58,7 +59,8 @@ export function compileBundle(bundle: string, useCache = true): CompiledBundle {
       if (file.length > DIGEST_BYTES && file.subarray(0, DIGEST_BYTES).equals(digest)) cachedData = file.subarray(DIGEST_BYTES);
       else cache = 'stale';
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The worker runs all the same, compiled from source.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') cache = 'unreadable';
     }
   }
   const script = new vm.Script(wrapped(source), { filename: bundle, cachedData });
