@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -126,7 +129,9 @@ Napi::Value LstatBatch(const Napi::CallbackInfo& info) {
 
 // A directory's names but "." and "..", sorted by byte, up to a bound; with
 // `withStats`, the lstat of each too, in the same task: what a listing
-// needs, without a second trip through the thread pool.
+// needs, without a second trip through the thread pool. In a big directory
+// a second thread looks names up while the rest are still being read, so
+// that the read (one thread's work) does not leave a core idle.
 class ReaddirWorker : public Napi::AsyncWorker {
  public:
   ReaddirWorker(Napi::Env env, std::string dir, double limit, bool withStats)
@@ -157,27 +162,21 @@ class ReaddirWorker : public Napi::AsyncWorker {
       ::close(readFd);
       return;
     }
-    double count = 0;
-    for (;;) {
-      errno = 0;
-      const struct dirent* entry = ::readdir(dir);
-      if (entry == nullptr) {
-        if (errno != 0) Fail(errno, "readdir");
-        break;
-      }
-      const char* name = entry->d_name;
-      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
-      if (++count > limit_) {
-        tooMany_ = true;
-        break;
-      }
-      names_.emplace_back(name);
-    }
+    dirfd_ = dirfd.get();
+    ReadNames(dir);
     ::closedir(dir);
+    if (withStats_) {
+      // What is left, with the helper if there is one; then the helper's records.
+      LookUpClaimed(&ownRecords_);
+      if (helperStarted_) ::pthread_join(helper_, nullptr);
+      if (errno_ != 0 || tooMany_) return;
+      records_.assign(names_.size() * kLstatFields, 0.0);
+      for (const std::vector<IndexedRecord>* found : {&ownRecords_, &helperRecords_}) {
+        for (const IndexedRecord& r : *found) std::copy(r.record, r.record + kLstatFields, records_.begin() + r.index * kLstatFields);
+      }
+    }
     if (errno_ != 0 || tooMany_) return;
-    // Byte order, as strcmp(3) and `ls` in the C locale sort.
-    std::sort(names_.begin(), names_.end());
-    if (withStats_) StatAll(dirfd.get());
+    SortByName();
     size_t bytes = 0;
     for (const std::string& name : names_) bytes += name.size() + 1;
     joined_.reserve(bytes);
@@ -212,40 +211,107 @@ class ReaddirWorker : public Napi::AsyncWorker {
   }
 
  private:
-  // Names from which a second thread helps.
-  static constexpr size_t kSplitAt = 4096;
+  // Names read from which a second thread looks names up meanwhile.
+  static constexpr size_t kHelpFrom = 1024;
+  // Names the reader hands over, and a looker-up takes, at a time.
+  static constexpr size_t kBatch = 64;
 
-  struct StatRange {
-    ReaddirWorker* worker;
-    size_t begin;
-    size_t end;
+  struct IndexedRecord {
+    size_t index;
+    double record[kLstatFields];
   };
 
-  static void* StatRangeThread(void* arg) {
-    const StatRange* range = static_cast<StatRange*>(arg);
-    range->worker->StatNames(range->begin, range->end);
+  static void* HelperThread(void* arg) {
+    ReaddirWorker* worker = static_cast<ReaddirWorker*>(arg);
+    worker->LookUpClaimed(&worker->helperRecords_);
     return nullptr;
   }
 
-  void StatAll(int dirfd) {
-    records_.assign(names_.size() * kLstatFields, 0.0);
-    dirfd_ = dirfd;
-    // A big directory's second half is looked up on a thread of its own, so
-    // that a listing takes half the time where a core is free; the kernel's
-    // path lookups are most of its cost.
-    const size_t half = names_.size() >= kSplitAt ? names_.size() / 2 : names_.size();
-    StatRange range{this, half, names_.size()};
-    pthread_t helper;
-    const bool split = half < names_.size() && ::pthread_create(&helper, nullptr, StatRangeThread, &range) == 0;
-    StatNames(0, split ? half : names_.size());
-    if (split) ::pthread_join(helper, nullptr);
+  // Reads every name into names_ (shared with the helper once it runs, under
+  // mutex_), handing them over kBatch at a time; stops past the bound.
+  void ReadNames(DIR* dir) {
+    std::vector<std::string> batch;
+    double count = 0;
+    int readErrno = 0;
+    bool tooMany = false;
+    for (;;) {
+      errno = 0;
+      const struct dirent* entry = ::readdir(dir);
+      if (entry == nullptr) {
+        readErrno = errno;
+        break;
+      }
+      const char* name = entry->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+      if (++count > limit_) {
+        tooMany = true;
+        break;
+      }
+      batch.emplace_back(name);
+      if (batch.size() == kBatch) HandOver(&batch);
+    }
+    HandOver(&batch);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (readErrno != 0) Fail(readErrno, "readdir");
+    tooMany_ = tooMany;
+    reading_ = false;
+    more_.notify_all();
   }
 
-  // The records of names_[begin, end): each thread writes its own.
-  void StatNames(size_t begin, size_t end) {
-    double* record = records_.data() + begin * kLstatFields;
-    // A name removed since readdir gets ENOENT: the caller leaves it out.
-    for (size_t i = begin; i < end; i++, record += kLstatFields) FillLstatRecord(dirfd_, names_[i].c_str(), record);
+  void HandOver(std::vector<std::string>* batch) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (std::string& name : *batch) names_.push_back(std::move(name));
+      more_.notify_one();
+    }
+    batch->clear();
+    if (withStats_ && !helperStarted_ && names_.size() >= kHelpFrom) {
+      helperStarted_ = ::pthread_create(&helper_, nullptr, HelperThread, this) == 0;
+    }
+  }
+
+  // Takes names not yet looked up, kBatch at a time, and looks them up,
+  // until every name read has been taken (or the read failed or went past
+  // the bound). The names are copied out: the reader may move them.
+  void LookUpClaimed(std::vector<IndexedRecord>* found) {
+    std::vector<std::string> batch;
+    for (;;) {
+      size_t first;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        more_.wait(lock, [this] { return claimed_ < names_.size() || !reading_; });
+        if (claimed_ == names_.size() || errno_ != 0 || tooMany_) return;
+        first = claimed_;
+        const size_t end = std::min(names_.size(), claimed_ + kBatch);
+        batch.assign(names_.begin() + first, names_.begin() + end);
+        claimed_ = end;
+      }
+      for (size_t i = 0; i < batch.size(); i++) {
+        IndexedRecord r{first + i, {}};
+        // A name removed since readdir gets ENOENT: the caller leaves it out.
+        FillLstatRecord(dirfd_, batch[i].c_str(), r.record);
+        found->push_back(r);
+      }
+    }
+  }
+
+  // Byte order, as strcmp(3) and `ls` in the C locale sort; each record goes with its name.
+  void SortByName() {
+    if (!withStats_) {
+      std::sort(names_.begin(), names_.end());
+      return;
+    }
+    std::vector<size_t> order(names_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [this](size_t a, size_t b) { return names_[a] < names_[b]; });
+    std::vector<std::string> names(names_.size());
+    std::vector<double> records(records_.size());
+    for (size_t to = 0; to < order.size(); to++) {
+      names[to] = std::move(names_[order[to]]);
+      std::copy_n(records_.begin() + order[to] * kLstatFields, kLstatFields, records.begin() + to * kLstatFields);
+    }
+    names_ = std::move(names);
+    records_ = std::move(records);
   }
 
   void Fail(int error, const char* syscall) {
@@ -257,7 +323,18 @@ class ReaddirWorker : public Napi::AsyncWorker {
   std::string dir_;
   double limit_;
   bool withStats_;
+  // Shared with the helper, under mutex_: names_ (appended to while the
+  // read runs), claimed_, reading_, and errno_ and tooMany_ (set with
+  // reading_ going false).
+  std::mutex mutex_;
+  std::condition_variable more_;
   std::vector<std::string> names_;
+  size_t claimed_ = 0;
+  bool reading_ = true;
+  pthread_t helper_;
+  bool helperStarted_ = false;
+  std::vector<IndexedRecord> ownRecords_;
+  std::vector<IndexedRecord> helperRecords_;
   std::string joined_;
   std::vector<double> records_;
   int dirfd_ = -1;

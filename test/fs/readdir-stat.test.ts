@@ -50,18 +50,23 @@ describe('readdirStat', () => {
     expect(await readdirStat(fs.mkdtempSync(path.join(dir, 'empty-')), 0)).toEqual({ names: [], records: new Float64Array(0) });
   });
 
-  it('a big directory (looked up by two threads): every record is its own name\'s', async () => {
+  it('a big directory (looked up by a second thread while it is read): every record is its own name\'s, in order', async () => {
     const big = fs.mkdtempSync(path.join(dir, 'big-'));
     for (let i = 0; i < 5000; i++) fs.writeFileSync(path.join(big, `f${String(i).padStart(4, '0')}`), 'x'.repeat(i % 97));
     fs.mkdirSync(path.join(big, 'f4999-dir'));
     const read = (await readdirStat(big))!;
     expect(read.names).toHaveLength(5001);
+    expect(read.names).toEqual(fs.readdirSync(big).sort());
     read.names.forEach((name, i) => {
       const record = read.records.subarray(i * LSTAT_RECORD_LENGTH, (i + 1) * LSTAT_RECORD_LENGTH);
       expect(record[LstatField.errno], name).toBe(0);
       if (name.endsWith('-dir')) expect(record[LstatField.mode]! & 0o170000).toBe(0o040000);
       else expect(record[LstatField.size], name).toBe(Number(name.slice(1)) % 97);
     });
+    // Past the bound once the second thread has started, and at it.
+    expect(await readdirStat(big, 3000)).toBeNull();
+    expect(await readdirStat(big, 5000)).toBeNull();
+    expect((await readdirStat(big, 5001))!.names).toEqual(read.names);
   });
 
   it('a directory that changes while it is read: every name comes once, sorted, found or with ENOENT', async () => {
