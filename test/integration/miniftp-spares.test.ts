@@ -181,7 +181,8 @@ describe.skipIf(noNiceSkip)('miniftp spare workers where leaving SCHED_IDLE is r
       await waitFor(() => server.processes().spares.length === 2, 20_000, 'the pool to refill');
     }
     const idle = server.processes().spares;
-    for (const spare of idle) expect(new Set(threadPolicies(spare))).toEqual(new Set([SCHED_IDLE]));
+    // On failure, the server's output says whether a spare could not be put in the class.
+    for (const spare of idle) expect(new Set(threadPolicies(spare)), `spare ${spare}; the server said:\n${server.output()}`).toEqual(new Set([SCHED_IDLE]));
     clients.push(await login(server, users[2]!));
     const worker = workerOf(server, users[2]!)!;
     expectUserIds(worker, users[2]!);

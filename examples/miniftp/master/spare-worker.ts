@@ -32,8 +32,9 @@ export class SpareWorker {
     if (!idle) return;
     try {
       setIdleScheduling(this.pid, true);
-    } catch {
+    } catch (err) {
       // It starts in the normal class, as any worker does.
+      console.error(`miniftp: spare worker ${this.pid} starts in the normal class (${(err as Error).message})`);
     }
   }
 
