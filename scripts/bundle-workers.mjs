@@ -30,7 +30,8 @@ const outfile = path.join(outDir, 'miniftp-worker-main.cjs');
 const inputsFile = path.join(outDir, 'miniftp-worker-main.inputs.json');
 const loaderEntry = path.join(root, 'dist', 'examples', 'miniftp', 'worker', 'loader-main.js');
 const loaderFile = path.join(outDir, 'miniftp-worker-loader.cjs');
-const codeCacheFile = path.join(outDir, 'miniftp-worker-main.code-cache');
+const { codeCachePath } = await import(path.join(root, 'dist', 'examples', 'miniftp', 'worker', 'bundle-loader.js'));
+const codeCacheFile = codeCachePath(outfile);
 
 for (const file of [outfile, loaderFile, codeCacheFile]) fs.rmSync(file, { force: true });
 // An ES module bundle an earlier build made.

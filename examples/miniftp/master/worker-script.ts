@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modulesMain = path.join(here, '..', 'worker', 'worker-main.js');
-const bundle = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.cjs');
-const loader = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-loader.cjs');
-const bundleInputs = path.join(here, '..', '..', '..', 'bundles', 'miniftp-worker-main.inputs.json');
+const bundles = path.join(here, '..', '..', '..', 'bundles');
+const bundle = path.join(bundles, 'miniftp-worker-main.cjs');
+const loader = path.join(bundles, 'miniftp-worker-loader.cjs');
+const bundleInputs = path.join(bundles, 'miniftp-worker-main.inputs.json');
 
 /**
  * Whether `bundle` exists and every file `inputsFile` lists (paths relative
