@@ -22,17 +22,18 @@
 // (any of big,small,logins,connects,list,idle,users) a subset, BENCH_SERVERS=
 // miniftp,pure-ftpd (any of vsftpd,pure-ftpd,miniftp) the servers,
 // BENCH_MINIFTP_CONFIG='spare_workers=32 ...' settings added to miniftp's
-// configuration (space-separated; printed with the results; with more spares
-// than the default, users' PSS leaves out the spares taken, which the
-// baseline counted).
+// configuration (space-separated; printed with the results). The users
+// measure reads miniftp's PSS once the spares its logins took are replaced,
+// so that with any spare_workers the difference is the users' workers.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  PASSWORD, addUsers, atExit, benchSetup, freePort, pssKiB, pureFtpdBinary, requireRootAndVsftpd, settleTree, startMiniftp, startPureFtpd,
+  PASSWORD, addUsers, atExit, benchSetup, descendants, freePort, pssKiB, pureFtpdBinary, requireRootAndVsftpd, settleTree, startMiniftp, startPureFtpd,
   startVsftpd, stopServer, timed, waitForPort,
 } from './ftp-servers.mjs';
+import { waitUntil } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const client = path.join(here, 'ftp-client.mjs');
@@ -147,6 +148,19 @@ async function withCpu(server, work) {
   return { ...result, cpu: server.cpuSeconds() - before };
 }
 
+/** How many of miniftp's spare workers wait for an identity (its loader's processes still root); 0 for the others. */
+function waitingSpares(server) {
+  if (server.name !== 'miniftp') return 0;
+  return descendants(server.child.pid).filter((pid) => {
+    try {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      return /^Uid:\s+0\s/m.test(status) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('miniftp-worker');
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
 /** The tree's PSS (KiB) once it has settled and half a second has passed. */
 async function settledPss(server) {
   await settleTree(server.child.pid);
@@ -217,9 +231,12 @@ const measures = {
   },
   async users(server) {
     const before = await settledPss(server);
+    const sparesBefore = waitingSpares(server);
     const held = await holdingClient('users', server.port, '-', PASSWORD, [...distinctUsers.keys()].join(','));
     try {
       const logins = held.words[0].split(',').map(Number);
+      // miniftp replaces the spares the logins took: the difference is then the users' workers alone.
+      await waitUntil(() => waitingSpares(server) >= sparesBefore, 30_000, `${server.name}'s spare workers to be replaced`);
       return { users: { count: DISTINCT_USERS, kib: (await settledPss(server)) - before, loginMs: logins } };
     } finally {
       await held.release();
