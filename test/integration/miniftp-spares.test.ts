@@ -133,14 +133,19 @@ describe.skipIf(!requireRoot('miniftp spare workers'))('miniftp spare workers (d
     expect(server.processes().spares).toEqual(spares);
   });
 
-  it('a spare that dies is replaced, and the next new user gets a live one', async () => {
+  it('a spare that dies is replaced, the master keeps nothing of it, and the next new user gets a live one', async () => {
     await waitFor(() => server.processes().spares.length === 2, 20_000, 'two spares');
     const [victim, other] = server.processes().spares;
+    const masterFds = (): string[] => fs.readdirSync(`/proc/${server.pid}/fd`);
+    const fdsBefore = masterFds().length;
     process.kill(victim!, 'SIGKILL');
     await waitFor(() => {
       const spares = server.processes().spares;
       return spares.length === 2 && !spares.includes(victim!) && spares.includes(other!);
     }, 20_000, 'a new spare in place of the dead one');
+    // The replacement holds what the dead one held: its channels' ends and its stderr.
+    await waitFor(() => masterFds().length === fdsBefore, 5000, `the master's fds back to ${fdsBefore}`).catch(() => {});
+    expect(masterFds()).toHaveLength(fdsBefore);
     // Every spare now was started after a login took one: SCHED_IDLE until taken.
     for (const spare of server.processes().spares) expect(new Set(threadPolicies(spare))).toEqual(new Set([SCHED_IDLE]));
     clients.push(await login(server, user(2)));

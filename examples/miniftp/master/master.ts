@@ -470,7 +470,7 @@ export class Master {
   #workerSilent(worker: WorkerProcess): void {
     if (this.#stopping || !this.#workersByPid.has(worker.pid)) return;
     console.error(`miniftp: worker ${worker.pid} did not answer within worker_ping_interval; replacing it`);
-    for (const [key, w] of this.#userWorkers) if (w === worker) this.#userWorkers.delete(key);
+    this.#forgetUserWorker(worker);
     worker.stop();
     if (worker !== this.#prelogin) return;
     try {
@@ -482,6 +482,8 @@ export class Master {
   }
 
   #startWorker(kind: 'prelogin' | 'user', identity: WorkerIdentity, config = this.config): WorkerProcess {
+    // stop() has ended every worker it knew of; one started now would outlive it.
+    if (this.#stopping) throw refusal('ESHUTDOWN', `not starting a ${kind} worker: the server is stopping`);
     const spec: WorkerSpec = { kind, config, identity, isolateNetwork: this.#isolateNetwork };
     const handlers = this.#monitorHandlers(() => worker);
     // A spare was started with the server's settings: a user with settings of its own gets a worker started with them.
@@ -503,6 +505,11 @@ export class Master {
     return config === this.config ? identityKey(identity) : `${identityKey(identity)} ${JSON.stringify(config)}`;
   }
 
+  // By the worker, not its key: a reload may have changed the settings its key was made with.
+  #forgetUserWorker(worker: WorkerProcess): void {
+    for (const [key, w] of this.#userWorkers) if (w === worker) this.#userWorkers.delete(key);
+  }
+
   #onWorkerExit(worker: WorkerProcess): void {
     this.#workersByPid.delete(worker.pid);
     worker.stop();
@@ -510,7 +517,7 @@ export class Master {
     if (worker === this.#prelogin && !this.#stopping) {
       this.#prelogin = this.#startWorker('prelogin', this.#nopriv!);
     }
-    for (const [key, w] of this.#userWorkers) if (w === worker) this.#userWorkers.delete(key);
+    this.#forgetUserWorker(worker);
   }
 
   // A session's data channel is given to the helper when its worker first
@@ -595,8 +602,7 @@ export class Master {
     worker.idleTimer = setTimeout(() => {
       worker.idleTimer = null;
       if (worker.sessions.size === 0) {
-        const key = this.#workerKey(worker.spec.identity, worker.spec.config);
-        if (this.#userWorkers.get(key) === worker) this.#userWorkers.delete(key);
+        this.#forgetUserWorker(worker);
         worker.stop();
       }
     }, USER_WORKER_IDLE_MS);

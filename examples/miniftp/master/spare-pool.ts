@@ -7,14 +7,17 @@
 //   of new users' logins would otherwise wait behind;
 // - when the pool has run dry, all at once and in the normal class: the next
 //   new users would otherwise each start a worker from nothing.
-// A spare that died unassigned is replaced as in the first way. Where the
+// A spare that died unassigned is replaced as in the first way, and no spare
+// starts within RESTART_MS of that death or of a start that failed, however
+// the start is due (a spare that dies as it starts must not make the master
+// fork in a loop). Where the
 // master may not put a process back from SCHED_IDLE (no CAP_SYS_NICE, and an
 // RLIMIT_NICE below 20: the unit file sets LimitNICE=0 for this), the first
 // assignment that fails says so and every later spare starts in the normal
 // class.
 import type { SpareWorker } from './spare-worker.js';
 
-// A spare that fails to start is tried again at most this often.
+// After a spare died unassigned or failed to start, the next starts this much later.
 const RESTART_MS = 1000;
 // Quiet replacements start once no spare has been taken for this long...
 const QUIET_MS = 250;
@@ -35,6 +38,8 @@ export class SparePool {
   #dryTimer: NodeJS.Timeout | null = null;
   #stopped = false;
   #idleClass = true;
+  // No spare starts before this (performance.now()).
+  #restartAt = 0;
 
   /** Keeps `size` spares, each made by `start`. */
   constructor(size: number, start: StartSpare) {
@@ -90,23 +95,35 @@ export class SparePool {
     return Promise.all(exits);
   }
 
-  // Starts one spare; false when it could not (a retry is then due).
+  // Starts one spare; false when it did not (a start is then due later).
   #startOne(idle: boolean): boolean {
     if (this.#stopped) return false;
+    const wait = this.#restartAt - performance.now();
+    if (wait > 0) {
+      this.#quietIn(wait, false);
+      return false;
+    }
     let spare: SpareWorker;
     try {
       spare = this.#start(idle && this.#idleClass);
     } catch (err) {
       console.error(`miniftp: cannot start a spare worker (${(err as Error).message}); trying again`);
-      this.#quietIn(RESTART_MS, false);
+      this.#backOff();
       return false;
     }
     this.#spares.add(spare);
     void spare.exited.then(() => {
-      // Died unassigned: replaced, not at once (no tight loop of spares that cannot start).
-      if (this.#spares.delete(spare)) this.#quietIn(RESTART_MS, false);
+      if (!this.#spares.delete(spare)) return;
+      // Died unassigned: its channels' ends are closed here, and it is replaced later.
+      spare.stop();
+      this.#backOff();
     });
     return true;
+  }
+
+  #backOff(): void {
+    this.#restartAt = performance.now() + RESTART_MS;
+    this.#quietIn(RESTART_MS, false);
   }
 
   // A quiet replacement after `ms` (the next ones follow it), unless one is

@@ -58,18 +58,29 @@ export class SpareWorker {
     checkWorkerIdentity(spec.kind, spec.identity);
     setIdleScheduling(this.pid, false);
     this.#assignEnd = null;
-    // The identity, then the end of the stream: all the spare waits for.
-    const socket = assignEnd.toSocket({ readable: false });
-    socket.on('error', () => {});
-    socket.end(JSON.stringify(spec.identity));
-    return new WorkerProcess(spec, handlers, undefined, this.#spawned);
+    try {
+      // The identity, then the end of the stream: all the spare waits for.
+      const socket = assignEnd.toSocket({ readable: false });
+      socket.on('error', () => {});
+      socket.end(JSON.stringify(spec.identity));
+      return new WorkerProcess(spec, handlers, undefined, this.#spawned);
+    } catch (err) {
+      // Neither a spare nor a worker: it goes, with the master's ends of it.
+      assignEnd.close();
+      this.#closeSpawned();
+      throw err;
+    }
   }
 
-  /** Ends a spare that was never assigned. */
+  /** Ends a spare that was never assigned, or closes the master's ends of one that died. */
   stop(): void {
     if (!this.#assignEnd) return;
     this.#assignEnd.close();
     this.#assignEnd = null;
+    this.#closeSpawned();
+  }
+
+  #closeSpawned(): void {
     const { process: child, monitorEnd, controlEnd } = this.#spawned;
     monitorEnd.close();
     controlEnd.close();
