@@ -46,6 +46,7 @@ export interface SendOptions {
 
 interface PendingSend {
   chunks: Buffer[];
+  // The channel's own copies (dups) of the fds still to go: the caller's may be closed meanwhile.
   fds: number[] | null;
   sendables: Sendable[] | null;
   // Stays with every part of the message, so that no part goes with other credentials.
@@ -154,7 +155,9 @@ export class Channel extends WatchedSocket<Message> {
   /**
    * Sends one message: `data` bytes and `fds` (at most 253). Resolves when the
    * kernel has taken the whole message; the fds then travel even if this
-   * process exits. The sender keeps its copies unless `closeAfterSend`.
+   * process exits. The sender keeps its copies unless `closeAfterSend`; a
+   * message that has to wait holds copies of its own, so the sender may close
+   * its fds as soon as this returns (a number reused meanwhile never goes).
    * @throws ERR_PRIVSEP_CHANNEL_CLOSED; EBADF for a bad fd; EPIPE when the peer is gone;
    *   ERR_OUT_OF_RANGE for too many fds or bytes
    */
@@ -191,8 +194,14 @@ export class Channel extends WatchedSocket<Message> {
         fdNumbers = null;
       }
     }
+    let own: number[] | null;
+    try {
+      own = fdNumbers && copies(fdNumbers);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
-      this.#sends.push({ chunks, fds: fdNumbers, sendables, cred, resolve, reject });
+      this.#sends.push({ chunks, fds: own, sendables, cred, resolve, reject });
       this.updateWatch();
     });
   }
@@ -272,11 +281,12 @@ export class Channel extends WatchedSocket<Message> {
         const error = this.#sendFailed(err as Error);
         if (this.closed) return;
         this.#sends.shift();
+        closeCopies(first);
         first.reject(error);
         continue;
       }
       if (sent < 0) break;
-      first.fds = null;
+      closeCopies(first);
       for (const entry of batch) {
         const size = byteLength(entry.chunks);
         if (sent < size) {
@@ -319,8 +329,29 @@ export class Channel extends WatchedSocket<Message> {
     this.#reader.release();
     for (const fd of this.#pendingFds.splice(0)) new FdHandle(fd).close();
     const sendError = err ?? new ChannelClosedError('channel closed before the message was sent');
-    for (const entry of this.#sends.splice(0)) entry.reject(sendError);
+    for (const entry of this.#sends.splice(0)) {
+      closeCopies(entry);
+      entry.reject(sendError);
+    }
   }
+}
+
+// Copies of `fds` (close-on-exec), all or none. @throws EMFILE and the like
+function copies(fds: readonly number[]): number[] {
+  const made: number[] = [];
+  try {
+    for (const fd of fds) made.push(native.dup(fd));
+  } catch (err) {
+    for (const fd of made) native.close(fd);
+    throw err;
+  }
+  return made;
+}
+
+// Once its fds went with its first byte, or it will never go.
+function closeCopies(entry: PendingSend): void {
+  for (const fd of entry.fds ?? []) native.close(fd);
+  entry.fds = null;
 }
 
 /** @internal a payload as a Buffer, without a copy. @throws ERR_INVALID_ARG_TYPE */

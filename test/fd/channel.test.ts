@@ -63,6 +63,33 @@ describe.each(['stream', 'seqpacket'] as const)('Channel over %s', (type) => {
     a.close();
     b.close();
   });
+
+  it('a message that waits holds copies of its fds: the sender may close them at once, and a number reused meanwhile never goes', async () => {
+    const [a, b] = Channel.pair(type);
+    const before = openFdCount();
+    const meant = path.join(tmp, `meant-${type}`);
+    const other = path.join(tmp, `other-${type}`);
+    fs.writeFileSync(meant, 'the file that was sent');
+    fs.writeFileSync(other, 'a file opened after the send');
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    const fills = Array.from({ length: 64 }, () => a.send(chunk));
+    const fd = fs.openSync(meant, 'r');
+    const sent = a.send('with an fd', [fd]);
+    fs.closeSync(fd);
+    // Most likely the same number, now another file.
+    const reused = fs.openSync(other, 'r');
+    for (let i = 0; i < 64; i++) await b.receive();
+    const message = await b.receive();
+    await Promise.all([...fills, sent]);
+    expect(message.data.toString()).toBe('with an fd');
+    const [received] = message.fds;
+    expect(fs.readFileSync(received!.fd, 'utf8')).toBe('the file that was sent');
+    received!.close();
+    fs.closeSync(reused);
+    a.close();
+    b.close();
+    expect(openFdCount()).toBe(before - 2);
+  });
 });
 
 describe('Channel', () => {
