@@ -279,7 +279,7 @@ describe.skipIf(!requireRoot('miniftp accept_timeout'))('miniftp accept_timeout,
     return client;
   }
 
-  it('a client that never connects gets 425 once it has passed; one that connects late within 0 (no timeout) is served', async () => {
+  it('a client that never connects gets 425 once it has passed, and an unused PASV port closes then; one that connects late within 0 (no timeout) is served', async () => {
     const password = 'ada-secret';
     const ada = createUser('mfa', password);
     fs.writeFileSync(path.join(ada.home, 'a.txt'), 'late but served\n');
@@ -292,6 +292,19 @@ describe.skipIf(!requireRoot('miniftp accept_timeout'))('miniftp accept_timeout,
       const retr = await client.command('RETR a.txt');
       const final = retr.code === 150 ? (await client.replies(1))[0]! : retr;
       expect(final.code).toBe(425);
+      expect((await client.command('NOOP')).code).toBe(200);
+      // A PASV with no transfer after it: its port is closed once accept_timeout has passed.
+      const idlePort = pasvPort((await client.command('PASV')).text);
+      await new Promise((r) => setTimeout(r, 1500));
+      const refused = await new Promise<string>((resolve) => {
+        const probe = net.connect(idlePort, '127.0.0.1');
+        probe.once('connect', () => {
+          probe.destroy();
+          resolve('connected');
+        });
+        probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      });
+      expect(refused).toBe('ECONNREFUSED');
       expect((await client.command('NOOP')).code).toBe(200);
       client.destroy();
 

@@ -15,6 +15,10 @@ export class DataSession {
   readonly #proxyHeaders: ProxyHeaders | null;
   #listener: TcpListener | null = null;
   #listenerDeadline = 0;
+  // Closes a listener nobody took a connection from within accept_timeout
+  // (unless an accept is waiting: that one ends at the deadline by itself).
+  #listenerTimer: NodeJS.Timeout | null = null;
+  #accepting = false;
   readonly server: BrokerServer<typeof dataProtocol.requests>;
 
   /** `proxyHeaders`: passive connections come through a load balancer, each with a PROXY header (proxy_protocol_enable). */
@@ -37,13 +41,23 @@ export class DataSession {
     const host = this.#addresses.localAddress;
     this.#listenerDeadline = this.#settings.acceptTimeout > 0 ? Date.now() + this.#settings.acceptTimeout * 1000 : Infinity;
     this.#listener = passiveListener(host, pasvMinPort, pasvMaxPort);
+    // A client that sends PASV and then never transfers must not hold a
+    // port (and an fd of the helper's) for the rest of its session.
+    if (this.#settings.acceptTimeout > 0) {
+      this.#listenerTimer = setTimeout(() => {
+        this.#listenerTimer = null;
+        if (!this.#accepting) this.#closeListener();
+      }, this.#settings.acceptTimeout * 1000);
+      this.#listenerTimer.unref();
+    }
     return this.#listener.port;
   }
 
   // accept_timeout is enforced here, where the listener is. The worker asks
   // in slices (so that an ABOR never waits long behind an accept): EAGAIN
   // ends a slice, ETIMEDOUT the wait. The listener stays until a connection
-  // is taken, PASV comes again, or accept_timeout has passed since PASV.
+  // is taken, PASV comes again, or accept_timeout has passed since PASV
+  // (with no transfer command, the timer above closes it then).
   async #pasvAccept(waitMs: number): Promise<FdHandle> {
     const listener = this.#listener;
     if (!listener) throw refusal('ENOTCONN', 'no passive listener: PASV first');
@@ -53,6 +67,7 @@ export class DataSession {
       throw refusal('ETIMEDOUT', 'accept_timeout passed');
     }
     let taken: { fd: FdHandle; peer: { address: string } };
+    this.#accepting = true;
     try {
       taken = await listener.accept({ timeoutMs: Math.max(1, Math.min(waitMs, left)) });
     } catch (err) {
@@ -63,6 +78,8 @@ export class DataSession {
         throw refusal('ETIMEDOUT', 'accept_timeout passed');
       }
       throw err;
+    } finally {
+      this.#accepting = false;
     }
     this.#closeListener();
     let peer = taken.peer.address;
@@ -104,6 +121,8 @@ export class DataSession {
   }
 
   #closeListener(): void {
+    if (this.#listenerTimer) clearTimeout(this.#listenerTimer);
+    this.#listenerTimer = null;
     this.#listener?.close();
     this.#listener = null;
   }

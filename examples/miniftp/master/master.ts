@@ -51,6 +51,7 @@ const helperMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..',
 const gateMain = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'gate', 'tls-gate.js');
 // A user worker with no session left lingers this long for the next login.
 const USER_WORKER_IDLE_MS = 30_000;
+const PRELOGIN_RETRY_MS = 1000;
 // The worker starts a session's failed-login delay when the verdict reaches it,
 // a little after the master starts counting; timers there round to the millisecond.
 const LOGIN_DELAY_SLACK_MS = 10;
@@ -254,6 +255,8 @@ export class Master {
     acceptor.on('connections', (batch) => {
       for (const connection of batch) void this.#onConnection(connection);
     });
+    // Out of fds it pauses and resumes by itself; nothing here is fatal to the master.
+    acceptor.on('error', (err) => console.error(`miniftp: accepting connections: ${err.message}`));
     return acceptor;
   }
 
@@ -423,8 +426,10 @@ export class Master {
   // worker, which drops its old channel (a transfer in flight on it fails).
   async #reopenDataChannel(helper: HelperBroker, worker: WorkerProcess, record: SessionRecord): Promise<void> {
     this.#dropDataChannel(record.sid);
-    const [helperEnd, workerEnd] = socketPair();
+    let helperEnd: FdHandle | null = null;
+    let workerEnd: FdHandle | null = null;
     try {
+      [helperEnd, workerEnd] = socketPair();
       const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
       const control = await worker.control;
       await Promise.all([
@@ -432,10 +437,10 @@ export class Master {
         control.replaceDataChannel(record.sid, workerEnd),
       ]);
     } catch {
-      // The session, its worker or the new helper ended meanwhile.
+      // The session, its worker or the new helper ended meanwhile, or no socketpair could be made (EMFILE).
     } finally {
-      helperEnd.close();
-      workerEnd.close();
+      helperEnd?.close();
+      workerEnd?.close();
     }
   }
 
@@ -472,12 +477,19 @@ export class Master {
     console.error(`miniftp: worker ${worker.pid} did not answer within worker_ping_interval; replacing it`);
     this.#forgetUserWorker(worker);
     worker.stop();
-    if (worker !== this.#prelogin) return;
+    this.#replacePrelogin(worker);
+  }
+
+  // After the pre-login worker `dead` stopped answering or exited: no session
+  // starts without one, so one that cannot start now (out of fds, say) is
+  // tried again a second later.
+  #replacePrelogin(dead: WorkerProcess): void {
+    if (this.#stopping || this.#prelogin !== dead) return;
     try {
       this.#prelogin = this.#startWorker('prelogin', this.#nopriv!);
     } catch (err) {
-      // The old one's exit tries again.
-      console.error(`miniftp: cannot start a new pre-login worker (${(err as Error).message})`);
+      console.error(`miniftp: cannot start a new pre-login worker (${(err as Error).message}); trying again in a second`);
+      setTimeout(() => this.#replacePrelogin(dead), PRELOGIN_RETRY_MS).unref();
     }
   }
 
@@ -514,9 +526,7 @@ export class Master {
     this.#workersByPid.delete(worker.pid);
     worker.stop();
     for (const record of this.#sessions.heldBy(worker.pid)) this.#endSession(record);
-    if (worker === this.#prelogin && !this.#stopping) {
-      this.#prelogin = this.#startWorker('prelogin', this.#nopriv!);
-    }
+    this.#replacePrelogin(worker);
     this.#forgetUserWorker(worker);
   }
 
