@@ -28,11 +28,13 @@ let helper: CredentialedProcess;
 let control: Broker<typeof helperControlProtocol.requests>;
 let witness: DataBroker;
 
-/** Asks the helper for a new session; returns the worker's end of its data channel. */
-async function openSessionEnd(addresses: object = CLIENT): Promise<FdHandle> {
+let lastSid = 0;
+
+/** Asks the helper for a new session (`sid`: the next unused id); returns the worker's end of its data channel. */
+async function openSessionEnd(addresses: object = CLIENT, sid = ++lastSid): Promise<FdHandle> {
   const [workerEnd, helperEnd] = socketPair();
   try {
-    await control.openSession(helperEnd, JSON.stringify(addresses));
+    await control.openSession(helperEnd, JSON.stringify(addresses), sid);
   } finally {
     helperEnd.close();
   }
@@ -87,7 +89,7 @@ describe.runIf(requireRoot('nobody helper hostile tests'))('the nobody helper ag
     for (const file of ['/dev/null', '/etc/hostname']) {
       const fd = fs.openSync(file, 'r');
       try {
-        await expect(control.openSession(fd, JSON.stringify(CLIENT))).rejects.toMatchObject({ code: 'ENOTSOCK', request: 'openSession' });
+        await expect(control.openSession(fd, JSON.stringify(CLIENT), ++lastSid)).rejects.toMatchObject({ code: 'ENOTSOCK', request: 'openSession' });
       } finally {
         fs.closeSync(fd);
       }
@@ -98,10 +100,43 @@ describe.runIf(requireRoot('nobody helper hostile tests'))('the nobody helper ag
 
   test('openSession with addresses that are not JSON is refused with EINVAL', async () => {
     const [workerEnd, helperEnd] = socketPair();
-    await expect(control.openSession(helperEnd, '{not json')).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(control.openSession(helperEnd, '{not json', ++lastSid)).rejects.toMatchObject({ code: 'EINVAL' });
     helperEnd.close();
     workerEnd.close();
     await passiveWorks(witness);
+  });
+
+  test('closeSession ends a session whose worker keeps its end: its channel and its PASV listener close; an unknown id changes nothing', async () => {
+    const sid = ++lastSid;
+    const end = await openSessionEnd(CLIENT, sid);
+    const kept = await BrokerClient.connect(end, dataProtocol, { timeout: 20_000 });
+    const port = await kept.pasvListen();
+    const channelEnded = new Promise((resolve) => kept.channel.once('close', resolve));
+    await control.closeSession(sid);
+    await channelEnded;
+    const probe = await new Promise<string>((resolve) => {
+      const client = net.connect(port, '127.0.0.1');
+      client.once('connect', () => {
+        client.destroy();
+        resolve('connected');
+      });
+      client.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    expect(probe).toBe('ECONNREFUSED');
+    await control.closeSession(sid);
+    await control.closeSession(999_999);
+    await passiveWorks(witness);
+  });
+
+  test('openSession again for the same id replaces that session\'s channel, not another\'s', async () => {
+    const sid = ++lastSid;
+    const first = await BrokerClient.connect(await openSessionEnd(CLIENT, sid), dataProtocol, { timeout: 20_000 });
+    const firstEnded = new Promise((resolve) => first.channel.once('close', resolve));
+    const second = await BrokerClient.connect(await openSessionEnd(CLIENT, sid), dataProtocol, { timeout: 20_000 });
+    await firstEnded;
+    await passiveWorks(second);
+    await passiveWorks(witness);
+    second.close();
   });
 
   test('a second configure is refused with EALREADY, and the helper keeps its settings and sessions', async () => {

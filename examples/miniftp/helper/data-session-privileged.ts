@@ -35,6 +35,11 @@ export class DataSession {
     void this.server.done.then(() => this.#closeListener());
   }
 
+  /** Ends the session here: its channel and its listener close. */
+  close(): void {
+    this.server.close();
+  }
+
   #pasvListen(): number {
     this.#closeListener();
     const { pasvMinPort, pasvMaxPort } = this.#settings;

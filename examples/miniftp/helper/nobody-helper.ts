@@ -21,6 +21,8 @@ await changeCredentials({ uid: ids.uid, gid: ids.gid, groups: [], capabilities: 
 
 let settings: HelperSettings | null = null;
 let proxyHeaders: ProxyHeaders | null = null;
+// By session id: the master ends each, since a worker may keep its end open.
+const sessions = new Map<number, DataSession>();
 
 function parseJson<T>(buf: Buffer, what: string): T {
   try {
@@ -43,9 +45,18 @@ const control = new BrokerServer(3, helperControlProtocol, {
     }
     settings = given;
   },
-  answerOpenSession: (channel: FdHandle, json: Buffer) => {
+  answerOpenSession: (channel: FdHandle, json: Buffer, sid: number) => {
     if (!settings) throw refusal('EINVAL', 'not configured');
-    new DataSession(channel, settings, parseJson<SessionAddresses>(json, 'session addresses'), proxyHeaders);
+    const addresses = parseJson<SessionAddresses>(json, 'session addresses');
+    sessions.get(sid)?.close();
+    const session = new DataSession(channel, settings, addresses, proxyHeaders);
+    sessions.set(sid, session);
+    void session.server.done.then(() => {
+      if (sessions.get(sid) === session) sessions.delete(sid);
+    });
+  },
+  answerCloseSession: (sid: number) => {
+    sessions.get(sid)?.close();
   },
   answerPing: () => {},
   answerStats: async () => JSON.stringify(await heapStats()),

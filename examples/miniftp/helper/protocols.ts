@@ -6,16 +6,25 @@ import { defineProtocol } from 'privsep';
 /** master -> helper, on the helper's fd 3. */
 export const helperControlProtocol = defineProtocol({
   name: 'miniftp-helper-control',
-  version: 1,
+  version: 2,
   requests: {
     /** The settings the helper needs, as JSON (HelperSettings); first and only once (again: EALREADY, sessions unharmed). */
     configure: { id: 1, args: ['buf'], reply: ['result'] },
-    /** A logged-in session: its data channel and, as JSON (SessionAddresses), where its client is. */
-    openSession: { id: 2, args: ['fd', 'buf'], reply: ['result'] },
+    /**
+     * A logged-in session: its data channel, as JSON (SessionAddresses) where
+     * its client is, and its id (a channel opened again for the same id
+     * replaces the one before).
+     */
+    openSession: { id: 2, args: ['fd', 'buf', 'int'], reply: ['result'] },
     /** Are you there? A helper that does not answer within the master's deadline is replaced. */
     ping: { id: 3, args: [], reply: ['result'] },
     /** The helper's memory (HeapStats as JSON), after a full collection when it runs with --expose-gc. */
     stats: { id: 4, args: [], reply: ['result', 'buf'] },
+    /**
+     * The session has ended: its data channel and listener close, whatever
+     * its worker does with its end. An id the helper does not have: nothing.
+     */
+    closeSession: { id: 5, args: ['int'], reply: ['result'] },
   },
 });
 

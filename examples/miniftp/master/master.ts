@@ -433,7 +433,7 @@ export class Master {
       const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
       const control = await worker.control;
       await Promise.all([
-        helper.openSession(helperEnd, JSON.stringify(addresses)),
+        helper.openSession(helperEnd, JSON.stringify(addresses), record.sid),
         control.replaceDataChannel(record.sid, workerEnd),
       ]);
     } catch {
@@ -553,7 +553,7 @@ export class Master {
     const helperProcess = this.#helperFor(record);
     try {
       const addresses: SessionAddresses = { clientAddress: record.client, localAddress: record.localAddress };
-      await (await helperProcess.broker).openSession(unused.end, JSON.stringify(addresses));
+      await (await helperProcess.broker).openSession(unused.end, JSON.stringify(addresses), record.sid);
     } catch {
       // That helper died: its successor opens a data channel for every
       // logged-in session; one that started meanwhile gets one here.
@@ -580,12 +580,17 @@ export class Master {
   }
 
   #endSession(record: SessionRecord): void {
+    const channelUnused = this.#unusedDataChannels.has(record.sid);
     this.#dropDataChannel(record.sid);
     if (!this.#sessions.remove(record.sid)) return;
     void this.#pamSessions.end(record.sid);
-    this.#retiredHelpers.sessionEnded(this.#helperOf.get(record), record.sid);
+    const helper = this.#helperOf.get(record);
+    // The helper was given the data channel: it closes its end, whatever the worker does with the other.
+    if (helper && !channelUnused) void helper.connected?.closeSession(record.sid).catch(() => {});
+    this.#retiredHelpers.sessionEnded(helper, record.sid);
     const gate = this.#gateOf.get(record);
-    if (record.tls) void gate?.connected?.endSession(record.sid).catch(() => {});
+    // Also when the session ended while its wrapControl was on its way: the gate has made its state by then.
+    void gate?.connected?.endSession(record.sid).catch(() => {});
     this.#retiredGates.sessionEnded(gate, record.sid);
     const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
     if (!worker) return;
