@@ -333,7 +333,7 @@ export class Master {
       if (this.#retiredHelpers.has(helper)) void this.#moveDataChannels(this.#retiredHelpers.exited(helper).flatMap((sid) => this.#sessions.get(sid) ?? []));
       // Not one a reload started and then gave up.
       if (this.#helper !== helper) return;
-      setTimeout(() => this.#restartHelper(), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
+      setTimeout(() => this.#restartHelper(helper), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
     });
     return helper;
   }
@@ -354,18 +354,19 @@ export class Master {
     void gate.process.exited.then(() => {
       this.#retiredGates.exited(gate);
       if (this.#gate !== gate) return;
-      setTimeout(() => this.#restartGate(), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
+      setTimeout(() => this.#restartGate(gate), Math.max(0, started + HELPER_RESTART_MS - Date.now()));
     });
     return gate;
   }
 
-  #restartGate(): void {
-    if (this.#stopping || !this.#tls) return;
+  // In place of `dead`, unless a reload has put another gate there meanwhile.
+  #restartGate(dead: GateProcess): void {
+    if (this.#stopping || !this.#tls || this.#gate !== dead) return;
     try {
       this.#gate = this.#startGate();
     } catch (err) {
       console.error(`miniftp: cannot start a new TLS gate (${(err as Error).message}); trying again`);
-      setTimeout(() => this.#restartGate(), HELPER_RESTART_MS);
+      setTimeout(() => this.#restartGate(dead), HELPER_RESTART_MS);
     }
   }
 
@@ -376,15 +377,16 @@ export class Master {
     return gate.broker;
   }
 
-  // Without its helper no session can transfer data: start a new one and
+  // Without its helper no session can transfer data: start a new one in
+  // place of `dead` (unless a reload has put another there meanwhile) and
   // give it the data channel of every logged-in session.
-  #restartHelper(): void {
-    if (this.#stopping) return;
+  #restartHelper(dead: HelperProcess): void {
+    if (this.#stopping || this.#helper !== dead) return;
     try {
       this.#helper = this.#startHelper();
     } catch (err) {
       console.error(`miniftp: cannot start a new helper (${(err as Error).message}); trying again`);
-      setTimeout(() => this.#restartHelper(), HELPER_RESTART_MS);
+      setTimeout(() => this.#restartHelper(dead), HELPER_RESTART_MS);
       return;
     }
     void this.#reopenDataChannels();
@@ -986,12 +988,16 @@ export class Master {
     if (parts.helper) {
       const oldHelper = this.#helper;
       this.#helper = parts.helper;
-      if (oldHelper) this.#retiredHelpers.retire(oldHelper, sessions.filter((r) => this.#helperOf.get(r) === oldHelper).map((r) => r.sid));
+      const itsSessions = sessions.filter((r) => this.#helperOf.get(r) === oldHelper);
+      // One that died while the reload ran has no sessions to serve: they move to the new one.
+      if (oldHelper?.process.exitStatus) void this.#moveDataChannels(itsSessions);
+      else if (oldHelper) this.#retiredHelpers.retire(oldHelper, itsSessions.map((r) => r.sid));
     }
     if (parts.gate || parts.gateOff) {
       const oldGate = this.#gate;
       this.#gate = parts.gate;
-      if (oldGate) this.#retiredGates.retire(oldGate, sessions.filter((r) => this.#gateOf.get(r) === oldGate).map((r) => r.sid));
+      // One that died while the reload ran took its sessions' TLS with it: nothing to retire.
+      if (oldGate && !oldGate.process.exitStatus) this.#retiredGates.retire(oldGate, sessions.filter((r) => this.#gateOf.get(r) === oldGate).map((r) => r.sid));
     }
     if (parts.prelogin) {
       const oldPrelogin = this.#prelogin;
