@@ -410,6 +410,8 @@ export class Master {
     for (const record of records) {
       const worker = record.workerPid === null ? undefined : this.#workersByPid.get(record.workerPid);
       if (this.#sessions.get(record.sid) !== record || record.stage !== 'postlogin' || worker?.spec.kind !== 'user') continue;
+      // A retired helper that could not take the channel (but still runs) no longer waits for this session.
+      this.#retiredHelpers.sessionEnded(this.#helperOf.get(record), record.sid);
       this.#helperOf.set(record, current);
       // A channel the master still holds goes to the session's helper when it is first used.
       if (!this.#unusedDataChannels.has(record.sid)) void this.#reopenDataChannel(helper, worker, record);
@@ -508,6 +510,7 @@ export class Master {
     worker.monitor.once('close', (reason) => {
       if (!reason || this.#stopping) return;
       console.error(`miniftp: ${kind} worker ${worker.pid}: monitor channel closed: ${reason.message}`);
+      this.#forgetUserWorker(worker);
       worker.stop();
     });
     void worker.process.exited.then(() => this.#onWorkerExit(worker));
@@ -949,6 +952,8 @@ export class Master {
         });
       }
       if (this.#stopping) throw new Error('the server is stopping');
+      // A hand-over that began while this reload ran: this generation must not serve again.
+      if (this.#draining) throw new Error('this generation has handed its listener to a new one and is draining');
       // Everything started: from here on nothing fails.
       this.#switchTo(next, { nopriv: noprivIdentity, helperIds, owner, log, acceptor, helper, gate, prelogin, spares: plan.spares, gateOff: plan.gate && !next.tls });
     } catch (err) {
