@@ -22,7 +22,10 @@ await changeCredentials({ uid: ids.uid, gid: ids.gid, groups: [], capabilities: 
 let settings: HelperSettings | null = null;
 let proxyHeaders: ProxyHeaders | null = null;
 // By session id: the master ends each, since a worker may keep its end open.
-const sessions = new Map<number, DataSession>();
+// A plain object: with a Map here, the helper's (--jitless) malloc heap grew
+// by 0.3 to 0.6 MiB per 1,000 sessions in five 10,000-session soaks, its JS
+// heap flat; with this its rss stays flat.
+const sessions: Record<number, DataSession> = Object.create(null);
 
 function parseJson<T>(buf: Buffer, what: string): T {
   try {
@@ -48,15 +51,15 @@ const control = new BrokerServer(3, helperControlProtocol, {
   answerOpenSession: (channel: FdHandle, json: Buffer, sid: number) => {
     if (!settings) throw refusal('EINVAL', 'not configured');
     const addresses = parseJson<SessionAddresses>(json, 'session addresses');
-    sessions.get(sid)?.close();
+    sessions[sid]?.close();
     const session = new DataSession(channel, settings, addresses, proxyHeaders);
-    sessions.set(sid, session);
+    sessions[sid] = session;
     void session.server.done.then(() => {
-      if (sessions.get(sid) === session) sessions.delete(sid);
+      if (sessions[sid] === session) delete sessions[sid];
     });
   },
   answerCloseSession: (sid: number) => {
-    sessions.get(sid)?.close();
+    sessions[sid]?.close();
   },
   answerPing: () => {},
   answerStats: async () => JSON.stringify(await heapStats()),
