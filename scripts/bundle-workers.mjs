@@ -25,12 +25,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = path.join(root, 'dist', 'examples', 'miniftp', 'worker', 'worker-main.js');
+const { BUNDLE_FILE, LOADER_FILE, codeCachePath } = await import(path.join(root, 'dist', 'examples', 'miniftp', 'worker', 'bundle-loader.js'));
 const outDir = path.join(root, 'dist', 'bundles');
-const outfile = path.join(outDir, 'miniftp-worker-main.cjs');
+const outfile = path.join(outDir, BUNDLE_FILE);
 const inputsFile = path.join(outDir, 'miniftp-worker-main.inputs.json');
 const loaderEntry = path.join(root, 'dist', 'examples', 'miniftp', 'worker', 'loader-main.js');
-const loaderFile = path.join(outDir, 'miniftp-worker-loader.cjs');
-const { codeCachePath } = await import(path.join(root, 'dist', 'examples', 'miniftp', 'worker', 'bundle-loader.js'));
+const loaderFile = path.join(outDir, LOADER_FILE);
 const codeCacheFile = codeCachePath(outfile);
 
 for (const file of [outfile, loaderFile, codeCacheFile]) fs.rmSync(file, { force: true });

@@ -6,12 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE_FILE, LOADER_FILE } from '../worker/bundle-loader.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modulesMain = path.join(here, '..', 'worker', 'worker-main.js');
 const bundles = path.join(here, '..', '..', '..', 'bundles');
-const bundle = path.join(bundles, 'miniftp-worker-main.cjs');
-const loader = path.join(bundles, 'miniftp-worker-loader.cjs');
+const bundle = path.join(bundles, BUNDLE_FILE);
+const loader = path.join(bundles, LOADER_FILE);
 const bundleInputs = path.join(bundles, 'miniftp-worker-main.inputs.json');
 
 /**

@@ -33,6 +33,10 @@ export interface CompiledBundle {
 
 const DIGEST_BYTES = 32;
 
+/** The worker bundle's file name, and its loader's (the file a worker runs), both in dist/bundles. */
+export const BUNDLE_FILE = 'miniftp-worker-main.cjs';
+export const LOADER_FILE = 'miniftp-worker-loader.cjs';
+
 /** The code cache of `bundle` (`x.cjs`): `x.code-cache` beside it. */
 export function codeCachePath(bundle: string): string {
   return path.join(path.dirname(bundle), `${path.basename(bundle, '.cjs')}.code-cache`);
