@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectOutcome } from '../helpers/connect.js';
 import { RawClient, curl, ftplibSteps, lftp, sha256File } from '../helpers/ftp-clients.js';
 import { createUser, startMiniftp, type RunningMiniftp, type TestUser } from '../helpers/miniftp-server.js';
 import { requireRoot } from '../helpers/root.js';
@@ -296,15 +297,7 @@ describe.skipIf(!requireRoot('miniftp accept_timeout'))('miniftp accept_timeout,
       // A PASV with no transfer after it: its port is closed once accept_timeout has passed.
       const idlePort = pasvPort((await client.command('PASV')).text);
       await new Promise((r) => setTimeout(r, 1500));
-      const refused = await new Promise<string>((resolve) => {
-        const probe = net.connect(idlePort, '127.0.0.1');
-        probe.once('connect', () => {
-          probe.destroy();
-          resolve('connected');
-        });
-        probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-      });
-      expect(refused).toBe('ECONNREFUSED');
+      expect(await connectOutcome(idlePort)).toBe('ECONNREFUSED');
       expect((await client.command('NOOP')).code).toBe(200);
       client.destroy();
 

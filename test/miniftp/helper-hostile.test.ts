@@ -15,6 +15,7 @@ import { encodeHeader } from '../../src/fd/frame-reader.js';
 import { native } from '../../src/native.js';
 import { helperSettings } from '../../examples/miniftp/config-table.js';
 import { dataProtocol, helperControlProtocol } from '../../examples/miniftp/helper/protocols.js';
+import { connectOutcome } from '../helpers/connect.js';
 import { isRoot } from '../helpers/process.js';
 import { requireRoot } from '../helpers/root.js';
 
@@ -114,15 +115,7 @@ describe.runIf(requireRoot('nobody helper hostile tests'))('the nobody helper ag
     const channelEnded = new Promise((resolve) => kept.channel.once('close', resolve));
     await control.closeSession(sid);
     await channelEnded;
-    const probe = await new Promise<string>((resolve) => {
-      const client = net.connect(port, '127.0.0.1');
-      client.once('connect', () => {
-        client.destroy();
-        resolve('connected');
-      });
-      client.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-    });
-    expect(probe).toBe('ECONNREFUSED');
+    expect(await connectOutcome(port)).toBe('ECONNREFUSED');
     await control.closeSession(sid);
     await control.closeSession(999_999);
     await passiveWorks(witness);
