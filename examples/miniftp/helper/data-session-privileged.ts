@@ -35,8 +35,9 @@ export class DataSession {
     void this.server.done.then(() => this.#closeListener());
   }
 
-  /** Ends the session here: its channel and its listener close. */
+  /** Ends the session here: its listener closes now (before a reply to the master), its channel too. */
   close(): void {
+    this.#closeListener();
     this.server.close();
   }
 
